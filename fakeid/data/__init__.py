@@ -1,0 +1,1 @@
+"""Data: find the folder layout, pick the category mix, decode images, serve batches."""

@@ -1,0 +1,85 @@
+"""The LightningDataModule: a category mix for training, its validation split, and every test set."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from fakeid.data.datasets import ImageFileDataset, file_error_check
+from fakeid.data.layout import require_root
+from fakeid.data.selection import DataPlan, Selection, Selector, TestSelection, plan_data
+
+PAPER_MIXING_ORDER = ("cat", "church_outdoor", "train", "airplane", "bus", "cow", "bridge", "bedroom",
+                      "classroom", "restaurant")
+
+
+class CategoryMixDataModule(pl.LightningDataModule):
+    """Real-vs-fake images of the first `num_categories` categories, tested on every set under ROOT/test.
+
+    All choices of files happen in `plan()` (see `fakeid.data.selection`); the loaders only read them.
+    """
+
+    def __init__(self, root: str, num_categories: int = 10, categories: Sequence[str] = PAPER_MIXING_ORDER,
+                 holdout: Sequence[str] = ("sheep",), train_generator: str = "progan",
+                 train_per_class: int = 25000, val_per_class: int = 2000, val_fraction: float = 0.1,
+                 test_per_class: int = 2000, image_size: int = 256, batch_size: int = 64,
+                 eval_batch_size: int | None = None, num_workers: int = 4, seed: int = 0, split_seed: int = 0,
+                 allow_shortfall: bool = False, strict: bool = False, cache: bool = False,
+                 cache_dir: str | None = None):
+        super().__init__()
+        self.save_hyperparameters()
+        self.root = require_root(root)
+        self._plan: DataPlan | None = None
+
+    # --- choosing files -------------------------------------------------------------------------
+    def plan(self) -> DataPlan:
+        if self._plan is None:
+            h = self.hparams
+            self._plan = plan_data(
+                self.root, categories=list(h.categories), num_categories=h.num_categories,
+                holdout=list(h.holdout), train_generator=h.train_generator, train_per_class=h.train_per_class,
+                val_per_class=h.val_per_class, val_fraction=h.val_fraction, test_per_class=h.test_per_class,
+                seed=h.seed, split_seed=h.split_seed,
+                selector=Selector(self._error_check(), strict=h.strict, allow_shortfall=h.allow_shortfall))
+        return self._plan
+
+    def _error_check(self):
+        if self.hparams.cache:
+            from fakeid.data.cache import cache_error_check
+            return cache_error_check(self._cache_dir(), self.hparams.image_size, self.hparams.num_workers)
+        return file_error_check(self.hparams.image_size, self.hparams.num_workers)
+
+    def _cache_dir(self) -> Path:
+        return Path(self.hparams.cache_dir) if self.hparams.cache_dir else self.root / ".fakeid-cache"
+
+    # --- datasets and loaders -------------------------------------------------------------------
+    def dataset(self, selection: Selection) -> Dataset:
+        if self.hparams.cache:
+            from fakeid.data.cache import CachedImageDataset
+            return CachedImageDataset(selection.paths, selection.labels, self.hparams.image_size, self._cache_dir())
+        return ImageFileDataset(selection.paths, selection.labels, self.hparams.image_size)
+
+    def _loader(self, selection: Selection, train: bool) -> DataLoader:
+        h = self.hparams
+        return DataLoader(
+            self.dataset(selection), batch_size=h.batch_size if train else (h.eval_batch_size or h.batch_size),
+            shuffle=train, drop_last=False, num_workers=h.num_workers,
+            persistent_workers=train and h.num_workers > 0,
+            pin_memory=torch.cuda.is_available(),  # pinned pages make the non-blocking copy to the GPU possible
+            generator=torch.Generator().manual_seed(h.seed) if train else None)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.plan().train, train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.plan().val, train=False)
+
+    def test_loaders(self) -> list[tuple[TestSelection, DataLoader]]:
+        return [(test, self._loader(test, train=False)) for test in self.plan().tests]
+
+    def test_dataloader(self) -> list[DataLoader]:
+        return [loader for _, loader in self.test_loaders()]
+

@@ -1,0 +1,102 @@
+"""Find and validate the folder layout of PROTOCOL.md (the CNNDetection convention).
+
+    ROOT/train/<category>/{0_real,1_fake}/*
+    ROOT/val/<category>/{0_real,1_fake}/*                     optional
+    ROOT/test/<generator>/<category>/{0_real,1_fake}/*  or  ROOT/test/<generator>/{0_real,1_fake}/*
+
+`0_real` is label 0 and `1_fake` is label 1. Listing is cheap (no decoding); files whose suffix is not an
+image suffix are kept apart as `non_image` so that the run can count and report them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fakeid.data.images import is_image_name
+from fakeid.errors import FakeidError
+
+CLASS_DIRS = {"0_real": 0, "1_fake": 1}
+LAYOUT_HINT = "expected ROOT/train/<category>/{0_real,1_fake}, ROOT/test/<generator>[/<category>]/{0_real,1_fake}"
+
+
+@dataclass(frozen=True)
+class ClassFolder:
+    """The files of one class folder, sorted so that every listing of it is identical."""
+
+    path: Path
+    label: int
+    images: tuple[Path, ...]
+    non_image: tuple[Path, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """A real/fake pair of class folders: one training category, or one test set."""
+
+    split: str
+    generator: str | None
+    category: str | None
+    real: ClassFolder
+    fake: ClassFolder
+
+    @property
+    def name(self) -> str:
+        return "/".join(part for part in (self.generator, self.category) if part)
+
+
+def list_class_folder(path: Path, label: int) -> ClassFolder:
+    if not path.is_dir():
+        raise FakeidError(f"missing class folder {path} ({LAYOUT_HINT})")
+    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    images = tuple(p for p in files if is_image_name(p))
+    if not images:
+        raise FakeidError(f"class folder {path} holds no image files (png, jpg, webp, bmp, tif)")
+    return ClassFolder(path, label, images, tuple(p for p in files if not is_image_name(p)))
+
+
+def image_set(folder: Path, split: str, generator: str | None, category: str | None) -> ImageSet:
+    return ImageSet(split, generator, category,
+                    list_class_folder(folder / "0_real", 0), list_class_folder(folder / "1_fake", 1))
+
+
+def require_root(root: str | Path) -> Path:
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise FakeidError(f"data.root {root} does not exist ({LAYOUT_HINT})")
+    return root
+
+
+def category_sets(root: Path, split: str, categories: list[str], generator: str) -> dict[str, ImageSet]:
+    """The per-category folders of `split` for the named categories; every one must exist."""
+    split_dir = root / split
+    if not split_dir.is_dir():
+        raise FakeidError(f"missing split folder {split_dir} ({LAYOUT_HINT})")
+    sets = {}
+    for category in categories:
+        folder = split_dir / category
+        if not folder.is_dir():
+            present = sorted(p.name for p in split_dir.iterdir() if p.is_dir())
+            raise FakeidError(f"missing category folder {folder} (categories present: {', '.join(present) or 'none'})")
+        sets[category] = image_set(folder, split, generator, category)
+    return sets
+
+
+def has_split(root: Path, split: str) -> bool:
+    return (root / split).is_dir()
+
+
+def discover_test_sets(root: Path) -> list[ImageSet]:
+    """Every test set under ROOT/test, in either of the two layouts, sorted by name."""
+    test_dir = root / "test"
+    if not test_dir.is_dir():
+        raise FakeidError(f"missing split folder {test_dir} ({LAYOUT_HINT})")
+    sets = []
+    for generator_dir in sorted(p for p in test_dir.iterdir() if p.is_dir()):
+        if any((generator_dir / name).is_dir() for name in CLASS_DIRS):
+            sets.append(image_set(generator_dir, "test", generator_dir.name, None))
+            continue
+        for category_dir in sorted(p for p in generator_dir.iterdir() if p.is_dir()):
+            sets.append(image_set(category_dir, "test", generator_dir.name, category_dir.name))
+    if not sets:
+        raise FakeidError(f"no test sets under {test_dir} ({LAYOUT_HINT})")
+    return sets

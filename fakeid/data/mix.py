@@ -1,0 +1,61 @@
+"""The category mix, the study's independent variable: which categories train, and how many images each.
+
+The training budget is fixed per class (`train_per_class` images in total across the mix), split evenly
+over the n categories. The remainder goes one image each to the earliest categories of the mixing
+order, so the split is deterministic and the total is exact for every n.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+from fakeid.errors import FakeidError
+
+
+def categories_in_mix(categories: Sequence[str], num_categories: int, holdout: Sequence[str]) -> list[str]:
+    """The first `num_categories` of the mixing order; the held-out categories may never appear in it."""
+    banned = sorted(set(categories) & set(holdout))
+    if banned:
+        raise FakeidError(f"data.categories lists held-out {', '.join(banned)} (data.holdout): "
+                          "a held-out category can never be trained on")
+    if len(set(categories)) != len(categories):
+        raise FakeidError(f"data.categories has duplicates: {list(categories)}")
+    if not 1 <= num_categories <= len(categories):
+        raise FakeidError(f"data.num_categories={num_categories} is outside 1..{len(categories)} "
+                          f"(the length of data.categories)")
+    return list(categories[:num_categories])
+
+
+def quotas(total: int, num_categories: int) -> list[int]:
+    """Split `total` images over the categories: equal shares, remainder to the earliest ones."""
+    if total < num_categories:
+        raise FakeidError(f"a budget of {total} images per class cannot cover {num_categories} categories")
+    share, remainder = divmod(total, num_categories)
+    return [share + (index < remainder) for index in range(num_categories)]
+
+
+def seeded_order(files: Sequence[Path], *seed_parts: object) -> list[Path]:
+    """A reproducible shuffle of `files` keyed by every part of the seed (split, category, class, seed)."""
+    order = list(files)
+    random.Random(":".join(map(str, seed_parts))).shuffle(order)
+    return order
+
+
+def take(files: Sequence[Path], quota: int, *, where: Path, allow_shortfall: bool) -> list[Path]:
+    """The first `quota` files of an already shuffled list, or all of them when short and allowed."""
+    if len(files) >= quota:
+        return list(files[:quota])
+    if not allow_shortfall:
+        raise FakeidError(f"{where} has {len(files)} usable images, fewer than its quota of {quota} "
+                          "(add images, lower the budget, or set data.allow_shortfall=true to use what exists)")
+    return list(files)
+
+
+def split_off_validation(files: Sequence[Path], fraction: float, *seed_parts: object) -> tuple[list[Path], list[Path]]:
+    """Split a training folder into (train, val) by a seeded shuffle; at least one image each side."""
+    if not 0.0 < fraction < 1.0:
+        raise FakeidError(f"data.val_fraction={fraction} must lie strictly between 0 and 1")
+    order = seeded_order(files, "val-split", *seed_parts)
+    n_val = min(max(1, round(len(order) * fraction)), len(order) - 1)
+    return order[n_val:], order[:n_val]

@@ -1,0 +1,146 @@
+"""Which files a run uses: the training mix, the validation split and the capped test sets.
+
+Everything here is decided before any training, written beside the run (`file_lists.csv`) and
+summarised in `metrics.json`, so a run can be audited and repeated. Seeds:
+- the training sample follows the run's `seed` (a different seed draws different images);
+- validation and test samples follow `split_seed` (default 0), so every run of a sweep is validated
+  and tested on the same images.
+A file that does not decode is skipped, counted and listed, and the next file of the same seeded order
+takes its place, so the budget holds; `strict` turns the first such file into an error.
+"""
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fakeid.data.datasets import ErrorCheck
+from fakeid.data.layout import ClassFolder, ImageSet, category_sets, discover_test_sets, has_split
+from fakeid.data.mix import categories_in_mix, quotas, seeded_order, split_off_validation, take
+from fakeid.errors import FakeidError
+
+
+@dataclass
+class Selection:
+    """The files of one split or test set, with what was skipped and what fell short."""
+
+    name: str
+    paths: list[Path] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    shortfall: dict[str, int] = field(default_factory=dict)  # "<category>/<class>" -> images missing
+
+    def count(self, label: int) -> int:
+        return sum(1 for value in self.labels if value == label)
+
+    def summary(self) -> dict:
+        return {"n_real": self.count(0), "n_fake": self.count(1), "n_skipped": len(self.skipped),
+                "shortfall": dict(self.shortfall),
+                "formats": dict(Counter(f"{('real', 'fake')[lab]}:{p.suffix.lower().lstrip('.')}"
+                                        for p, lab in zip(self.paths, self.labels)))}
+
+
+@dataclass
+class TestSelection(Selection):
+    generator: str | None = None
+    category: str | None = None
+
+
+@dataclass
+class DataPlan:
+    categories_used: list[str]
+    train: Selection
+    val: Selection
+    tests: list[TestSelection]
+
+    def summary(self) -> dict:
+        return {"train": self.train.summary(), "val": self.val.summary(),
+                "test": {t.name: t.summary() for t in self.tests}}
+
+    def write_file_lists(self, path: Path) -> None:
+        """One CSV row per file considered: split, set, label, path, status."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["split", "set", "label", "path", "status"])
+            for split, selection in [("train", self.train), ("val", self.val)] + [("test", t) for t in self.tests]:
+                for file, label in zip(selection.paths, selection.labels):
+                    writer.writerow([split, selection.name, label, file, "used"])
+                for file, reason in selection.skipped:
+                    writer.writerow([split, selection.name, "", file, f"skipped: {reason}"])
+
+
+class Selector:
+    """Draws quotas from class folders, replacing files that fail `error_check`."""
+
+    def __init__(self, error_check: ErrorCheck, strict: bool, allow_shortfall: bool):
+        self.error_check = error_check
+        self.strict = strict
+        self.allow_shortfall = allow_shortfall
+
+    def note_non_images(self, into: Selection, folder: ClassFolder) -> None:
+        if self.strict and folder.non_image:
+            raise FakeidError(f"{folder.non_image[0]} is not an image file (data.strict=true)")
+        into.skipped += [(extra, "not an image file") for extra in folder.non_image]
+
+    def draw(self, into: Selection, folder: ClassFolder, ordered: Sequence[Path], quota: int, key: str,
+             cap: bool = False) -> None:
+        """Add `quota` readable files of `ordered` (a seeded order of folder's images) to `into`.
+
+        A budget (`cap=False`) must be met, or fall short only when allowed and recorded; a cap takes what exists.
+        """
+        chosen: list[Path] = []
+        position = 0
+        while len(chosen) < quota and position < len(ordered):
+            batch = ordered[position: position + quota - len(chosen)]
+            position += len(batch)
+            for file, error in zip(batch, self.error_check(batch)):
+                if error is None:
+                    chosen.append(file)
+                elif self.strict:
+                    raise FakeidError(f"{file} cannot be decoded ({error}); data.strict=true")
+                else:
+                    into.skipped.append((file, f"unreadable: {error}"))
+        chosen = take(chosen, quota, where=folder.path, allow_shortfall=cap or self.allow_shortfall)
+        if len(chosen) < quota and not cap:
+            into.shortfall[key] = quota - len(chosen)
+        into.paths += chosen
+        into.labels += [folder.label] * len(chosen)
+
+
+def plan_data(root: Path, *, categories: Sequence[str], num_categories: int, holdout: Sequence[str],
+              train_generator: str, train_per_class: int, val_per_class: int, val_fraction: float,
+              test_per_class: int, seed: int, split_seed: int, selector: Selector) -> DataPlan:
+    """Choose every file of the run (see the module docstring)."""
+    used = categories_in_mix(categories, num_categories, holdout)
+    train_sets = category_sets(root, "train", used, train_generator)
+    val_sets = category_sets(root, "val", used, train_generator) if has_split(root, "val") else None
+    train, val = Selection("train"), Selection("val")
+    for category, train_quota, val_quota in zip(used, quotas(train_per_class, len(used)), quotas(val_per_class, len(used))):
+        for folder in (train_sets[category].real, train_sets[category].fake):
+            key = f"{category}/{folder.path.name}"
+            selector.note_non_images(train, folder)
+            if val_sets is None:
+                val_folder = folder
+                train_pool, val_pool = split_off_validation(folder.images, val_fraction, split_seed, key)
+                # the val part was already shuffled by the split; the train part is reshuffled by the run seed
+            else:
+                val_folder = (val_sets[category].real, val_sets[category].fake)[folder.label]
+                selector.note_non_images(val, val_folder)
+                train_pool, val_pool = list(folder.images), seeded_order(val_folder.images, "val", split_seed, key)
+            selector.draw(train, folder, seeded_order(train_pool, "train", seed, key), train_quota, key)
+            # validation quotas are caps like the test ones: a small val split is not an error
+            selector.draw(val, val_folder, val_pool, val_quota, key, cap=True)
+    tests = []
+    for test_set in discover_test_sets(root):
+        selection = TestSelection(test_set.name, generator=test_set.generator, category=test_set.category)
+        for folder in (test_set.real, test_set.fake):
+            key = f"{test_set.name}/{folder.path.name}"
+            ordered = seeded_order(folder.images, "test", split_seed, key)
+            selector.note_non_images(selection, folder)
+            quota = min(test_per_class, len(folder.images))  # a cap, not a budget: smaller sets are fine
+            selector.draw(selection, folder, ordered, quota, key, cap=True)
+        tests.append(selection)
+    return DataPlan(used, train, val, tests)

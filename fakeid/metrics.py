@@ -1,0 +1,56 @@
+"""Metric names (defined once, imported by the detector, the collector and the figures) and their computation.
+
+Scores are probabilities that an image is fake; label 1 is fake. AP and AUROC treat "fake" as the positive
+class. `acc_cal` is accuracy at the threshold calibrated on the validation split, never on test labels.
+"""
+from __future__ import annotations
+
+import torch
+from torchmetrics.functional.classification import binary_auroc, binary_average_precision
+
+TEST_METRICS = ("acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal")
+VAL_LOSS = "val/loss"
+VAL_AUROC = "val/auroc"
+TRAIN_LOSS = "train/loss"
+
+
+def accuracies(scores: torch.Tensor, labels: torch.Tensor, threshold: float) -> dict[str, float]:
+    """Overall, real-class and fake-class accuracy when scores >= threshold are called fake."""
+    called_fake = scores >= threshold
+    correct = called_fake == labels.bool()
+    real, fake = labels == 0, labels == 1
+    return {"acc": correct.float().mean().item(),
+            "real_acc": correct[real].float().mean().item() if real.any() else float("nan"),
+            "fake_acc": correct[fake].float().mean().item() if fake.any() else float("nan")}
+
+
+def calibrate_threshold(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    """The threshold that maximises balanced accuracy (mean of real and fake accuracy) on these scores.
+
+    Candidates are midpoints between consecutive distinct scores (and the extremes); ties go to the
+    candidate closest to 0.5, so a well-calibrated detector keeps its natural threshold.
+    """
+    values, index = torch.unique(scores.double(), return_inverse=True)
+    candidates = torch.cat([values[:1] - 1e-6, (values[1:] + values[:-1]) / 2, values[-1:] + 1e-6])
+    # real images below candidate k are those whose distinct value is < k: cumulative counts, O(N log N)
+    real_per_value = torch.bincount(index[labels == 0], minlength=len(values)).double()
+    fake_per_value = torch.bincount(index[labels == 1], minlength=len(values)).double()
+    zero = torch.zeros(1, dtype=torch.float64)
+    real_below = torch.cat([zero, real_per_value.cumsum(0)])
+    fake_below = torch.cat([zero, fake_per_value.cumsum(0)])
+    real_acc = real_below / real_per_value.sum() if real_per_value.sum() > 0 else torch.ones_like(real_below)
+    fake_acc = (1 - fake_below / fake_per_value.sum()) if fake_per_value.sum() > 0 else torch.ones_like(fake_below)
+    balanced = (real_acc + fake_acc) / 2
+    best = torch.nonzero(balanced >= balanced.max() - 1e-12).squeeze(1)
+    return float(candidates[best[torch.argmin((candidates[best] - 0.5).abs())]])
+
+
+def test_metrics(scores: torch.Tensor, labels: torch.Tensor, calibrated_threshold: float) -> dict[str, float]:
+    """Every metric of TEST_METRICS for one test set."""
+    labels_int = labels.long()
+    both_classes = bool((labels_int == 0).any() and (labels_int == 1).any())
+    result = accuracies(scores, labels, 0.5)
+    result["ap"] = binary_average_precision(scores, labels_int).item() if both_classes else float("nan")
+    result["auroc"] = binary_auroc(scores, labels_int).item() if both_classes else float("nan")
+    result["acc_cal"] = accuracies(scores, labels, calibrated_threshold)["acc"]
+    return {name: result[name] for name in TEST_METRICS}

@@ -1,0 +1,1 @@
+"""Models: the timm backbone with our dropout head, and the LightningModule that trains it."""

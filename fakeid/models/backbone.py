@@ -1,0 +1,57 @@
+"""The network: a timm feature extractor and our own head, Dropout(p) then Linear(features, 1).
+
+The head is ours so the swept dropout ratio acts on the classifier input in every timm release (timm's own
+`drop_rate` on `legacy_xception` was ignored before 1.0.31). Pretrained weights only ever come from a
+local file: nothing is downloaded.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import timm
+import torch
+from torch import nn
+
+from fakeid.errors import FakeidError
+
+PRETRAINED_HELP = ("download the ImageNet weights of the model on a machine with internet (e.g. the file named "
+                   "by timm's pretrained_cfg 'url' or 'hf_hub_id'), copy it here and pass "
+                   "model.pretrained_path=/path/to/weights.pth (or .safetensors)")
+
+
+class DetectorNet(nn.Module):
+    """Image batch -> one logit per image (positive means fake)."""
+
+    def __init__(self, model_name: str, drop_rate: float, pretrained_path: str | None = None):
+        super().__init__()
+        if not 0.0 <= drop_rate < 1.0:
+            raise FakeidError(f"model.drop_rate={drop_rate} must lie in [0, 1)")
+        self.backbone = create_backbone(model_name, pretrained_path)
+        self.head = nn.Sequential(nn.Dropout(drop_rate), nn.Linear(self.backbone.num_features, 1))
+        config = self.backbone.pretrained_cfg
+        # the normalisation the backbone was (pre)trained with; buffers, so checkpoints carry them
+        self.register_buffer("mean", torch.tensor(config.get("mean", (0.5,) * 3)).view(1, 3, 1, 1) * 255)
+        self.register_buffer("std", torch.tensor(config.get("std", (0.5,) * 3)).view(1, 3, 1, 1) * 255)
+
+    def normalise(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 (or 0..255 float) images -> the backbone's input scale."""
+        return (images.float() - self.mean) / self.std
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(images)).squeeze(1)
+
+
+def create_backbone(model_name: str, pretrained_path: str | None) -> nn.Module:
+    if model_name not in timm.list_models():
+        raise FakeidError(f"model.name={model_name} is not a timm model (see timm.list_models())")
+    if pretrained_path is None:
+        return timm.create_model(model_name, pretrained=False, num_classes=0)
+    path = Path(pretrained_path).expanduser()
+    if not path.is_file():
+        raise FakeidError(f"model.pretrained_path={path} is not a file: {PRETRAINED_HELP}")
+    try:
+        return timm.create_model(model_name, pretrained=True, num_classes=0,
+                                 pretrained_cfg_overlay=dict(file=str(path)))
+    except (RuntimeError, KeyError, ValueError, OSError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise FakeidError(f"model.pretrained_path={path} does not hold weights for {model_name}: {first_line}") from err

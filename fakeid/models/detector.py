@@ -1,0 +1,65 @@
+"""The LightningModule ("the system"): trains DetectorNet with BCE-with-logits and Adam.
+
+Batches arrive as uint8; normalisation (and the optional flip) happen on the device after the transfer,
+in `on_after_batch_transfer`, so the loader only moves bytes. The checkpoint holds the hyper-parameters
+and the normalisation buffers: `FakeImageDetector.load_from_checkpoint(path)` rebuilds the model for
+inference with no other file.
+"""
+from __future__ import annotations
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torchmetrics.classification import BinaryAUROC
+
+from fakeid.metrics import TRAIN_LOSS, VAL_AUROC, VAL_LOSS
+from fakeid.models.backbone import DetectorNet
+
+
+class FakeImageDetector(pl.LightningModule):
+    def __init__(self, model_name: str = "legacy_xception", drop_rate: float = 0.0, lr: float = 1e-3,
+                 pretrained_path: str | None = None, hflip: bool = False, compile: bool = False):
+        super().__init__()
+        # the weights file is only needed once: a checkpoint already holds the trained weights
+        self.save_hyperparameters(ignore=["pretrained_path"])
+        self.net = DetectorNet(model_name, drop_rate, pretrained_path)
+        self.forward_net = torch.compile(self.net) if compile else self.net
+        self.loss = nn.BCEWithLogitsLoss()
+        self.val_auroc = BinaryAUROC()
+
+    def on_after_batch_transfer(self, batch, dataloader_idx: int):
+        images, labels = batch
+        images = self.net.normalise(images)
+        if self.hparams.hflip and self.training:
+            flip = torch.rand(images.shape[0], device=images.device) < 0.5
+            images = torch.where(flip.view(-1, 1, 1, 1), images.flip(3), images)
+        if images.is_cuda:
+            images = images.contiguous(memory_format=torch.channels_last)
+        return images, labels
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Normalised images -> logits (positive means fake)."""
+        return self.forward_net(images)
+
+    def on_fit_start(self) -> None:
+        if self.device.type == "cuda":
+            self.net.to(memory_format=torch.channels_last)  # depthwise convs are faster in NHWC on GPUs
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        images, labels = batch
+        loss = self.loss(self(images), labels)
+        self.log(TRAIN_LOSS, loss, prog_bar=True, batch_size=len(labels))
+        return loss
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        images, labels = batch
+        logits = self(images)
+        self.log(VAL_LOSS, self.loss(logits, labels), prog_bar=True, sync_dist=True, batch_size=len(labels))
+        self.val_auroc.update(torch.sigmoid(logits.float()), labels.long())
+
+    def on_validation_epoch_end(self) -> None:
+        self.log(VAL_AUROC, self.val_auroc.compute(), prog_bar=True)
+        self.val_auroc.reset()
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)

@@ -1,0 +1,8 @@
+"""The embedded synthetic benchmark: procedural real images and simulated GAN fakes in the PROTOCOL layout.
+
+`python -m fakeid.synth out=DIR preset=tiny|demo seed=S [image_size=..] [train_per_class=..] ...`, or in
+process `generate(out, preset, seed, **overrides)`.
+"""
+from fakeid.synth.writer import generate
+
+__all__ = ["generate"]

@@ -1,0 +1,83 @@
+"""Presets and `key=value` overrides for the synthetic benchmark, checked into one typed `Settings`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+from fakeid.errors import FakeidError
+
+
+@dataclass(frozen=True)
+class Settings:
+    image_size: int  # side of every image, in pixels
+    train_per_class: int  # images per class (real, fake) in each train/<category>
+    test_per_class: int  # images per class in each test/<generator>/<category>
+    upsample_factor: int = 2  # fakes are rendered at image_size / factor and upsampled by the generator
+    jpeg_quality: int = 0  # 0: reals are PNG like fakes; 1..100: reals are JPEG at this quality
+
+    def validate(self) -> None:
+        if self.upsample_factor not in (2, 4):
+            raise FakeidError(f"upsample_factor={self.upsample_factor}: expected 2 or 4")
+        if self.image_size < 8 or self.image_size % self.upsample_factor:
+            raise FakeidError(f"image_size={self.image_size}: expected an integer >= 8 divisible by "
+                              f"upsample_factor={self.upsample_factor}")
+        for name in ("train_per_class", "test_per_class"):
+            if getattr(self, name) < 1:
+                raise FakeidError(f"{name}={getattr(self, name)}: expected an integer >= 1")
+        if not 0 <= self.jpeg_quality <= 100:
+            raise FakeidError(f"jpeg_quality={self.jpeg_quality}: expected 0 (off) or a quality 1..100")
+
+
+# tiny: seconds, for tests. demo: the whole study in minutes on 2 CPU cores (see docs/benchmark.md).
+PRESETS: dict[str, Settings] = {
+    "tiny": Settings(image_size=32, train_per_class=24, test_per_class=8),
+    "demo": Settings(image_size=32, train_per_class=300, test_per_class=100),
+}
+
+# Keys that are arguments of generate() rather than Settings fields.
+RUN_KEYS = ("out", "preset", "seed", "overwrite", "progress")
+SETTING_KEYS = tuple(field.name for field in fields(Settings))
+
+
+def parse_key_values(argv: list[str]) -> dict[str, str]:
+    """['a=1', 'b=x'] -> {'a': '1', 'b': 'x'}; a word without '=' or a repeated key is an error."""
+    parsed: dict[str, str] = {}
+    for argument in argv:
+        key, sep, value = argument.partition("=")
+        if not sep or not key:
+            raise FakeidError(f"argument {argument!r}: expected key=value with key in {', '.join(RUN_KEYS + SETTING_KEYS)}")
+        if key in parsed:
+            raise FakeidError(f"key {key!r} given twice: expected each key at most once")
+        parsed[key] = value
+    return parsed
+
+
+def as_int(key: str, value: object) -> int:
+    if isinstance(value, bool):
+        raise FakeidError(f"{key}={value!r}: expected an integer")
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value))
+    except ValueError:
+        raise FakeidError(f"{key}={value!r}: expected an integer") from None
+
+
+def as_bool(key: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text not in ("true", "false"):
+        raise FakeidError(f"{key}={value!r}: expected true or false")
+    return text == "true"
+
+
+def resolve(preset: str, overrides: dict[str, object]) -> Settings:
+    """The preset with `overrides` applied, validated."""
+    if preset not in PRESETS:
+        raise FakeidError(f"preset={preset!r}: expected one of {', '.join(PRESETS)}")
+    unknown = sorted(set(overrides) - set(SETTING_KEYS))
+    if unknown:
+        raise FakeidError(f"unknown key {unknown[0]!r}: expected one of {', '.join(RUN_KEYS + SETTING_KEYS)}")
+    settings = replace(PRESETS[preset], **{key: as_int(key, value) for key, value in overrides.items()})
+    settings.validate()
+    return settings
