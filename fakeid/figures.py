@@ -171,6 +171,10 @@ def _trend_rows(per_run: pd.DataFrame, x: str, metric: str, **labels: object) ->
     ]
 
 
+def _categories_text(categories: float) -> str:
+    return f"{int(categories)} training categor{'y' if int(categories) == 1 else 'ies'}"
+
+
 def _has_values(frame: pd.DataFrame, metric: str) -> bool:
     return metric in frame.columns and frame[metric].notna().any()
 
@@ -228,7 +232,7 @@ def fig2_data(df: pd.DataFrame, source: str = "the results table") -> Figure:
     for categories in spread[spread >= 2].index:
         runs = per_run[per_run[CATEGORIES] == categories]
         for metric in metrics:
-            labels = {"figure": "fig2", "panel": metric, "series": f"{int(categories)} training categories",
+            labels = {"figure": "fig2", "panel": metric, "series": _categories_text(categories),
                       "group": categories}
             out += _point_rows(runs, DROP_RATE, metric, **labels)
             out += _trend_rows(runs, DROP_RATE, metric, **labels)
@@ -270,7 +274,7 @@ def fig3_data(df: pd.DataFrame, num_categories: int | None = None, source: str =
     return Figure(
         name="fig3",
         data=data,
-        title=f"Fig 3. Detection of fakes from unseen generators vs dropout ratio ({int(fixed)} training categories)",
+        title=f"Fig 3. Detection of fakes from unseen generators vs dropout ratio ({_categories_text(fixed)})",
         xlabel="dropout ratio",
         panels=[("acc", "accuracy (solid: threshold 0.5, dashed: calibrated)"), ("ap", "average precision")],
         caption=f"{_describe_runs(rows, data)}. Each line is one test set of a generator not seen in training; "

@@ -1,0 +1,151 @@
+"""fakeid.figures: files written, CSV numbers equal an independent pandas computation, one-line errors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fake_sweep import write_fake_sweep
+from scipy import stats as scipy_stats
+
+from fakeid import collect, figures
+from fakeid.errors import FakeidError
+
+GRID = {"data.num_categories": [1, 2, 3], "model.drop_rate": [0.0, 0.5], "seed": [0, 1, 2]}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    # Job 1 failed and job 7 crashed: figures must use only the ok runs.
+    sweep = write_fake_sweep(tmp_path_factory.mktemp("sweep") / "sweep", grid=GRID, fail=[1], missing=[7])
+    df, _ = collect.collect([sweep.path])
+    return df
+
+
+@pytest.fixture(scope="module")
+def drawn(results: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> dict[str, figures.Figure]:
+    out = tmp_path_factory.mktemp("figures")
+    made = figures.write_all(results, out)
+    assert all(isinstance(result, figures.Figure) for result in made.values()), made
+    return made  # type: ignore[return-value]
+
+
+def _unseen_content_per_run(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Independent of figures.py: mean of `metric` over each ok run's unseen-content sets."""
+    ok = df[(df["status"] == "ok")]
+    unseen = ok[(ok["seen_generator"] == True) & (ok["seen_category"] == False)]  # noqa: E712
+    return unseen.groupby(["sweep", "run_dir", "data.num_categories", "model.drop_rate"], as_index=False)[metric].mean()
+
+
+def _points(figure: figures.Figure, metric: str, group: object | None = None) -> pd.DataFrame:
+    data = pd.read_csv(figure.paths["csv"])  # the file beside the picture, not the in-memory table
+    rows = data[(data["kind"] == "point") & (data["metric"] == metric)]
+    if group is not None:
+        rows = rows[rows["group"].astype(str) == str(group)]
+    return rows.sort_values("x").reset_index(drop=True)
+
+
+def test_each_figure_is_written_as_png_pdf_and_csv(drawn: dict[str, figures.Figure]) -> None:
+    for name, figure in drawn.items():
+        assert [path.name for path in figure.paths.values()] == [f"{name}.png", f"{name}.pdf", f"{name}.csv"]
+        assert figure.paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert figure.paths["pdf"].read_bytes()[:5] == b"%PDF-"
+        assert list(pd.read_csv(figure.paths["csv"]).columns) == figures.CSV_COLUMNS
+
+
+@pytest.mark.parametrize("metric", ["acc", "ap", "acc_cal"])
+def test_fig1_points_equal_groupby_of_the_tidy_table(results: pd.DataFrame, drawn: dict[str, figures.Figure], metric: str) -> None:
+    per_run = _unseen_content_per_run(results, metric)
+    per_run = per_run[per_run["model.drop_rate"] == 0.5]  # the fixed ratio: both ratios cover 3 n; 0.5 lost fewer runs
+    expected = per_run.groupby("data.num_categories")[metric].agg(["mean", "size", "sem"])
+    points = _points(drawn["fig1"], metric)
+    assert points["x"].tolist() == expected.index.tolist()
+    assert points["mean"].to_numpy() == pytest.approx(expected["mean"].to_numpy())
+    assert points["n"].tolist() == expected["size"].tolist()
+    half = scipy_stats.t.ppf(0.975, expected["size"] - 1) * expected["sem"]
+    assert (points["ci_high"] - points["mean"]).to_numpy() == pytest.approx(half.to_numpy())
+    assert "dropout 0.5" in drawn["fig1"].title
+
+
+def test_fig1_trend_is_least_squares_on_per_run_values(results: pd.DataFrame, drawn: dict[str, figures.Figure]) -> None:
+    per_run = _unseen_content_per_run(results, "acc")
+    per_run = per_run[per_run["model.drop_rate"] == 0.5]
+    reference = scipy_stats.linregress(per_run["data.num_categories"], per_run["acc"])
+    half = scipy_stats.t.ppf(0.975, len(per_run) - 2) * reference.stderr
+    trend = drawn["fig1"].trends.set_index("panel").loc["acc"]
+    assert trend["slope"] == pytest.approx(reference.slope)
+    assert (trend["slope_ci_low"], trend["slope_ci_high"]) == pytest.approx((reference.slope - half, reference.slope + half))
+    assert trend["r2"] == pytest.approx(reference.rvalue**2)
+    assert trend["n"] == len(per_run)
+    line = pd.read_csv(drawn["fig1"].paths["csv"]).query("kind == 'trend' and metric == 'acc'")
+    assert line["mean"].to_numpy() == pytest.approx(reference.intercept + reference.slope * line["x"].to_numpy())
+
+
+def test_fig2_has_a_line_and_trend_per_number_of_categories(results: pd.DataFrame, drawn: dict[str, figures.Figure]) -> None:
+    per_run = _unseen_content_per_run(results, "acc")
+    for categories, runs in per_run.groupby("data.num_categories"):
+        points = _points(drawn["fig2"], "acc", group=categories)
+        expected = runs.groupby("model.drop_rate")["acc"].mean()
+        assert points["x"].tolist() == expected.index.tolist()
+        assert points["mean"].to_numpy() == pytest.approx(expected.to_numpy())
+        slope = scipy_stats.linregress(runs["model.drop_rate"], runs["acc"]).slope
+        trend = drawn["fig2"].trends.query("panel == 'acc'")
+        assert slope == pytest.approx(trend[trend["series"].str.startswith(f"{categories} ")]["slope"].iloc[0])
+
+
+def test_fig3_has_one_line_per_unseen_generator_set(results: pd.DataFrame, drawn: dict[str, figures.Figure]) -> None:
+    ok = results[(results["status"] == "ok") & (results["seen_generator"] == False)]  # noqa: E712
+    ok = ok[ok["data.num_categories"] == 3]  # every n covers both ratios; ties go to the most runs, n=3 lost none
+    assert "3 training categories" in drawn["fig3"].title
+    for metric in ("acc", "acc_cal", "ap"):
+        for test_set, rows in ok.groupby("set"):
+            points = _points(drawn["fig3"], metric, group=test_set)
+            assert points["mean"].to_numpy() == pytest.approx(rows.groupby("model.drop_rate")[metric].mean().to_numpy())
+            assert points["series"].str.contains("unseen generator, unseen content").all()
+
+
+def test_tables_equal_groupby_of_the_tidy_table(results: pd.DataFrame) -> None:
+    table = figures.per_set_table(results, by=["data.num_categories"], metrics=["acc", "ap"])
+    ok = results[results["status"] == "ok"]
+    expected = ok.groupby(["set", "data.num_categories"])["acc"].agg(["mean", "size"]).reset_index()
+    merged = table.merge(expected, on=["set", "data.num_categories"])
+    assert len(merged) == len(expected) == 13 * 3
+    assert merged["acc"].to_numpy() == pytest.approx(merged["mean"].to_numpy())
+    assert (merged["n"] == merged["size"]).all()
+    assert set(table.loc[table["set"] == "progan/sheep", "condition"]) == {"seen generator, unseen content"}
+
+    comparison = figures.seen_unseen_table(results)
+    assert set(comparison["condition"]) == {
+        "seen generator, seen content", "seen generator, unseen content", "unseen generator, unseen content"
+    }
+    unseen = _unseen_content_per_run(results, "acc")["acc"].mean()
+    row = comparison.set_index("condition").loc["seen generator, unseen content"]
+    assert row["acc"] == pytest.approx(unseen) and row["n"] == ok[["sweep", "run_dir"]].drop_duplicates().shape[0]
+
+
+def test_figures_explain_in_one_line_what_the_table_lacks(results: pd.DataFrame, tmp_path: Path) -> None:
+    one_rate = results[results["model.drop_rate"] == 0.5]
+    with pytest.raises(FakeidError, match=r"^fig2 needs runs with more than one model.drop_rate; the results table has only 0.5$"):
+        figures.fig2(one_rate, tmp_path)
+    one_n = results[results["data.num_categories"] == 2]
+    with pytest.raises(FakeidError, match=r"^fig1 needs runs with more than one data.num_categories at model.drop_rate"):
+        figures.fig1(one_n, tmp_path)
+    with pytest.raises(FakeidError, match=r"^fig3 needs columns ap; r.csv lacks them$"):
+        figures.fig3(results.drop(columns=["ap"]), tmp_path, source="r.csv")
+    with pytest.raises(FakeidError, match="no runs with model.drop_rate=0.3"):
+        figures.fig1(results, tmp_path, drop_rate=0.3)
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_cli_draws_from_the_collected_csv(results: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = collect.write_results(results, tmp_path / "results.csv")
+    assert figures.main(["fig1", "--csv", str(csv), "--out", str(tmp_path / "figs"), "--drop-rate", "0.0"]) == 0
+    assert sorted(path.name for path in (tmp_path / "figs").iterdir()) == ["fig1.csv", "fig1.pdf", "fig1.png"]
+    written = pd.read_csv(tmp_path / "figs" / "fig1.csv")
+    assert written["mean"].to_numpy() == pytest.approx(figures.fig1_data(results, 0.0).data["mean"].to_numpy())
+    with pytest.raises(SystemExit) as exit_info:
+        figures.main(["fig2", "--csv", str(tmp_path / "absent.csv")])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.startswith(f"fakeid: error: {tmp_path / 'absent.csv'}: no such results CSV")
+    np.testing.assert_array_equal(written["x"].unique(), np.array([1.0, 2.0, 3.0]))
