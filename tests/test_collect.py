@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from fake_sweep import FAIL_ERROR, write_fake_sweep
 
 from fakeid import collect
 from fakeid.errors import FakeidError
+from tests.fake_sweep import FAIL_ERROR, write_fake_sweep
 
 
 def test_grid_expands_range_params_and_task_sweeps(tmp_path: Path) -> None:

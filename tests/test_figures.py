@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from fake_sweep import write_fake_sweep
 from scipy import stats as scipy_stats
 
 from fakeid import collect, figures
 from fakeid.errors import FakeidError
+from tests.fake_sweep import write_fake_sweep
 
 GRID = {"data.num_categories": [1, 2, 3], "model.drop_rate": [0.0, 0.5], "seed": [0, 1, 2]}
 
