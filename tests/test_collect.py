@@ -5,6 +5,8 @@ import itertools
 import json
 import math
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -144,3 +146,40 @@ def test_read_results_keeps_booleans_and_missing_values(tmp_path: Path) -> None:
     assert set(ok["seen_generator"].unique()) == {True, False}
     assert math.isnan(back.loc[back["status"] == "failed", "acc"].iloc[0])
     pd.testing.assert_series_equal(ok["acc"].reset_index(drop=True), df[df["status"] == "ok"]["acc"].reset_index(drop=True).astype(float))
+
+
+HYDRA_APP = '''
+import hydra
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="train")
+def main(cfg) -> None:
+    pass
+
+main()
+'''
+
+
+def test_grid_equals_the_jobs_hydra_launches(tmp_path: Path) -> None:
+    """A real multirun (a throwaway Hydra app): expected_grid lists exactly the jobs Hydra ran, in order."""
+    (tmp_path / "conf" / "experiment").mkdir(parents=True)
+    (tmp_path / "app.py").write_text(HYDRA_APP)
+    (tmp_path / "conf" / "train.yaml").write_text(
+        "data: {num_categories: 1, root: /x}\nmodel: {drop_rate: 0.5}\nseed: 0\n"
+    )
+    (tmp_path / "conf" / "experiment" / "grid.yaml").write_text(
+        "# @package _global_\nhydra:\n  mode: MULTIRUN\n  sweeper:\n    params:\n"
+        "      data.num_categories: range(1,4)\n      model.drop_rate: 0.0,0.5\n"
+    )
+    sweep_dir = tmp_path / "sweep"
+    subprocess.run(
+        [sys.executable, "app.py", "+experiment=grid", "seed=1,2", "data.root=/y", f"hydra.sweep.dir={sweep_dir}"],
+        cwd=tmp_path, check=True, capture_output=True, timeout=120,
+    )
+    launched = [
+        yaml.safe_load((sweep_dir / str(index) / ".hydra" / "overrides.yaml").read_text())
+        for index in range(len(list(sweep_dir.glob("*/.hydra"))))
+    ]
+    grid = collect.expected_grid(sweep_dir)
+    assert len(grid) == len(launched) == 12
+    for point, overrides in zip(grid, launched):
+        assert [f"{key}={value}" for key, value in point.items()] == [o for o in overrides if not o.startswith(("+", "data.root"))]
