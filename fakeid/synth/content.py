@@ -134,7 +134,8 @@ def polygons(rng: np.random.Generator, n: int, size: int, count: int = 5) -> np.
     image = np.broadcast_to(_colours(rng, n, 1, 0.6, 1.0)[:, :, None, :], (n, size, size, 3)).copy()
     for _ in range(count):  # painter's order; each triangle is vectorised over the batch
         vertices = rng.uniform(-0.1, 1.1, (n, 3, 2)).astype(np.float32)
-        orientation = np.sign(np.cross(vertices[:, 1] - vertices[:, 0], vertices[:, 2] - vertices[:, 0]))
+        first, second = vertices[:, 1] - vertices[:, 0], vertices[:, 2] - vertices[:, 0]
+        orientation = np.sign(first[:, 0] * second[:, 1] - first[:, 1] * second[:, 0])
         distance = np.full((n, size, size), -np.inf, dtype=np.float32)
         for i in range(3):  # signed distance to the triangle = max over its three edge half-planes
             start, end = vertices[:, i], vertices[:, (i + 1) % 3]
