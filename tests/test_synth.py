@@ -103,6 +103,7 @@ def test_overwrite_replaces_a_previous_benchmark(tmp_path: Path) -> None:
 @pytest.mark.parametrize("argument, key", [
     ("foo=3", "foo"), ("image_size=abc", "image_size"), ("image_size=31", "image_size"),
     ("upsample_factor=3", "upsample_factor"), ("jpeg_quality=200", "jpeg_quality"), ("preset=huge", "preset"),
+    ("seed=-1", "seed"), ("overwrite=maybe", "overwrite"),
 ])
 def test_bad_value_fails_naming_the_key(tmp_path: Path, argument: str, key: str) -> None:
     with pytest.raises(FakeidError, match=key):

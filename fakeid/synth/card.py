@@ -36,7 +36,7 @@ def describe(settings: Settings, preset: str, seed: int) -> dict:
     """Every fact about a generated dataset, in a JSON-ready dict."""
     sets = []
     for image_set in catalog.image_sets():
-        per_class = settings.train_per_class if image_set.split == "train" else settings.test_per_class
+        per_class = settings.per_class(image_set.split)
         sets.append({
             "path": image_set.path, "split": image_set.split, "generator": image_set.generator,
             "category": image_set.category, "n_real": per_class, "n_fake": per_class,

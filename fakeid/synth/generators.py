@@ -102,6 +102,11 @@ class TransposedStage(nn.Module):
         return F.conv_transpose2d(padded, self.kernel, stride=2, padding=3)
 
 
+def _output_norms(weight: torch.Tensor) -> torch.Tensor:
+    """L2 norm of each output channel's kernel (over input channels and taps), kept broadcastable."""
+    return weight.pow(2).sum(dim=(-3, -2, -1), keepdim=True).sqrt()
+
+
 class ModulatedStage(nn.Module):
     """StyleGAN2-style: bilinear x2, conv whose input channels are scaled by a per-image style and whose
     output is demodulated (rescaled to the unmodulated weight's norm), then per-pixel noise."""
@@ -116,8 +121,7 @@ class ModulatedStage(nn.Module):
         x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
         style = torch.from_numpy(rng.normal(1.0, 0.2, (n, 1, 3, 1, 1)).astype(np.float32))
         weight = self.kernel[None] * style
-        norm = lambda w: w.pow(2).sum(dim=(-3, -2, -1), keepdim=True).sqrt()  # noqa: E731
-        weight = weight * (norm(self.kernel[None]) / norm(weight))
+        weight = weight * (_output_norms(self.kernel[None]) / _output_norms(weight))
         # Per-image weights as one grouped convolution: the batch becomes the channel groups.
         padded = F.pad(x, (1, 1, 1, 1), mode="replicate").reshape(1, n * 3, 2 * height + 2, 2 * width + 2)
         x = F.conv2d(padded, weight.reshape(n * 3, 3, 3, 3), groups=n).reshape(n, 3, 2 * height, 2 * width)

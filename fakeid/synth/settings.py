@@ -14,6 +14,10 @@ class Settings:
     upsample_factor: int = 2  # fakes are rendered at image_size / factor and upsampled by the generator
     jpeg_quality: int = 0  # 0: reals are PNG like fakes; 1..100: reals are JPEG at this quality
 
+    def per_class(self, split: str) -> int:
+        """Images per class in each folder of `split` ("train" or "test")."""
+        return self.train_per_class if split == "train" else self.test_per_class
+
     def validate(self) -> None:
         if self.upsample_factor not in (2, 4):
             raise FakeidError(f"upsample_factor={self.upsample_factor}: expected 2 or 4")
@@ -36,6 +40,7 @@ PRESETS: dict[str, Settings] = {
 # Keys that are arguments of generate() rather than Settings fields.
 RUN_KEYS = ("out", "preset", "seed", "overwrite", "progress")
 SETTING_KEYS = tuple(field.name for field in fields(Settings))
+ALL_KEYS = RUN_KEYS + SETTING_KEYS
 
 
 def parse_key_values(argv: list[str]) -> dict[str, str]:
@@ -44,7 +49,7 @@ def parse_key_values(argv: list[str]) -> dict[str, str]:
     for argument in argv:
         key, sep, value = argument.partition("=")
         if not sep or not key:
-            raise FakeidError(f"argument {argument!r}: expected key=value with key in {', '.join(RUN_KEYS + SETTING_KEYS)}")
+            raise FakeidError(f"argument {argument!r}: expected key=value, key one of {', '.join(ALL_KEYS)}")
         if key in parsed:
             raise FakeidError(f"key {key!r} given twice: expected each key at most once")
         parsed[key] = value
@@ -77,7 +82,7 @@ def resolve(preset: str, overrides: dict[str, object]) -> Settings:
         raise FakeidError(f"preset={preset!r}: expected one of {', '.join(PRESETS)}")
     unknown = sorted(set(overrides) - set(SETTING_KEYS))
     if unknown:
-        raise FakeidError(f"unknown key {unknown[0]!r}: expected one of {', '.join(RUN_KEYS + SETTING_KEYS)}")
+        raise FakeidError(f"unknown key {unknown[0]!r}: expected one of {', '.join(ALL_KEYS)}")
     settings = replace(PRESETS[preset], **{key: as_int(key, value) for key, value in overrides.items()})
     settings.validate()
     return settings

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from fakeid.errors import FakeidError
 from fakeid.synth import catalog
-from fakeid.synth.card import describe, write_card
+from fakeid.synth.card import describe, real_suffix, write_card
 from fakeid.synth.content import render
 from fakeid.synth.generators import FixedGenerator, downsample
 from fakeid.synth.settings import Settings, as_bool, as_int, resolve
@@ -46,13 +46,13 @@ def _to_uint8(images: np.ndarray) -> np.ndarray:
 
 
 def _save(images: np.ndarray, folder: Path, first_index: int, settings: Settings, real: bool) -> None:
+    suffix = real_suffix(settings) if real else ".png"
     for offset, pixels in enumerate(_to_uint8(images)):
-        image = Image.fromarray(pixels)
-        name = f"{first_index + offset:05d}"
-        if real and settings.jpeg_quality:
-            image.save(folder / f"{name}.jpg", format="JPEG", quality=settings.jpeg_quality, subsampling=2)
+        path = folder / f"{first_index + offset:05d}{suffix}"
+        if suffix == ".jpg":  # 4:2:0 chroma subsampling, as in typical JPEG photo collections
+            Image.fromarray(pixels).save(path, format="JPEG", quality=settings.jpeg_quality, subsampling=2)
         else:
-            image.save(folder / f"{name}.png", format="PNG", compress_level=6)
+            Image.fromarray(pixels).save(path, format="PNG", compress_level=6)
 
 
 def _prepare(root: Path, overwrite: bool) -> None:
@@ -79,7 +79,9 @@ def generate(out: str | Path, preset: str = "tiny", seed: int | str = 0, overwri
     weights are fixed by GENERATOR_SEED and shared by every preset.
     """
     settings = resolve(preset, overrides)
-    seed = as_int("seed", seed)
+    seed, show_progress = as_int("seed", seed), as_bool("progress", progress)
+    if seed < 0:
+        raise FakeidError(f"seed={seed}: expected an integer >= 0")
     root = Path(out)
     _prepare(root, as_bool("overwrite", overwrite))
     facts = describe(settings, preset, seed)
@@ -87,10 +89,10 @@ def generate(out: str | Path, preset: str = "tiny", seed: int | str = 0, overwri
     generators = {name: FixedGenerator(g.upsampler, stages) for name, g in catalog.GENERATORS.items()}
 
     with _single_torch_thread(), tqdm(total=facts["total_images"], desc="fakeid.synth", unit="img",
-                                       file=sys.stderr, disable=not as_bool("progress", progress)) as bar:
+                                       file=sys.stderr, disable=not show_progress) as bar:
         for image_set in catalog.image_sets():
             family = catalog.CATEGORIES[image_set.category].family
-            per_class = settings.train_per_class if image_set.split == "train" else settings.test_per_class
+            per_class = settings.per_class(image_set.split)
             for label in catalog.LABEL_FOLDERS:
                 folder = root / image_set.path / label
                 folder.mkdir(parents=True)
