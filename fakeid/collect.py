@@ -48,6 +48,7 @@ RUN_HPARAMS = (
     "model.name",
     "data.dataset_kind",
     "experiment",
+    "experiment_name",
 )
 RUN_FIELDS = ("config_hash", "threshold", "wall_time_s")
 METRICS_FILE = "metrics.json"

@@ -11,7 +11,8 @@ Definitions (stated again in every figure's caption):
   reflects seed-to-seed spread (`fakeid.stats.linear_trend`).
 - Fig 1 varies the number of categories at one dropout ratio: the ratio with the most distinct category
   counts unless `drop_rate` is given. Fig 3 shows one number of categories: the one with the most distinct
-  dropout ratios unless `num_categories` is given. The choice is printed in the title.
+  dropout ratios unless `num_categories` is given. Ties go to the value with more runs, then the larger
+  value. The choice is printed in the title.
 
 Each figure is written as `<name>.png`, `<name>.pdf` and `<name>.csv`. The CSV holds exactly the numbers
 drawn (the drawing reads only that table): columns `CSV_COLUMNS`; `kind` is "point" (mean and CI) or
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -135,12 +137,11 @@ def _pick_fixed(per_run: pd.DataFrame, fixed: str, varied: str, wanted: float | 
         if not np.isclose(available, wanted).any():
             raise FakeidError(f"{figure}: {source} has no runs with {fixed}={wanted} (has {_values_text(per_run[fixed])})")
         return float(available[np.isclose(available, wanted)][0])
-    coverage = per_run.groupby(fixed)[varied].agg(["nunique", "size"]).sort_values(
-        ["nunique", "size"], ascending=False, kind="stable"
-    )
+    coverage = per_run.groupby(fixed)[varied].agg(["nunique", "size"]).reset_index()
     if coverage.empty:
         raise FakeidError(f"{figure} needs runs with {fixed} recorded; {source} has none")
-    return float(coverage.index[0])
+    # Most values of `varied`, then most runs, then the largest value (e.g. the most diverse training mix).
+    return float(coverage.sort_values(["nunique", "size", fixed], ascending=False).iloc[0][fixed])
 
 
 def _require_spread(values: pd.Series, column: str, figure: str, source: str, where: str = "") -> None:
@@ -215,7 +216,7 @@ def fig1_data(df: pd.DataFrame, drop_rate: float | None = None, source: str = "t
         data=data,
         title=f"Fig 1. Detection of unseen content vs number of training categories (dropout {fixed:g})",
         xlabel="number of training categories",
-        panels=[("acc", "accuracy on unseen content (dashed: calibrated threshold)"), ("ap", "AP on unseen content")],
+        panels=[("acc", "accuracy on unseen content"), ("ap", "AP on unseen content")],
         caption=f"{_describe_runs(rows, data)}. {UNSEEN_CONTENT_TEXT}; trend: least squares on per-run values.",
         integer_x=True,
     )
@@ -276,7 +277,7 @@ def fig3_data(df: pd.DataFrame, num_categories: int | None = None, source: str =
         data=data,
         title=f"Fig 3. Detection of fakes from unseen generators vs dropout ratio ({_categories_text(fixed)})",
         xlabel="dropout ratio",
-        panels=[("acc", "accuracy (solid: threshold 0.5, dashed: calibrated)"), ("ap", "average precision")],
+        panels=[("acc", "accuracy"), ("ap", "average precision")],
         caption=f"{_describe_runs(rows, data)}. Each line is one test set of a generator not seen in training; "
         "the calibrated threshold is chosen on validation data of the training generator.",
     )
@@ -285,7 +286,9 @@ def fig3_data(df: pd.DataFrame, num_categories: int | None = None, source: str =
 # ----------------------------------------------------------------------------- drawing
 def draw(figure: Figure) -> plt.Figure:
     """Draw a figure from its `data` table only, so the CSV is exactly what is plotted."""
-    fig, axes = plt.subplots(1, len(figure.panels), figsize=(6.2 * len(figure.panels), 5.2), squeeze=False)
+    # Constrained layout makes room for the title, the caption and the legends below the axes.
+    fig, axes = plt.subplots(1, len(figure.panels), figsize=(6.2 * len(figure.panels), 4.8), squeeze=False,
+                             layout="constrained")
     groups = list(dict.fromkeys(figure.data["group"].astype(str)))
     colors = {group: plt.get_cmap("tab10")(index % 10) for index, group in enumerate(groups)}
     for ax, (panel, ylabel) in zip(axes[0], figure.panels):
@@ -304,17 +307,20 @@ def draw(figure: Figure) -> plt.Figure:
                 ci = ("" if pd.isna(first["slope_ci_low"])
                       else f" [{first['slope_ci_low']:+.3f}, {first['slope_ci_high']:+.3f}]")
                 handles += ax.plot(trend["x"], trend["mean"], color=color, linestyle=":", linewidth=1.5,
-                                   label=f"  trend: slope {first['slope']:+.3f}{ci}, R\u00b2 {first['r2']:.2f}")
+                                   label=f"  trend: slope {first['slope']:+.3f}{ci}, R\u00b2 {_r2_text(first['r2'])}")
         ax.set_xlabel(figure.xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        ax.legend(handles=handles, fontsize=7, loc="best")
+        # Below the axes: with several test sets a legend inside would hide points.
+        ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
         if figure.integer_x:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.suptitle(figure.title, fontsize=11)
-    fig.text(0.5, 0.01, figure.caption, ha="center", va="bottom", fontsize=7, wrap=True)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    fig.suptitle(f"{figure.title}\n{textwrap.fill(figure.caption, 150)}", fontsize=9)
     return fig
+
+
+def _r2_text(r2: float) -> str:
+    return "n/a" if pd.isna(r2) else f"{r2:.2f}"
 
 
 def save(figure: Figure, out_dir: str | Path) -> Figure:
@@ -323,8 +329,9 @@ def save(figure: Figure, out_dir: str | Path) -> Figure:
     out_dir.mkdir(parents=True, exist_ok=True)
     drawn = draw(figure)
     figure.paths = {suffix: out_dir / f"{figure.name}.{suffix}" for suffix in ("png", "pdf", "csv")}
-    drawn.savefig(figure.paths["png"], dpi=150)
-    drawn.savefig(figure.paths["pdf"], metadata={"CreationDate": None})  # same input, same bytes
+    # bbox "tight" keeps the legends below the axes inside the picture.
+    drawn.savefig(figure.paths["png"], dpi=150, bbox_inches="tight")
+    drawn.savefig(figure.paths["pdf"], bbox_inches="tight", metadata={"CreationDate": None})  # same input, same bytes
     plt.close(drawn)
     figure.data.to_csv(figure.paths["csv"], index=False)
     return figure
