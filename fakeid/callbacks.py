@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pytorch_lightning.callbacks import ModelCheckpoint
 
-from fakeid.metrics import VAL_LOSS
+from fakeid.metric_names import VAL_LOSS
 
 
 def checkpointing(dirpath: str) -> ModelCheckpoint:

@@ -36,8 +36,8 @@ import pandas as pd
 import yaml
 
 from fakeid.errors import FakeidError, one_line_errors
+from fakeid.metric_names import TEST_METRICS
 
-TEST_METRICS = ("acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal")
 TEST_FIELDS = ("set", "generator", "category", "seen_generator", "seen_category", "n_real", "n_fake", *TEST_METRICS)
 # Hyper-parameters worth a column even when they were not swept.
 RUN_HPARAMS = (

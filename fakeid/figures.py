@@ -38,7 +38,8 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from fakeid.collect import TEST_METRICS, read_results  # noqa: E402
+from fakeid.collect import read_results  # noqa: E402
+from fakeid.metric_names import TEST_METRICS  # noqa: E402
 from fakeid.errors import FakeidError, one_line_errors  # noqa: E402
 from fakeid.stats import linear_trend, summarize  # noqa: E402
 

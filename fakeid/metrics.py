@@ -1,4 +1,4 @@
-"""Metric names (defined once, imported by the detector, the collector and the figures) and their computation.
+"""The metrics of one test set, computed from scores (names in fakeid.metric_names).
 
 Scores are probabilities that an image is fake; label 1 is fake. AP and AUROC treat "fake" as the positive
 class. `acc_cal` is accuracy at the threshold calibrated on the validation split, never on test labels.
@@ -8,10 +8,7 @@ from __future__ import annotations
 import torch
 from torchmetrics.functional.classification import binary_auroc, binary_average_precision
 
-TEST_METRICS = ("acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal")
-VAL_LOSS = "val/loss"
-VAL_AUROC = "val/auroc"
-TRAIN_LOSS = "train/loss"
+from fakeid.metric_names import TEST_METRICS
 
 
 def accuracies(scores: torch.Tensor, labels: torch.Tensor, threshold: float) -> dict[str, float]:
@@ -45,7 +42,7 @@ def calibrate_threshold(scores: torch.Tensor, labels: torch.Tensor) -> float:
     return float(candidates[best[torch.argmin((candidates[best] - 0.5).abs())]])
 
 
-def test_metrics(scores: torch.Tensor, labels: torch.Tensor, calibrated_threshold: float) -> dict[str, float]:
+def metrics_of_set(scores: torch.Tensor, labels: torch.Tensor, calibrated_threshold: float) -> dict[str, float]:
     """Every metric of TEST_METRICS for one test set."""
     labels_int = labels.long()
     both_classes = bool((labels_int == 0).any() and (labels_int == 1).any())

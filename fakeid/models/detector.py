@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torchmetrics.classification import BinaryAUROC
 
-from fakeid.metrics import TRAIN_LOSS, VAL_AUROC, VAL_LOSS
+from fakeid.metric_names import TRAIN_LOSS, VAL_AUROC, VAL_LOSS
 from fakeid.models.backbone import DetectorNet
 
 
