@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from fakeid.data.selection import TestSelection
-from fakeid.metrics import calibrate_threshold, test_metrics
+from fakeid.metrics import calibrate_threshold, metrics_of_set
 from fakeid.models.detector import FakeImageDetector
 
 
@@ -51,5 +51,5 @@ def evaluate(detector: FakeImageDetector, val_loader: DataLoader,
             "seen_generator": test_set.generator == train_generator,
             "seen_category": test_set.category in categories_used,
             "n_real": int((labels == 0).sum()), "n_fake": int((labels == 1).sum()),
-            **test_metrics(scores, labels, threshold)})
+            **metrics_of_set(scores, labels, threshold)})
     return threshold, results

@@ -21,11 +21,11 @@ import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
 from fakeid.data.datamodule import CategoryMixDataModule
-from fakeid.errors import FakeidError
+from fakeid.errors import FakeidError, one_line_errors
 from fakeid.evaluate import evaluate
 from fakeid.models.backbone import PRETRAINED_HELP
 from fakeid.models.detector import FakeImageDetector
@@ -62,6 +62,7 @@ def prepare_run_dir(run_dir: Path, expected_hash: str) -> None:
 def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     """Everything a run does; fills `result` as it goes so a failure still reports what was known."""
     pl.seed_everything(cfg.seed, workers=True)
+    detector = build_detector(cfg.model)  # first: a wrong model setting fails before any data is read
     datamodule: CategoryMixDataModule = instantiate(cfg.data, _convert_="all")
     plan = datamodule.plan()
     plan.write_file_lists(run_dir / "file_lists.csv")
@@ -72,7 +73,6 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
             log.warning("%s: skipped %d files (unreadable or not images); listed in file_lists.csv",
                         name, len(selection.skipped))
 
-    detector = build_detector(cfg.model)
     callbacks = [instantiate(c) for c in cfg.callbacks.values()]
     loggers = [instantiate(c) for c in cfg.logger.values()]
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False,
@@ -91,7 +91,23 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     result.update(status="ok", threshold=threshold, test=tests)
 
 
+def require_values(cfg: DictConfig) -> None:
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        raise FakeidError(f"{', '.join(missing)} must be set, e.g. data.root=ROOT (a folder holding train/ and "
+                          "test/ as in README 'Data layout'; `python -m fakeid.synth out=ROOT` writes one)")
+
+
+def user_error_in(err: BaseException) -> FakeidError | None:
+    """The FakeidError behind `err`, if any (Hydra's instantiate wraps errors raised in constructors)."""
+    while err is not None and not isinstance(err, FakeidError):
+        err = err.__cause__ or err.__context__
+    return err
+
+
 def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) -> dict | None:
+    with one_line_errors():
+        require_values(cfg)
     hparams = {**flat_hparams(cfg), **versions()}
     hparams["experiment"] = cfg.experiment_name
     hparams["data.dataset_kind"] = dataset_kind(str(cfg.data.root))
@@ -105,7 +121,8 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
     started = time.time()
     try:
         train_and_test(cfg, run_dir, result)
-    except Exception as err:  # noqa: BLE001 - every failure is recorded, then reported
+    except Exception as caught:  # noqa: BLE001 - every failure is recorded, then reported
+        err = user_error_in(caught) or caught
         result["error"] = f"{type(err).__name__}: {err}".splitlines()[0]
         (run_dir / "error.log").write_text(traceback.format_exc())
         print(f"fakeid: error: {err}" if isinstance(err, FakeidError) else f"fakeid: run failed: {result['error']} "

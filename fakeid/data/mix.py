@@ -28,9 +28,14 @@ def categories_in_mix(categories: Sequence[str], num_categories: int, holdout: S
 
 
 def quotas(total: int, num_categories: int) -> list[int]:
-    """Split `total` images over the categories: equal shares, remainder to the earliest ones."""
+    """Split a training budget over the categories; every category must get at least one image."""
     if total < num_categories:
         raise FakeidError(f"a budget of {total} images per class cannot cover {num_categories} categories")
+    return even_shares(total, num_categories)
+
+
+def even_shares(total: int, num_categories: int) -> list[int]:
+    """Equal shares of `total`, the remainder one each to the earliest categories."""
     share, remainder = divmod(total, num_categories)
     return [share + (index < remainder) for index in range(num_categories)]
 

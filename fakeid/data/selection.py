@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fakeid.data.datasets import ErrorCheck
 from fakeid.data.layout import ClassFolder, ImageSet, category_sets, discover_test_sets, has_split
-from fakeid.data.mix import categories_in_mix, quotas, seeded_order, split_off_validation, take
+from fakeid.data.mix import categories_in_mix, even_shares, quotas, seeded_order, split_off_validation, take
 from fakeid.errors import FakeidError
 
 
@@ -118,7 +118,7 @@ def plan_data(root: Path, *, categories: Sequence[str], num_categories: int, hol
     train_sets = category_sets(root, "train", used, train_generator)
     val_sets = category_sets(root, "val", used, train_generator) if has_split(root, "val") else None
     train, val = Selection("train"), Selection("val")
-    for category, train_quota, val_quota in zip(used, quotas(train_per_class, len(used)), quotas(val_per_class, len(used))):
+    for category, train_quota, val_quota in zip(used, quotas(train_per_class, len(used)), even_shares(val_per_class, len(used))):
         for folder in (train_sets[category].real, train_sets[category].fake):
             key = f"{category}/{folder.path.name}"
             selector.note_non_images(train, folder)

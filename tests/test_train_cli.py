@@ -1,0 +1,108 @@
+"""`python -m fakeid.train` as a user types it: a short real run, and every bad input as one line."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_layout, run_module
+
+GAN_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "gan-samples"
+RESULT_FIELDS = {"set", "generator", "category", "seen_generator", "seen_category", "n_real", "n_fake",
+                 "acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal"}
+TINY = ["data=tiny", "trainer.max_epochs=1", "logger=none", "callbacks=none"]
+
+
+def train(tmp_path: Path, *overrides: str):
+    return run_module("fakeid.train", *TINY, f"paths.outputs={tmp_path / 'outputs'}",
+                      f"hydra.run.dir={tmp_path / 'run'}", *overrides)
+
+
+def metrics(tmp_path: Path) -> dict:
+    return json.loads((tmp_path / "run" / "metrics.json").read_text())
+
+
+@pytest.mark.slow
+def test_a_short_run_writes_a_complete_metrics_json(tmp_path):
+    root = make_layout(tmp_path / "data")
+    done = train(tmp_path, f"data.root={root}", "data.num_categories=3", "model.drop_rate=0.3", "seed=1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = metrics(tmp_path)
+    assert result["status"] == "ok" and result["error"] is None
+    assert 0.0 <= result["threshold"] <= 1.0 and result["wall_time_s"] > 0
+    hparams = result["hparams"]
+    assert hparams["data.num_categories"] == 3 and hparams["model.drop_rate"] == 0.3 and hparams["seed"] == 1
+    assert hparams["data.categories_used"] == ["cat", "church_outdoor", "train"]
+    assert hparams["model.name"] == "legacy_xception" and hparams["data.image_size"] == 32
+    assert {"version.torch", "version.timm", "version.lightning"} <= set(hparams)
+    by_set = {entry["set"]: entry for entry in result["test"]}
+    assert set(by_set) == {"progan/sheep", "progan/cat", "stylegan2/horse"}
+    for entry in result["test"]:
+        assert set(entry) >= RESULT_FIELDS and entry["n_real"] == entry["n_fake"] == 4
+        assert all(0.0 <= entry[m] <= 1.0 for m in ("acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal"))
+    assert by_set["progan/cat"]["seen_category"] and by_set["progan/cat"]["seen_generator"]
+    assert not by_set["progan/sheep"]["seen_category"] and by_set["progan/sheep"]["seen_generator"]
+    assert not by_set["stylegan2/horse"]["seen_generator"]
+    assert result["data"]["train"]["n_real"] == result["data"]["train"]["n_fake"] == 16
+    lists = (tmp_path / "run" / "file_lists.csv").read_text().splitlines()
+    assert len(lists) == 1 + 32 + result["data"]["val"]["n_real"] * 2 + 3 * 8
+    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["data.root={missing}"], "data.root .*missing does not exist"),
+    (["data.root={root}", "data.num_categories=11"], "data.num_categories=11 is outside 1..10"),
+    (["data.root={root}", "data.holdout=[cat]"], "held-out cat"),
+    (["data.root={root}", "data.train_per_class=100"], "train/cat/0_real has 3 usable images, fewer than its quota"),
+    (["data.root={root}", "model.pretrained=true"], "model.pretrained=true needs model.pretrained_path"),
+    (["data.root={root}", "model.pretrained_path={missing}"], "is not a file: download the ImageNet weights"),
+    (["data.root={root}", "data.categories=[cat,unicorn]", "data.num_categories=2"],
+     "missing category folder .*train/unicorn"),
+])
+def test_bad_input_is_one_line_and_recorded(tmp_path, overrides, message):
+    root = make_layout(tmp_path / "data", categories=["cat", "church_outdoor"], train_per_class=4)
+    args = ["data.num_categories=2"] + [o.format(root=root, missing=tmp_path / "missing") for o in overrides]
+    done = train(tmp_path, *args)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    error_lines = [line for line in done.stderr.splitlines() if line.startswith("fakeid: error:")]
+    assert len(error_lines) == 1 and re.search(message, error_lines[0]), done.stderr[-2000:]
+    result = metrics(tmp_path)
+    assert result["status"] == "failed" and result["test"] == []
+
+
+def test_missing_root_key_is_one_line(tmp_path):
+    done = run_module("fakeid.train", f"hydra.run.dir={tmp_path / 'run'}")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "data.root must be set" in done.stderr
+
+
+def test_help_lists_the_config_groups():
+    done = run_module("fakeid.train", "--help")
+    for group in ("data:", "model:", "trainer:", "callbacks:", "logger:", "paths:", "experiment:", "launcher:"):
+        assert group in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not GAN_SAMPLES.is_dir(), reason="shared/data/gan-samples is not on this machine")
+def test_trains_and_tests_on_real_lsun_church_vs_progan_images(tmp_path):
+    """Real photos vs real ProGAN images (linked, never copied into the repo); the GRIP pairs as a test set."""
+    root = tmp_path / "real"
+    church = GAN_SAMPLES / "lsun_church_progan"
+    for label in ("0_real", "1_fake"):
+        files = sorted((church / label).iterdir())
+        for split, chosen in (("train/church_outdoor", files[:18]), ("test/progan/church_outdoor", files[18:])):
+            (root / split / label).mkdir(parents=True)
+            for file in chosen:
+                (root / split / label / file.name).symlink_to(file)
+        (root / "test" / "grip_pairs" / label).mkdir(parents=True)
+        for file in (GAN_SAMPLES / "grip_pairs" / label).iterdir():
+            (root / "test" / "grip_pairs" / label / file.name).symlink_to(file)
+    done = train(tmp_path, f"data.root={root}", "data.categories=[church_outdoor]", "data.num_categories=1",
+                 "data.train_per_class=16", "data.image_size=64", "data.test_per_class=10")
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = metrics(tmp_path)
+    assert result["hparams"]["data.dataset_kind"] == "real"
+    sets = {entry["set"]: entry for entry in result["test"]}
+    assert sets["progan/church_outdoor"]["n_real"] >= 8 and sets["progan/church_outdoor"]["seen_category"]
+    assert sets["grip_pairs"]["n_fake"] == 6 and sets["grip_pairs"]["category"] is None
