@@ -31,10 +31,8 @@ def predict_scores(detector: FakeImageDetector, loader: DataLoader, device: torc
     scores, labels = [], []
     with autocast_for(device, precision):
         for batch in loader:
-            batch = (batch[0].to(device, non_blocking=True), batch[1].to(device, non_blocking=True))
-            images, batch_labels = detector.on_after_batch_transfer(batch, 0)
-            scores.append(torch.sigmoid(detector(images).float()).cpu())
-            labels.append(batch_labels.cpu())
+            scores.append(torch.sigmoid(detector(detector.prepare_input(batch)).float()).cpu())
+            labels.append(batch[1])
     return torch.cat(scores), torch.cat(labels)
 
 

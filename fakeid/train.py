@@ -41,7 +41,7 @@ def build_detector(model_cfg: DictConfig) -> FakeImageDetector:
         raise FakeidError(f"model.pretrained=true needs model.pretrained_path: {PRETRAINED_HELP}")
     return FakeImageDetector(model_name=model_cfg.name, drop_rate=model_cfg.drop_rate, lr=model_cfg.lr,
                              pretrained_path=model_cfg.pretrained_path, hflip=model_cfg.hflip,
-                             compile=model_cfg.compile)
+                             compile=model_cfg.compile, bn_recalibration_batches=model_cfg.bn_recalibration_batches)
 
 
 def dataset_kind(root: str) -> str:
@@ -98,9 +98,10 @@ def require_values(cfg: DictConfig) -> None:
                           "test/ as in README 'Data layout'; `python -m fakeid.synth out=ROOT` writes one)")
 
 
-def user_error_in(err: BaseException) -> FakeidError | None:
-    """The FakeidError behind `err`, if any (Hydra's instantiate wraps errors raised in constructors)."""
-    while err is not None and not isinstance(err, FakeidError):
+def root_cause(err: BaseException) -> BaseException:
+    """The FakeidError behind `err` if there is one, else the innermost cause (Hydra's instantiate wraps
+    whatever a constructor raised in an InstantiationException)."""
+    while not isinstance(err, FakeidError) and (err.__cause__ or err.__context__) is not None:
         err = err.__cause__ or err.__context__
     return err
 
@@ -122,7 +123,7 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
     try:
         train_and_test(cfg, run_dir, result)
     except Exception as caught:  # noqa: BLE001 - every failure is recorded, then reported
-        err = user_error_in(caught) or caught
+        err = root_cause(caught)
         result["error"] = f"{type(err).__name__}: {err}".splitlines()[0]
         (run_dir / "error.log").write_text(traceback.format_exc())
         print(f"fakeid: error: {err}" if isinstance(err, FakeidError) else f"fakeid: run failed: {result['error']} "

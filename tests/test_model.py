@@ -76,3 +76,19 @@ def test_checkpoint_rebuilds_the_model_for_inference(tmp_path, images):
     with torch.no_grad():
         x = detector.net.normalise(images)
         assert torch.equal(detector(x), rebuilt(x))
+
+
+def test_batchnorm_recalibration_averages_batch_statistics_and_keeps_weights():
+    from fakeid.models.batchnorm import recalibrate_batchnorm
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 2, 1), nn.BatchNorm2d(2)).eval()
+    weights = {k: v.clone() for k, v in net.state_dict().items() if "running" not in k and "num_batches" not in k}
+    batches = [torch.randn(8, 3, 10, 10) * (i + 1) + i for i in range(4)]
+    used = recalibrate_batchnorm(net, batches + [torch.randn(8, 3, 10, 10)], lambda b: b, max_batches=4)
+    assert used == 4 and not net.training
+    features = [net[0](b) for b in batches]
+    expected_mean = torch.stack([f.mean((0, 2, 3)) for f in features]).mean(0)
+    assert torch.allclose(net[1].running_mean, expected_mean, atol=1e-5)
+    assert net[1].momentum == 0.1, "the momentum is restored"
+    for key, value in weights.items():
+        assert torch.equal(net.state_dict()[key], value), key

@@ -14,11 +14,13 @@ from torchmetrics.classification import BinaryAUROC
 
 from fakeid.metric_names import TRAIN_LOSS, VAL_AUROC, VAL_LOSS
 from fakeid.models.backbone import DetectorNet
+from fakeid.models.batchnorm import recalibrate_batchnorm
 
 
 class FakeImageDetector(pl.LightningModule):
     def __init__(self, model_name: str = "legacy_xception", drop_rate: float = 0.0, lr: float = 1e-3,
-                 pretrained_path: str | None = None, hflip: bool = False, compile: bool = False):
+                 pretrained_path: str | None = None, hflip: bool = False, compile: bool = False,
+                 bn_recalibration_batches: int = 0):
         super().__init__()
         # the weights file is only needed once: a checkpoint already holds the trained weights
         self.save_hyperparameters(ignore=["pretrained_path"])
@@ -40,6 +42,19 @@ class FakeImageDetector(pl.LightningModule):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Normalised images -> logits (positive means fake)."""
         return self.forward_net(images)
+
+    def on_validation_epoch_start(self) -> None:
+        """Precise BN, when asked, before each validation: so val/loss, the saved checkpoints and the tested
+        weights all carry statistics of the final weights of the epoch."""
+        fitting = self.trainer.state.fn == "fit" and not self.trainer.sanity_checking
+        if self.hparams.bn_recalibration_batches > 0 and fitting:
+            recalibrate_batchnorm(self.net, self.trainer.train_dataloader, self.prepare_input,
+                                  self.hparams.bn_recalibration_batches)
+
+    def prepare_input(self, batch) -> torch.Tensor:
+        """A loader batch -> the network's input on this module's device (outside Lightning's loops)."""
+        batch = (batch[0].to(self.device, non_blocking=True), batch[1].to(self.device, non_blocking=True))
+        return self.on_after_batch_transfer(batch, 0)[0]
 
     def on_fit_start(self) -> None:
         if self.device.type == "cuda":
