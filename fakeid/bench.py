@@ -49,6 +49,7 @@ from fakeid.evaluate import autocast_for, predict_scores
 from fakeid.models.backbone import DetectorNet
 from fakeid.models.detector import FakeImageDetector
 from fakeid.results import versions, write_json_atomically
+from fakeid.torch_threads import one_torch_thread
 
 PARTS = ("loader", "train", "eval")
 PRECISIONS = ("32-true", "bf16-mixed")
@@ -195,33 +196,21 @@ class ZeroBatches(Dataset):
         return list(zip(images, torch.zeros(len(indices))))
 
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """What a loader worker gets (DataLoader sets 1 torch thread there): one core's work, without the
-    intra-op thread pool (which stalls badly on a CPU shared with other processes)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def bench_loader(config: BenchConfig, root: Path, selection: Selection) -> dict:
     """PNG vs cache through the training loader with `workers` processes, and on one core (no workers)."""
     build_started = time.perf_counter()
     cache_error_check(root / "cache", config.size, config.workers)(selection.paths)
     build_seconds = time.perf_counter() - build_started
     seconds, per = config.loader_seconds, max(1, config.workers)  # a worker process uses one core at most
-    png = loader_images_per_s(loaders(config, root, cache=False)._loader(selection, train=True), seconds)
-    cached = loader_images_per_s(loaders(config, root, cache=True)._loader(selection, train=True), seconds)
+    png = loader_images_per_s(loaders(config, root, cache=False).loader(selection, train=True), seconds)
+    cached = loader_images_per_s(loaders(config, root, cache=True).loader(selection, train=True), seconds)
     transport = DataLoader(ZeroBatches(len(selection.paths), config.size), batch_size=config.batch, shuffle=True,
                            num_workers=config.workers, persistent_workers=config.workers > 0,
                            pin_memory=torch.cuda.is_available())
     in_process = replace(config, workers=0)
-    with one_thread():
-        png_core = loader_images_per_s(loaders(in_process, root, cache=False)._loader(selection, train=True), seconds)
-        cached_core = loader_images_per_s(loaders(in_process, root, cache=True)._loader(selection, train=True), seconds)
+    with one_torch_thread():
+        png_core = loader_images_per_s(loaders(in_process, root, cache=False).loader(selection, train=True), seconds)
+        cached_core = loader_images_per_s(loaders(in_process, root, cache=True).loader(selection, train=True), seconds)
     return {"png_images_per_s": png, "cache_images_per_s": cached, "cache_over_png": cached / png,
             "png_images_per_s_per_worker": png / per, "cache_images_per_s_per_worker": cached / per,
             "transport_ceiling_images_per_s": loader_images_per_s(transport, seconds),
@@ -423,12 +412,12 @@ def run_bench(config: BenchConfig, workdir: Path) -> dict:
         cache_error_check(workdir / "cache", config.size, config.workers)(paths)  # build before timing
     detector = None
     if "train" in parts:
-        result["train"], detector = bench_train(config, datamodule._loader(selection, train=True), device)
+        result["train"], detector = bench_train(config, datamodule.loader(selection, train=True), device)
     if "eval" in parts:
         if detector is None:
             torch.manual_seed(config.seed)
             detector = FakeImageDetector(model_name=config.model, compile=config.compile)
-        result["eval"] = bench_eval(config, detector, datamodule._loader(selection, train=False), device)
+        result["eval"] = bench_eval(config, detector, datamodule.loader(selection, train=False), device)
     if "loader" in parts and "train" in parts:
         # > 1: the loader alone delivers more images/s than training consumes
         result["loader_headroom"] = result["loader"][f"{config.source}_images_per_s"] / \

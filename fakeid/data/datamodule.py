@@ -62,7 +62,8 @@ class CategoryMixDataModule(pl.LightningDataModule):
             return CachedImageDataset(selection.paths, selection.labels, self.hparams.image_size, self._cache_dir())
         return ImageFileDataset(selection.paths, selection.labels, self.hparams.image_size)
 
-    def _loader(self, selection: Selection, train: bool) -> DataLoader:
+    def loader(self, selection: Selection, train: bool) -> DataLoader:
+        """The DataLoader of any selection: shuffled and seeded for training, in order for evaluation."""
         h = self.hparams
         return DataLoader(
             self.dataset(selection), batch_size=h.batch_size if train else (h.eval_batch_size or h.batch_size),
@@ -72,13 +73,13 @@ class CategoryMixDataModule(pl.LightningDataModule):
             generator=torch.Generator().manual_seed(h.seed) if train else None)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.plan().train, train=True)
+        return self.loader(self.plan().train, train=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.plan().val, train=False)
+        return self.loader(self.plan().val, train=False)
 
     def test_loaders(self) -> list[tuple[TestSelection, DataLoader]]:
-        return [(test, self._loader(test, train=False)) for test in self.plan().tests]
+        return [(test, self.loader(test, train=False)) for test in self.plan().tests]
 
     def test_dataloader(self) -> list[DataLoader]:
         return [loader for _, loader in self.test_loaders()]

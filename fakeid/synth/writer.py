@@ -5,12 +5,9 @@ import math
 import shutil
 import sys
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 from tqdm import tqdm
 
@@ -20,20 +17,10 @@ from fakeid.synth.card import describe, real_suffix, write_card
 from fakeid.synth.content import render
 from fakeid.synth.generators import FixedGenerator, downsample
 from fakeid.synth.settings import Settings, as_bool, as_int, resolve
+from fakeid.torch_threads import one_torch_thread
 
 # Images rendered per call: bounds memory (some renderers hold count x pixels intermediates).
 CHUNK = 64
-
-
-@contextmanager
-def _single_torch_thread() -> Iterator[None]:
-    """One thread makes the conv sums reduce in one order, hence identical bytes on every run."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _chunk_rng(seed: int, folder: str, chunk: int) -> np.random.Generator:
@@ -88,7 +75,7 @@ def generate(out: str | Path, preset: str = "tiny", seed: int | str = 0, overwri
     stages = int(math.log2(settings.upsample_factor))
     generators = {name: FixedGenerator(g.upsampler, stages) for name, g in catalog.GENERATORS.items()}
 
-    with _single_torch_thread(), tqdm(total=facts["total_images"], desc="fakeid.synth", unit="img",
+    with one_torch_thread(), tqdm(total=facts["total_images"], desc="fakeid.synth", unit="img",
                                        file=sys.stderr, disable=not show_progress) as bar:
         for image_set in catalog.image_sets():
             family = catalog.CATEGORIES[image_set.category].family
