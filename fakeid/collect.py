@@ -37,6 +37,7 @@ import yaml
 
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.metric_names import TEST_METRICS
+from fakeid.results import METRICS_FILE
 
 TEST_FIELDS = ("set", "generator", "category", "seen_generator", "seen_category", "n_real", "n_fake", *TEST_METRICS)
 # Hyper-parameters worth a column even when they were not swept.
@@ -51,7 +52,6 @@ RUN_HPARAMS = (
     "experiment_name",
 )
 RUN_FIELDS = ("config_hash", "threshold", "wall_time_s")
-METRICS_FILE = "metrics.json"
 MULTIRUN_FILE = "multirun.yaml"
 MAX_DEPTH = 3  # job folders sit 1 level down with the basic launcher, deeper with custom subdirs
 
@@ -153,7 +153,7 @@ def find_metrics_files(sweep_dir: str | Path, max_depth: int = MAX_DEPTH) -> lis
     return sorted(found)
 
 
-def read_metrics(path: str | Path) -> dict[str, Any]:
+def read_run_metrics(path: str | Path) -> dict[str, Any]:
     """Read one `metrics.json` and check the fields the collector relies on."""
     path = Path(path)
     try:
@@ -195,7 +195,7 @@ def load_runs(sweep_dirs: Iterable[str | Path]) -> list[dict[str, Any]]:
             raise FakeidError(f"{sweep_dir}: expected a sweep folder with {MULTIRUN_FILE} or {METRICS_FILE} files")
         keys = grid_keys(sweep_dir) if has_multirun else []
         for path in paths:
-            metrics = read_metrics(path)
+            metrics = read_run_metrics(path)
             overrides = _job_overrides(metrics, str(path))
             runs.append(
                 {

@@ -311,6 +311,9 @@ def draw(figure: Figure) -> plt.Figure:
                                    label=f"  trend: slope {first['slope']:+.3f}{ci}, R\u00b2 {_r2_text(first['r2'])}")
         ax.set_xlabel(figure.xlabel)
         ax.set_ylabel(ylabel)
+        # every metric lives in [0, 1]; a t-interval over 2-3 seeds can reach far outside it, so the view is
+        # fixed there (the CSV keeps the full intervals)
+        ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
         # Below the axes: with several test sets a legend inside would hide points.
         ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
