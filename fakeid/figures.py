@@ -357,11 +357,15 @@ def write_all(
     df: pd.DataFrame, out_dir: str | Path, source: str = "the results table",
     drop_rate: float | None = None, num_categories: int | None = None,
 ) -> dict[str, Figure | str]:
-    """Every figure the table supports: name -> Figure, or name -> the one-line reason it cannot be drawn."""
+    """Every figure the table supports: name -> Figure, or name -> the one-line reason it cannot be drawn.
+
+    Each figure reads only the sweeps that vary its x variable: the categories sweep's 10-category point is
+    the same experiment as a dropout-sweep point, and counting both would double runs and narrow the CIs.
+    """
     makers: dict[str, Callable[[], Figure]] = {
-        "fig1": lambda: fig1(df, out_dir, drop_rate, source),
-        "fig2": lambda: fig2(df, out_dir, source),
-        "fig3": lambda: fig3(df, out_dir, num_categories, source),
+        "fig1": lambda: fig1(sweeps_varying(df, CATEGORIES), out_dir, drop_rate, source),
+        "fig2": lambda: fig2(sweeps_varying(df, DROP_RATE), out_dir, source),
+        "fig3": lambda: fig3(sweeps_varying(df, DROP_RATE), out_dir, num_categories, source),
     }
     made: dict[str, Figure | str] = {}
     for name, make in makers.items():
@@ -370,6 +374,15 @@ def write_all(
         except FakeidError as err:
             made[name] = str(err)
     return made
+
+
+def sweeps_varying(df: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The rows of the sweeps in which `column` takes more than one value (all rows when none does)."""
+    if "sweep" not in df.columns or column not in df.columns:
+        return df
+    varying = df.groupby("sweep")[column].nunique()
+    chosen = varying[varying > 1].index
+    return df[df["sweep"].isin(chosen)] if len(chosen) else df
 
 
 # ----------------------------------------------------------------------------- tables

@@ -16,10 +16,11 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 METRICS_FILE = "metrics.json"
-# Keys that change where or how fast a run goes, not what it measures.
+# Keys that change where or how fast a run goes, not what it measures; and the library versions, which
+# are recorded but not hashed, so that an upgrade does not make a finished sweep train again.
 NOT_PART_OF_THE_EXPERIMENT = ("paths", "logger", "callbacks", "launcher", "data.num_workers", "data.cache",
                               "data.cache_dir", "data.eval_batch_size", "trainer.enable_progress_bar",
-                              "trainer.log_every_n_steps", "trainer.devices", "trainer.num_nodes")
+                              "trainer.log_every_n_steps", "version")
 
 
 def flat_hparams(cfg: DictConfig) -> dict[str, Any]:

@@ -149,3 +149,17 @@ def test_cli_draws_from_the_collected_csv(results: pd.DataFrame, tmp_path: Path,
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.startswith(f"fakeid: error: {tmp_path / 'absent.csv'}: no such results CSV")
     np.testing.assert_array_equal(written["x"].unique(), np.array([1.0, 2.0, 3.0]))
+
+
+def test_write_all_reads_each_figure_from_the_sweeps_that_vary_its_x(tmp_path: Path) -> None:
+    from fakeid.collect import load_runs, tidy
+    from fakeid.figures import write_all
+
+    categories = write_fake_sweep(tmp_path / "categories", grid={"data.num_categories": [1, 2, 3], "seed": [0, 1]})
+    dropout = write_fake_sweep(tmp_path / "dropout", grid={"model.drop_rate": [0.0, 0.5], "seed": [0, 1]})
+    df = tidy(load_runs([categories.path, dropout.path]))
+    made = write_all(df, tmp_path / "figures")
+    fig2_points = made["fig2"].data[made["fig2"].data["kind"] == "point"]
+    assert set(fig2_points["n"]) == {2}, "only the dropout sweep's two seeds per point"
+    fig1_points = made["fig1"].data[made["fig1"].data["kind"] == "point"]
+    assert set(fig1_points["x"]) == {1, 2, 3} and set(fig1_points["n"]) == {2}

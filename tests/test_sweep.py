@@ -11,6 +11,7 @@ from hydra import compose, initialize_config_dir
 from nbclient import NotebookClient
 
 from fakeid.collect import check_completeness, expected_grid, load_runs, tidy
+from fakeid.synth import generate
 from tests.conftest import REPO, make_layout, run_module
 
 TINY = ["data=tiny", "model=demo", "trainer.max_epochs=1", "logger=none", "callbacks=none"]
@@ -23,9 +24,10 @@ def sweep(outputs: Path, root: Path, name: str, *extra: str):
 
 @pytest.fixture(scope="module")
 def tiny_sweep(tmp_path_factory) -> Path:
-    """2 x 2 grid + one impossible category count: four jobs that train, two that fail at once."""
+    """On the `tiny` synthetic benchmark, a 2 x 2 grid + one impossible category count: four jobs that
+    train, two that fail at once."""
     base = tmp_path_factory.mktemp("sweep")
-    root = make_layout(base / "data")
+    root = generate(base / "data", preset="tiny", seed=0, progress=False)
     done = sweep(base / "outputs", root, "tiny", "data.num_categories=2,3,11", "model.drop_rate=0.0,0.5")
     assert done.returncode == 0, done.stderr[-3000:]
     return base / "outputs" / "sweeps" / "tiny"
@@ -39,6 +41,10 @@ def metrics_files(sweep_dir: Path) -> list[Path]:
 def test_sweep_records_failures_and_goes_on(tiny_sweep):
     results = [json.loads(p.read_text()) for p in metrics_files(tiny_sweep)]
     assert sorted(r["status"] for r in results) == ["failed"] * 2 + ["ok"] * 4
+    ok = [r for r in results if r["status"] == "ok"]
+    assert all(r["hparams"]["data.dataset_kind"] == "synthetic" for r in ok)
+    sets = {entry["set"]: entry for entry in ok[0]["test"]}
+    assert not sets["progan/sheep"]["seen_category"] and not sets["stylegan2/ffhq"]["seen_generator"]
     failed = [r for r in results if r["status"] == "failed"]
     assert all("data.num_categories=11 is outside 1..10" in r["error"] for r in failed)
 
@@ -101,7 +107,8 @@ def test_rerunning_a_finished_sweep_trains_nothing(tiny_sweep):
 @pytest.mark.slow
 def test_submitit_local_launcher_runs_a_two_job_sweep(tmp_path):
     root = make_layout(tmp_path / "data", categories=["cat", "church_outdoor"], train_per_class=8)
-    done = sweep(tmp_path / "outputs", root, "submitit", "launcher=submitit_local", "data.num_categories=1,2")
+    done = sweep(tmp_path / "outputs", root, "submitit", "launcher=submitit_local", "data.num_categories=1,2",
+                 "data.categories=[cat,church_outdoor]", "data.train_per_class=6")
     assert done.returncode == 0, done.stderr[-3000:]
     results = [json.loads(p.read_text()) for p in metrics_files(tmp_path / "outputs" / "sweeps" / "submitit")]
     assert [r["status"] for r in results] == ["ok", "ok"]
@@ -111,8 +118,8 @@ def test_submitit_local_launcher_runs_a_two_job_sweep(tmp_path):
 @pytest.mark.parametrize("experiment, size, keys", [
     ("categories", 30, {"data.num_categories", "seed"}),
     ("dropout", 30, {"model.drop_rate", "data.num_categories", "seed"}),
-    ("demo_categories", 20, {"data.num_categories", "seed"}),
-    ("demo_dropout", 8, {"model.drop_rate", "data.num_categories", "seed"}),
+    ("demo_categories", 18, {"data.num_categories", "seed"}),
+    ("demo_dropout", 12, {"model.drop_rate", "data.num_categories", "seed"}),
 ])
 def test_experiment_grids_have_the_documented_size(tmp_path, experiment, size, keys):
     """Expand each experiment's own grid (the multirun.yaml Hydra would write) without running it."""
