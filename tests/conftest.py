@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fakeid.data.mix import PAPER_MIXING_ORDER
+
 REPO = Path(__file__).resolve().parents[1]
-MIXING_ORDER = ["cat", "church_outdoor", "train", "airplane", "bus", "cow", "bridge", "bedroom", "classroom",
-                "restaurant"]
+MIXING_ORDER = list(PAPER_MIXING_ORDER)
 
 
 def write_images(folder: Path, count: int, size: int, fake: bool, seed: int, suffix: str = ".png") -> list[Path]:

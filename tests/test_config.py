@@ -52,3 +52,10 @@ def test_cpu_trainer_and_default_callbacks_instantiate(tmp_path):
     callbacks = [instantiate(c, dirpath=str(tmp_path)) if "dirpath" in c else instantiate(c) for c in cfg.callbacks.values()]
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=False)
     assert trainer.max_epochs == 50 and trainer.checkpoint_callback.monitor == "val/loss"
+
+
+def test_the_paper_config_uses_the_package_mixing_order_and_holdout():
+    from fakeid.data.mix import PAPER_MIXING_ORDER
+
+    cfg = composed()
+    assert list(cfg.data.categories) == list(PAPER_MIXING_ORDER) and list(cfg.data.holdout) == ["sheep"]

@@ -10,10 +10,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from fakeid.data.datasets import ImageFileDataset, file_error_check
 from fakeid.data.layout import require_root
+from fakeid.data.mix import PAPER_MIXING_ORDER
 from fakeid.data.selection import DataPlan, Selection, Selector, TestSelection, plan_data
 
-PAPER_MIXING_ORDER = ("cat", "church_outdoor", "train", "airplane", "bus", "cow", "bridge", "bedroom",
-                      "classroom", "restaurant")
 
 
 class CategoryMixDataModule(pl.LightningDataModule):

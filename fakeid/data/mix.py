@@ -12,6 +12,10 @@ from pathlib import Path
 
 from fakeid.errors import FakeidError
 
+# The paper's mixing order (Lee & Park 2021): training on n categories uses the first n; `sheep` is held out.
+PAPER_MIXING_ORDER = ("cat", "church_outdoor", "train", "airplane", "bus", "cow", "bridge", "bedroom",
+                      "classroom", "restaurant")
+
 
 def categories_in_mix(categories: Sequence[str], num_categories: int, holdout: Sequence[str]) -> list[str]:
     """The first `num_categories` of the mixing order; the held-out categories may never appear in it."""

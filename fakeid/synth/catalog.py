@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The paper's mixing order: training on n categories uses the first n.
-MIX_ORDER = ("cat", "church_outdoor", "train", "airplane", "bus", "cow", "bridge", "bedroom", "classroom",
-             "restaurant")
+from fakeid.data.mix import PAPER_MIXING_ORDER as MIX_ORDER  # training on n categories uses the first n
+
 HOLDOUT = "sheep"
 TRAIN_GENERATOR = "progan"
 LABEL_FOLDERS = ("0_real", "1_fake")
