@@ -65,7 +65,8 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     detector = build_detector(cfg.model)  # first: a wrong model setting fails before any data is read
     datamodule: CategoryMixDataModule = instantiate(cfg.data, _convert_="all")
     plan = datamodule.plan()
-    plan.write_file_lists(run_dir / "file_lists.csv")
+    if rank_zero_only.rank == 0:  # every DDP rank makes the same plan; one writes it down
+        plan.write_file_lists(run_dir / "file_lists.csv")
     result["hparams"]["data.categories_used"] = plan.categories_used
     result["data"] = plan.summary()
     for name, selection in [("train", plan.train), ("val", plan.val)] + [(t.name, t) for t in plan.tests]:
