@@ -50,7 +50,7 @@ def decode_errors(paths: Sequence[Path], image_size: int, workers: int) -> list[
         return list(pool.map(decode_error, names, [image_size] * len(names), chunksize=64))
 
 
-ErrorCheck = Callable[[Sequence[Path]], list["str | None"]]
+ErrorCheck = Callable[[Sequence[Path]], list[str | None]]  # decode error of each path, None if it decodes
 
 
 def file_error_check(image_size: int, workers: int) -> ErrorCheck:

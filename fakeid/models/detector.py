@@ -25,7 +25,9 @@ class FakeImageDetector(pl.LightningModule):
         # the weights file is only needed once: a checkpoint already holds the trained weights
         self.save_hyperparameters(ignore=["pretrained_path"])
         self.net = DetectorNet(model_name, drop_rate, pretrained_path)
-        self.forward_net = torch.compile(self.net) if compile else self.net
+        # kept out of the module tree (not an attribute nn.Module registers), so the state dict holds the
+        # weights once, under `net.`, whether or not the network is compiled
+        self.__dict__["forward_net"] = torch.compile(self.net) if compile else self.net
         self.loss = nn.BCEWithLogitsLoss()
         self.val_auroc = BinaryAUROC()
 
