@@ -2,16 +2,18 @@
 # Shared by the per-figure recipes: run an experiment's sweep (finished jobs are skipped), collect its
 # results into one CSV, and draw one figure. Grid values live only in conf/experiment/<experiment>.yaml.
 #   sweeps/run_figure.sh FIGURE EXPERIMENT [--plot-only] [hydra overrides...]
-# Environment: PY (the interpreter, default .venv/bin/python), LAUNCHER (local|submitit_local|slurm).
+# Environment: PY (the interpreter, default .venv/bin/python), LAUNCHER (local|submitit_local|slurm),
+# FAKEID_OUTPUTS (where runs land, as in conf/paths/default.yaml; default outputs).
 set -euo pipefail
 figure=$1 experiment=$2
 shift 2
 PY=${PY:-.venv/bin/python}
-sweep=outputs/sweeps/$experiment
+outputs=${FAKEID_OUTPUTS:-outputs}
+sweep=$outputs/sweeps/$experiment
 if [[ ${1:-} == --plot-only ]]; then
   shift
 else
   "$PY" -m fakeid.train +experiment="$experiment" launcher="${LAUNCHER:-local}" "$@"
 fi
 "$PY" -m fakeid.collect "$sweep" --out "$sweep/results.csv"
-"$PY" -m fakeid.figures "$figure" --csv "$sweep/results.csv" --out outputs/figures
+"$PY" -m fakeid.figures "$figure" --csv "$sweep/results.csv" --out "$outputs/figures"
