@@ -46,6 +46,7 @@ from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.data.selection import Selection
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.evaluate import autocast_for, predict_scores
+from fakeid.key_values import as_bool, as_int, parse_key_values
 from fakeid.models.backbone import DetectorNet
 from fakeid.models.detector import FakeImageDetector
 from fakeid.results import versions, write_json_atomically
@@ -118,26 +119,23 @@ def parse_args(argv: list[str]) -> BenchConfig:
     """['size=64', 'device=cpu'] -> BenchConfig; values are converted to each field's type."""
     types = {field.name: field.type for field in fields(BenchConfig)}
     values: dict[str, object] = {}
-    for argument in argv:
-        key, sep, text = argument.partition("=")
-        if not sep or key not in types:
-            raise FakeidError(f"argument {argument!r}: expected key=value with key one of {', '.join(types)}")
+    for key, text in parse_key_values(argv, list(types)).items():
+        if key not in types:
+            raise FakeidError(f"unknown key {key!r}: expected one of {', '.join(types)}")
         kind = types[key]
-        try:
-            if text.lower() in ("auto", "none", "null") and "None" in kind:
-                values[key] = None
-            elif kind.startswith("int"):
-                values[key] = int(text)
-            elif kind == "float":
+        if text.lower() in ("auto", "none", "null") and "None" in kind:
+            values[key] = None
+        elif kind.startswith("int"):
+            values[key] = as_int(key, text)
+        elif kind == "bool":
+            values[key] = as_bool(key, text)
+        elif kind == "float":
+            try:
                 values[key] = float(text)
-            elif kind == "bool":
-                if text.lower() not in ("true", "false"):
-                    raise ValueError
-                values[key] = text.lower() == "true"
-            else:
-                values[key] = text
-        except ValueError:
-            raise FakeidError(f"{key}={text!r}: expected a value of type {kind}") from None
+            except ValueError:
+                raise FakeidError(f"{key}={text!r}: expected a number") from None
+        else:
+            values[key] = text
     return BenchConfig(**values)
 
 

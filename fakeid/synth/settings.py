@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 from fakeid.errors import FakeidError
+from fakeid.key_values import as_int
 
 
 @dataclass(frozen=True)
@@ -41,39 +42,6 @@ PRESETS: dict[str, Settings] = {
 RUN_KEYS = ("out", "preset", "seed", "overwrite", "progress")
 SETTING_KEYS = tuple(field.name for field in fields(Settings))
 ALL_KEYS = RUN_KEYS + SETTING_KEYS
-
-
-def parse_key_values(argv: list[str]) -> dict[str, str]:
-    """['a=1', 'b=x'] -> {'a': '1', 'b': 'x'}; a word without '=' or a repeated key is an error."""
-    parsed: dict[str, str] = {}
-    for argument in argv:
-        key, sep, value = argument.partition("=")
-        if not sep or not key:
-            raise FakeidError(f"argument {argument!r}: expected key=value, key one of {', '.join(ALL_KEYS)}")
-        if key in parsed:
-            raise FakeidError(f"key {key!r} given twice: expected each key at most once")
-        parsed[key] = value
-    return parsed
-
-
-def as_int(key: str, value: object) -> int:
-    if isinstance(value, bool):
-        raise FakeidError(f"{key}={value!r}: expected an integer")
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value))
-    except ValueError:
-        raise FakeidError(f"{key}={value!r}: expected an integer") from None
-
-
-def as_bool(key: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).lower()
-    if text not in ("true", "false"):
-        raise FakeidError(f"{key}={value!r}: expected true or false")
-    return text == "true"
 
 
 def resolve(preset: str, overrides: dict[str, object]) -> Settings:

@@ -16,7 +16,8 @@ from fakeid.synth import catalog
 from fakeid.synth.card import describe, real_suffix, write_card
 from fakeid.synth.content import render
 from fakeid.synth.generators import FixedGenerator, downsample
-from fakeid.synth.settings import Settings, as_bool, as_int, resolve
+from fakeid.key_values import as_bool, as_int
+from fakeid.synth.settings import Settings, resolve
 from fakeid.torch_threads import one_torch_thread
 
 # Images rendered per call: bounds memory (some renderers hold count x pixels intermediates).
