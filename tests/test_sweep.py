@@ -10,7 +10,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from nbclient import NotebookClient
 
-from fakeid.collect import check_completeness, expected_grid, load_runs, tidy
+from fakeid.collect import check_completeness, expected_grid, load_runs, tidy, write_results
 from fakeid.synth import generate
 from tests.conftest import REPO, make_layout, run_module
 
@@ -72,9 +72,7 @@ def test_collector_rows_equal_the_jobs_metrics(tiny_sweep, tmp_path):
 
 @pytest.mark.slow
 def test_figures_from_the_sweep(tiny_sweep, tmp_path):
-    df = tidy(load_runs([tiny_sweep]))
-    csv = tmp_path / "results.csv"
-    df.to_csv(csv, index=False)
+    csv = write_results(tidy(load_runs([tiny_sweep])), tmp_path / "results.csv")
     done = run_module("fakeid.figures", "all", "--csv", str(csv), "--out", str(tmp_path / "figures"))
     assert done.returncode == 0, done.stderr
     for name in ("fig1", "fig2", "fig3"):
