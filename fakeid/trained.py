@@ -1,0 +1,137 @@
+"""A trained detector and what it was trained with, loaded from a run folder or a checkpoint file.
+
+Shared by every command that uses a detector after training (`fakeid.eval`, `fakeid.predict`,
+`fakeid.export`):
+
+    run=RUN_DIR   a finished training run: its tested checkpoint, its validation-calibrated threshold,
+                  the categories it trained on and its image size, all read from its metrics.json
+    ckpt=PATH     any checkpoint FakeImageDetector wrote; the threshold only when given (`threshold=`)
+
+Every problem is a one-line FakeidError naming the folder, file or key.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fakeid.errors import FakeidError
+from fakeid.results import METRICS_FILE
+
+CHECKPOINT_DIR = "checkpoints"
+
+
+@dataclass
+class TrainedDetector:
+    """The weights to load and everything known about how they were trained."""
+
+    checkpoint: Path
+    image_size: int
+    threshold: float | None = None          # validation-calibrated; None when unknown (a bare checkpoint)
+    categories_used: list[str] | None = None
+    train_generator: str | None = None
+    run_dir: Path | None = None
+    hparams: dict[str, Any] = field(default_factory=dict)  # the training run's flat hparams, when known
+    config_hash: str | None = None
+
+    def load(self, map_location: str = "cpu"):
+        """The FakeImageDetector in eval mode (imports Lightning and timm only when called)."""
+        return load_detector(self.checkpoint, map_location)
+
+
+def read_checkpoint(path: Path) -> dict:
+    """The raw checkpoint dict, checked to be one that FakeImageDetector wrote."""
+    import torch
+
+    if not path.is_file():
+        raise FakeidError(f"ckpt={path} is not a file (a checkpoint written by fakeid.train was expected)")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # noqa: BLE001 - torch raises many types for a file that is not a checkpoint
+        raise FakeidError(f"ckpt={path} is not a PyTorch checkpoint ({type(err).__name__})") from None
+    hparams = payload.get("hyper_parameters") if isinstance(payload, dict) else None
+    if not isinstance(hparams, dict) or "model_name" not in hparams or "state_dict" not in payload:
+        raise FakeidError(f"ckpt={path} is not a fakeid detector checkpoint (no FakeImageDetector "
+                          "hyper-parameters or state_dict in it)")
+    return payload
+
+
+def load_detector(path: Path, map_location: str = "cpu"):
+    from fakeid.models.detector import FakeImageDetector
+
+    read_checkpoint(path)  # the one-line check before Lightning's own, less readable errors
+    detector = FakeImageDetector.load_from_checkpoint(str(path), map_location=map_location)
+    return detector.eval()
+
+
+def checkpoint_image_size(payload: dict) -> int | None:
+    """The image size the detector was trained at, from the datamodule's hyper-parameters Lightning saved."""
+    size = (payload.get("datamodule_hyper_parameters") or {}).get("image_size")
+    return int(size) if size is not None else None
+
+
+def from_checkpoint(path: str | Path, threshold: float | None = None) -> TrainedDetector:
+    """A bare checkpoint: the threshold only if given, categories unknown."""
+    path = Path(path).expanduser()
+    payload = read_checkpoint(path)
+    size = checkpoint_image_size(payload)
+    if size is None:
+        raise FakeidError(f"ckpt={path} does not record its image size; pass data.image_size=N")
+    return TrainedDetector(checkpoint=path.resolve(), image_size=size, threshold=check_threshold(threshold))
+
+
+def check_threshold(threshold: float | None) -> float | None:
+    if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
+        raise FakeidError(f"threshold={threshold} must lie in [0, 1] (a probability of fake)")
+    return None if threshold is None else float(threshold)
+
+
+def run_metrics(run_dir: Path) -> dict:
+    """The finished run's metrics.json, or a one-line error saying why it cannot be used."""
+    if not run_dir.is_dir():
+        raise FakeidError(f"run={run_dir} is not a folder (a training run folder holding metrics.json was expected)")
+    metrics_path = run_dir / METRICS_FILE
+    if not metrics_path.is_file():
+        raise FakeidError(f"run={run_dir} holds no {METRICS_FILE} (not a finished fakeid.train run)")
+    try:
+        metrics = json.loads(metrics_path.read_text())
+    except json.JSONDecodeError as err:
+        raise FakeidError(f"{metrics_path} is not valid JSON ({err.msg} at line {err.lineno})") from None
+    if metrics.get("status") != "ok":
+        raise FakeidError(f"run={run_dir} did not finish ok (status {metrics.get('status')!r} in {metrics_path})")
+    return metrics
+
+
+def tested_checkpoint(run_dir: Path, metrics: dict) -> Path:
+    """The checkpoint the run tested; found in the run's own checkpoints/ folder if the run was moved."""
+    recorded = metrics.get("tested_checkpoint")
+    candidates = [Path(recorded)] if recorded else []
+    if recorded:
+        candidates.append(run_dir / CHECKPOINT_DIR / Path(recorded).name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise FakeidError(f"run={run_dir}: its tested checkpoint {recorded or '(none recorded)'} is missing "
+                      f"(looked in {run_dir / CHECKPOINT_DIR})")
+
+
+def from_run(run_dir: str | Path, threshold: float | None = None) -> TrainedDetector:
+    """A finished training run: its tested weights, threshold (unless overridden), categories and size."""
+    run_dir = Path(run_dir).expanduser().resolve()
+    metrics = run_metrics(run_dir)
+    hparams = metrics.get("hparams", {})
+    checkpoint = tested_checkpoint(run_dir, metrics)
+    return TrainedDetector(
+        checkpoint=checkpoint, image_size=int(hparams.get("data.image_size") or
+                                               checkpoint_image_size(read_checkpoint(checkpoint))),
+        threshold=check_threshold(threshold) if threshold is not None else metrics.get("threshold"),
+        categories_used=hparams.get("data.categories_used"), train_generator=hparams.get("data.train_generator"),
+        run_dir=run_dir, hparams=hparams, config_hash=metrics.get("config_hash"))
+
+
+def resolve(run: str | None = None, ckpt: str | None = None, threshold: float | None = None) -> TrainedDetector:
+    """`run=` or `ckpt=`, exactly one of them."""
+    if bool(run) == bool(ckpt):
+        raise FakeidError("give exactly one of run=RUN_DIR (a finished fakeid.train run) or ckpt=PATH (a checkpoint)")
+    return from_run(run, threshold) if run else from_checkpoint(ckpt, threshold)
