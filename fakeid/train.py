@@ -8,12 +8,7 @@ metrics.json says ok for the same configuration) is skipped, which is what makes
 """
 from __future__ import annotations
 
-import json
 import logging
-import shutil
-import sys
-import time
-import traceback
 from pathlib import Path
 
 import hydra
@@ -26,14 +21,13 @@ from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
 from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.errors import FakeidError, one_line_errors
-from fakeid.evaluate import evaluate
+from fakeid.evaluate import SCORES_FILE, evaluate, write_scores
 from fakeid.models.backbone import PRETRAINED_HELP
 from fakeid.models.detector import FakeImageDetector
-from fakeid.results import (METRICS_FILE, already_done, config_hash, flat_hparams, read_metrics, versions,
-                            write_json_atomically)
+from fakeid.results import config_hash, flat_hparams, versions
+from fakeid.runs import new_result, run_once
 
 log = logging.getLogger("fakeid.train")
-STATE_FILE = "run_state.json"  # the config hash the checkpoints in this folder belong to
 
 
 def build_detector(model_cfg: DictConfig) -> FakeImageDetector:
@@ -47,16 +41,6 @@ def build_detector(model_cfg: DictConfig) -> FakeImageDetector:
 def dataset_kind(root: str) -> str:
     """`synthetic` when ROOT was written by fakeid.synth (it leaves a dataset.json), else `real`."""
     return "synthetic" if (Path(root).expanduser() / "dataset.json").is_file() else "real"
-
-
-def prepare_run_dir(run_dir: Path, expected_hash: str) -> None:
-    """Keep checkpoints only if they belong to this configuration, so a resume never mixes experiments."""
-    state_file = run_dir / STATE_FILE
-    previous = json.loads(state_file.read_text()).get("config_hash") if state_file.is_file() else None
-    if previous != expected_hash:
-        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
-    if rank_zero_only.rank == 0:
-        write_json_atomically(state_file, {"config_hash": expected_hash})
 
 
 def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
@@ -86,9 +70,11 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     tested = checkpoint.best_model_path if cfg.select == "best" and checkpoint.best_model_path else checkpoint.last_model_path
     result["tested_checkpoint"] = str(tested)
     detector = FakeImageDetector.load_from_checkpoint(tested, map_location="cpu")
-    threshold, tests = evaluate(detector, datamodule.val_dataloader(), datamodule.test_loaders(),
-                                categories_used=plan.categories_used, train_generator=cfg.data.train_generator,
-                                device=trainer.strategy.root_device, precision=str(cfg.trainer.precision))
+    threshold, tests, scored = evaluate(
+        detector, datamodule.val_dataloader(), datamodule.test_loaders(), categories_used=plan.categories_used,
+        train_generator=cfg.data.train_generator, device=trainer.strategy.root_device,
+        precision=str(cfg.trainer.precision))
+    write_scores(run_dir / SCORES_FILE, scored)
     result.update(status="ok", threshold=threshold, test=tests)
 
 
@@ -99,47 +85,14 @@ def require_values(cfg: DictConfig) -> None:
                           "test/ as in README 'Data layout'; `python -m fakeid.synth out=ROOT` writes one)")
 
 
-def root_cause(err: BaseException) -> BaseException:
-    """The FakeidError behind `err` if there is one, else the innermost cause (Hydra's instantiate wraps
-    whatever a constructor raised in an InstantiationException)."""
-    while not isinstance(err, FakeidError) and (err.__cause__ or err.__context__) is not None:
-        err = err.__cause__ or err.__context__
-    return err
-
-
 def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) -> dict | None:
     with one_line_errors():
         require_values(cfg)
     hparams = {**flat_hparams(cfg), **versions()}
     hparams["experiment"] = cfg.experiment_name
     hparams["data.dataset_kind"] = dataset_kind(str(cfg.data.root))
-    expected_hash = config_hash(hparams)
-    if already_done(run_dir, expected_hash):
-        log.info("skipping %s: its metrics.json says ok for this configuration", run_dir)
-        return read_metrics(run_dir)
-    prepare_run_dir(run_dir, expected_hash)
-    result = {"status": "failed", "error": None, "hparams": hparams, "overrides": overrides,
-              "config_hash": expected_hash, "threshold": None, "wall_time_s": None, "test": []}
-    started = time.time()
-    try:
-        train_and_test(cfg, run_dir, result)
-    except Exception as caught:  # noqa: BLE001 - every failure is recorded, then reported
-        err = root_cause(caught)
-        result["error"] = f"{type(err).__name__}: {err}".splitlines()[0]
-        (run_dir / "error.log").write_text(traceback.format_exc())
-        print(f"fakeid: error: {err}" if isinstance(err, FakeidError) else f"fakeid: run failed: {result['error']} "
-              f"(traceback in {run_dir / 'error.log'})", file=sys.stderr)
-        if not multirun:
-            finish(result, run_dir, started)
-            raise SystemExit(2 if isinstance(err, FakeidError) else 1) from None
-    finish(result, run_dir, started)
-    return result
-
-
-def finish(result: dict, run_dir: Path, started: float) -> None:
-    result["wall_time_s"] = round(time.time() - started, 3)
-    if rank_zero_only.rank == 0:
-        write_json_atomically(run_dir / METRICS_FILE, result)
+    result = new_result(hparams, overrides, config_hash(hparams))
+    return run_once(run_dir, result, lambda into: train_and_test(cfg, run_dir, into), multirun=multirun)
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")

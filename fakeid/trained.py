@@ -72,13 +72,22 @@ def checkpoint_image_size(payload: dict) -> int | None:
 
 
 def from_checkpoint(path: str | Path, threshold: float | None = None) -> TrainedDetector:
-    """A bare checkpoint: the threshold only if given, categories unknown."""
+    """A bare checkpoint: the threshold only if given, categories unknown; the data and model settings it
+    was trained with (Lightning stores both modules' hyper-parameters) stand in for a run's hparams."""
     path = Path(path).expanduser()
     payload = read_checkpoint(path)
     size = checkpoint_image_size(payload)
     if size is None:
-        raise FakeidError(f"ckpt={path} does not record its image size; pass data.image_size=N")
-    return TrainedDetector(checkpoint=path.resolve(), image_size=size, threshold=check_threshold(threshold))
+        raise FakeidError(f"ckpt={path} does not record its image size (not written by fakeid.train)")
+    data = payload.get("datamodule_hyper_parameters") or {}
+    hparams = {**{f"model.{key}": value for key, value in payload["hyper_parameters"].items()},
+               **{f"data.{key}": value for key, value in data.items()}}
+    used = None
+    if data.get("categories") and data.get("num_categories"):
+        from fakeid.data.mix import categories_in_mix
+        used = categories_in_mix(list(data["categories"]), int(data["num_categories"]), list(data.get("holdout", [])))
+    return TrainedDetector(checkpoint=path.resolve(), image_size=size, threshold=check_threshold(threshold),
+                           categories_used=used, train_generator=data.get("train_generator"), hparams=hparams)
 
 
 def check_threshold(threshold: float | None) -> float | None:

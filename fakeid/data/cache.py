@@ -8,8 +8,9 @@ categories, shares the same caches.
     <cache_dir>/<key>.npy    the decoded rows, row i = i-th listed file (zeros where a file is unreadable)
     <cache_dir>/<key>.json   meta: folder, paths, per-file decode error or null, image_size, version, build time
 
-`key` is a sha256 of the exact file list (each file's path, size and mtime_ns), the image size and
-PREPROCESSING_VERSION: any change of those gives a new key, hence a rebuild; otherwise the cache is reused.
+`key` is a sha256 of the exact file list (each file's path, size and mtime_ns), the image size,
+PREPROCESSING_VERSION and the key of the image transform (an evaluation's perturbation), if any: any
+change of those gives a new key, hence a rebuild; otherwise the cache is reused.
 The meta file is written last, so its presence means the cache is complete. Two processes that start at
 once serialise on `<key>.lock`; the first writes temporary files and renames them into place, the
 second waits and reuses the result.
@@ -33,7 +34,7 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from fakeid.data.datasets import ErrorCheck, decode_error
-from fakeid.data.images import PREPROCESSING_VERSION, load_rgb
+from fakeid.data.images import PREPROCESSING_VERSION, ImageTransform, load_rgb
 from fakeid.data.layout import CLASS_DIRS, list_class_folder
 from fakeid.errors import FakeidError
 from fakeid.results import write_json_atomically
@@ -79,16 +80,18 @@ def folder_images(folder: Path) -> list[Path]:
     return list(list_class_folder(folder, CLASS_DIRS.get(folder.name, 0)).images)
 
 
-def cache_key(files: Sequence[Path], image_size: int) -> str:
+def cache_key(files: Sequence[Path], image_size: int, transform: ImageTransform | None = None) -> str:
     """sha256 of everything that decides the cache's content (see the module docstring)."""
-    digest = hashlib.sha256(f"{PREPROCESSING_VERSION}\n{image_size}\n".encode())
+    transform_key = f"{transform.key}\n" if transform is not None else ""
+    digest = hashlib.sha256(f"{PREPROCESSING_VERSION}\n{image_size}\n{transform_key}".encode())
     for file in files:
         stat = os.stat(file)
         digest.update(f"{absolute(file)}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
-def decode_rows(array_path: str, start: int, paths: Sequence[str], image_size: int) -> list[str | None]:
+def decode_rows(array_path: str, start: int, paths: Sequence[str], image_size: int,
+                transform: ImageTransform | None = None) -> list[str | None]:
     """Decode `paths` into rows start.. of the .npy at `array_path`; a build task, run in a worker process.
 
     Workers write straight into the memmap, so no decoded image crosses a pipe.
@@ -97,16 +100,16 @@ def decode_rows(array_path: str, start: int, paths: Sequence[str], image_size: i
     errors: list[str | None] = []
     for offset, path in enumerate(paths):
         try:
-            array[start + offset] = load_rgb(path, image_size)
+            array[start + offset] = load_rgb(path, image_size, transform)
             errors.append(None)
         except Exception:  # noqa: BLE001 - rare; decode_error re-reads the file for the one standard message
-            errors.append(decode_error(path, image_size))
+            errors.append(decode_error(path, image_size, transform))
     array.flush()
     return errors
 
 
 def build(folder: Path, files: Sequence[Path], image_size: int, array_path: Path, meta_path: Path,
-          workers: int) -> None:
+          workers: int, transform: ImageTransform | None = None) -> None:
     """Decode `files` into temporary files next to the targets, then rename them into place (meta last)."""
     started = time.time()
     names = [absolute(file) for file in files]
@@ -120,12 +123,13 @@ def build(folder: Path, files: Sequence[Path], image_size: int, array_path: Path
             if workers <= 0 or len(names) < IN_PROCESS_BELOW:
                 for start in starts:
                     chunk = names[start:start + ROWS_PER_TASK]
-                    errors[start:start + len(chunk)] = decode_rows(str(temporary), start, chunk, image_size)
+                    errors[start:start + len(chunk)] = decode_rows(str(temporary), start, chunk, image_size,
+                                                                                transform)
                     bar.update(len(chunk))
             else:
                 with ProcessPoolExecutor(max_workers=workers) as pool:
                     tasks = {pool.submit(decode_rows, str(temporary), start, names[start:start + ROWS_PER_TASK],
-                                         image_size): start for start in starts}
+                                         image_size, transform): start for start in starts}
                     for task in as_completed(tasks):
                         chunk_errors = task.result()
                         errors[tasks[task]:tasks[task] + len(chunk_errors)] = chunk_errors
@@ -135,14 +139,16 @@ def build(folder: Path, files: Sequence[Path], image_size: int, array_path: Path
         temporary.unlink(missing_ok=True)
     write_json_atomically(meta_path, {
         "folder": absolute(folder), "paths": names, "errors": errors, "image_size": image_size,
+        "transform": transform.key if transform is not None else None,
         "version": PREPROCESSING_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "build_seconds": round(time.time() - started, 3)})
 
 
-def ensure_folder_cache(folder: Path, image_size: int, cache_dir: Path, workers: int) -> FolderCache:
+def ensure_folder_cache(folder: Path, image_size: int, cache_dir: Path, workers: int,
+                        transform: ImageTransform | None = None) -> FolderCache:
     """The cache of `folder` for its current files, built first if it does not exist yet."""
     files = folder_images(folder)
-    key = cache_key(files, image_size)
+    key = cache_key(files, image_size, transform)
     cache = FolderCache(cache_dir / f"{key}.npy", cache_dir / f"{key}.json")
     if cache.meta_path.is_file() and cache.array_path.is_file():
         return cache  # the common case: no lock needed to read a finished cache
@@ -152,30 +158,32 @@ def ensure_folder_cache(folder: Path, image_size: int, cache_dir: Path, workers:
             for leftover in [*cache_dir.glob(f"{key}.*.tmp*"), *cache_dir.glob(f".{key}.json.*.tmp")]:
                 # left by a killed build: we hold the lock, so no one else is writing them
                 leftover.unlink(missing_ok=True)
-            build(folder, files, image_size, cache.array_path, cache.meta_path, workers)
+            build(folder, files, image_size, cache.array_path, cache.meta_path, workers, transform)
     return cache
 
 
 def caches_for(paths: Sequence[Path], image_size: int, cache_dir: Path, workers: int,
-               known: dict[Path, FolderCache] | None = None) -> list[FolderCache]:
+               known: dict[Path, FolderCache] | None = None,
+               transform: ImageTransform | None = None) -> list[FolderCache]:
     """The folder cache of each path (grouped by parent folder), building the missing ones."""
     known = {} if known is None else known
     result = []
     for path in paths:
         folder = Path(absolute(Path(path).parent))
         if folder not in known:
-            known[folder] = ensure_folder_cache(folder, image_size, cache_dir, workers)
+            known[folder] = ensure_folder_cache(folder, image_size, cache_dir, workers, transform)
         result.append(known[folder])
     return result
 
 
-def cache_error_check(cache_dir: Path, image_size: int, workers: int) -> ErrorCheck:
+def cache_error_check(cache_dir: Path, image_size: int, workers: int,
+                      transform: ImageTransform | None = None) -> ErrorCheck:
     """An ErrorCheck answered from the caches' meta: building a cache is the decode test of its files."""
     known: dict[Path, FolderCache] = {}  # one run's selection asks about each folder several times
 
     def check(paths: Sequence[Path]) -> list[str | None]:
-        return [cache.error_of(path) for cache, path in zip(caches_for(paths, image_size, cache_dir, workers, known),
-                                                             paths)]
+        caches = caches_for(paths, image_size, cache_dir, workers, known, transform)
+        return [cache.error_of(path) for cache, path in zip(caches, paths)]
 
     return check
 
@@ -189,8 +197,8 @@ class CachedImageDataset(Dataset):
     """
 
     def __init__(self, paths: Sequence[Path], labels: Sequence[int], image_size: int, cache_dir: Path,
-                 workers: int = 0):
-        caches = caches_for(paths, image_size, Path(cache_dir), workers)
+                 workers: int = 0, transform: ImageTransform | None = None):
+        caches = caches_for(paths, image_size, Path(cache_dir), workers, transform=transform)
         self.array_files = sorted({str(cache.array_path) for cache in caches})
         which = {name: index for index, name in enumerate(self.array_files)}
         self.array_index = np.array([which[str(cache.array_path)] for cache in caches], dtype=np.int64)

@@ -8,7 +8,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from fakeid.data.datasets import ImageFileDataset, file_error_check
+from fakeid.data.datasets import error_check, image_dataset
 from fakeid.data.layout import require_root
 from fakeid.data.mix import PAPER_MIXING_ORDER
 from fakeid.data.selection import DataPlan, Selection, Selector, TestSelection, plan_data
@@ -46,20 +46,16 @@ class CategoryMixDataModule(pl.LightningDataModule):
         return self._plan
 
     def _error_check(self):
-        if self.hparams.cache:
-            from fakeid.data.cache import cache_error_check
-            return cache_error_check(self._cache_dir(), self.hparams.image_size, self.hparams.num_workers)
-        return file_error_check(self.hparams.image_size, self.hparams.num_workers)
+        h = self.hparams
+        return error_check(h.image_size, h.num_workers, cache_dir=self._cache_dir() if h.cache else None)
 
     def _cache_dir(self) -> Path:
         return Path(self.hparams.cache_dir) if self.hparams.cache_dir else self.root / ".fakeid-cache"
 
     # --- datasets and loaders -------------------------------------------------------------------
     def dataset(self, selection: Selection) -> Dataset:
-        if self.hparams.cache:
-            from fakeid.data.cache import CachedImageDataset
-            return CachedImageDataset(selection.paths, selection.labels, self.hparams.image_size, self._cache_dir())
-        return ImageFileDataset(selection.paths, selection.labels, self.hparams.image_size)
+        return image_dataset(selection.paths, selection.labels, self.hparams.image_size,
+                             cache_dir=self._cache_dir() if self.hparams.cache else None)
 
     def loader(self, selection: Selection, train: bool) -> DataLoader:
         """The DataLoader of any selection: shuffled and seeded for training, in order for evaluation."""

@@ -4,6 +4,8 @@ The one documented way (README, "Data layout"):
 - any file Pillow opens is accepted; its mode is mapped to 8-bit RGB: 16/32-bit grey (I;16, I, F) is
   scaled to 0..255 from its full range, alpha (LA, RGBA, PA) is dropped, palettes are expanded, CMYK and
   YCbCr are converted by Pillow;
+- an optional transform (the evaluation's perturbation, `fakeid.perturb`) acts on the whole decoded RGB image,
+  before the crop, as in CNNDetection's robustness protocol;
 - the image is brought to `size` x `size` by a centre crop, never by resampling an image that is large
   enough, because resampling smears the high-frequency traces a GAN detector relies on; an image smaller
   than `size` on either side is first enlarged (bicubic) so that its shorter side equals `size`.
@@ -11,6 +13,7 @@ The one documented way (README, "Data layout"):
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -19,6 +22,17 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".
 
 # Bumped whenever the decoding rule above changes, so that caches of decoded images are rebuilt.
 PREPROCESSING_VERSION = "rgb-centercrop-v1"
+
+
+class ImageTransform(Protocol):
+    """The one seam for changing pixels before the crop, used by the file dataset and the cache alike.
+
+    `key` names the transform and its parameters: the cache keeps transformed images apart by it.
+    """
+
+    key: str
+
+    def __call__(self, image: Image.Image, path: str, source_format: str | None) -> Image.Image: ...
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -44,11 +58,14 @@ def center_fit(image: Image.Image, size: int) -> Image.Image:
     return image.crop((left, top, left + size, top + size))
 
 
-def load_rgb(path: str | Path, size: int) -> np.ndarray:
+def load_rgb(path: str | Path, size: int, transform: ImageTransform | None = None) -> np.ndarray:
     """Decode `path` into a size x size x 3 uint8 array; raises OSError/ValueError for a corrupt file."""
     with Image.open(path) as image:
         image.load()  # decode fully now: a truncated file must fail here, not later in a worker
-        return np.array(center_fit(to_rgb(image), size), dtype=np.uint8)  # a writable copy, as torch wants
+        rgb = to_rgb(image)
+        if transform is not None:
+            rgb = transform(rgb, str(path), image.format)
+        return np.array(center_fit(rgb, size), dtype=np.uint8)  # a writable copy, as torch wants
 
 
 def is_image_name(path: Path) -> bool:

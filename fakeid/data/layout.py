@@ -41,7 +41,7 @@ class ImageSet:
 
     @property
     def name(self) -> str:
-        return "/".join(part for part in (self.generator, self.category) if part)
+        return "/".join(part for part in (self.generator, self.category) if part) or self.real.path.parent.name
 
 
 def list_class_folder(path: Path, label: int) -> ClassFolder:
@@ -85,18 +85,50 @@ def has_split(root: Path, split: str) -> bool:
     return (root / split).is_dir()
 
 
+def has_class_dirs(folder: Path) -> bool:
+    return any((folder / name).is_dir() for name in CLASS_DIRS)
+
+
+def sets_under_test_dir(test_dir: Path) -> list[ImageSet]:
+    """The sets of a folder laid out like ROOT/test: <generator>/[<category>/]{0_real,1_fake}."""
+    sets = []
+    for generator_dir in sorted(p for p in test_dir.iterdir() if p.is_dir()):
+        if has_class_dirs(generator_dir):
+            sets.append(image_set(generator_dir, "test", generator_dir.name, None))
+            continue
+        for category_dir in sorted(p for p in generator_dir.iterdir() if p.is_dir()):
+            sets.append(image_set(category_dir, "test", generator_dir.name, category_dir.name))
+    return sets
+
+
 def discover_test_sets(root: Path) -> list[ImageSet]:
     """Every test set under ROOT/test, in either of the two layouts, sorted by name."""
     test_dir = root / "test"
     if not test_dir.is_dir():
         raise FakeidError(f"missing split folder {test_dir} ({LAYOUT_HINT})")
-    sets = []
-    for generator_dir in sorted(p for p in test_dir.iterdir() if p.is_dir()):
-        if any((generator_dir / name).is_dir() for name in CLASS_DIRS):
-            sets.append(image_set(generator_dir, "test", generator_dir.name, None))
-            continue
-        for category_dir in sorted(p for p in generator_dir.iterdir() if p.is_dir()):
-            sets.append(image_set(category_dir, "test", generator_dir.name, category_dir.name))
+    sets = sets_under_test_dir(test_dir)
     if not sets:
         raise FakeidError(f"no test sets under {test_dir} ({LAYOUT_HINT})")
+    return sets
+
+
+def discover_eval_sets(root: Path) -> list[ImageSet]:
+    """The test sets of any folder an evaluation may be pointed at (no train/ needed):
+
+    - a full root, ROOT/test/...;
+    - a bare {0_real,1_fake} folder: one set named after the folder, generator and category unknown;
+    - a generator folder, <generator>/<category>/{0_real,1_fake}: one set per category;
+    - a folder laid out like ROOT/test itself, <generator>/[<category>/]{0_real,1_fake}.
+    """
+    if (root / "test").is_dir():
+        return discover_test_sets(root)
+    if has_class_dirs(root):
+        return [image_set(root, "test", None, None)]
+    children = sorted(p for p in root.iterdir() if p.is_dir())
+    if children and all(has_class_dirs(child) for child in children):
+        return [image_set(child, "test", root.name, child.name) for child in children]
+    sets = sets_under_test_dir(root)
+    if not sets:
+        raise FakeidError(f"no test sets under {root} (expected ROOT/test/..., <generator>/[<category>/]"
+                          "{0_real,1_fake} or a bare {0_real,1_fake} folder)")
     return sets

@@ -60,16 +60,20 @@ class DataPlan:
                 "test": {t.name: t.summary() for t in self.tests}}
 
     def write_file_lists(self, path: Path) -> None:
-        """One CSV row per file considered: split, set, label, path, status."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["split", "set", "label", "path", "status"])
-            for split, selection in [("train", self.train), ("val", self.val)] + [("test", t) for t in self.tests]:
-                for file, label in zip(selection.paths, selection.labels):
-                    writer.writerow([split, selection.name, label, file, "used"])
-                for file, reason in selection.skipped:
-                    writer.writerow([split, selection.name, "", file, f"skipped: {reason}"])
+        write_file_lists(path, [("train", self.train), ("val", self.val)] + [("test", t) for t in self.tests])
+
+
+def write_file_lists(path: Path, selections: Sequence[tuple[str, Selection]]) -> None:
+    """One CSV row per file considered: split, set, label, path, status (`used` or `skipped: <why>`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["split", "set", "label", "path", "status"])
+        for split, selection in selections:
+            for file, label in zip(selection.paths, selection.labels):
+                writer.writerow([split, selection.name, label, file, "used"])
+            for file, reason in selection.skipped:
+                writer.writerow([split, selection.name, "", file, f"skipped: {reason}"])
 
 
 class Selector:
@@ -133,8 +137,16 @@ def plan_data(root: Path, *, categories: Sequence[str], num_categories: int, hol
             selector.draw(train, folder, seeded_order(train_pool, "train", seed, key), train_quota, key)
             # validation quotas are caps like the test ones: a small val split is not an error
             selector.draw(val, val_folder, val_pool, val_quota, key, cap=True)
+    return DataPlan(used, train, val, plan_tests(discover_test_sets(root), test_per_class=test_per_class,
+                                                 split_seed=split_seed, selector=selector))
+
+
+def plan_tests(test_sets: Sequence[ImageSet], *, test_per_class: int, split_seed: int,
+               selector: Selector) -> list[TestSelection]:
+    """The capped, seeded sample of each test set: the same files for every run and every evaluation with
+    the same `split_seed` and `test_per_class` (it depends on nothing else)."""
     tests = []
-    for test_set in discover_test_sets(root):
+    for test_set in test_sets:
         selection = TestSelection(test_set.name, generator=test_set.generator, category=test_set.category)
         for folder in (test_set.real, test_set.fake):
             key = f"{test_set.name}/{folder.path.name}"
@@ -143,4 +155,4 @@ def plan_data(root: Path, *, categories: Sequence[str], num_categories: int, hol
             quota = min(test_per_class, len(folder.images))  # a cap, not a budget: smaller sets are fine
             selector.draw(selection, folder, ordered, quota, key, cap=True)
         tests.append(selection)
-    return DataPlan(used, train, val, tests)
+    return tests

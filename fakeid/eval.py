@@ -1,0 +1,35 @@
+"""`python -m fakeid.eval`: evaluate a trained detector again, without retraining.
+
+    python -m fakeid.eval run=RUN_DIR                          the run's tested weights, threshold and root
+    python -m fakeid.eval run=RUN_DIR data.root=ROOT perturb=jpeg perturb.quality=75
+    python -m fakeid.eval ckpt=PATH data.root=FOLDER [threshold=0.5]
+    python -m fakeid.eval +experiment=robustness sweep=outputs/sweeps/NAME
+
+Writes metrics.json, scores.csv and file_lists.csv into its Hydra run folder (`hydra.run.dir=OUT` places it);
+a grid writes one such folder per (run, level) under outputs/evals/. The work is in `fakeid.evaluation`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from fakeid.errors import one_line_errors
+from fakeid.evaluation.runner import evaluate_grid, evaluate_one
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="eval")
+def main(cfg: DictConfig) -> None:
+    hydra_cfg = HydraConfig.get()
+    overrides = list(hydra_cfg.overrides.task)
+    with one_line_errors():
+        if cfg.sweep:
+            evaluate_grid(cfg, overrides)
+        else:
+            evaluate_one(cfg, Path(hydra_cfg.runtime.output_dir), overrides)
+
+
+if __name__ == "__main__":
+    main()

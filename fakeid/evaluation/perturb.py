@@ -1,0 +1,155 @@
+"""Perturbations for robustness evaluation: one function per kind, and the transform that applies one.
+
+Each acts on the whole decoded 8-bit RGB image, before the centre crop (as CNNDetection's robustness
+protocol does), and is deterministic per image: the same file gives the same pixels on every run.
+
+- `none`                       the identity
+- `jpeg`   quality 1..100      re-encoded as JPEG (Pillow, 4:2:0 chroma subsampling as libjpeg's default)
+- `blur`   sigma >= 0 (px)     Gaussian blur; sigma 0 is the identity
+- `resize` 0 < scale <= 1      antialiased down-scale (Pillow's bicubic filter widens with the scale factor);
+                               the decoding rule then centre-crops, and an image now smaller than the crop is
+                               enlarged back (bicubic), so at scale < 1 on images of the crop size the
+                               detector sees a down-then-up resampled image of the original size
+- `noise`  sigma >= 0 (0-255)  additive Gaussian noise, rounded and clipped to 0..255; its random stream is
+                               seeded by `data.split_seed` and the file's last path components, so moving a
+                               data root does not change it
+- `format` format png|jpeg,    format-matched evaluation: every image whose file is not already in `format`
+           quality 1..100      is re-encoded to it (quality for jpeg), so afterwards every image has been
+                               through that format exactly once. Real and fake are treated alike; this removes
+                               a JPEG-reals / PNG-fakes shortcut. PNG is lossless: `format=png` changes no
+                               pixel (it shows that the container alone carries no cue to the detector).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from fakeid.errors import FakeidError
+
+FORMATS = {"png": "PNG", "jpeg": "JPEG"}
+PARAMETERS = {"none": (), "jpeg": ("quality",), "blur": ("sigma",), "resize": ("scale",), "noise": ("sigma",),
+              "format": ("format", "quality")}
+
+
+def jpeg(image: Image.Image, quality: int) -> Image.Image:
+    return reencode(image, "JPEG", quality)
+
+
+def reencode(image: Image.Image, pil_format: str, quality: int = 75) -> Image.Image:
+    buffer = io.BytesIO()
+    options = {"quality": int(quality), "subsampling": 2} if pil_format == "JPEG" else {"compress_level": 1}
+    image.save(buffer, format=pil_format, **options)
+    buffer.seek(0)
+    with Image.open(buffer) as decoded:
+        return decoded.convert("RGB")
+
+
+def blur(image: Image.Image, sigma: float) -> Image.Image:
+    return image.copy() if sigma == 0 else image.filter(ImageFilter.GaussianBlur(radius=float(sigma)))
+
+
+def resize(image: Image.Image, scale: float) -> Image.Image:
+    if scale == 1:
+        return image.copy()
+    width, height = image.size
+    return image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.BICUBIC)
+
+
+def noise(image: Image.Image, sigma: float, rng: np.random.Generator) -> Image.Image:
+    pixels = np.asarray(image, dtype=np.float64)
+    noisy = pixels + rng.normal(0.0, float(sigma), pixels.shape)
+    return Image.fromarray(np.clip(np.round(noisy), 0, 255).astype(np.uint8))
+
+
+def match_format(image: Image.Image, source_format: str | None, format: str, quality: int) -> Image.Image:
+    target = FORMATS[format]
+    return image.copy() if source_format == target else reencode(image, target, quality)
+
+
+def image_seed(split_seed: int, path: str) -> int:
+    """A stream per image that depends on the seed and the file's last path components only."""
+    tail = "/".join(Path(path).parts[-4:])
+    return int.from_bytes(hashlib.sha256(f"{split_seed}\n{tail}".encode()).digest()[:8], "little")
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """One perturbation and its parameters: an `ImageTransform` for `fakeid.data.images.load_rgb`.
+
+    Picklable (loader and cache workers receive it), and `key` names it for the cache and for folders.
+    """
+
+    name: str = "none"
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+    seed: int = 0
+
+    @property
+    def key(self) -> str:
+        return level_id(self.describe())
+
+    def describe(self) -> dict[str, Any]:
+        """The `perturbation` entry of metrics.json: the name and its parameters."""
+        return {"name": self.name, **self.params}
+
+    def __call__(self, image: Image.Image, path: str, source_format: str | None) -> Image.Image:
+        p = self.params
+        if self.name == "none":
+            return image
+        if self.name == "jpeg":
+            return jpeg(image, p["quality"])
+        if self.name == "blur":
+            return blur(image, p["sigma"])
+        if self.name == "resize":
+            return resize(image, p["scale"])
+        if self.name == "noise":
+            return noise(image, p["sigma"], np.random.default_rng(image_seed(self.seed, path)))
+        return match_format(image, source_format, p["format"], p.get("quality", 75))
+
+
+def level_id(description: dict[str, Any]) -> str:
+    """A folder-safe name of a perturbation level: `none`, `jpeg_quality=75`, `format_format=jpeg,quality=75`."""
+    params = ",".join(f"{key}={value}" for key, value in description.items() if key != "name")
+    return f"{description['name']}_{params}" if params else str(description["name"])
+
+
+def _check_range(name: str, key: str, value: Any, low: float, high: float, low_open: bool = False) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        (low < value if low_open else low <= value) and value <= high
+    if not ok:
+        bound = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
+        raise FakeidError(f"perturb.{key}={value!r} is out of range for {name}: expected a number in {bound}")
+
+
+def validate(name: str, params: dict[str, Any]) -> None:
+    if name not in PARAMETERS:
+        raise FakeidError(f"perturb={name!r} is not a perturbation (choices: {', '.join(PARAMETERS)})")
+    missing = [key for key in PARAMETERS[name] if params.get(key) is None and not (name == "format" and key == "quality")]
+    if missing:
+        raise FakeidError(f"perturb={name} needs perturb.{missing[0]}")
+    if "quality" in params and params["quality"] is not None:
+        _check_range(name, "quality", params["quality"], 1, 100)
+        if int(params["quality"]) != params["quality"]:
+            raise FakeidError(f"perturb.quality={params['quality']!r} must be a whole number in [1, 100]")
+    if name in ("blur", "noise"):
+        _check_range(name, "sigma", params["sigma"], 0, float("inf"))
+    if name == "resize":
+        _check_range(name, "scale", params["scale"], 0, 1, low_open=True)
+    if name == "format" and params["format"] not in FORMATS:
+        raise FakeidError(f"perturb.format={params['format']!r} is not a format (choices: {', '.join(FORMATS)})")
+
+
+def make(name: str = "none", seed: int = 0, **params: Any) -> Perturbation:
+    """A validated Perturbation; the parameters a kind does not use are dropped, every bad value is one line."""
+    validate(name, params)
+    kept = {key: params[key] for key in PARAMETERS[name] if params.get(key) is not None}
+    if name == "format" and kept["format"] == "jpeg":
+        kept.setdefault("quality", 75)
+    if name == "format" and kept["format"] == "png":
+        kept.pop("quality", None)
+    return Perturbation(name, kept, seed)

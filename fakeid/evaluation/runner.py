@@ -1,0 +1,176 @@
+"""What `python -m fakeid.eval` does with its config: one evaluation, or a robustness grid over a sweep.
+
+    run=RUN_DIR | ckpt=PATH [threshold=T]      one evaluation into the command's Hydra run folder
+    +experiment=robustness sweep=SWEEP_DIR     every ok run of a finished training sweep x every level of
+                                               `levels`, into outputs/evals/<experiment_name>/<sweep name>/
+
+A grid loads each checkpoint once and evaluates all its levels with it. Each (run, level) folder is
+bookkept like a training job (`fakeid.runs`): done ones are skipped, failed ones are recorded and the grid
+goes on; the command exits 1 when any failed, listing them.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from fakeid.errors import FakeidError
+from fakeid.evaluation import job
+from fakeid.evaluation.perturb import Perturbation, level_id, make
+from fakeid.results import write_json_atomically
+from fakeid.runs import new_result, recorded, run_once
+from fakeid.trained import TrainedDetector, from_run, resolve
+
+log = logging.getLogger("fakeid.eval")
+GRID_FILE = "eval_grid.json"
+
+
+def device_of(name: str):
+    import torch
+
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name not in ("cpu", "cuda") or (name == "cuda" and not torch.cuda.is_available()):
+        raise FakeidError(f"device={name} is not available (choices: cpu, cuda, auto)")
+    return torch.device(name)
+
+
+def perturbation_of(settings: dict[str, Any], seed: int) -> Perturbation:
+    settings = dict(settings)
+    name = settings.pop("name", None)
+    if name is None:
+        raise FakeidError(f"a perturbation needs a name: {settings}")
+    return make(name, seed=seed, **settings)
+
+
+def eval_data(cfg: DictConfig, trained: TrainedDetector) -> job.EvalData:
+    """The evaluation's data settings: the config's where given, else the training run's."""
+    h, d = trained.hparams, cfg.data
+    root = d.root or h.get("data.root")
+    if not root:
+        raise FakeidError("data.root must be set: the checkpoint's training root is unknown (pass data.root=ROOT)")
+    cache = d.cache_dir or (Path(root).expanduser() / ".fakeid-cache") if d.cache else None
+    return job.EvalData(
+        root=Path(str(root)).expanduser().resolve(),
+        test_per_class=int(d.test_per_class or h.get("data.test_per_class") or 2000),
+        split_seed=int(d.split_seed if d.split_seed is not None else h.get("data.split_seed", 0)),
+        image_size=int(d.image_size or trained.image_size), sets=tuple(cfg.sets) if cfg.sets else None,
+        batch_size=int(d.eval_batch_size), num_workers=int(d.num_workers),
+        cache_dir=Path(str(cache)) if cache else None, strict=bool(d.strict))
+
+
+def precision_of(cfg: DictConfig, trained: TrainedDetector) -> str:
+    return str(cfg.precision or trained.hparams.get("trainer.precision") or "32-true")
+
+
+def prepared(cfg: DictConfig, trained: TrainedDetector, level: dict[str, Any],
+             overrides: list[str]) -> tuple[dict, job.EvalData, Perturbation, str]:
+    """One evaluation before it runs: its result (metrics.json), data settings, perturbation and precision.
+
+    The perturbation's random stream (noise) is seeded by the evaluation's split_seed and each file's path."""
+    data, precision = eval_data(cfg, trained), precision_of(cfg, trained)
+    perturbation = perturbation_of(level, data.split_seed)
+    hparams = job.eval_hparams(trained, data, perturbation, precision, trained.threshold)
+    result = new_result(hparams, overrides, job.eval_identity(trained, hparams), kind="eval",
+                        source={"run": str(trained.run_dir) if trained.run_dir else None,
+                                "ckpt": str(trained.checkpoint), "config_hash": trained.config_hash},
+                        perturbation=perturbation.describe())
+    result["threshold"] = trained.threshold
+    return result, data, perturbation, precision
+
+
+def evaluate_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
+    """`run=`/`ckpt=`: one evaluation into `out_dir`; bad input is recorded there and exits 2."""
+    result = new_result({}, overrides, None, kind="eval", source={"run": cfg.run, "ckpt": cfg.ckpt},
+                        perturbation=None)
+    with recorded(out_dir, result, multirun=False):
+        level = OmegaConf.to_container(cfg.perturb, resolve=True)
+        perturbation_of(level, 0)  # a bad perturbation fails before the checkpoint is read
+        trained = resolve(cfg.run, cfg.ckpt, cfg.threshold)
+        device = device_of(cfg.device)
+        ready, data, perturbation, precision = prepared(cfg, trained, level, overrides)
+        result.clear()
+        result.update(ready)
+        job.evaluate_into(result, out_dir, trained.load(), trained, data, perturbation, device, precision)
+    return result
+
+
+def sweep_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
+    """(job folder relative to the sweep, status) of every job of a training sweep."""
+    from fakeid.collect import find_metrics_files
+    from fakeid.results import read_metrics
+
+    if not sweep_dir.is_dir():
+        raise FakeidError(f"sweep={sweep_dir} is not a folder (a training sweep folder was expected)")
+    jobs = []
+    for path in find_metrics_files(sweep_dir):
+        metrics = read_metrics(path.parent) or {}
+        if metrics.get("kind", "train") == "train":
+            jobs.append((str(path.parent.relative_to(sweep_dir)), str(metrics.get("status"))))
+    if not jobs:
+        raise FakeidError(f"sweep={sweep_dir} holds no training runs (no metrics.json below it)")
+    return jobs
+
+
+def grid_levels(cfg: DictConfig) -> list[dict[str, Any]]:
+    """The grid's levels as plain dicts, each checked before any work starts."""
+    if not cfg.levels:
+        raise FakeidError("sweep= needs a list of perturbation levels: use +experiment=robustness (or levels=[...])")
+    levels = OmegaConf.to_container(cfg.levels, resolve=True)
+    for level in levels:
+        perturbation_of(level, 0)
+    return levels
+
+
+def evaluate_run_levels(cfg: DictConfig, run_dir: Path, out_dir: Path, levels: list[dict[str, Any]],
+                        overrides: list[str], device) -> list[Path]:
+    """Every level of one source run; the checkpoint is loaded once, and only if a level is not done yet."""
+    try:
+        trained = from_run(run_dir, cfg.threshold)
+    except FakeidError as err:
+        print(f"fakeid: error: {err}", file=sys.stderr)
+        return [out_dir]
+    failed: list[Path] = []
+    loaded: dict[str, Any] = {}
+    for level in levels:
+        result, data, perturbation, precision = prepared(cfg, trained, level, overrides)
+        level_dir = out_dir / perturbation.key
+
+        def body(into: dict, perturbation=perturbation, data=data, precision=precision, level_dir=level_dir):
+            if "detector" not in loaded:
+                loaded["detector"] = trained.load()
+            job.evaluate_into(into, level_dir, loaded["detector"], trained, data, perturbation, device, precision)
+
+        done = run_once(level_dir, result, body, multirun=True, owned=())
+        if done.get("status") != "ok":
+            failed.append(level_dir)
+    return failed
+
+
+def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
+    sweep_dir = Path(str(cfg.sweep)).expanduser().resolve()
+    levels, device = grid_levels(cfg), device_of(cfg.device)
+    jobs = sweep_jobs(sweep_dir)
+    out_root = Path(str(cfg.paths.outputs)).expanduser().resolve() / "evals" / cfg.experiment_name / sweep_dir.name
+    write_json_atomically(out_root / GRID_FILE, {
+        "kind": "eval_grid", "sweep": str(sweep_dir), "experiment_name": cfg.experiment_name,
+        "levels": [make(**level).describe() for level in levels],
+        "level_ids": [level_id(make(**level).describe()) for level in levels],
+        "runs": [{"run_dir": rel, "status": status} for rel, status in jobs]})
+    failed: list[Path] = []
+    for rel, status in jobs:
+        if status != "ok":
+            log.warning("not evaluated: %s (status %s)", sweep_dir / rel, status)
+            continue
+        log.info("evaluating %s at %d levels", sweep_dir / rel, len(levels))
+        failed += evaluate_run_levels(cfg, sweep_dir / rel, out_root / rel, levels, overrides, device)
+    if failed:
+        print(f"fakeid: {len(failed)} evaluations failed:", file=sys.stderr)
+        for folder in failed:
+            print(f"  {folder} (see {folder / 'error.log'})", file=sys.stderr)
+        raise SystemExit(1)
+    print(f"evaluated {sum(s == 'ok' for _, s in jobs)} runs x {len(levels)} levels into {out_root}", file=sys.stderr)
+    return out_root
