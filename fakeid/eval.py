@@ -16,12 +16,13 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from fakeid.cli import hydra_entry
 from fakeid.errors import one_line_errors
 from fakeid.evaluation.runner import evaluate_grid, evaluate_one
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="eval")
-def main(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     overrides = list(hydra_cfg.overrides.task)
     with one_line_errors():
@@ -30,6 +31,8 @@ def main(cfg: DictConfig) -> None:
         else:
             evaluate_one(cfg, Path(hydra_cfg.runtime.output_dir), overrides)
 
+
+main = hydra_entry(hydra_main)
 
 if __name__ == "__main__":
     main()
