@@ -71,7 +71,8 @@ def test_lsun_values_come_out_byte_identical_with_a_manifest(tmp_path):
         stored = values[row["category"]][row["key"].encode()]
         written = (out / row["file"]).read_bytes()
         assert written == stored and row["sha256"] == hashlib.sha256(stored).hexdigest()
-        assert row["file"] == f"{row['category']}/0_real/{row['key']}{ {'JPEG': '.jpg', 'WEBP': '.webp'}[row['format']] }"
+        suffix = {"JPEG": ".jpg", "WEBP": ".webp"}[row["format"]]
+        assert row["file"] == f"{row['category']}/0_real/{row['key']}{suffix}"
         assert (row["width"], row["height"]) == ("48", "40")
         formats.add(row["format"])
     assert formats == {"JPEG", "WEBP"}

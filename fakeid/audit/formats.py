@@ -2,10 +2,11 @@
 
 - `sniff_format` names a format from a file's first bytes (the suffix may lie: LSUN's export tool writes
   every value as `.webp`); `FORMAT_SUFFIX` is the extension prepare gives each format. Every format named here
-  has a suffix in `fakeid.data.images.IMAGE_SUFFIXES`, so fakeid decodes what prepare writes.
+  has a suffix in `fakeid.data.images.IMAGE_SUFFIXES` (a test holds them together), so fakeid decodes what
+  prepare writes.
 - `estimate_jpeg_quality` finds the IJG quality (1..100) whose scaled standard luminance table is nearest to
-  the file's own; exact for files written by libjpeg-based encoders (Pillow, PIL, most cameras' software use
-  their own tables, for which it is the nearest IJG equivalent).
+  the file's own: exact for files written with the IJG tables (libjpeg, Pillow); for other tables (many
+  cameras, some editors) it is the nearest IJG equivalent.
 - `format_mismatch` is the cheap check training runs: formats per class of a file list, read from the first
   bytes of each file, and one warning line when real and fake differ.
 """
@@ -17,7 +18,6 @@ from pathlib import Path
 
 from PIL import Image
 
-from fakeid.data.images import IMAGE_SUFFIXES
 from fakeid.data.layout import CLASS_DIRS
 
 SNIFF_BYTES = 16

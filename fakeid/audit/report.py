@@ -82,10 +82,12 @@ def compare_classes(scope: str, real: dict, fake: dict) -> list[str]:
 def mix_report(entries: Sequence[ClassEntry], categories: Sequence[str], holdout: Sequence[str],
                train_generator: str) -> dict:
     train = sorted({e.set_name for e in entries if e.split == "train"})
+    val = {e.set_name for e in entries if e.split == "val"}
     seen_tests = {e.set_name for e in entries if e.split == "test"}
     test_categories = sorted(name.split("/", 1)[1] for name in seen_tests if name.startswith(f"{train_generator}/"))
     return {"categories": list(categories), "present_in_train": [c for c in categories if c in train],
             "missing_from_train": [c for c in categories if c not in train],
+            "missing_from_val": [c for c in categories if val and c in train and c not in val],
             "holdout_missing_from_test": [c for c in holdout if c not in test_categories],
             "train_generator": train_generator}
 
@@ -129,6 +131,9 @@ def audit(root: Path, *, categories: Sequence[str], holdout: Sequence[str], trai
     result.mix = mix_report(entries, categories, holdout, train_generator)
     if result.mix["missing_from_train"]:
         result.warnings.append(f"mix categories missing from train/: {', '.join(result.mix['missing_from_train'])}")
+    if result.mix["missing_from_val"]:
+        result.warnings.append(f"val/ exists but lacks {', '.join(result.mix['missing_from_val'])}: a mix with "
+                               "these categories stops (add them to val/, or remove val/ to split train)")
     if result.mix["holdout_missing_from_test"]:
         result.warnings.append(f"held-out categories missing from test/{train_generator}/: "
                                f"{', '.join(result.mix['holdout_missing_from_test'])}")
@@ -145,7 +150,8 @@ def add_duplicate_verdicts(result: Audit, groups: list) -> None:
         result.blocking.append(f"{cross_label} images are under both 0_real and 1_fake (see 'duplicates')")
     others = sum(1 for g in groups if not g.blocking)
     if others:
-        result.warnings.append(f"{others} other groups of exact duplicates ({', '.join(f'{k} {n}' for k, n in kinds.items())})")
+        by_kind = ", ".join(f"{kind} {n}" for kind, n in kinds.items())
+        result.warnings.append(f"{others} other groups of exact duplicates ({by_kind})")
 
 
 def summary(result: Audit) -> str:

@@ -180,7 +180,8 @@ def prepare_lsun(src: Path, out: Path, per_category: int, seed: int, categories:
     for database in chosen:
         with opened(database) as env:
             if entries(env) < per_category:
-                raise FakeidError(f"{database.path} holds {entries(env)} images, fewer than per_category={per_category}")
+                raise FakeidError(f"{database.path} holds {entries(env)} images, "
+                                  f"fewer than per_category={per_category}")
             results.append(choose_keys(env, database, per_category, seed))
     mark_out(out, "lsun", arguments)
     removed = remove_partials(out)
