@@ -1,0 +1,1 @@
+"""Audit a data root before training: counts, formats, sizes, JPEG quality, duplicates (`fakeid.check`)."""

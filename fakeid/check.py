@@ -1,0 +1,45 @@
+"""`python -m fakeid.check root=ROOT`: audit a data root before training (the work is in fakeid.audit).
+
+Prints a summary, writes `check.json` (ROOT/check.json unless out=FILE) and exits 1 when a blocking problem
+is found, 0 otherwise (warnings included), 2 on bad input.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from fakeid.audit.report import audit, summary
+from fakeid.errors import FakeidError, one_line_errors
+from fakeid.ingest.atomic import write_text_atomically
+from fakeid.key_values import as_bool, as_int
+
+
+def check(cfg: DictConfig) -> int:
+    if OmegaConf.is_missing(cfg, "root"):
+        raise FakeidError("missing key root: expected root=ROOT, a folder holding train/ [val/] test/")
+    root = Path(str(cfg.root)).expanduser()
+    workers = as_int("workers", cfg.workers)
+    if workers < 1:
+        raise FakeidError(f"workers={workers}: expected a positive integer")
+    result = audit(root, categories=list(cfg.data.categories), holdout=list(cfg.data.holdout),
+                   train_generator=str(cfg.data.train_generator), decode=as_bool("decode", cfg.decode),
+                   workers=workers)
+    out = Path(str(cfg.out)).expanduser() if cfg.out else root / "check.json"
+    write_text_atomically(out, json.dumps(result.as_dict(), indent=2) + "\n")
+    print(summary(result))
+    print(f"wrote {out}")
+    return result.exit_code
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="check")
+def main(cfg: DictConfig) -> None:
+    with one_line_errors():
+        code = check(cfg)
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()
