@@ -19,6 +19,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
+from fakeid.audit.formats import format_mismatch
 from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.evaluate import SCORES_FILE, evaluate, write_scores
@@ -53,6 +54,10 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
         plan.write_file_lists(run_dir / "file_lists.csv")
     result["hparams"]["data.categories_used"] = plan.categories_used
     result["data"] = plan.summary()
+    mismatch = format_mismatch(plan.train.paths, plan.train.labels)  # the JPEG-reals / PNG-fakes shortcut
+    if mismatch:
+        log.warning("training set: %s", mismatch)
+        result["data"]["format_warning"] = mismatch
     for name, selection in [("train", plan.train), ("val", plan.val)] + [(t.name, t) for t in plan.tests]:
         if selection.skipped:
             log.warning("%s: skipped %d files (unreadable or not images); listed in file_lists.csv",
