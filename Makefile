@@ -10,7 +10,8 @@ DEMO_DATA := outputs/data/demo
 export PY LAUNCHER
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test demo figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot demo-figures bench clean-demo
+.PHONY: help venv test demo figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot demo-figures bench clean-demo \
+	robustness robustness-demo format-shortcut
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -53,6 +54,23 @@ fig2-plot: $(INSTALLED) ## collect and plot Fig 2 only
 
 fig3-plot: $(INSTALLED) ## collect and plot Fig 3 only
 	sweeps/fig3.sh --plot-only
+
+SWEEP ?=
+JPEG_DATA := outputs/data/demo_jpeg75
+
+robustness: $(INSTALLED) ## re-evaluate every ok run of SWEEP=DIR under JPEG, blur, resize and format-matching -> Fig R
+	@test -n "$(SWEEP)" || { echo "make robustness SWEEP=outputs/sweeps/NAME"; exit 2; }
+	EXPERIMENT=robustness sweeps/robustness.sh "$(SWEEP)" $(ARGS)
+
+robustness-demo: $(INSTALLED) ## Fig R and the format-bias table on the demo's dropout sweep (run `make demo` first)
+	EXPERIMENT=robustness_demo sweeps/robustness.sh outputs/sweeps/demo_dropout $(ARGS)
+
+$(JPEG_DATA)/dataset.json: | $(INSTALLED)
+	$(PY) -m fakeid.synth out=$(JPEG_DATA) preset=demo seed=0 jpeg_quality=75 overwrite=true
+
+format-shortcut: $(INSTALLED) $(JPEG_DATA)/dataset.json ## train on JPEG reals / PNG fakes, test original vs format-matched
+	$(PY) -m fakeid.train +experiment=format_shortcut launcher=$(LAUNCHER) $(ARGS)
+	EXPERIMENT=format_check sweeps/robustness.sh outputs/sweeps/format_shortcut
 
 bench: $(INSTALLED) ## loader, train-step and eval throughput as JSON (outputs/bench.json)
 	$(PY) -m fakeid.bench $(ARGS)

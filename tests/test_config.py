@@ -11,7 +11,10 @@ from tests.conftest import REPO
 CONF = REPO / "conf"
 GROUPS = ["data", "model", "trainer", "callbacks", "logger", "paths", "hydra", "launcher"]
 CHOICES = [(group, path.stem) for group in GROUPS for path in sorted((CONF / group).glob("*.yaml"))]
-EXPERIMENTS = [path.stem for path in sorted((CONF / "experiment").glob("*.yaml"))]
+EVAL_MARK = "# fakeid.eval experiment"  # the first comment line of an experiment of fakeid.eval, not of training
+EXPERIMENT_FILES = sorted((CONF / "experiment").glob("*.yaml"))
+EVAL_EXPERIMENTS = [path.stem for path in EXPERIMENT_FILES if EVAL_MARK in path.read_text()]
+EXPERIMENTS = [path.stem for path in EXPERIMENT_FILES if path.stem not in EVAL_EXPERIMENTS]
 
 
 def composed(*overrides: str):
@@ -30,6 +33,26 @@ def test_every_group_choice_composes(group, choice):
 def test_every_experiment_composes_with_plus(experiment):
     cfg = composed(f"+experiment={experiment}")
     assert cfg.experiment_name == experiment and cfg.hydra.mode.name == "MULTIRUN"
+
+
+@pytest.mark.parametrize("experiment", EVAL_EXPERIMENTS)
+def test_every_eval_experiment_composes_and_its_levels_are_valid(experiment):
+    from fakeid.evaluation.perturb import make
+
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = compose("eval", overrides=[f"+experiment={experiment}"])
+    assert cfg.experiment_name == experiment and cfg.levels
+    keys = [make(**level).key for level in OmegaConf.to_container(cfg.levels)]
+    assert len(keys) == len(set(keys)), "no level twice"
+
+
+def test_every_perturbation_choice_composes_into_a_valid_perturbation():
+    from fakeid.evaluation.perturb import make
+
+    for path in sorted((CONF / "perturb").glob("*.yaml")):
+        with initialize_config_dir(str(CONF), version_base="1.3"):
+            cfg = compose("eval", overrides=[f"perturb={path.stem}"])
+        assert make(**OmegaConf.to_container(cfg.perturb)).name == path.stem
 
 
 def test_gpu_preset_accepts_devices_from_the_command_line():
