@@ -1,8 +1,17 @@
-"""A run's structured result, `metrics.json` (schema in PROTOCOL.md), and the decision to skip a finished run.
+"""A run's structured result, `metrics.json` (schema in docs/METRICS.md), and what identifies it.
 
 Written atomically (a temporary file, then a rename) so a crash never leaves half a file, and written by
-global rank 0 only. `config_hash` identifies the experiment a result belongs to: a re-run of a sweep
-skips a job only when its `metrics.json` says `ok` for the same hash.
+global rank 0 only.
+
+Identity has two parts:
+- the *configuration*: the keys that decide the result (not where or how fast a run goes, not library
+  versions). Two configurations are the same experiment when every deciding key both hold has the same value,
+  and every key only the new one holds is at its default (not set by an override): a key added to fakeid with
+  a default that keeps the old behaviour does not make finished runs train again. `PROTOCOL_VERSION` is bumped
+  when the code changes what a configuration means (e.g. how files are chosen), and is always compared.
+  `config_hash` is a short digest of the deciding keys, for display and for evaluations.
+- the *data*: `data.root` and a fingerprint of the files the run reads (relative paths, sizes, mtimes of every
+  class folder it uses); a job folder never holds results of two of them (see fakeid.runs).
 """
 from __future__ import annotations
 
@@ -18,9 +27,13 @@ from omegaconf import DictConfig, OmegaConf
 METRICS_FILE = "metrics.json"
 # Keys that change where or how fast a run goes, not what it measures; and the library versions, which
 # are recorded but not hashed, so that an upgrade does not make a finished sweep train again.
+# data.root is the data identity's, checked with the fingerprint, not the configuration's.
 NOT_PART_OF_THE_EXPERIMENT = ("paths", "logger", "callbacks", "launcher", "data.num_workers", "data.cache",
                               "data.cache_dir", "data.eval_batch_size", "trainer.enable_progress_bar",
-                              "trainer.log_every_n_steps", "version")
+                              "trainer.log_every_n_steps", "version", "data.root", "experiment_name",
+                              "experiment", "keep_checkpoints")
+PROTOCOL_VERSION = 2  # 2: validation reserved per category independently of n (the same size for every n)
+PROTOCOL_KEY = "protocol.version"
 
 
 def flat_hparams(cfg: DictConfig) -> dict[str, Any]:
@@ -39,10 +52,32 @@ def flat_hparams(cfg: DictConfig) -> dict[str, Any]:
     return flat
 
 
+def deciding(hparams: dict[str, Any]) -> dict[str, Any]:
+    """The keys of flat hparams that decide a result."""
+    return {k: v for k, v in hparams.items()
+            if not any(k == skip or k.startswith(skip + ".") for skip in NOT_PART_OF_THE_EXPERIMENT)}
+
+
 def config_hash(hparams: dict[str, Any]) -> str:
-    relevant = {k: v for k, v in hparams.items()
-                if not any(k == skip or k.startswith(skip + ".") for skip in NOT_PART_OF_THE_EXPERIMENT)}
-    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(deciding(hparams), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def overridden_keys(overrides: list[str]) -> set[str]:
+    """The keys (and config groups) a job's command-line overrides set."""
+    return {item.lstrip("+~").split("=", 1)[0] for item in overrides if "=" in item}
+
+
+def config_differences(previous: dict[str, Any], current: dict[str, Any], overrides: list[str]) -> list[str]:
+    """Why two runs are not the same experiment (empty when they are); see the module docstring."""
+    before, now = deciding(previous), deciding(current)
+    set_by_user = overridden_keys(overrides)
+    differences = [f"{key}: {before[key]!r} -> {now[key]!r}" for key in sorted(before.keys() & now.keys())
+                   if before[key] != now[key]]
+    for key in sorted(now.keys() - before.keys()):
+        group = key.split(".", 1)[0]
+        if key == PROTOCOL_KEY or key in set_by_user or group in set_by_user:
+            differences.append(f"{key}: (absent) -> {now[key]!r}")
+    return differences
 
 
 def versions() -> dict[str, str]:
@@ -55,13 +90,18 @@ def versions() -> dict[str, str]:
 
 
 def write_json_atomically(path: Path, payload: dict) -> None:
+    """Write to a temporary file, then rename: a failure at any point leaves the previous file intact."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w") as handle:
-        json.dump(payload, handle, indent=2, default=str)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        text = json.dumps(payload, indent=2, default=str)  # fails before anything touches the disk
+        with open(temporary, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def read_metrics(run_dir: Path) -> dict | None:

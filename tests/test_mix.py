@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from fakeid.data.mix import categories_in_mix, quotas, seeded_order, split_off_validation, take
+from fakeid.data.mix import categories_in_mix, quotas, seeded_order, reserve_validation, take
 from fakeid.errors import FakeidError
 from tests.conftest import MIXING_ORDER
 
@@ -57,8 +57,19 @@ def test_shortfall_is_an_error_unless_allowed():
     assert take(files, 5, where=Path("x"), allow_shortfall=True) == files
 
 
-def test_validation_split_is_disjoint_and_complete():
+def test_validation_reserve_is_disjoint_complete_and_independent_of_the_mix():
     files = [Path(f"{i}.png") for i in range(20)]
-    train, val = split_off_validation(files, 0.25, 0, "cat/0_real")
+    train, val = reserve_validation(files, 5, 0, "cat/0_real")
     assert len(val) == 5 and not set(train) & set(val) and set(train) | set(val) == set(files)
-    assert split_off_validation(files, 0.25, 0, "cat/0_real") == (train, val)
+    assert reserve_validation(files, 5, 0, "cat/0_real") == (train, val)
+    assert reserve_validation(files, 50, 0, "cat/0_real")[0], "at least one file stays for training"
+
+
+def test_validation_has_the_same_size_for_every_number_of_categories():
+    from fakeid.data.mix import even_shares, validation_reserve
+
+    for total in (4, 60, 2000):
+        reserves = [validation_reserve(total, k, 10) for k in range(10)]
+        for n in range(1, 11):
+            shares = even_shares(total, n)
+            assert sum(shares) == total and all(share <= reserves[k] for k, share in enumerate(shares))

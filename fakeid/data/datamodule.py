@@ -9,8 +9,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from fakeid.data.datasets import error_check, image_dataset
-from fakeid.data.layout import require_root
-from fakeid.data.mix import PAPER_MIXING_ORDER
+from fakeid.data.fingerprint import data_identity
+from fakeid.data.layout import category_sets, discover_test_sets, has_split, require_root
+from fakeid.data.mix import PAPER_MIXING_ORDER, categories_in_mix
 from fakeid.data.selection import DataPlan, Selection, Selector, TestSelection, plan_data
 
 
@@ -23,15 +24,25 @@ class CategoryMixDataModule(pl.LightningDataModule):
 
     def __init__(self, root: str, num_categories: int = 10, categories: Sequence[str] = PAPER_MIXING_ORDER,
                  holdout: Sequence[str] = ("sheep",), train_generator: str = "progan",
-                 train_per_class: int = 25000, val_per_class: int = 2000, val_fraction: float = 0.1,
+                 train_per_class: int = 25000, val_per_class: int = 2000,
                  test_per_class: int = 2000, image_size: int = 256, batch_size: int = 64,
                  eval_batch_size: int | None = None, num_workers: int = 4, seed: int = 0, split_seed: int = 0,
-                 allow_shortfall: bool = False, strict: bool = False, cache: bool = False,
+                 allow_shortfall: bool = False, strict: bool = False, small_images: str = "enlarge",
+                 cache: bool = False,
                  cache_dir: str | None = None):
         super().__init__()
         self.save_hyperparameters()
         self.root = require_root(root)
         self._plan: DataPlan | None = None
+        # the training shuffle's random stream; saved in checkpoints so a resumed run draws the same batches
+        self._shuffle = torch.Generator().manual_seed(seed)
+
+    def state_dict(self) -> dict:
+        return {"shuffle_generator": self._shuffle.get_state()}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if "shuffle_generator" in state_dict:
+            self._shuffle.set_state(state_dict["shuffle_generator"])
 
     # --- choosing files -------------------------------------------------------------------------
     def plan(self) -> DataPlan:
@@ -40,10 +51,20 @@ class CategoryMixDataModule(pl.LightningDataModule):
             self._plan = plan_data(
                 self.root, categories=list(h.categories), num_categories=h.num_categories,
                 holdout=list(h.holdout), train_generator=h.train_generator, train_per_class=h.train_per_class,
-                val_per_class=h.val_per_class, val_fraction=h.val_fraction, test_per_class=h.test_per_class,
+                val_per_class=h.val_per_class, test_per_class=h.test_per_class,
                 seed=h.seed, split_seed=h.split_seed,
-                selector=Selector(self._error_check(), strict=h.strict, allow_shortfall=h.allow_shortfall))
+                selector=Selector(self._error_check(), strict=h.strict, allow_shortfall=h.allow_shortfall,
+                                  image_size=h.image_size, small_images=h.small_images))
         return self._plan
+
+    def identity(self) -> dict[str, str]:
+        """data.root and the fingerprint of every class folder this run reads (listing only, no decoding)."""
+        h = self.hparams
+        used = categories_in_mix(list(h.categories), h.num_categories, list(h.holdout))
+        sets = list(category_sets(self.root, "train", used, h.train_generator).values())
+        if has_split(self.root, "val"):
+            sets += category_sets(self.root, "val", used, h.train_generator).values()
+        return data_identity(self.root, sets + discover_test_sets(self.root))
 
     def _error_check(self):
         h = self.hparams
@@ -60,12 +81,15 @@ class CategoryMixDataModule(pl.LightningDataModule):
     def loader(self, selection: Selection, train: bool) -> DataLoader:
         """The DataLoader of any selection: shuffled and seeded for training, in order for evaluation."""
         h = self.hparams
+        batch_size = h.batch_size if train else (h.eval_batch_size or h.batch_size)
         return DataLoader(
-            self.dataset(selection), batch_size=h.batch_size if train else (h.eval_batch_size or h.batch_size),
-            shuffle=train, drop_last=False, num_workers=h.num_workers,
+            self.dataset(selection), batch_size=batch_size, shuffle=train, num_workers=h.num_workers,
+            # a last training batch of one image breaks BatchNorm: that one image (a different one each epoch,
+            # the order being shuffled) waits for the next epoch
+            drop_last=train and len(selection.paths) % batch_size == 1,
             persistent_workers=train and h.num_workers > 0,
             pin_memory=torch.cuda.is_available(),  # pinned pages make the non-blocking copy to the GPU possible
-            generator=torch.Generator().manual_seed(h.seed) if train else None)
+            generator=self._shuffle if train else None)
 
     def train_dataloader(self) -> DataLoader:
         return self.loader(self.plan().train, train=True)

@@ -27,6 +27,7 @@ class ClassFolder:
     label: int
     images: tuple[Path, ...]
     non_image: tuple[Path, ...] = field(default=())
+    broken: tuple[Path, ...] = field(default=())  # symbolic links that lead nowhere (or in a loop)
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,13 @@ class ImageSet:
 def list_class_folder(path: Path, label: int) -> ClassFolder:
     if not path.is_dir():
         raise FakeidError(f"missing class folder {path} ({LAYOUT_HINT})")
-    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+    files = [p for p in entries if p.is_file()]
+    broken = tuple(p for p in entries if p.is_symlink() and not p.exists())
     images = tuple(p for p in files if is_image_name(p))
     if not images:
         raise FakeidError(f"class folder {path} holds no image files (png, jpg, webp, bmp, tif)")
-    return ClassFolder(path, label, images, tuple(p for p in files if not is_image_name(p)))
+    return ClassFolder(path, label, images, tuple(p for p in files if not is_image_name(p)), broken)
 
 
 def image_set(folder: Path, split: str, generator: str | None, category: str | None) -> ImageSet:

@@ -44,6 +44,13 @@ def even_shares(total: int, num_categories: int) -> list[int]:
     return [share + (index < remainder) for index in range(num_categories)]
 
 
+def validation_reserve(val_per_class: int, position: int, mix_length: int) -> int:
+    """How many files the category at `position` (0-based) of the mixing order keeps for validation: the most
+    it ever supplies, at any number of categories that includes it (at n = position + 1 it supplies the most).
+    Reserving it for every n keeps the validation set the same size for every n and training samples nested."""
+    return max(even_shares(val_per_class, n)[position] for n in range(position + 1, mix_length + 1))
+
+
 def seeded_order(files: Sequence[Path], *seed_parts: object) -> list[Path]:
     """A reproducible shuffle of `files` keyed by every part of the seed (split, category, class, seed)."""
     order = list(files)
@@ -61,10 +68,10 @@ def take(files: Sequence[Path], quota: int, *, where: Path, allow_shortfall: boo
     return list(files)
 
 
-def split_off_validation(files: Sequence[Path], fraction: float, *seed_parts: object) -> tuple[list[Path], list[Path]]:
-    """Split a training folder into (train, val) by a seeded shuffle; at least one image each side."""
-    if not 0.0 < fraction < 1.0:
-        raise FakeidError(f"data.val_fraction={fraction} must lie strictly between 0 and 1")
+def reserve_validation(files: Sequence[Path], reserved: int, *seed_parts: object) -> tuple[list[Path], list[Path]]:
+    """Split a training folder into (train, val): the first `reserved` files of a seeded order (the same for
+    every run with the same split_seed, whatever the number of categories) are kept for validation, and at
+    least one file stays for training."""
     order = seeded_order(files, "val-split", *seed_parts)
-    n_val = min(max(1, round(len(order) * fraction)), len(order) - 1)
+    n_val = min(reserved, len(order) - 1)
     return order[n_val:], order[:n_val]

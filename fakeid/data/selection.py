@@ -16,9 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from PIL import Image
+
 from fakeid.data.datasets import ErrorCheck
 from fakeid.data.layout import ClassFolder, ImageSet, category_sets, discover_test_sets, has_split
-from fakeid.data.mix import categories_in_mix, even_shares, quotas, seeded_order, split_off_validation, take
+from fakeid.data.mix import (categories_in_mix, even_shares, quotas, reserve_validation, seeded_order, take,
+                             validation_reserve)
 from fakeid.errors import FakeidError
 
 
@@ -31,13 +34,28 @@ class Selection:
     labels: list[int] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     shortfall: dict[str, int] = field(default_factory=dict)  # "<category>/<class>" -> images missing
+    enlarged: set[Path] = field(default_factory=set)  # used, but smaller than image_size (data.small_images)
 
     def count(self, label: int) -> int:
         return sum(1 for value in self.labels if value == label)
 
+    def enlarged_per_class(self) -> dict[str, int]:
+        return {name: sum(1 for p, lab in zip(self.paths, self.labels) if lab == label and p in self.enlarged)
+                for name, label in (("real", 0), ("fake", 1))}
+
+    def enlarged_warning(self) -> str | None:
+        """One line when real and fake images are enlarged at different rates (a resampling cue)."""
+        counts = self.enlarged_per_class()
+        rates = [counts[name] / max(1, self.count(label)) for name, label in (("real", 0), ("fake", 1))]
+        if abs(rates[0] - rates[1]) <= 0.01:
+            return None
+        return (f"{self.name}: {counts['real']} real and {counts['fake']} fake images are smaller than "
+                f"data.image_size and were enlarged ({rates[0]:.0%} vs {rates[1]:.0%}): a resampling cue "
+                "(data.small_images=skip leaves them out)")
+
     def summary(self) -> dict:
         return {"n_real": self.count(0), "n_fake": self.count(1), "n_skipped": len(self.skipped),
-                "shortfall": dict(self.shortfall),
+                "shortfall": dict(self.shortfall), "n_enlarged": self.enlarged_per_class(),
                 "formats": dict(Counter(f"{('real', 'fake')[lab]}:{p.suffix.lower().lstrip('.')}"
                                         for p, lab in zip(self.paths, self.labels)))}
 
@@ -71,29 +89,62 @@ def write_file_lists(path: Path, selections: Sequence[tuple[str, Selection]]) ->
         writer.writerow(["split", "set", "label", "path", "status"])
         for split, selection in selections:
             for file, label in zip(selection.paths, selection.labels):
-                writer.writerow([split, selection.name, label, file, "used"])
+                status = "used (enlarged: smaller than image_size)" if file in selection.enlarged else "used"
+                writer.writerow([split, selection.name, label, file, status])
             for file, reason in selection.skipped:
                 writer.writerow([split, selection.name, "", file, f"skipped: {reason}"])
 
 
-class Selector:
-    """Draws quotas from class folders, replacing files that fail `error_check`."""
+SMALL_IMAGE_CHOICES = ("enlarge", "skip", "error")
 
-    def __init__(self, error_check: ErrorCheck, strict: bool, allow_shortfall: bool):
+
+def pixel_size(path: Path) -> tuple[int, int]:
+    """Width and height from the file's header (nothing is decoded)."""
+    with Image.open(path) as image:
+        return image.size
+
+
+class Selector:
+    """Draws quotas from class folders, replacing files that fail `error_check` (and small images when
+    `small_images=skip`; `enlarge` uses and marks them, `error` stops at the first one)."""
+
+    def __init__(self, error_check: ErrorCheck, strict: bool, allow_shortfall: bool, image_size: int = 0,
+                 small_images: str = "enlarge"):
+        if small_images not in SMALL_IMAGE_CHOICES:
+            raise FakeidError(f"data.small_images={small_images} is not a choice "
+                              f"(choices: {', '.join(SMALL_IMAGE_CHOICES)})")
         self.error_check = error_check
         self.strict = strict
         self.allow_shortfall = allow_shortfall
+        self.image_size = image_size
+        self.small_images = small_images
 
     def note_non_images(self, into: Selection, folder: ClassFolder) -> None:
-        if self.strict and folder.non_image:
-            raise FakeidError(f"{folder.non_image[0]} is not an image file (data.strict=true)")
+        if self.strict and (folder.non_image or folder.broken):
+            raise FakeidError(f"{(folder.non_image + folder.broken)[0]} is not an image file (data.strict=true)")
         into.skipped += [(extra, "not an image file") for extra in folder.non_image]
+        into.skipped += [(link, "broken or looping symbolic link") for link in folder.broken]
+
+    def usable(self, into: Selection, file: Path) -> bool:
+        """Whether a file that decodes may be used under `small_images`; marks the ones that get enlarged."""
+        width, height = pixel_size(file)
+        if min(width, height) >= self.image_size:
+            return True
+        if self.small_images == "error":
+            raise FakeidError(f"{file} is {width}x{height}, smaller than data.image_size={self.image_size} "
+                              "(data.small_images=error; `enlarge` or `skip` allow it)")
+        if self.small_images == "skip":
+            into.skipped.append((file, f"smaller than data.image_size ({width}x{height})"))
+            return False
+        into.enlarged.add(file)
+        return True
 
     def draw(self, into: Selection, folder: ClassFolder, ordered: Sequence[Path], quota: int, key: str,
-             cap: bool = False) -> None:
+             cap: bool = False, record_shortfall: bool = False) -> None:
         """Add `quota` readable files of `ordered` (a seeded order of folder's images) to `into`.
 
-        A budget (`cap=False`) must be met, or fall short only when allowed and recorded; a cap takes what exists.
+        A budget (`cap=False`) must be met, or fall short only when allowed and recorded; a cap takes what exists
+        (and records what it lacks when `record_shortfall`).
         """
         chosen: list[Path] = []
         position = 0
@@ -102,41 +153,45 @@ class Selector:
             position += len(batch)
             for file, error in zip(batch, self.error_check(batch)):
                 if error is None:
-                    chosen.append(file)
+                    if self.usable(into, file):
+                        chosen.append(file)
                 elif self.strict:
                     raise FakeidError(f"{file} cannot be decoded ({error}); data.strict=true")
                 else:
                     into.skipped.append((file, f"unreadable: {error}"))
         chosen = take(chosen, quota, where=folder.path, allow_shortfall=cap or self.allow_shortfall)
-        if len(chosen) < quota and not cap:
+        if len(chosen) < quota and (not cap or record_shortfall):
             into.shortfall[key] = quota - len(chosen)
         into.paths += chosen
         into.labels += [folder.label] * len(chosen)
 
 
 def plan_data(root: Path, *, categories: Sequence[str], num_categories: int, holdout: Sequence[str],
-              train_generator: str, train_per_class: int, val_per_class: int, val_fraction: float,
+              train_generator: str, train_per_class: int, val_per_class: int,
               test_per_class: int, seed: int, split_seed: int, selector: Selector) -> DataPlan:
     """Choose every file of the run (see the module docstring)."""
     used = categories_in_mix(categories, num_categories, holdout)
     train_sets = category_sets(root, "train", used, train_generator)
     val_sets = category_sets(root, "val", used, train_generator) if has_split(root, "val") else None
     train, val = Selection("train"), Selection("val")
-    for category, train_quota, val_quota in zip(used, quotas(train_per_class, len(used)), even_shares(val_per_class, len(used))):
+    shares = zip(used, quotas(train_per_class, len(used)), even_shares(val_per_class, len(used)))
+    for position, (category, train_quota, val_quota) in enumerate(shares):
         for folder in (train_sets[category].real, train_sets[category].fake):
             key = f"{category}/{folder.path.name}"
             selector.note_non_images(train, folder)
             if val_sets is None:
                 val_folder = folder
-                train_pool, val_pool = split_off_validation(folder.images, val_fraction, split_seed, key)
-                # the val part was already shuffled by the split; the train part is reshuffled by the run seed
+                # the same files of each category are reserved for validation at every n (and never trained
+                # on), so validation has the same size at every n; the train part is reshuffled by the run seed
+                reserve = validation_reserve(val_per_class, position, len(categories))
+                train_pool, val_pool = reserve_validation(folder.images, reserve, split_seed, key)
             else:
                 val_folder = (val_sets[category].real, val_sets[category].fake)[folder.label]
                 selector.note_non_images(val, val_folder)
                 train_pool, val_pool = list(folder.images), seeded_order(val_folder.images, "val", split_seed, key)
             selector.draw(train, folder, seeded_order(train_pool, "train", seed, key), train_quota, key)
-            # validation quotas are caps like the test ones: a small val split is not an error
-            selector.draw(val, val_folder, val_pool, val_quota, key, cap=True)
+            # validation quotas are caps like the test ones: a small val split is not an error, but recorded
+            selector.draw(val, val_folder, val_pool, val_quota, key, cap=True, record_shortfall=True)
     return DataPlan(used, train, val, plan_tests(discover_test_sets(root), test_per_class=test_per_class,
                                                  split_seed=split_seed, selector=selector))
 

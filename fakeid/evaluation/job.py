@@ -22,6 +22,7 @@ from typing import Any
 from torch.utils.data import DataLoader
 
 from fakeid.data.datasets import error_check, image_dataset
+from fakeid.data.fingerprint import data_identity
 from fakeid.data.layout import discover_eval_sets, require_root
 from fakeid.data.selection import Selector, TestSelection, plan_tests, write_file_lists
 from fakeid.errors import FakeidError
@@ -45,6 +46,7 @@ class EvalData:
     num_workers: int = 0
     cache_dir: Path | None = None
     strict: bool = False
+    small_images: str = "enlarge"
 
 
 def source_identity(trained: TrainedDetector) -> str:
@@ -81,12 +83,19 @@ def select_sets(sets: list, patterns: tuple[str, ...] | None, root: Path) -> lis
     return chosen
 
 
+def identity(data: EvalData) -> dict[str, str]:
+    """data.root and the fingerprint of the evaluated sets (see fakeid.data.fingerprint)."""
+    root = require_root(data.root)
+    return data_identity(root, select_sets(discover_eval_sets(root), data.sets, root))
+
+
 def plan(data: EvalData, perturbation: Perturbation) -> list[TestSelection]:
     """The test sample: the same files training tested for the same root, split_seed and test_per_class."""
     root = require_root(data.root)
     sets = select_sets(discover_eval_sets(root), data.sets, root)
     check = error_check(data.image_size, data.num_workers, cache_dir=data.cache_dir, transform=perturbation)
-    selector = Selector(check, strict=data.strict, allow_shortfall=True)
+    selector = Selector(check, strict=data.strict, allow_shortfall=True, image_size=data.image_size,
+                        small_images=data.small_images)
     return plan_tests(sets, test_per_class=data.test_per_class, split_seed=data.split_seed, selector=selector)
 
 

@@ -59,7 +59,8 @@ def eval_data(cfg: DictConfig, trained: TrainedDetector) -> job.EvalData:
         split_seed=int(d.split_seed if d.split_seed is not None else h.get("data.split_seed", 0)),
         image_size=int(d.image_size or trained.image_size), sets=tuple(cfg.sets) if cfg.sets else None,
         batch_size=int(d.eval_batch_size), num_workers=int(d.num_workers),
-        cache_dir=Path(str(cache)) if cache else None, strict=bool(d.strict))
+        cache_dir=Path(str(cache)) if cache else None, strict=bool(d.strict),
+        small_images=str(d.small_images or h.get("data.small_images") or "enlarge"))
 
 
 def precision_of(cfg: DictConfig, trained: TrainedDetector) -> str:
@@ -144,7 +145,8 @@ def evaluate_run_levels(cfg: DictConfig, run_dir: Path, out_dir: Path, levels: l
                 loaded["detector"] = trained.load()
             job.evaluate_into(into, level_dir, loaded["detector"], trained, data, perturbation, device, precision)
 
-        done = run_once(level_dir, result, body, multirun=True, owned=())
+        done = run_once(level_dir, result, body, multirun=True,
+                        data_identity=lambda data=data: job.identity(data))
         if done.get("status") != "ok":
             failed.append(level_dir)
     return failed

@@ -7,6 +7,9 @@ inference with no other file.
 """
 from __future__ import annotations
 
+import random
+
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from torch import nn
@@ -77,6 +80,27 @@ class FakeImageDetector(pl.LightningModule):
     def on_validation_epoch_end(self) -> None:
         self.log(VAL_AUROC, self.val_auroc.compute(), prog_bar=True)
         self.val_auroc.reset()
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """The random streams (dropout, flips), so a resumed run continues them exactly."""
+        name, keys, position, has_gauss, cached = np.random.get_state()
+        # tensors and plain numbers only: checkpoints load with torch.load(weights_only=True)
+        checkpoint["fakeid_rng"] = {"torch": torch.get_rng_state(), "python": random.getstate(),
+                                    "numpy": [name, torch.from_numpy(keys.astype(np.int64)), int(position),
+                                              int(has_gauss), float(cached)]}
+        if torch.cuda.is_available():
+            checkpoint["fakeid_rng"]["cuda"] = torch.cuda.get_rng_state_all()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        state = checkpoint.get("fakeid_rng")
+        if state is None or self._trainer is None:  # loading weights for inference restores no random state
+            return
+        torch.set_rng_state(state["torch"])
+        name, keys, position, has_gauss, cached = state["numpy"]
+        np.random.set_state((name, keys.numpy().astype(np.uint32), position, has_gauss, cached))
+        random.setstate(state["python"])
+        if "cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda"])
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)

@@ -1,0 +1,107 @@
+"""One training run, fit then test, as `fakeid.train` runs it inside the run bookkeeping of fakeid.runs.
+
+Fills the run's result (metrics.json) as it goes, so a failure still reports what was known. Exactness of a
+resume: the shuffle's random stream (the datamodule's state) and the global random streams (the detector's
+checkpoint hooks) travel in last.ckpt, the CSV log keeps the epochs before the interruption, so a run killed
+and resumed ends with the weights and metrics of a run never interrupted (on CPU, to float tolerance).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytorch_lightning as pl
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+from pytorch_lightning.callbacks import ProgressBar
+
+from fakeid.audit.formats import format_mismatch
+from fakeid.data.datamodule import CategoryMixDataModule
+from fakeid.data.selection import DataPlan
+from fakeid.evaluate import SCORES_FILE, evaluate, write_scores
+from fakeid.models.detector import FakeImageDetector
+from fakeid.runs import Interrupted, is_rank_zero
+from fakeid.training.checkpoints import resume_path, slim, tested_checkpoint
+from fakeid.training.logs import trim_rows_after
+
+log = logging.getLogger("fakeid.train")
+FILE_LISTS = "file_lists.csv"
+
+
+def record_plan(plan: DataPlan, run_dir: Path, result: dict) -> None:
+    """file_lists.csv (rank 0) and the data summary, with a warning line for each data trap found."""
+    if is_rank_zero():  # every DDP rank makes the same plan; one writes it down
+        plan.write_file_lists(run_dir / FILE_LISTS)
+    result["hparams"]["data.categories_used"] = plan.categories_used
+    result["data"] = plan.summary()
+    warnings = [format_mismatch(plan.train.paths, plan.train.labels)]  # the JPEG-reals / PNG-fakes shortcut
+    warnings += [selection.enlarged_warning() for selection in (plan.train, plan.val, *plan.tests)]
+    warnings += [f"val: {sum(plan.val.shortfall.values())} images short of data.val_per_class "
+                 f"({', '.join(plan.val.shortfall)})"] if plan.val.shortfall else []
+    result["data"]["warnings"] = [warning for warning in warnings if warning]
+    for warning in result["data"]["warnings"]:
+        log.warning(warning)
+    for selection in (plan.train, plan.val, *plan.tests):
+        if selection.skipped:
+            log.warning("%s: skipped %d files (unreadable, not images or too small); listed in %s",
+                        selection.name, len(selection.skipped), FILE_LISTS)
+
+
+def build_trainer(cfg: DictConfig, run_dir: Path) -> pl.Trainer:
+    callbacks = [instantiate(c) for c in cfg.callbacks.values()]
+    if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a progress bar it was told to hide
+        callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
+    loggers = [instantiate(c) for c in cfg.logger.values()]
+    return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, default_root_dir=str(run_dir))
+
+
+def fit(trainer: pl.Trainer, detector: FakeImageDetector, datamodule: CategoryMixDataModule, run_dir: Path,
+        result: dict) -> None:
+    """trainer.fit, resumed from last.ckpt when there is a readable one; Ctrl-C becomes `Interrupted`."""
+    checkpoint_dir = Path(trainer.checkpoint_callback.dirpath) if trainer.checkpoint_callback else run_dir
+    last, step = resume_path(checkpoint_dir, result.setdefault("data", {}))
+    if last is not None and is_rank_zero():
+        trim_rows_after(run_dir / "logs" / "metrics.csv", step)
+        result["resumed_from_step"] = step
+    try:
+        trainer.fit(detector, datamodule=datamodule, ckpt_path=str(last) if last else None)
+    except SystemExit as stop:  # Lightning turns Ctrl-C into sys.exit(1) after its own clean-up
+        if trainer.interrupted:
+            raise Interrupted("KeyboardInterrupt") from stop
+        raise
+    if trainer.interrupted:
+        raise Interrupted("stopped by a signal")
+
+
+def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
+    """Fit on the mix, test the selected weights on every test set, keep the tested weights."""
+    pl.seed_everything(cfg.seed, workers=True)
+    detector: FakeImageDetector = instantiate(cfg.model, _convert_="all") if "_target_" in cfg.model \
+        else build_detector(cfg.model)  # first: a wrong model setting fails before any data is read
+    datamodule: CategoryMixDataModule = instantiate(cfg.data, _convert_="all")
+    plan = datamodule.plan()
+    record_plan(plan, run_dir, result)
+    trainer = build_trainer(cfg, run_dir)
+    fit(trainer, detector, datamodule, run_dir, result)
+    if not trainer.is_global_zero:
+        return
+    tested = tested_checkpoint(trainer.checkpoint_callback, cfg.select)
+    detector = FakeImageDetector.load_from_checkpoint(tested, map_location="cpu")
+    threshold, tests, scored = evaluate(
+        detector, datamodule.val_dataloader(), datamodule.test_loaders(), categories_used=plan.categories_used,
+        train_generator=cfg.data.train_generator, device=trainer.strategy.root_device,
+        precision=str(cfg.trainer.precision))
+    write_scores(run_dir / SCORES_FILE, scored)
+    result["tested_checkpoint"] = str(slim(tested, bool(cfg.get("keep_checkpoints", False))))
+    result.update(status="ok", threshold=threshold, test=tests)
+
+
+def build_detector(model_cfg: DictConfig) -> FakeImageDetector:
+    from fakeid.errors import FakeidError
+    from fakeid.models.backbone import PRETRAINED_HELP
+
+    if model_cfg.pretrained and not model_cfg.pretrained_path:
+        raise FakeidError(f"model.pretrained=true needs model.pretrained_path: {PRETRAINED_HELP}")
+    return FakeImageDetector(model_name=model_cfg.name, drop_rate=model_cfg.drop_rate, lr=model_cfg.lr,
+                             pretrained_path=model_cfg.pretrained_path, hflip=model_cfg.hflip,
+                             compile=model_cfg.compile, bn_recalibration_batches=model_cfg.bn_recalibration_batches)
