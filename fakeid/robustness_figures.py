@@ -156,10 +156,17 @@ def _points(per_run: pd.DataFrame, varied: list[str], metric: str, labels: dict[
             continue
         series_values = [values[name] for name in varied]
         out.append({**labels, "metric": metric, "series": _series_text(varied, series_values),
-                    "group": ", ".join(f"{float(value):g}" for value in series_values) or "all",
+                    "group": _group_value(series_values),
                     "level": values["level"], "x": values["x"], "mean": ci.mean, "ci_low": ci.ci_low,
                     "ci_high": ci.ci_high, "n": ci.n})
     return out
+
+
+def _group_value(values: Sequence[object]) -> object:
+    """The varied variable's value (a number) when one varies, else the values as text."""
+    if len(values) == 1:
+        return float(values[0])  # type: ignore[arg-type]
+    return ", ".join(f"{float(value):g}" for value in values) or "all"  # type: ignore[arg-type]
 
 
 def figR_data(df: pd.DataFrame, source: str = "the results table") -> Figure:
