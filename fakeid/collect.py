@@ -293,7 +293,8 @@ def read_results(csv_path: str | Path) -> pd.DataFrame:
     """Read a CSV written by `write_results` back with the dtypes `tidy` gives (booleans stay booleans)."""
     csv_path = Path(csv_path)
     if not csv_path.is_file():
-        raise FakeidError(f"{csv_path}: no such results CSV (write one with `python -m fakeid.collect SWEEP`)")
+        raise FakeidError(f"{csv_path}: no such results CSV "
+                          "(write one with `python -m fakeid.collect sweeps=DIR out=FILE.csv`)")
     # Job folders are often named 0, 1, ...: keep identifiers as text.
     df = pd.read_csv(csv_path, dtype={name: str for name in TEXT_COLUMNS})
     for name in ("seen_generator", "seen_category"):
