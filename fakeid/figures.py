@@ -90,11 +90,12 @@ class Figure:
 
     @property
     def trends(self) -> pd.DataFrame:
-        """One row per fitted trend line: series, slope with its 95% CI, R^2, n."""
+        """One row per fitted trend line: series, slope with its 95% CI, R^2, n (none for Fig R)."""
+        columns = ["panel", "series", "slope", "slope_ci_low", "slope_ci_high", "r2", "n"]
+        if "kind" not in self.data.columns:
+            return pd.DataFrame(columns=columns)
         rows = self.data[self.data["kind"] == "trend"]
-        return rows.drop_duplicates(["panel", "series"])[
-            ["panel", "series", "slope", "slope_ci_low", "slope_ci_high", "r2", "n"]
-        ].reset_index(drop=True)
+        return rows.drop_duplicates(["panel", "series"])[columns].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- selecting rows

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -257,3 +258,23 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, module: str, args: lis
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"fakeid: error: {message}"), done.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_notebook_shows_fig_r_and_the_table_of_an_evaluation_folder(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    from tests.test_notebook import NOTEBOOK
+
+    source = write_fake_sweep(tmp_path / "sweep", grid={"data.num_categories": [1, 2], **GRID})
+    made = write_fake_evals(tmp_path / "evals", source)
+    monkeypatch.setenv("FAKEID_SWEEPS", os.pathsep.join([str(source.path), str(made.path)]))
+    monkeypatch.setenv("FAKEID_FIGURES", str(tmp_path / "figures"))
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(notebook, kernel_name="python3", timeout=300,
+                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    assert sum("image/png" in output.get("data", {}) for output in outputs) == 4  # Figs 1-3 and Fig R
+    assert any("format_format=jpeg,quality=75" in output.get("data", {}).get("text/plain", "") for output in outputs)
+    assert "skipped" not in "\n".join(output.get("text", "") for output in outputs)
