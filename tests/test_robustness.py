@@ -278,3 +278,9 @@ def test_notebook_shows_fig_r_and_the_table_of_an_evaluation_folder(tmp_path: Pa
     assert sum("image/png" in output.get("data", {}) for output in outputs) == 4  # Figs 1-3 and Fig R
     assert any("format_format=jpeg,quality=75" in output.get("data", {}).get("text/plain", "") for output in outputs)
     assert "skipped" not in "\n".join(output.get("text", "") for output in outputs)
+
+
+def test_cli_help_lists_the_tools_own_keys(tmp_path: Path) -> None:
+    done = run_module("fakeid.collect", "--help", cwd=tmp_path)
+    assert done.returncode == 0 and "sweeps: ???" in done.stdout and "callbacks:" not in done.stdout
+    assert not list(tmp_path.iterdir())
