@@ -7,15 +7,17 @@ LAUNCHER ?= local
 ARGS ?=
 DATA ?=
 DEMO_DATA := outputs/data/demo
+EVALS ?= outputs/evals/robustness/dropout
 export PY LAUNCHER
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test demo figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot demo-figures bench clean-demo \
+.PHONY: help venv test demo figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures bench clean-demo \
 	robustness robustness-demo format-shortcut
 
 help: ## list the targets
-	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 	@echo "  variables: DATA=ROOT (real data for fig1-3)  LAUNCHER=local|submitit_local|slurm  ARGS='hydra overrides'"
+	@echo "             EVALS=DIR (an evaluation folder of fakeid.eval, for figR-plot; default $(EVALS))"
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +73,11 @@ $(JPEG_DATA)/dataset.json: | $(INSTALLED)
 format-shortcut: $(INSTALLED) $(JPEG_DATA)/dataset.json ## train on JPEG reals / PNG fakes, test original vs format-matched
 	$(PY) -m fakeid.train +experiment=format_shortcut launcher=$(LAUNCHER) $(ARGS)
 	EXPERIMENT=format_check sweeps/robustness.sh outputs/sweeps/format_shortcut
+
+figR-plot: $(INSTALLED) ## collect an evaluation folder (EVALS=DIR) and draw Fig R and the format-bias table
+	$(PY) -m fakeid.collect sweeps=$(EVALS) out=$(EVALS)/results.csv
+	$(PY) -m fakeid.figures figure=figR csv=$(EVALS)/results.csv out=outputs/figures
+	$(PY) -m fakeid.figures figure=formatbias csv=$(EVALS)/results.csv out=outputs/figures
 
 bench: $(INSTALLED) ## loader, train-step and eval throughput as JSON (outputs/bench.json)
 	$(PY) -m fakeid.bench $(ARGS)

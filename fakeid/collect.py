@@ -20,10 +20,22 @@ overrides such as `data.root=/x` are constants of the sweep, not grid dimensions
 
 A run's value for a grid key is its resolved `hparams[key]`, else the value in its own `overrides`
 (a config-group sweep such as `model=a,b` has no hparam of that name).
+
+- An *evaluation folder* (`python -m fakeid.eval +experiment=robustness sweep=SWEEP`) is recognised by its
+  `eval_grid.json`: `sweep` (the absolute path of the source training sweep), `levels` and `level_ids`
+  (the perturbation grid, same order) and `runs` (every job of the source sweep, `run_dir` relative to it,
+  with its `status`). Each evaluation lies in `EVALS/<run_dir>/<level_id>/metrics.json`: the training schema
+  plus `kind: "eval"`, `perturbation` ({"name": ..., params}), `source` ({"run", "ckpt", "config_hash"}),
+  and `hparams` holding the SOURCE run's hparams plus `eval.perturbation` (the level id). Its rows get
+  `kind` "eval", `level`, `perturbation`, one `perturbation.<param>` column per parameter seen, the source
+  sweep's grid keys (from its multirun.yaml while it exists, else `RUN_HPARAMS` only), `source_run` and
+  `source_run_dir`. Completeness: every (ok source run x level) pair needs an ok metrics.json.
+  A single evaluation's own folder (no eval_grid.json) is read like a sweep folder without multirun.yaml.
+
+CLI (a Hydra app, conf/collect.yaml): `python -m fakeid.collect sweeps=[DIR1,DIR2] out=FILE.csv`.
 """
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import os
@@ -32,9 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import hydra
 import pandas as pd
 import yaml
+from omegaconf import DictConfig
 
+from fakeid.cli import CONF_DIR, as_list, require, run_app
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.metric_names import TEST_METRICS
 from fakeid.results import METRICS_FILE
@@ -53,6 +68,13 @@ RUN_HPARAMS = (
 )
 RUN_FIELDS = ("config_hash", "threshold", "wall_time_s")
 MULTIRUN_FILE = "multirun.yaml"
+EVAL_GRID_FILE = "eval_grid.json"
+LEVEL_KEY = "eval.perturbation"  # the level id in an evaluation's hparams
+PERTURBATION_PREFIX = "perturbation."
+KIND_COLUMNS = ("kind", "level", "perturbation")
+SOURCE_COLUMNS = ("source_run", "source_run_dir")
+TEXT_COLUMNS = ("sweep", "run_dir", "config_hash", "error", "kind", "level", "perturbation", "perturbation.format",
+                *SOURCE_COLUMNS)
 MAX_DEPTH = 3  # job folders sit 1 level down with the basic launcher, deeper with custom subdirs
 
 
@@ -184,41 +206,83 @@ def _job_overrides(metrics: dict[str, Any], source: str) -> dict[str, Any]:
     return {override.key_or_group: override.value() for override in parsed}
 
 
+def _eval_fields(metrics: dict[str, Any], path: Path, level: str | None = None,
+                 source_run_dir: str | None = None) -> dict[str, Any]:
+    """`kind`, and for an evaluation its level, perturbation and source run (training runs: kind only)."""
+    if metrics.get("kind", "train") != "eval":
+        return {"kind": metrics.get("kind", "train")}
+    perturbation = metrics.get("perturbation") or {}
+    if not isinstance(perturbation, dict):
+        raise FakeidError(f"{path}: expected `perturbation` to be an object such as {{\"name\": \"jpeg\", ...}}")
+    recorded = (metrics.get("hparams") or {}).get(LEVEL_KEY)
+    if level is not None and recorded is not None and recorded != level:
+        raise FakeidError(f"{path}: hparams {LEVEL_KEY}={recorded!r} differs from its level folder {level!r}")
+    source = metrics.get("source") or {}
+    return {
+        "kind": "eval",
+        "level": recorded if recorded is not None else level,
+        "perturbation": perturbation,
+        "source_run": source.get("run") if isinstance(source, dict) else None,
+        "source_run_dir": source_run_dir,
+    }
+
+
+def _load_sweep_runs(sweep_dir: Path) -> list[dict[str, Any]]:
+    has_multirun = (sweep_dir / MULTIRUN_FILE).is_file()
+    paths = find_metrics_files(sweep_dir) if sweep_dir.is_dir() else []
+    if not has_multirun and not paths:
+        raise FakeidError(
+            f"{sweep_dir}: expected a sweep folder with {MULTIRUN_FILE} or {METRICS_FILE} files, "
+            f"or an evaluation folder with {EVAL_GRID_FILE}"
+        )
+    keys = grid_keys(sweep_dir) if has_multirun else []
+    runs = []
+    for path in paths:
+        metrics = read_run_metrics(path)
+        overrides = _job_overrides(metrics, str(path))
+        runs.append(
+            {
+                **metrics,
+                **_eval_fields(metrics, path),
+                "sweep": str(sweep_dir),
+                "run_dir": str(path.parent.relative_to(sweep_dir)),
+                "swept": {key: _run_value(metrics, key, overrides) for key in keys},
+            }
+        )
+    return runs
+
+
 def load_runs(sweep_dirs: Iterable[str | Path]) -> list[dict[str, Any]]:
-    """Every run of every sweep folder: its metrics.json plus `sweep`, `run_dir` (relative to the sweep)
-    and `swept` ({grid key: this run's value})."""
+    """Every run of every sweep or evaluation folder: its metrics.json plus `sweep`, `run_dir` (relative to
+    the folder), `swept` ({grid key: this run's value}), `kind`, and for evaluations `level`,
+    `perturbation`, `source_run` and `source_run_dir`."""
     runs: list[dict[str, Any]] = []
     for sweep_dir in map(Path, sweep_dirs):
-        has_multirun = (sweep_dir / MULTIRUN_FILE).is_file()
-        paths = find_metrics_files(sweep_dir) if sweep_dir.is_dir() else []
-        if not has_multirun and not paths:
-            raise FakeidError(f"{sweep_dir}: expected a sweep folder with {MULTIRUN_FILE} or {METRICS_FILE} files")
-        keys = grid_keys(sweep_dir) if has_multirun else []
-        for path in paths:
-            metrics = read_run_metrics(path)
-            overrides = _job_overrides(metrics, str(path))
-            runs.append(
-                {
-                    **metrics,
-                    "sweep": str(sweep_dir),
-                    "run_dir": str(path.parent.relative_to(sweep_dir)),
-                    "swept": {key: _run_value(metrics, key, overrides) for key in keys},
-                }
-            )
+        runs += _load_eval_runs(sweep_dir) if is_eval_folder(sweep_dir) else _load_sweep_runs(sweep_dir)
     return runs
+
+
+def _perturbation_params(runs: Sequence[dict[str, Any]]) -> list[str]:
+    params = (key for run in runs for key in (run.get("perturbation") or {}) if key != "name")
+    return [f"{PERTURBATION_PREFIX}{key}" for key in dict.fromkeys(params)]
 
 
 def tidy(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """One row per run and test set (a failed run gets one row with empty test fields)."""
     swept = list(dict.fromkeys(key for run in runs for key in run["swept"]))
     hparam_columns = [*swept, *(key for key in RUN_HPARAMS if key not in swept)]
-    columns = ["sweep", "run_dir", "status", "error", *hparam_columns, *RUN_FIELDS, *TEST_FIELDS]
+    params = _perturbation_params(runs)
+    columns = ["sweep", "run_dir", "status", "error", *KIND_COLUMNS, *params, *hparam_columns, *SOURCE_COLUMNS,
+               *RUN_FIELDS, *TEST_FIELDS]
     rows = []
     for run in runs:
         hparams = run.get("hparams") or {}
-        base = {"sweep": run["sweep"], "run_dir": run["run_dir"], "status": run["status"], "error": run.get("error")}
+        perturbation = run.get("perturbation") or {}
+        base = {"sweep": run["sweep"], "run_dir": run["run_dir"], "status": run["status"], "error": run.get("error"),
+                "kind": run.get("kind", "train"), "level": run.get("level"), "perturbation": perturbation.get("name")}
+        base.update({column: perturbation.get(column[len(PERTURBATION_PREFIX):]) for column in params})
         base.update({key: run["swept"].get(key, hparams.get(key)) for key in hparam_columns})
-        base.update({key: run.get(key) for key in RUN_FIELDS})
+        base.update({key: run.get(key) for key in (*SOURCE_COLUMNS, *RUN_FIELDS)})
         entries = run.get("test") or [{}]
         for entry in entries:
             rows.append({**base, **{name: entry.get(name) for name in TEST_FIELDS}})
@@ -229,9 +293,10 @@ def read_results(csv_path: str | Path) -> pd.DataFrame:
     """Read a CSV written by `write_results` back with the dtypes `tidy` gives (booleans stay booleans)."""
     csv_path = Path(csv_path)
     if not csv_path.is_file():
-        raise FakeidError(f"{csv_path}: no such results CSV (write one with `python -m fakeid.collect SWEEP`)")
+        raise FakeidError(f"{csv_path}: no such results CSV "
+                          "(write one with `python -m fakeid.collect sweeps=DIR out=FILE.csv`)")
     # Job folders are often named 0, 1, ...: keep identifiers as text.
-    df = pd.read_csv(csv_path, dtype={"sweep": str, "run_dir": str, "config_hash": str, "error": str})
+    df = pd.read_csv(csv_path, dtype={name: str for name in TEXT_COLUMNS})
     for name in ("seen_generator", "seen_category"):
         if name in df.columns:
             df[name] = df[name].map({True: True, False: False, "True": True, "False": False})
@@ -265,6 +330,7 @@ class Completeness:
     missing: list[dict[str, Any]] = field(default_factory=list)  # grid points without any metrics.json
     without_ok: list[dict[str, Any]] = field(default_factory=list)  # grid points without an ok run
     unexpected: list[str] = field(default_factory=list)  # run dirs whose values match no grid point
+    notes: list[str] = field(default_factory=list)  # what else the reader should know (evaluation folders)
 
     @property
     def complete(self) -> bool:
@@ -279,6 +345,7 @@ class Completeness:
         lines += [f"  failed  {job.run_dir} {_point_str(job.point)}: {job.error}" for job in self.failed]
         lines += [f"  missing {_point_str(point)}" for point in self.missing]
         lines += [f"  not in the grid: {run_dir}" for run_dir in self.unexpected]
+        lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -289,6 +356,8 @@ def _point_str(point: dict[str, Any]) -> str:
 def check_completeness(sweep_dir: str | Path, runs: Sequence[dict[str, Any]]) -> Completeness:
     """Compare the runs of `sweep_dir` (from `load_runs`, other sweeps' runs are ignored) with its grid."""
     sweep_dir = Path(sweep_dir)
+    if is_eval_folder(sweep_dir):
+        return check_eval_completeness(sweep_dir, runs)
     mine = [run for run in runs if run["sweep"] == str(sweep_dir)]
     has_grid = (sweep_dir / MULTIRUN_FILE).is_file()
     grid = expected_grid(sweep_dir) if has_grid else []
@@ -311,6 +380,109 @@ def check_completeness(sweep_dir: str | Path, runs: Sequence[dict[str, Any]]) ->
     )
 
 
+# ----------------------------------------------------------------------------- evaluation folders
+@dataclass
+class EvalGrid:
+    """What `eval_grid.json` says: the source sweep, the perturbation levels and the source sweep's jobs."""
+
+    path: Path  # the evaluation folder
+    source_sweep: Path
+    levels: list[dict[str, Any]]
+    level_ids: list[str]
+    runs: list[dict[str, Any]]  # {"run_dir": relative to the source sweep, "status": "ok" | ...}
+
+    @property
+    def ok_runs(self) -> list[str]:
+        return [run["run_dir"] for run in self.runs if run.get("status") == "ok"]
+
+
+def is_eval_folder(path: str | Path) -> bool:
+    return (Path(path) / EVAL_GRID_FILE).is_file()
+
+
+def read_eval_grid(evals_dir: str | Path) -> EvalGrid:
+    """Read and check `evals_dir/eval_grid.json` (the contract in the module docstring)."""
+    path = Path(evals_dir) / EVAL_GRID_FILE
+    try:
+        grid = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise FakeidError(f"{path}: unreadable {EVAL_GRID_FILE} ({err})") from None
+    if not isinstance(grid, dict) or grid.get("kind") != "eval_grid":
+        raise FakeidError(f"{path}: expected a JSON object with kind \"eval_grid\"")
+    levels, level_ids, runs = grid.get("levels"), grid.get("level_ids"), grid.get("runs")
+    if not isinstance(levels, list) or not isinstance(level_ids, list) or len(levels) != len(level_ids):
+        raise FakeidError(f"{path}: expected `levels` and `level_ids` to be lists of the same length")
+    if not isinstance(runs, list) or not all(isinstance(run, dict) and "run_dir" in run for run in runs):
+        raise FakeidError(f"{path}: expected `runs` to be a list of {{\"run_dir\", \"status\"}} objects")
+    if not isinstance(grid.get("sweep"), str):
+        raise FakeidError(f"{path}: expected `sweep`, the path of the source training sweep")
+    return EvalGrid(Path(evals_dir), Path(grid["sweep"]), levels, [str(level) for level in level_ids], runs)
+
+
+def _source_overrides(grid: EvalGrid, source_run_dir: str | None) -> dict[str, Any]:
+    """The source job's own overrides (for grid keys that are not hparams), when its metrics.json is there."""
+    path = grid.source_sweep / str(source_run_dir) / METRICS_FILE
+    if source_run_dir is None or not path.is_file():
+        return {}
+    return _job_overrides(read_run_metrics(path), str(path))
+
+
+def _load_eval_runs(evals_dir: Path) -> list[dict[str, Any]]:
+    grid = read_eval_grid(evals_dir)
+    keys = grid_keys(grid.source_sweep) if (grid.source_sweep / MULTIRUN_FILE).is_file() else []
+    depth = max((len(Path(run["run_dir"]).parts) for run in grid.runs), default=1) + 1  # <run_dir>/<level_id>
+    runs = []
+    for path in find_metrics_files(evals_dir, max_depth=depth):
+        relative = path.parent.relative_to(evals_dir)
+        source_run_dir = str(relative.parent) if len(relative.parts) > 1 else None
+        metrics = read_run_metrics(path)
+        fields = _eval_fields(metrics, path, level=relative.name, source_run_dir=source_run_dir)
+        if fields["kind"] != "eval":
+            raise FakeidError(f"{path}: expected an evaluation's metrics.json (kind \"eval\") "
+                              f"in the folder of {EVAL_GRID_FILE}")
+        hparams = metrics.get("hparams") or {}
+        overrides = {} if all(key in hparams for key in keys) else _source_overrides(grid, source_run_dir)
+        runs.append(
+            {
+                **metrics,
+                **fields,
+                "sweep": str(evals_dir),
+                "run_dir": str(relative),
+                "swept": {key: _run_value(metrics, key, overrides) for key in keys},
+            }
+        )
+    return runs
+
+
+def check_eval_completeness(evals_dir: str | Path, runs: Sequence[dict[str, Any]]) -> Completeness:
+    """Every (ok source run x level) pair of `eval_grid.json` needs an ok metrics.json."""
+    grid = read_eval_grid(evals_dir)
+    mine = [run for run in runs if run["sweep"] == str(Path(evals_dir))]
+    expected = [(run_dir, level) for run_dir in grid.ok_runs for level in grid.level_ids]
+    found = {(run["source_run_dir"], str(Path(run["run_dir"]).name)): run for run in mine}
+
+    def point(pair: tuple[str | None, str]) -> dict[str, Any]:
+        return {"run": pair[0], "level": pair[1]}
+
+    pairs, expected_pairs = set(found), set(expected)
+    not_ok = len(grid.runs) - len(grid.ok_runs)
+    notes = [f"{len(grid.ok_runs)} ok source runs x {len(grid.level_ids)} levels of {grid.source_sweep}"]
+    if not_ok:
+        notes.append(f"{not_ok} of {len(grid.runs)} source runs are not ok and were not evaluated")
+    return Completeness(
+        sweep=str(Path(evals_dir)),
+        grid_size=len(expected),
+        n_jobs=len(mine),
+        n_ok=sum(run["status"] == "ok" for run in mine),
+        failed=[FailedJob(run["run_dir"], point(pair), run.get("error"))
+                for pair, run in found.items() if run["status"] == "failed"],
+        missing=[point(pair) for pair in expected if pair not in pairs],
+        without_ok=[point(pair) for pair in expected if pair not in found or found[pair]["status"] != "ok"],
+        unexpected=[run["run_dir"] for pair, run in found.items() if pair not in expected_pairs],
+        notes=notes,
+    )
+
+
 def collect(sweep_dirs: Sequence[str | Path]) -> tuple[pd.DataFrame, list[Completeness]]:
     """The tidy table of all sweeps and one completeness report per sweep."""
     runs = load_runs(sweep_dirs)
@@ -318,26 +490,34 @@ def collect(sweep_dirs: Sequence[str | Path]) -> tuple[pd.DataFrame, list[Comple
 
 
 # ----------------------------------------------------------------------------- CLI
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m fakeid.collect",
-        description="Collect the metrics.json of Hydra sweep folders into one tidy CSV "
-        "(a row per run and test set) and report failed and missing jobs.",
-    )
-    parser.add_argument("sweeps", nargs="+", type=Path, metavar="SWEEP", help="sweep folder(s) written by `-m`")
-    parser.add_argument("--out", type=Path, help="CSV to write (default: <first SWEEP>/results.csv)")
-    args = parser.parse_args(argv)
+def collect_to_csv(sweep_dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
+    """What the CLI does: collect, print each completeness report on stderr, write the CSV."""
+    sweep_dirs = [Path(sweep_dir) for sweep_dir in sweep_dirs]
+    if not sweep_dirs:
+        raise FakeidError("sweeps=[]: expected at least one sweep or evaluation folder")
+    for sweep_dir in sweep_dirs:
+        if not sweep_dir.is_dir():
+            raise FakeidError(f"{sweep_dir}: no such sweep folder")
+    df, reports = collect(sweep_dirs)
+    for report in reports:
+        print(report.summary(), file=sys.stderr)
+    written = write_results(df, out or sweep_dirs[0] / "results.csv")
+    n_runs = df[["sweep", "run_dir"]].drop_duplicates().shape[0]
+    print(f"wrote {written} ({len(df)} rows, {n_runs} runs)", file=sys.stderr)
+    return written
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="collect")
+def _app(cfg: DictConfig) -> None:
     with one_line_errors():
-        for sweep_dir in args.sweeps:
-            if not sweep_dir.is_dir():
-                raise FakeidError(f"{sweep_dir}: no such sweep folder")
-        df, reports = collect(args.sweeps)
-        for report in reports:
-            print(report.summary(), file=sys.stderr)
-        out = write_results(df, args.out or args.sweeps[0] / "results.csv")
-        n_runs = df[["sweep", "run_dir"]].drop_duplicates().shape[0]
-        print(f"wrote {out} ({len(df)} rows, {n_runs} runs)", file=sys.stderr)
-    return 0
+        expected = "sweeps=DIR or sweeps=[DIR1,DIR2] (training sweeps or evaluation folders)"
+        sweeps = as_list(require(cfg, "sweeps", expected))
+        collect_to_csv([Path(str(sweep)) for sweep in sweeps], Path(str(cfg.out)) if cfg.out else None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fakeid.collect sweeps=[DIR1,DIR2] out=FILE.csv`; `argv` runs it in-process (tests)."""
+    return run_app(_app, "collect", argv)
 
 
 if __name__ == "__main__":

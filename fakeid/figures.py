@@ -18,11 +18,15 @@ Each figure is written as `<name>.png`, `<name>.pdf` and `<name>.csv`. The CSV h
 drawn (the drawing reads only that table): columns `CSV_COLUMNS`; `kind` is "point" (mean and CI) or
 "trend" (the fitted line at its two ends, with slope, slope CI, R^2 and n of the fit).
 
-CLI: `python -m fakeid.figures fig1|fig2|fig3|all --csv RESULTS.csv [RESULTS.csv ...] --out DIR`.
+Fig R and the format-bias table, drawn from evaluation rows (`kind` "eval"), live in
+`fakeid.robustness_figures`; Figs 1-3 read training rows only (`kind` "train", or a table without `kind`).
+
+CLI (a Hydra app, conf/figures.yaml):
+`python -m fakeid.figures figure=fig1|fig2|fig3|figR|formatbias|all csv=[A.csv,B.csv] out=DIR`
+(`drop_rate=` for Fig 1, `num_categories=` for Fig 3).
 """
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import textwrap
@@ -38,9 +42,13 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+import hydra  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from fakeid.cli import CONF_DIR, as_list, require, run_app  # noqa: E402
 from fakeid.collect import read_results  # noqa: E402
-from fakeid.metric_names import TEST_METRICS  # noqa: E402
 from fakeid.errors import FakeidError, one_line_errors  # noqa: E402
+from fakeid.metric_names import TEST_METRICS  # noqa: E402
 from fakeid.stats import linear_trend, summarize  # noqa: E402
 
 RUN_KEY = ["sweep", "run_dir"]
@@ -62,6 +70,8 @@ CSV_COLUMNS = [
     "slope", "slope_ci_low", "slope_ci_high", "r2",
 ]
 FIGURES = ("fig1", "fig2", "fig3")
+ROBUSTNESS = ("figR", "formatbias")  # from evaluation rows: fakeid.robustness_figures
+CHOICES = (*FIGURES, *ROBUSTNESS, "all")
 UNSEEN_CONTENT_TEXT = "unseen content = test sets of the training generator whose category was not trained on"
 
 
@@ -80,11 +90,12 @@ class Figure:
 
     @property
     def trends(self) -> pd.DataFrame:
-        """One row per fitted trend line: series, slope with its 95% CI, R^2, n."""
+        """One row per fitted trend line: series, slope with its 95% CI, R^2, n (none for Fig R)."""
+        columns = ["panel", "series", "slope", "slope_ci_low", "slope_ci_high", "r2", "n"]
+        if "kind" not in self.data.columns:
+            return pd.DataFrame(columns=columns)
         rows = self.data[self.data["kind"] == "trend"]
-        return rows.drop_duplicates(["panel", "series"])[
-            ["panel", "series", "slope", "slope_ci_low", "slope_ci_high", "r2", "n"]
-        ].reset_index(drop=True)
+        return rows.drop_duplicates(["panel", "series"])[columns].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- selecting rows
@@ -100,7 +111,8 @@ def ok_test_rows(df: pd.DataFrame, figure: str, needed: Sequence[str], source: s
     absent = [name for name in dict.fromkeys(required) if name not in df.columns]
     if absent:
         raise FakeidError(f"{figure} needs columns {', '.join(absent)}; {source} lacks them")
-    rows = df[(df["status"] == "ok") & df["set"].notna()].copy()
+    rows = training_rows(df)
+    rows = rows[(rows["status"] == "ok") & rows["set"].notna()].copy()
     if rows.empty:
         raise FakeidError(f"{figure} needs successful runs with test results; {source} has none")
     rows["seen_generator"] = rows["seen_generator"].astype(bool)
@@ -353,27 +365,52 @@ def fig3(df: pd.DataFrame, out_dir: str | Path, num_categories: int | None = Non
     return save(fig3_data(df, num_categories, source), out_dir)
 
 
+def _makers() -> dict[str, Callable[..., object]]:
+    """name -> maker(df, out_dir, source, drop_rate, num_categories) of every figure and table."""
+    from fakeid import robustness_figures  # it builds on this module
+
+    return {
+        # Each of Figs 1-3 reads only the sweeps that vary its x variable: the categories sweep's 10-category
+        # point is the same experiment as a dropout-sweep point, and counting both would double runs.
+        "fig1": lambda df, out, source, drop_rate, _: fig1(sweeps_varying(training_rows(df), CATEGORIES), out,
+                                                           drop_rate, source),
+        "fig2": lambda df, out, source, *_: fig2(sweeps_varying(training_rows(df), DROP_RATE), out, source),
+        "fig3": lambda df, out, source, _, num_categories: fig3(sweeps_varying(training_rows(df), DROP_RATE), out,
+                                                                num_categories, source),
+        "figR": lambda df, out, source, *_: robustness_figures.figR(df, out, source),
+        "formatbias": lambda df, out, source, *_: robustness_figures.formatbias(df, out, source),
+    }
+
+
 def write_all(
     df: pd.DataFrame, out_dir: str | Path, source: str = "the results table",
     drop_rate: float | None = None, num_categories: int | None = None,
-) -> dict[str, Figure | str]:
-    """Every figure the table supports: name -> Figure, or name -> the one-line reason it cannot be drawn.
-
-    Each figure reads only the sweeps that vary its x variable: the categories sweep's 10-category point is
-    the same experiment as a dropout-sweep point, and counting both would double runs and narrow the CIs.
-    """
-    makers: dict[str, Callable[[], Figure]] = {
-        "fig1": lambda: fig1(sweeps_varying(df, CATEGORIES), out_dir, drop_rate, source),
-        "fig2": lambda: fig2(sweeps_varying(df, DROP_RATE), out_dir, source),
-        "fig3": lambda: fig3(sweeps_varying(df, DROP_RATE), out_dir, num_categories, source),
-    }
-    made: dict[str, Figure | str] = {}
-    for name, make in makers.items():
+) -> dict[str, object]:
+    """Every figure the table supports: name -> Figure (or table), or name -> the one-line reason it cannot be
+    drawn. Figs 1-3 are tried when the table has training rows, Fig R and the format-bias table when it has
+    evaluation rows."""
+    kinds = set(row_kinds(df))
+    names = [*(FIGURES if "train" in kinds else ()), *(ROBUSTNESS if "eval" in kinds else ())]
+    makers = _makers()
+    made: dict[str, object] = {}
+    for name in names:
         try:
-            made[name] = make()
+            made[name] = makers[name](df, out_dir, source, drop_rate, num_categories)
         except FakeidError as err:
             made[name] = str(err)
     return made
+
+
+def row_kinds(df: pd.DataFrame) -> pd.Series:
+    """Each row's kind: "train" or "eval" (tables collected before evaluations existed are all training)."""
+    if "kind" not in df.columns:
+        return pd.Series("train", index=df.index)
+    return df["kind"].fillna("train").astype(str)
+
+
+def training_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of training runs (evaluation rows carry their source run's hparams and would be counted twice)."""
+    return df[row_kinds(df) == "train"]
 
 
 def sweeps_varying(df: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -424,37 +461,53 @@ def seen_unseen_table(
 
 
 # ----------------------------------------------------------------------------- CLI
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m fakeid.figures",
-        description="Draw the paper's figures (PNG, PDF and the CSV of the plotted numbers) from results CSVs "
-        "written by `python -m fakeid.collect`.",
-    )
-    parser.add_argument("figure", choices=[*FIGURES, "all"], help="which figure; `all` draws every one the data supports")
-    parser.add_argument("--csv", nargs="+", required=True, type=Path, metavar="RESULTS", help="results CSV(s), concatenated")
-    parser.add_argument("--out", type=Path, default=Path("outputs/figures"), help="folder for the figures (default: %(default)s)")
-    parser.add_argument("--drop-rate", type=float, help="fig1: the dropout ratio to plot (default: the best covered)")
-    parser.add_argument("--num-categories", type=int, help="fig3: the number of categories to plot (default: the best covered)")
-    args = parser.parse_args(argv)
-    with one_line_errors():
-        df = pd.concat([read_results(path) for path in args.csv], ignore_index=True)
-        source = ", ".join(str(path) for path in args.csv)
-        if args.figure == "fig1":
-            made: dict[str, Figure | str] = {"fig1": fig1(df, args.out, args.drop_rate, source)}
-        elif args.figure == "fig2":
-            made = {"fig2": fig2(df, args.out, source)}
-        elif args.figure == "fig3":
-            made = {"fig3": fig3(df, args.out, args.num_categories, source)}
+def draw_from_csvs(figure: str, csvs: Sequence[str | Path], out_dir: str | Path,
+                   drop_rate: float | None = None, num_categories: int | None = None) -> dict[str, object]:
+    """What the CLI does: read the CSVs, draw `figure` (or `all` it supports), print what was written."""
+    if figure not in CHOICES:
+        raise FakeidError(f"figure={figure}: expected one of {', '.join(CHOICES)}")
+    if not csvs:
+        raise FakeidError("csv=[]: expected at least one results CSV of python -m fakeid.collect")
+    df = pd.concat([read_results(path) for path in csvs], ignore_index=True)
+    source = ", ".join(str(path) for path in csvs)
+    if figure == "all":
+        made = write_all(df, out_dir, source, drop_rate, num_categories)
+    else:
+        made = {figure: _makers()[figure](df, out_dir, source, drop_rate, num_categories)}
+    for name, result in made.items():
+        if isinstance(result, str):
+            print(f"fakeid: skipped {name}: {result}", file=sys.stderr)
         else:
-            made = write_all(df, args.out, source, args.drop_rate, args.num_categories)
-        for name, result in made.items():
-            if isinstance(result, Figure):
-                print(" ".join(str(path) for path in result.paths.values()))
-            else:
-                print(f"fakeid: skipped {name}: {result}", file=sys.stderr)
-        if not any(isinstance(result, Figure) for result in made.values()):
-            raise FakeidError(f"no figure could be drawn from {source}")
-    return 0
+            print(" ".join(str(path) for path in result.paths.values()))
+    if all(isinstance(result, str) for result in made.values()):
+        raise FakeidError(f"no figure could be drawn from {source}")
+    return made
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="figures")
+def _app(cfg: DictConfig) -> None:
+    with one_line_errors():
+        expected = "csv=RESULTS.csv or csv=[A.csv,B.csv] (written by python -m fakeid.collect)"
+        csvs = as_list(require(cfg, "csv", expected))
+        draw_from_csvs(str(cfg.figure), [Path(str(path)) for path in csvs], Path(str(cfg.out)),
+                       _number(cfg, "drop_rate", float), _number(cfg, "num_categories", int))
+
+
+def _number(cfg: DictConfig, key: str, kind: type) -> float | int | None:
+    value = cfg[key]
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool) or (kind is int and float(value) != int(float(value))):
+            raise ValueError
+        return kind(float(value)) if kind is int else kind(value)
+    except (TypeError, ValueError):
+        raise FakeidError(f"{key}={value}: expected a number ({'an integer' if kind is int else 'e.g. 0.5'})") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fakeid.figures figure=NAME csv=[A.csv,...] out=DIR`; `argv` runs it in-process (tests)."""
+    return run_app(_app, "figures", argv)
 
 
 if __name__ == "__main__":

@@ -13,4 +13,4 @@ experiment=${EXPERIMENT:-robustness}
 evals=$outputs/evals/$experiment/$(basename "$sweep")
 "$PY" -m fakeid.eval +experiment="$experiment" sweep="$sweep" "$@"
 "$PY" -m fakeid.collect sweeps="[$evals]" out="$evals/results.csv"
-"$PY" -m fakeid.figures figure=all_eval csv="[$evals/results.csv]" out="$outputs/figures/$experiment"
+"$PY" -m fakeid.figures figure=all csv="[$evals/results.csv]" out="$outputs/figures/$experiment"

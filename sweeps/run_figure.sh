@@ -15,5 +15,5 @@ if [[ ${1:-} == --plot-only ]]; then
 else
   "$PY" -m fakeid.train +experiment="$experiment" launcher="${LAUNCHER:-local}" "$@"
 fi
-"$PY" -m fakeid.collect "$sweep" --out "$sweep/results.csv"
-"$PY" -m fakeid.figures "$figure" --csv "$sweep/results.csv" --out "$outputs/figures"
+"$PY" -m fakeid.collect sweeps="$sweep" out="$sweep/results.csv"
+"$PY" -m fakeid.figures figure="$figure" csv="$sweep/results.csv" out="$outputs/figures"

@@ -57,7 +57,7 @@ def test_grid_follows_hydra_precedence_choice_and_errors(tmp_path: Path) -> None
 def test_csv_values_equal_each_jobs_metrics_json(tmp_path: Path) -> None:
     sweep = write_fake_sweep(tmp_path / "sweep", grid={"data.num_categories": [1, 3], "model.drop_rate": [0.0, 0.5], "seed": [0, 1]})
     out = tmp_path / "results.csv"
-    assert collect.main([str(sweep.path), "--out", str(out)]) == 0
+    assert collect.main([f"sweeps={sweep.path}", f"out={out}"]) == 0
     df = collect.read_results(out)
     for job in sweep.jobs:
         metrics = json.loads((job.run_dir / "metrics.json").read_text())
@@ -89,7 +89,7 @@ def test_failed_and_missing_jobs_are_reported(tmp_path: Path, capsys: pytest.Cap
     failed = df[df["status"] == "failed"]
     assert len(failed) == 1 and failed["error"].iloc[0] == FAIL_ERROR and failed["set"].isna().all()
 
-    assert collect.main([str(sweep.path)]) == 0  # failures are reported, not fatal
+    assert collect.main([f"sweeps={sweep.path}"]) == 0  # failures are reported, not fatal
     err = capsys.readouterr().err
     assert "4 ok, 1 failed; 1 grid points missing" in err and FAIL_ERROR in err
     assert (sweep.path / "results.csv").is_file()
@@ -117,16 +117,17 @@ def test_metrics_files_are_found_at_most_three_levels_down(tmp_path: Path) -> No
 
 def test_bad_inputs_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        collect.main([str(tmp_path / "absent")])
+        collect.main([f"sweeps={tmp_path / 'absent'}"])
     assert exit_info.value.code == 2
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit) as exit_info:
-        collect.main([str(tmp_path / "empty")])
+        collect.main([f"sweeps=[{tmp_path / 'empty'}]"])
     assert exit_info.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [
         f"fakeid: error: {tmp_path / 'absent'}: no such sweep folder",
-        f"fakeid: error: {tmp_path / 'empty'}: expected a sweep folder with multirun.yaml or metrics.json files",
+        f"fakeid: error: {tmp_path / 'empty'}: expected a sweep folder with multirun.yaml or metrics.json files, "
+        "or an evaluation folder with eval_grid.json",
     ]
 
     sweep = write_fake_sweep(tmp_path / "sweep", grid={"seed": [0]})

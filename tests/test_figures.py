@@ -140,12 +140,12 @@ def test_figures_explain_in_one_line_what_the_table_lacks(results: pd.DataFrame,
 
 def test_cli_draws_from_the_collected_csv(results: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     csv = collect.write_results(results, tmp_path / "results.csv")
-    assert figures.main(["fig1", "--csv", str(csv), "--out", str(tmp_path / "figs"), "--drop-rate", "0.0"]) == 0
+    assert figures.main(["figure=fig1", f"csv={csv}", f"out={tmp_path / 'figs'}", "drop_rate=0.0"]) == 0
     assert sorted(path.name for path in (tmp_path / "figs").iterdir()) == ["fig1.csv", "fig1.pdf", "fig1.png"]
     written = pd.read_csv(tmp_path / "figs" / "fig1.csv")
     assert written["mean"].to_numpy() == pytest.approx(figures.fig1_data(results, 0.0).data["mean"].to_numpy())
     with pytest.raises(SystemExit) as exit_info:
-        figures.main(["fig2", "--csv", str(tmp_path / "absent.csv")])
+        figures.main(["figure=fig2", f"csv=[{tmp_path / 'absent.csv'}]"])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.startswith(f"fakeid: error: {tmp_path / 'absent.csv'}: no such results CSV")
     np.testing.assert_array_equal(written["x"].unique(), np.array([1.0, 2.0, 3.0]))

@@ -51,7 +51,7 @@ def test_sweep_records_failures_and_goes_on(tiny_sweep):
 
 @pytest.mark.slow
 def test_collector_rows_equal_the_jobs_metrics(tiny_sweep, tmp_path):
-    done = run_module("fakeid.collect", str(tiny_sweep), "--out", str(tmp_path / "results.csv"))
+    done = run_module("fakeid.collect", f"sweeps={tiny_sweep}", f"out={tmp_path / 'results.csv'}")
     assert done.returncode == 0, done.stderr
     assert "failed" in done.stderr and "11 is outside" in done.stderr
     table = pd.read_csv(tmp_path / "results.csv")
@@ -73,7 +73,7 @@ def test_collector_rows_equal_the_jobs_metrics(tiny_sweep, tmp_path):
 @pytest.mark.slow
 def test_figures_from_the_sweep(tiny_sweep, tmp_path):
     csv = write_results(tidy(load_runs([tiny_sweep])), tmp_path / "results.csv")
-    done = run_module("fakeid.figures", "all", "--csv", str(csv), "--out", str(tmp_path / "figures"))
+    done = run_module("fakeid.figures", "figure=all", f"csv=[{csv}]", f"out={tmp_path / 'figures'}")
     assert done.returncode == 0, done.stderr
     for name in ("fig1", "fig2", "fig3"):
         for suffix in ("png", "pdf", "csv"):
