@@ -68,6 +68,7 @@ RUN_HPARAMS = (
 )
 RUN_FIELDS = ("config_hash", "threshold", "wall_time_s")
 MULTIRUN_FILE = "multirun.yaml"
+RUN_STATUSES = ("ok", "failed", "interrupted")
 EVAL_GRID_FILE = "eval_grid.json"
 LEVEL_KEY = "eval.perturbation"  # the level id in an evaluation's hparams
 PERTURBATION_PREFIX = "perturbation."
@@ -182,8 +183,8 @@ def read_run_metrics(path: str | Path) -> dict[str, Any]:
         metrics = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
         raise FakeidError(f"{path}: unreadable metrics.json ({err})") from None
-    if not isinstance(metrics, dict) or metrics.get("status") not in ("ok", "failed"):
-        raise FakeidError(f"{path}: expected a JSON object with status \"ok\" or \"failed\"")
+    if not isinstance(metrics, dict) or metrics.get("status") not in RUN_STATUSES:
+        raise FakeidError(f"{path}: expected a JSON object with status {', '.join(map(repr, RUN_STATUSES))}")
     if not isinstance(metrics.get("hparams") or {}, dict) or not isinstance(metrics.get("test") or [], list):
         raise FakeidError(f"{path}: expected `hparams` to be an object and `test` a list")
     if metrics["status"] == "ok":

@@ -115,8 +115,14 @@ def ok_test_rows(df: pd.DataFrame, figure: str, needed: Sequence[str], source: s
     rows = rows[(rows["status"] == "ok") & rows["set"].notna()].copy()
     if rows.empty:
         raise FakeidError(f"{figure} needs successful runs with test results; {source} has none")
+    # a set without a generator or category level (a flat test/<generator>/{0_real,1_fake}) is neither seen nor
+    # unseen content: left out of every seen/unseen aggregate and named in the caption
+    unknown = rows["seen_generator"].isna() | rows["seen_category"].isna()
+    unknown_sets = sorted(rows.loc[unknown, "set"].astype(str).unique())
+    rows = rows[~unknown].copy()
     rows["seen_generator"] = rows["seen_generator"].astype(bool)
     rows["seen_category"] = rows["seen_category"].astype(bool)
+    rows.attrs["unknown_sets"] = unknown_sets
     return rows
 
 
@@ -200,7 +206,9 @@ def _describe_runs(rows: pd.DataFrame, data: pd.DataFrame) -> str:
     low, high = int(counts.min()), int(counts.max())
     per_point = f"n = {low} runs (seeds) per point" if low == high else f"n = {low}-{high} runs (seeds) per point"
     generators = _values_text(rows.loc[rows["seen_generator"], "generator"]) if "generator" in rows.columns else "?"
-    return f"{kind_text}; trained on {generators}; mean \u00b1 95% CI, {per_point}"
+    unknown = rows.attrs.get("unknown_sets") or []
+    left_out = f"; left out (content unknown: no category level): {', '.join(unknown)}" if unknown else ""
+    return f"{kind_text}; trained on {generators}; mean \u00b1 95% CI, {per_point}{left_out}"
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
