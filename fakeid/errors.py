@@ -22,3 +22,9 @@ def one_line_errors(exit_code: int = 2) -> Iterator[None]:
     except FakeidError as err:
         print(f"fakeid: error: {err}", file=sys.stderr)
         raise SystemExit(exit_code) from None
+
+
+def check_choice(key: str, value: object, choices: tuple[str, ...]) -> None:
+    """An enumerated key: anything outside `choices` is one line naming the key and its choices."""
+    if value not in choices:
+        raise FakeidError(f"{key}={value} is not a choice (choices: {', '.join(choices)})")

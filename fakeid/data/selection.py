@@ -22,7 +22,7 @@ from fakeid.data.datasets import ErrorCheck
 from fakeid.data.layout import ClassFolder, ImageSet, category_sets, discover_test_sets, has_split
 from fakeid.data.mix import (categories_in_mix, even_shares, quotas, reserve_validation, seeded_order, take,
                              validation_reserve)
-from fakeid.errors import FakeidError
+from fakeid.errors import FakeidError, check_choice
 
 
 @dataclass
@@ -110,9 +110,7 @@ class Selector:
 
     def __init__(self, error_check: ErrorCheck, strict: bool, allow_shortfall: bool, image_size: int = 0,
                  small_images: str = "enlarge"):
-        if small_images not in SMALL_IMAGE_CHOICES:
-            raise FakeidError(f"data.small_images={small_images} is not a choice "
-                              f"(choices: {', '.join(SMALL_IMAGE_CHOICES)})")
+        check_choice("data.small_images", small_images, SMALL_IMAGE_CHOICES)
         self.error_check = error_check
         self.strict = strict
         self.allow_shortfall = allow_shortfall

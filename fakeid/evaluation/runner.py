@@ -17,7 +17,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from fakeid.errors import FakeidError
+from fakeid.errors import FakeidError, check_choice
 from fakeid.evaluation import job
 from fakeid.evaluation.perturb import Perturbation, level_id, make
 from fakeid.results import write_json_atomically
@@ -33,8 +33,9 @@ def device_of(name: str):
 
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name not in ("cpu", "cuda") or (name == "cuda" and not torch.cuda.is_available()):
-        raise FakeidError(f"device={name} is not available (choices: cpu, cuda, auto)")
+    check_choice("device", name, ("cpu", "cuda"))
+    if name == "cuda" and not torch.cuda.is_available():
+        raise FakeidError("device=cuda but no CUDA device is available (choices: cpu, cuda, auto)")
     return torch.device(name)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from fakeid.errors import FakeidError
+from fakeid.errors import FakeidError, check_choice
 
 log = logging.getLogger("fakeid.train")
 SELECT_CHOICES = ("best", "last")
@@ -43,8 +43,7 @@ def resume_path(checkpoint_dir: Path, notes: dict) -> tuple[Path | None, int]:
 
 
 def tested_checkpoint(checkpoint_callback, select: str) -> Path:
-    if select not in SELECT_CHOICES:
-        raise FakeidError(f"select={select} is not a choice (choices: {', '.join(SELECT_CHOICES)})")
+    check_choice("select", select, SELECT_CHOICES)
     best = checkpoint_callback.best_model_path
     if select == "best" and not best:
         raise FakeidError("select=best but no checkpoint recorded a validation loss (is the val split empty?)")

@@ -21,7 +21,8 @@ from fakeid.data.selection import DataPlan
 from fakeid.evaluate import SCORES_FILE, evaluate, write_scores
 from fakeid.models.detector import FakeImageDetector
 from fakeid.runs import Interrupted, is_rank_zero
-from fakeid.training.checkpoints import resume_path, slim, tested_checkpoint
+from fakeid.errors import check_choice
+from fakeid.training.checkpoints import SELECT_CHOICES, resume_path, slim, tested_checkpoint
 from fakeid.training.logs import trim_rows_after
 
 log = logging.getLogger("fakeid.train")
@@ -75,6 +76,7 @@ def fit(trainer: pl.Trainer, detector: FakeImageDetector, datamodule: CategoryMi
 
 def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     """Fit on the mix, test the selected weights on every test set, keep the tested weights."""
+    check_choice("select", cfg.select, SELECT_CHOICES)
     pl.seed_everything(cfg.seed, workers=True)
     detector: FakeImageDetector = instantiate(cfg.model, _convert_="all") if "_target_" in cfg.model \
         else build_detector(cfg.model)  # first: a wrong model setting fails before any data is read
