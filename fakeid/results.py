@@ -74,8 +74,10 @@ def config_differences(previous: dict[str, Any], current: dict[str, Any], overri
     differences = [f"{key}: {before[key]!r} -> {now[key]!r}" for key in sorted(before.keys() & now.keys())
                    if before[key] != now[key]]
     for key in sorted(now.keys() - before.keys()):
-        group = key.split(".", 1)[0]
-        if key == PROTOCOL_KEY or key in set_by_user or group in set_by_user:
+        # set by the user: an override of that key or of a dotted parent (`data=tiny` picks a config group's
+        # file, whose new keys are at their defaults)
+        explicit = key in set_by_user or any(key.startswith(k + ".") for k in set_by_user if "." in k)
+        if key == PROTOCOL_KEY or explicit:
             differences.append(f"{key}: (absent) -> {now[key]!r}")
     return differences
 

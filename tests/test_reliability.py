@@ -58,6 +58,7 @@ BASE = {"data.num_categories": 3, "model.drop_rate": 0.3, "seed": 1, "data.root"
 
 def test_a_new_key_at_its_default_is_the_same_experiment_unless_set_or_protocol_changes():
     assert config_differences(BASE, {**BASE, "data.new_knob": 0}, overrides=[]) == []
+    assert config_differences(BASE, {**BASE, "data.new_knob": 0}, overrides=["data=tiny"]) == []
     assert config_differences(BASE, {**BASE, "data.new_knob": 5}, overrides=["data.new_knob=5"]) != []
     assert config_differences(BASE, {**BASE, "model.drop_rate": 0.4}, overrides=[]) != []
     assert config_differences(BASE, {**BASE, "data.root": "/b", "version.torch": "3"}, overrides=[]) == []
