@@ -20,7 +20,7 @@ METRICS_FILE = "metrics.json"
 # are recorded but not hashed, so that an upgrade does not make a finished sweep train again.
 NOT_PART_OF_THE_EXPERIMENT = ("paths", "logger", "callbacks", "launcher", "data.num_workers", "data.cache",
                               "data.cache_dir", "data.eval_batch_size", "trainer.enable_progress_bar",
-                              "trainer.log_every_n_steps", "version")
+                              "trainer.log_every_n_steps", "trainer.plugins", "version")
 
 
 def flat_hparams(cfg: DictConfig) -> dict[str, Any]:
