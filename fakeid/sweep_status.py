@@ -5,9 +5,10 @@ the job folders already in the sweep folder; when it ends it reads the `metrics.
 this sweep (re)started, prints one line per failed job with the path of its `error.log`, and exits 1.
 
 `WaitForEveryJob` changes hydra-submitit-launcher's launchers (used by hydra_plugins/fakeid_launchers) in
-two ways: a job that ended without a result (cancelled, killed, lost with its node) is recorded as failed instead of stopping
-the sweep at the first such job while the others still run, and a submission the cluster refuses (more
-CPUs, memory or GPUs than a node has, an unknown partition) stops at once with one line.
+two ways: a job that ended without a result (cancelled, killed, lost with its node) is recorded as failed
+instead of stopping the sweep at the first such job while the others still run, and a submission the
+cluster refuses (more CPUs, memory or GPUs than a node has, an unknown partition) stops at once with one
+line.
 """
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ from fakeid.results import read_metrics
 
 log = logging.getLogger("fakeid.sweep")
 ERROR_LOG = "error.log"
-_LOST: list[str] = []  # jobs a submitit launcher saw end without a result, in this process
+# jobs a submitit launcher saw end without a result, in this process: their run folder (when known) -> why
+_LOST: dict[Path | str, str] = {}
 
 
 @dataclass
@@ -62,16 +64,19 @@ def outcome(run_dir: Path) -> JobOutcome:
     return JobOutcome(run_dir, False, f"{metrics.get('error')} ({where})")
 
 
-def report(sweep_dir: Path, outcomes: Sequence[JobOutcome], lost: Sequence[str]) -> int:
-    """Print what failed; the exit status the sweep should end with."""
+def report(sweep_dir: Path, outcomes: Sequence[JobOutcome], lost: dict[Path | str, str]) -> int:
+    """Print what failed; the exit status the sweep should end with. A job the launcher saw end without a
+    result is reported with SLURM's word for it, in place of what its run folder says."""
+    outcomes = [JobOutcome(o.run_dir, False, lost[o.run_dir]) if o.run_dir in lost else o for o in outcomes]
+    never_started = [why for where, why in lost.items() if where not in {o.run_dir for o in outcomes}]
     failed = [o for o in outcomes if not o.ok]
-    n_failed = len(failed) + len(lost)
+    n_failed = len(failed) + len(never_started)
     if not n_failed:
         log.info("sweep %s: %d jobs ok", sweep_dir, len(outcomes))
         return 0
-    lines = [f"fakeid: sweep {sweep_dir}: {n_failed} of {len(outcomes) + len(lost)} jobs failed"]
+    lines = [f"fakeid: sweep {sweep_dir}: {n_failed} of {len(outcomes) + len(never_started)} jobs failed"]
     lines += [f"  {o.run_dir}: {o.reason}" for o in failed]
-    lines += [f"  {entry}" for entry in lost]
+    lines += [f"  {why}" for why in never_started]
     print("\n".join(lines), file=sys.stderr)
     return 1
 
@@ -89,7 +94,7 @@ class SweepStatus(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         started = [d for d, written in sorted(job_dirs(sweep_dir).items()) if self.before.get(d) != written]
-        code = report(sweep_dir, [outcome(d) for d in started], list(_LOST))
+        code = report(sweep_dir, [outcome(d) for d in started], dict(_LOST))
         if code:
             raise SystemExit(code)
 
@@ -109,7 +114,7 @@ def lost_job(job: Any, overrides: Sequence[str], err: Exception) -> str:
     traceback submitit kept when the job raised outside fakeid's own error handling."""
     lines = [line.strip() for line in str(err).splitlines() if line.strip().strip("-")]
     state = next((line for line in lines if "state:" in line), lines[-1] if lines else type(err).__name__)
-    return f"job {job.job_id} ({' '.join(overrides)}): {state}; its log: {job.paths.stderr}"
+    return f"SLURM job {job.job_id} ({' '.join(overrides)}): {state}; its log: {job.paths.stderr}"
 
 
 class WaitForEveryJob(submitit_launcher.BaseSubmititLauncher):
@@ -141,14 +146,22 @@ class WaitForEveryJob(submitit_launcher.BaseSubmititLauncher):
                 raise refused(Exception(f"{err}\n{sbatch_stderr.getvalue()}"), self.params) from None
         return [self._result(job, overrides) for job, overrides in zip(jobs, job_overrides)]
 
-    @staticmethod
-    def _result(job: Any, overrides: Sequence[str]) -> JobReturn:
+    def _run_dir(self, overrides: Sequence[str]) -> Path | None:
+        """Where the job's run folder is (or would have been), as Hydra composes it for the job."""
+        assert self.hydra_context is not None and self.config is not None
+        try:
+            cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+            return Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
+        except Exception:  # noqa: BLE001 - only used to place the report line; the job id still names it
+            return None
+
+    def _result(self, job: Any, overrides: Sequence[str]) -> JobReturn:
         import submitit
 
         try:
             return job.results()[0]
         except submitit.core.utils.UncompletedJobError as err:  # FailedJobError included
-            _LOST.append(lost_job(job, filter_overrides(overrides), err))
+            _LOST[self._run_dir(overrides) or f"job {job.job_id}"] = lost_job(job, filter_overrides(overrides), err)
             returned = JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED)
             returned.return_value = None
             return returned

@@ -80,6 +80,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
                                       default_root_dir=str(run_dir))
     last = run_dir / "checkpoints" / "last.ckpt"
     trainer.fit(detector, datamodule=datamodule, ckpt_path=str(last) if last.is_file() else None)
+    result["world_size"] = trainer.world_size
     if not trainer.is_global_zero:
         return
     checkpoint = trainer.checkpoint_callback
