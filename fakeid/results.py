@@ -30,8 +30,8 @@ METRICS_FILE = "metrics.json"
 # data.root is the data identity's, checked with the fingerprint, not the configuration's.
 NOT_PART_OF_THE_EXPERIMENT = ("paths", "logger", "callbacks", "launcher", "data.num_workers", "data.cache",
                               "data.cache_dir", "data.eval_batch_size", "trainer.enable_progress_bar",
-                              "trainer.log_every_n_steps", "version", "data.root", "experiment_name",
-                              "experiment", "keep_checkpoints")
+                              "trainer.log_every_n_steps", "trainer.plugins", "version", "data.root",
+                              "experiment_name", "experiment", "keep_checkpoints")
 PROTOCOL_VERSION = 2  # 2: validation reserved per category independently of n (the same size for every n)
 PROTOCOL_KEY = "protocol.version"
 

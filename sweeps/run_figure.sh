@@ -13,7 +13,9 @@ sweep=$outputs/sweeps/$experiment
 if [[ ${1:-} == --plot-only ]]; then
   shift
 else
-  "$PY" -m fakeid.train +experiment="$experiment" launcher="${LAUNCHER:-local}" "$@"
+  # a sweep with failed jobs exits 1 after listing them; still collect and plot what finished, then fail
+  "$PY" -m fakeid.train +experiment="$experiment" launcher="${LAUNCHER:-local}" "$@" || status=$?
 fi
 "$PY" -m fakeid.collect sweeps="$sweep" out="$sweep/results.csv"
 "$PY" -m fakeid.figures figure="$figure" csv="$sweep/results.csv" out="$outputs/figures"
+exit "${status:-0}"

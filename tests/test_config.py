@@ -62,12 +62,27 @@ def test_gpu_preset_accepts_devices_from_the_command_line():
     assert ddp.trainer.strategy == "ddp" and ddp.trainer.devices == 4
 
 
-def test_slurm_launcher_asks_one_gpu_per_device_and_task():
-    cfg = composed("launcher=slurm", "trainer=ddp", "trainer.devices=4")
-    launcher = OmegaConf.to_container(cfg.hydra.launcher, resolve=True)
+def slurm_request(*overrides: str) -> dict:
+    return OmegaConf.to_container(composed("launcher=slurm", *overrides).hydra.launcher, resolve=True)
+
+
+def test_slurm_launcher_asks_for_gpus_only_when_the_trainer_uses_them():
+    launcher = slurm_request("trainer=ddp", "trainer.devices=4")
     assert launcher["gpus_per_node"] == 4 and launcher["tasks_per_node"] == 4
     assert "partition" in launcher and "account" in launcher and "timeout_min" in launcher
-    assert composed("launcher=slurm").trainer.accelerator == "gpu"
+    assert composed("launcher=slurm").trainer.accelerator == "cpu"
+    cpu, ddp_cpu = slurm_request(), slurm_request("trainer=ddp_cpu")
+    assert cpu["gpus_per_node"] is None and cpu["tasks_per_node"] == 1
+    assert ddp_cpu["gpus_per_node"] is None and ddp_cpu["tasks_per_node"] == 2
+    assert slurm_request("trainer=gpu")["gpus_per_node"] == 1
+    assert (cpu["cpus_per_task"], cpu["mem_gb"]) == (1, 4)  # fits a small node; README says what to set
+
+
+def test_slurm_launcher_leaves_requeueing_to_submitit(tmp_path):
+    cfg = composed("launcher=slurm", f"hydra.run.dir={tmp_path}")
+    trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False)
+    assert trainer._accelerator_connector.cluster_environment.auto_requeue is False
+    assert slurm_request()["max_num_timeout"] > 0
 
 
 def test_cpu_trainer_and_default_callbacks_instantiate(tmp_path):

@@ -85,6 +85,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     record_plan(plan, run_dir, result)
     trainer = build_trainer(cfg, run_dir)
     fit(trainer, detector, datamodule, run_dir, result)
+    result["world_size"], result["epochs_trained"] = trainer.world_size, trainer.current_epoch
     if not trainer.is_global_zero:
         return
     tested = tested_checkpoint(trainer.checkpoint_callback, cfg.select)

@@ -1,0 +1,63 @@
+"""trainer=ddp_cpu: one run as 2 CPU processes (gloo) on this machine, through the real CLI.
+
+`assert_two_process_run` is shared with tests/test_slurm.py, which runs the same thing as one 2-task job.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fakeid.data.images import IMAGE_SUFFIXES
+from fakeid.data.layout import CLASS_DIRS
+from tests.conftest import make_layout, run_module
+
+CATEGORIES = ["cat", "church_outdoor"]
+DDP_ARGS = ["data=tiny", "model=demo", "model.name=test_resnet", "trainer=ddp_cpu", "trainer.max_epochs=1",
+            "logger=none", "callbacks=none",
+            f"data.categories=[{','.join(CATEGORIES)}]", "data.num_categories=2", "data.train_per_class=6",
+            "trainer.enable_progress_bar=false", "seed=0"]
+
+
+def ddp_layout(base: Path) -> Path:
+    return make_layout(base / "data", categories=CATEGORIES, train_per_class=8)
+
+
+def images_in(folder: Path) -> int:
+    return sum(1 for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def header_lines(csv: Path) -> int:
+    first = csv.read_text().splitlines()[0]
+    return sum(1 for line in csv.read_text().splitlines() if line == first)
+
+
+def assert_two_process_run(run_dir: Path, root: Path) -> dict:
+    """World size 2, status ok, the run's files written once, every test set evaluated whole on rank 0."""
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "ok", metrics["error"]
+    assert metrics["world_size"] == 2
+    assert not list(run_dir.glob(".*.tmp")), "a rank left a half-written file"
+    assert header_lines(run_dir / "file_lists.csv") == 1
+    file_lists = (run_dir / "file_lists.csv").read_text().splitlines()
+    assert len(file_lists) == len(set(file_lists)), "file_lists.csv has repeated rows"
+    if (run_dir / "scores.csv").is_file():
+        assert header_lines(run_dir / "scores.csv") == 1
+    assert metrics["test"], "no test set was evaluated"
+    real_dir, fake_dir = sorted(CLASS_DIRS, key=CLASS_DIRS.get)
+    for entry in metrics["test"]:
+        assert entry["n_real"] == images_in(root / "test" / entry["set"] / real_dir), entry["set"]
+        assert entry["n_fake"] == images_in(root / "test" / entry["set"] / fake_dir), entry["set"]
+    return metrics
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_train_one_run(tmp_path):
+    root = ddp_layout(tmp_path)
+    run_dir = tmp_path / "run"
+    done = run_module("fakeid.train", *DDP_ARGS, f"data.root={root}", f"paths.outputs={tmp_path / 'outputs'}",
+                      f"hydra.run.dir={run_dir}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "MEMBER: 2/2" in done.stdout + done.stderr  # Lightning started the second process
+    assert_two_process_run(run_dir, root)

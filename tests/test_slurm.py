@@ -1,0 +1,175 @@
+"""Sweeps on a real SLURM cluster (launcher=slurm): a sweep with a failed job, refused requests, a requeued and a
+signalled job that resume, a cancelled job, and a 2-task DDP job.
+
+They need a cluster that answers `sinfo` (CI brings a single-node one up with `.ci/slurm-cluster.sh up`) and
+a shared filesystem between the submitting process and the node, and are skipped otherwise.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import REPO, make_layout, run_module
+from tests.test_ddp import CATEGORIES, DDP_ARGS, assert_two_process_run, ddp_layout
+
+
+def cluster_answers() -> bool:
+    if shutil.which("sinfo") is None:
+        return False
+    try:
+        state = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        return False
+    return state.returncode == 0 and state.stdout.strip().startswith(("idle", "mix", "alloc"))
+
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow,
+              pytest.mark.skipif(not cluster_answers(), reason="no SLURM cluster answers `sinfo` with an idle node "
+                                 "(as root on Debian: .ci/slurm-cluster.sh up)")]
+
+TINY = ["data=tiny", "model=demo", "model.name=test_resnet", "trainer.max_epochs=1", "logger=none", "callbacks=none",
+        "launcher=slurm", f"data.categories=[{','.join(CATEGORIES)}]", "data.train_per_class=6"]
+BATCH = 8  # data.batch_size of conf/data/tiny.yaml
+
+
+def slurm_sweep(outputs: Path, root: Path, name: str, *extra: str, timeout: int = 600):
+    return run_module("fakeid.train", "-m", *TINY, f"data.root={root}", f"paths.outputs={outputs}",
+                      f"experiment_name={name}", *extra, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    return make_layout(tmp_path_factory.mktemp("slurm") / "data", categories=CATEGORIES, train_per_class=8)
+
+
+def run_dirs(sweep_dir: Path) -> list[Path]:
+    return sorted(p.parent for p in sweep_dir.glob("*/.hydra"))
+
+
+def test_sweep_with_a_failed_job_exits_1_and_lists_it(root, tmp_path):
+    """Three jobs: two train, one asks for more categories than exist and fails inside Python."""
+    done = slurm_sweep(tmp_path, root, "grid", "data.num_categories=1,2,3")
+    assert done.returncode == 1, done.stderr[-3000:]
+    sweep_dir = tmp_path / "sweeps" / "grid"
+    results = {d: json.loads((d / "metrics.json").read_text()) for d in run_dirs(sweep_dir)}
+    assert sorted(r["status"] for r in results.values()) == ["failed", "ok", "ok"]
+    assert sorted(r["hparams"]["data.num_categories"] for r in results.values() if r["status"] == "ok") == [1, 2]
+    failed = next(d for d, r in results.items() if r["status"] == "failed")
+    assert "1 of 3 jobs failed" in done.stderr
+    assert f"{failed}: FakeidError: data.num_categories=3 is outside 1..2" in done.stderr
+    assert str(failed / "error.log") in done.stderr and (failed / "error.log").is_file()
+    assert len(list((sweep_dir / ".submitit").glob("*/*_log.out"))) == 3  # each job went through sbatch
+
+
+@pytest.mark.parametrize("request_, reason", [
+    ("hydra.launcher.cpus_per_task=512", "More processors requested than permitted"),
+    ("hydra.launcher.mem_gb=100000", "Memory specification can not be satisfied"),
+    ("trainer=gpu", "Invalid generic resource (gres) specification"),
+])
+def test_a_request_the_cluster_cannot_satisfy_fails_at_once_in_one_line(root, tmp_path, request_, reason):
+    started = time.monotonic()
+    done = slurm_sweep(tmp_path, root, "refused", "data.num_categories=1,2", request_, timeout=120)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("fakeid:")]
+    assert len(errors) == 1 and errors[0].startswith("fakeid: error: the cluster refused the jobs:"), done.stderr
+    assert reason in errors[0] and "Traceback" not in done.stderr
+    assert time.monotonic() - started < 60
+
+
+def job_id(sweep_dir: Path) -> str:
+    folder = sweep_dir / ".submitit"
+    jobs = [p.name for p in folder.iterdir() if p.is_dir()] if folder.is_dir() else []
+    return jobs[0] if jobs else ""
+
+
+def wait_for(condition, what: str, timeout: float = 240, poll: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def restarts(job: str) -> int:
+    shown = subprocess.run(["scontrol", "show", "job", job], capture_output=True, text=True).stdout
+    return int(shown.split("Restarts=")[1].split()[0])
+
+
+def background_sweep(outputs: Path, root: Path, name: str, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HYDRA_FULL_ERROR": "0"}
+    args = [sys.executable, "-m", "fakeid.train", "-m", *TINY, f"data.root={root}", f"paths.outputs={outputs}",
+            f"experiment_name={name}", "data.num_categories=2", *extra]
+    return subprocess.Popen(args, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_requeued_and_signalled_job_resumes_from_last_ckpt(root, tmp_path):
+    """`scontrol requeue` after the first epoch, then USR2 (submitit's signal before the time limit) after
+    the restart: each time the job comes back, resumes from checkpoints/last.ckpt and ends `ok`."""
+    epochs = 30
+    sweep = background_sweep(tmp_path, root, "requeue", f"trainer.max_epochs={epochs}", "callbacks=default",
+                             "~callbacks.progress_bar", "trainer.enable_progress_bar=false",
+                             "hydra.launcher.timeout_min=10")
+    sweep_dir = tmp_path / "sweeps" / "requeue"
+    try:
+        last = wait_for(lambda: next(iter(sweep_dir.glob("*/checkpoints/last.ckpt")), None), "the first last.ckpt")
+        job = job_id(sweep_dir)
+        subprocess.run(["scontrol", "requeue", job], check=True)
+        first = last.stat().st_mtime_ns
+        wait_for(lambda: restarts(job) == 1 and last.is_file() and last.stat().st_mtime_ns != first,
+                 "a checkpoint written after the requeue")
+        subprocess.run(["scancel", "--signal=USR2", job], check=True)
+        wait_for(lambda: restarts(job) == 2, "submitit's requeue after USR2", timeout=60)
+        out, err = sweep.communicate(timeout=420)
+    finally:
+        sweep.kill()
+    assert sweep.returncode == 0, err[-3000:]
+    run_dir = last.parent.parent
+    assert json.loads((run_dir / "metrics.json").read_text())["status"] == "ok"
+    logs = "".join(p.read_text() for p in (sweep_dir / ".submitit" / job).glob("*_log.*"))
+    assert logs.count("Restored all states from the checkpoint") == 2
+    assert "Caught signal SIGUSR2" in logs
+    checkpoint = torch.load(last, map_location="cpu", weights_only=False)
+    assert checkpoint["epoch"] == epochs - 1  # saved at the end of the last epoch
+    rows = (run_dir / "file_lists.csv").read_text().splitlines()[1:]
+    n_train = sum(1 for row in rows if row.startswith("train,") and row.endswith(",used"))
+    assert checkpoint["global_step"] == epochs * math.ceil(n_train / BATCH)
+
+
+def test_cancelled_job_is_reported_failed_without_hanging(root, tmp_path):
+    sweep = background_sweep(tmp_path, root, "cancel", "trainer.max_epochs=200")
+    sweep_dir = tmp_path / "sweeps" / "cancel"
+    try:
+        job = wait_for(lambda: job_id(sweep_dir), "the job's submitit folder")
+        wait_for(lambda: next(iter(sweep_dir.glob("*/.hydra")), None), "the job to start")
+        subprocess.run(["scancel", job], check=True)
+        cancelled = time.monotonic()
+        out, err = sweep.communicate(timeout=240)
+    finally:
+        sweep.kill()
+    assert sweep.returncode == 1, err[-3000:]
+    assert time.monotonic() - cancelled < 240
+    assert "1 of 1 jobs failed" in err and "CANCELLED" in err, err[-3000:]
+
+
+def test_ddp_as_one_two_task_job(tmp_path):
+    root = ddp_layout(tmp_path)
+    done = run_module("fakeid.train", "-m", *DDP_ARGS, "launcher=slurm",
+                      f"data.root={root}", f"paths.outputs={tmp_path / 'outputs'}", "experiment_name=ddp")
+    assert done.returncode == 0, done.stderr[-3000:]
+    sweep_dir = tmp_path / "outputs" / "sweeps" / "ddp"
+    [run_dir] = run_dirs(sweep_dir)
+    assert_two_process_run(run_dir, root)
+    logs = "".join(p.read_text() for p in (sweep_dir / ".submitit").glob("*/*_log.err"))
+    assert "MEMBER: 2/2" in logs  # the second process is SLURM's second task, not a re-launch
+    assert len(list((sweep_dir / ".submitit").glob("*/*_log.out"))) == 2  # one log per task
