@@ -7,7 +7,6 @@ a shared filesystem between the submitting process and the node, and are skipped
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -16,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
 from tests.conftest import REPO, make_layout, run_module
 from tests.test_ddp import CATEGORIES, DDP_ARGS, assert_two_process_run, ddp_layout
@@ -135,15 +133,12 @@ def test_requeued_and_signalled_job_resumes_from_last_ckpt(root, tmp_path):
         sweep.kill()
     assert sweep.returncode == 0, err[-3000:]
     run_dir = last.parent.parent
-    assert json.loads((run_dir / "metrics.json").read_text())["status"] == "ok"
+    result = json.loads((run_dir / "metrics.json").read_text())
+    assert result["status"] == "ok" and result["epochs_trained"] == epochs
+    assert result.get("resumed_from_step", 0) > 0
     logs = "".join(p.read_text() for p in (sweep_dir / ".submitit" / job).glob("*_log.*"))
     assert logs.count("Restored all states from the checkpoint") == 2
     assert "Caught signal SIGUSR2" in logs
-    checkpoint = torch.load(last, map_location="cpu", weights_only=False)
-    assert checkpoint["epoch"] == epochs - 1  # saved at the end of the last epoch
-    rows = (run_dir / "file_lists.csv").read_text().splitlines()[1:]
-    n_train = sum(1 for row in rows if row.startswith("train,") and row.endswith(",used"))
-    assert checkpoint["global_step"] == epochs * math.ceil(n_train / BATCH)
 
 
 def test_cancelled_job_is_reported_failed_without_hanging(root, tmp_path):
