@@ -67,6 +67,7 @@ RUN_HPARAMS = (
     "experiment_name",
 )
 RUN_FIELDS = ("config_hash", "threshold", "wall_time_s")
+DATA_COLUMNS = ("data_root", "data_fingerprint")  # a run's data identity (fakeid.data.fingerprint)
 MULTIRUN_FILE = "multirun.yaml"
 RUN_STATUSES = ("ok", "failed", "interrupted")
 EVAL_GRID_FILE = "eval_grid.json"
@@ -75,7 +76,7 @@ PERTURBATION_PREFIX = "perturbation."
 KIND_COLUMNS = ("kind", "level", "perturbation")
 SOURCE_COLUMNS = ("source_run", "source_run_dir")
 TEXT_COLUMNS = ("sweep", "run_dir", "config_hash", "error", "kind", "level", "perturbation", "perturbation.format",
-                *SOURCE_COLUMNS)
+                *SOURCE_COLUMNS, *DATA_COLUMNS)
 MAX_DEPTH = 3  # job folders sit 1 level down with the basic launcher, deeper with custom subdirs
 
 
@@ -274,7 +275,7 @@ def tidy(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
     hparam_columns = [*swept, *(key for key in RUN_HPARAMS if key not in swept)]
     params = _perturbation_params(runs)
     columns = ["sweep", "run_dir", "status", "error", *KIND_COLUMNS, *params, *hparam_columns, *SOURCE_COLUMNS,
-               *RUN_FIELDS, *TEST_FIELDS]
+               *DATA_COLUMNS, *RUN_FIELDS, *TEST_FIELDS]
     rows = []
     for run in runs:
         hparams = run.get("hparams") or {}
@@ -284,6 +285,8 @@ def tidy(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
         base.update({column: perturbation.get(column[len(PERTURBATION_PREFIX):]) for column in params})
         base.update({key: run["swept"].get(key, hparams.get(key)) for key in hparam_columns})
         base.update({key: run.get(key) for key in (*SOURCE_COLUMNS, *RUN_FIELDS)})
+        identity = run.get("data_identity") or {}
+        base.update(data_root=identity.get("root"), data_fingerprint=identity.get("fingerprint"))
         entries = run.get("test") or [{}]
         for entry in entries:
             rows.append({**base, **{name: entry.get(name) for name in TEST_FIELDS}})
@@ -484,14 +487,43 @@ def check_eval_completeness(evals_dir: str | Path, runs: Sequence[dict[str, Any]
     )
 
 
-def collect(sweep_dirs: Sequence[str | Path]) -> tuple[pd.DataFrame, list[Completeness]]:
-    """The tidy table of all sweeps and one completeness report per sweep."""
+def datasets(df: pd.DataFrame) -> pd.DataFrame:
+    """The distinct data identities of the table's ok runs, per kind, with how many runs each has."""
+    ok = df[df["status"] == "ok"].drop_duplicates(["sweep", "run_dir"])
+    keys = ["kind", *DATA_COLUMNS]
+    return ok.fillna({name: "(not recorded)" for name in DATA_COLUMNS}).groupby(keys).size().reset_index(name="runs")
+
+
+def keep_dataset(df: pd.DataFrame, data_root: str | None = None) -> pd.DataFrame:
+    """The table, refusing (one line) to pool runs of different datasets of one kind unless `data_root` (a
+    root, or a root:fingerprint) says which to keep; runs of other datasets are then dropped and counted."""
+    found = datasets(df)
+    if data_root is not None:
+        root, _, fingerprint = str(data_root).partition(":")
+        keep = (df["data_root"] == root) & ((df["data_fingerprint"] == fingerprint) if fingerprint else True)
+        kept = df[keep | (df["status"] != "ok")]
+        dropped = df.loc[~df.index.isin(kept.index), ["sweep", "run_dir"]].drop_duplicates().shape[0]
+        print(f"kept the runs of data.root={data_root}; left out {dropped} runs of other datasets", file=sys.stderr)
+        return kept
+    for kind, group in found.groupby("kind"):
+        if len(group) > 1:
+            listed = "; ".join(f"{row.data_root} (fingerprint {row.data_fingerprint}): {row.runs} runs"
+                               for row in group.itertuples())
+            raise FakeidError(f"the {kind} runs come from {len(group)} datasets ({listed}): one figure never pools "
+                              "them; pass data_root=ROOT (or ROOT:FINGERPRINT) to keep one")
+    return df
+
+
+def collect(sweep_dirs: Sequence[str | Path], data_root: str | None = None) -> tuple[pd.DataFrame, list[Completeness]]:
+    """The tidy table of all sweeps (one dataset per kind, see `keep_dataset`) and a completeness report per
+    sweep."""
     runs = load_runs(sweep_dirs)
-    return tidy(runs), [check_completeness(sweep_dir, runs) for sweep_dir in sweep_dirs]
+    return keep_dataset(tidy(runs), data_root), [check_completeness(sweep_dir, runs) for sweep_dir in sweep_dirs]
 
 
 # ----------------------------------------------------------------------------- CLI
-def collect_to_csv(sweep_dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
+def collect_to_csv(sweep_dirs: Sequence[str | Path], out: str | Path | None = None,
+                   data_root: str | None = None) -> Path:
     """What the CLI does: collect, print each completeness report on stderr, write the CSV."""
     sweep_dirs = [Path(sweep_dir) for sweep_dir in sweep_dirs]
     if not sweep_dirs:
@@ -499,7 +531,7 @@ def collect_to_csv(sweep_dirs: Sequence[str | Path], out: str | Path | None = No
     for sweep_dir in sweep_dirs:
         if not sweep_dir.is_dir():
             raise FakeidError(f"{sweep_dir}: no such sweep folder")
-    df, reports = collect(sweep_dirs)
+    df, reports = collect(sweep_dirs, data_root)
     for report in reports:
         print(report.summary(), file=sys.stderr)
     written = write_results(df, out or sweep_dirs[0] / "results.csv")
@@ -513,7 +545,8 @@ def _app(cfg: DictConfig) -> None:
     with one_line_errors():
         expected = "sweeps=DIR or sweeps=[DIR1,DIR2] (training sweeps or evaluation folders)"
         sweeps = as_list(require(cfg, "sweeps", expected))
-        collect_to_csv([Path(str(sweep)) for sweep in sweeps], Path(str(cfg.out)) if cfg.out else None)
+        collect_to_csv([Path(str(sweep)) for sweep in sweeps], Path(str(cfg.out)) if cfg.out else None,
+                       cfg.data_root)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -184,3 +184,19 @@ def test_grid_equals_the_jobs_hydra_launches(tmp_path: Path) -> None:
     assert len(grid) == len(launched) == 12
     for point, overrides in zip(grid, launched):
         assert [f"{key}={value}" for key, value in point.items()] == [o for o in overrides if not o.startswith(("+", "data.root"))]
+
+
+def test_runs_of_two_datasets_are_never_pooled_unless_one_is_chosen(tmp_path):
+    from fakeid.collect import collect
+
+    sweep = write_fake_sweep(tmp_path / "sweep", grid={"data.num_categories": [1, 3], "seed": [0, 1]})
+    for index, job in enumerate(sweep.jobs):
+        path = job.run_dir / "metrics.json"
+        metrics = json.loads(path.read_text())
+        metrics["data_identity"] = {"root": "/data/a" if index < 2 else "/data/b", "fingerprint": "0123abcd"}
+        path.write_text(json.dumps(metrics))
+    with pytest.raises(FakeidError, match=r"come from 2 datasets \(/data/a \(fingerprint 0123abcd\): 2 runs; "
+                                          r"/data/b .*pass data_root="):
+        collect([sweep.path])
+    df, _ = collect([sweep.path], data_root="/data/b:0123abcd")
+    assert set(df["data_root"]) == {"/data/b"} and df["data_fingerprint"].iloc[0] == "0123abcd"
