@@ -163,3 +163,13 @@ def test_write_all_reads_each_figure_from_the_sweeps_that_vary_its_x(tmp_path: P
     assert set(fig2_points["n"]) == {2}, "only the dropout sweep's two seeds per point"
     fig1_points = made["fig1"].data[made["fig1"].data["kind"] == "point"]
     assert set(fig1_points["x"]) == {1, 2, 3} and set(fig1_points["n"]) == {2}
+
+
+def test_a_flat_test_set_is_left_out_of_unseen_content_and_named(results):
+    """A test/<generator>/{0_real,1_fake} set has no category level: seen_category is null (unknown)."""
+    flat = results[results["set"] == "progan/sheep"].copy()
+    flat["set"], flat["category"], flat["seen_category"], flat["acc"] = "progan", None, None, 0.0
+    with_flat = pd.concat([results, flat], ignore_index=True)
+    figure = figures.fig1_data(with_flat)
+    assert "left out (content unknown: no category level): progan" in figure.caption
+    assert figure.data.equals(figures.fig1_data(results).data), "the flat set changes no plotted number"
