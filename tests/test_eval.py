@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.conftest import make_layout, run_module
@@ -112,12 +113,13 @@ def test_a_robustness_grid_over_a_sweep_is_written_once_and_skipped_when_done(tr
     (sweep / "job1").mkdir()
     (sweep / "job1" / "metrics.json").write_text(json.dumps({"status": "failed", "hparams": {}, "test": []}))
     args = ["+experiment=robustness", f"sweep={sweep}", f"paths.outputs={tmp_path / 'out'}",
-            "levels=[{name:none},{name:blur,sigma:2.0}]", "sets=[progan/sheep]"]
+            "levels=[{name:none},{name:blur,sigma:2.0},{name:format,format:jpeg,quality:75}]", "sets=[progan/sheep]"]
     done = evaluate(*args)
     assert done.returncode == 0, done.stderr[-3000:]
     evals = tmp_path / "out" / "evals" / "robustness" / "mine"
     grid = json.loads((evals / "eval_grid.json").read_text())
-    assert grid["level_ids"] == ["none", "blur_sigma=2.0"] and grid["sweep"] == str(sweep)
+    assert grid["level_ids"] == ["none", "blur_sigma=2.0", "format_format=jpeg,quality=75"]
+    assert grid["sweep"] == str(sweep)
     assert grid["runs"] == [{"run_dir": "job0", "status": "ok"}, {"run_dir": "job1", "status": "failed"}]
     assert not (evals / "job1").exists()
     for level in grid["level_ids"]:
@@ -125,6 +127,14 @@ def test_a_robustness_grid_over_a_sweep_is_written_once_and_skipped_when_done(tr
         assert result["status"] == "ok" and [e["set"] for e in result["test"]] == ["progan/sheep"]
         assert result["hparams"]["seed"] == 0 and result["hparams"]["eval.perturbation"] == level
         assert_recomputable(evals / "job0" / level)
+    # collected and plotted through the CLIs, as sweeps/robustness.sh does
+    collected = run_module("fakeid.collect", f"sweeps=[{evals}]", f"out={tmp_path / 'evals.csv'}")
+    assert collected.returncode == 0, collected.stderr[-2000:]
+    table = pd.read_csv(tmp_path / "evals.csv")
+    assert sorted(table["level"]) == sorted(grid["level_ids"]) and set(table["kind"]) == {"eval"}
+    plotted = run_module("fakeid.figures", "figure=all", f"csv=[{tmp_path / 'evals.csv'}]", f"out={tmp_path / 'fig'}")
+    assert plotted.returncode == 0, plotted.stderr[-2000:]
+    assert {"figR.png", "figR.csv", "formatbias.csv", "formatbias.md"} <= {p.name for p in (tmp_path / "fig").iterdir()}
     written = {level: (evals / "job0" / level / "metrics.json").stat().st_mtime_ns for level in grid["level_ids"]}
     again = evaluate(*args)
     assert again.returncode == 0, again.stderr[-3000:]
@@ -158,3 +168,17 @@ def test_bad_input_is_one_line_exit_2_and_recorded_in_the_eval_folder(trained_ru
     if case != "unknown_perturbation":  # a group choice is refused before Hydra makes the folder
         assert metrics(out)["status"] == "failed" and message in metrics(out)["error"]
     assert sorted(p.name for p in trained_run.iterdir()) == before, "nothing written into the source run"
+
+
+@pytest.mark.slow
+def test_the_decoded_cache_holds_perturbed_images_and_gives_the_same_scores(trained_run, tmp_path):
+    outs = {}
+    for cache in ("false", "true"):
+        out = tmp_path / f"cache_{cache}"
+        done = evaluate(f"run={trained_run}", "perturb=jpeg", "perturb.quality=40", f"data.cache={cache}",
+                        f"data.cache_dir={tmp_path / 'cache'}", f"hydra.run.dir={out}")
+        assert done.returncode == 0, done.stderr[-2000:]
+        outs[cache] = (out / "scores.csv").read_text()
+    assert outs["true"] == outs["false"]
+    metas = [json.loads(p.read_text()) for p in (tmp_path / "cache").glob("*.json")]
+    assert metas and all(meta["transform"] == "jpeg_quality=40" for meta in metas)
