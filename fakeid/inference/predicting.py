@@ -16,7 +16,7 @@ import csv
 import sys
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fakeid.errors import FakeidError
@@ -148,8 +148,10 @@ def predict(*, inputs, out: Path, run: str | None = None, ckpt: str | None = Non
     expanded = expand_inputs(inputs)
     if out.exists() and out.is_dir():
         raise FakeidError(f"out={out} is a folder (a .csv file path was expected)")
+    rule = CropRule(crop=crop, min_size=int(min_size), max_tiles=int(max_tiles))  # checked before the load
+    choose_threshold(DetectorInfo(image_size=rule.image_size), threshold)
     scorer, info = load_scorer(run, ckpt, exported, device, threshold)
-    rule = CropRule(crop=crop, image_size=info.image_size, min_size=int(min_size), max_tiles=int(max_tiles))
+    rule = replace(rule, image_size=info.image_size)
     verdicts = choose_threshold(info, threshold)
     many = len(expanded.files) > TABLE_LIMIT
     update, close = progress_bar(len(expanded.files), (many if progress is None else progress) and not quiet)

@@ -6,14 +6,15 @@ batch (N, H, W, 3) to the probability of fake per crop.
                  an image smaller than that on a side first enlarged (bicubic), with a note
     crop=none    the whole image at its own size (Xception pools globally); images of equal size share a batch
     crop=tiles   the mean score of non-overlapping image_size tiles of the whole image (the grid centred, the
-                 margins left out), at most `max_tiles` of them, spread evenly over the grid when capped; an
-                 image smaller than one tile is scored as crop=center would score it, with a note
+                 margins left out), at most `max_tiles` of them (an evenly spaced sub-lattice of the grid when
+                 capped); an image smaller than one tile is scored as crop=center would score it, with a note
 
 Every crop mode refuses an image with a side under `min_size` (an error row; default 32 px): a detector of
 upsampling traces has nothing to read in a thumbnail, and enlarging one invents the traces it looks for.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -71,15 +72,28 @@ def conversion_note(mode: str, image: Image.Image) -> str | None:
     return None
 
 
+def spread(count: int, keep: int) -> list[int]:
+    """`keep` of range(count), evenly spaced and symmetric (the middle one when keep is 1)."""
+    if keep >= count:
+        return list(range(count))
+    if keep == 1:
+        return [(count - 1) // 2]
+    return sorted({int(index) for index in np.linspace(0, count - 1, keep).round()})
+
+
 def tile_origins(width: int, height: int, size: int, max_tiles: int) -> tuple[list[tuple[int, int]], int]:
-    """Top-left corners of the tiles to score, and how many the full grid holds."""
+    """Top-left corners (left, top) of the tiles to score, and how many the full grid holds.
+
+    The grid is centred on the image; when it holds more than `max_tiles`, a sub-lattice of evenly spaced
+    rows and columns (in the grid's aspect ratio) is kept, so the tiles still cover the whole image.
+    """
     cols, rows = width // size, height // size
     left, top = (width - cols * size) // 2, (height - rows * size) // 2
-    grid = [(left + col * size, top + row * size) for row in range(rows) for col in range(cols)]
-    if len(grid) <= max_tiles:
-        return grid, len(grid)
-    picked = np.unique(np.linspace(0, len(grid) - 1, max_tiles).round().astype(int))
-    return [grid[index] for index in picked], len(grid)
+    keep_rows = max(1, min(rows, int(math.sqrt(max_tiles * rows / cols))))
+    keep_cols = max(1, min(cols, max_tiles // keep_rows))
+    origins = [(left + col * size, top + row * size)
+               for row in spread(rows, keep_rows) for col in spread(cols, keep_cols)]
+    return origins, rows * cols
 
 
 def cut(rgb: Image.Image, rule: CropRule) -> tuple[list[np.ndarray], str | None]:
