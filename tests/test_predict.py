@@ -247,6 +247,9 @@ def test_cuda_without_a_gpu_is_one_line(trained_run, tmp_path):
 def test_real_lsun_church_progan_images_score_in_every_crop_mode(trained_run, tmp_path, crop):
     folder = GAN_SAMPLES / "lsun_church_progan"
     expected = sorted(path for path in folder.rglob("*") if path.suffix.lower() == ".png")
-    rows = predict(inputs=str(folder), out=tmp_path / f"{crop}.csv", run=str(trained_run), crop=crop, quiet=True)
+    rows = predict(inputs=str(folder), out=tmp_path / f"{crop}.csv", run=str(trained_run), crop=crop, max_tiles=4,
+                   quiet=True)  # 4 tiles, not 16, to keep the test short on a CPU
     assert [Path(row["path"]) for row in rows] == expected and len(rows) >= 50
     assert all(row["error"] == "" and 0.0 <= float(row["score"]) <= 1.0 for row in rows)
+    if crop == "tiles":  # 256 px images, 32 px tiles: an 8x8 grid, capped
+        assert all(row["note"] == "4 of 64 tiles (max_tiles=4)" for row in rows)
