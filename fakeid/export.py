@@ -1,0 +1,33 @@
+"""`python -m fakeid.export`: write a trained detector as ONNX or TorchScript, with metadata and a parity check.
+
+    python -m fakeid.export run=RUN_DIR format=onnx out=detector.onnx
+    python -m fakeid.export ckpt=best.ckpt threshold=0.42 format=torchscript out=detector.pt
+
+The work is in `fakeid.inference.exporting` (README, "Use a trained detector").
+"""
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+from fakeid import trained
+from fakeid.errors import one_line_errors
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="export")
+def main(cfg: DictConfig) -> None:
+    with one_line_errors():
+        from fakeid.inference.exporting import check_out, export
+
+        check_out(cfg.out, cfg.format)  # a one-line error before the (slow) load
+        detector = trained.resolve(run=cfg.run, ckpt=cfg.ckpt, threshold=cfg.threshold)
+        path, parity, info = export(detector, cfg.format, cfg.out, check=cfg.check)
+        threshold = "unknown (predict uses 0.5)" if info.threshold is None else f"{info.threshold:.6g}"
+        print(f"wrote {path} ({cfg.format}; image_size {info.image_size}, threshold {threshold})")
+        if parity is not None:
+            shapes = ", ".join("x".join(map(str, shape)) for shape in parity.shapes)
+            print(f"parity with the PyTorch detector: max |difference| {parity.max_abs_diff:.2e} on {shapes}")
+
+
+if __name__ == "__main__":
+    main()

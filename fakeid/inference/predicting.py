@@ -1,0 +1,168 @@
+"""`fakeid.predict`'s work: pick the detector, score every input file, write the per-image CSV, report.
+
+The detector comes from exactly one of `run=` (a finished training run: its tested weights and its
+validation-calibrated threshold), `ckpt=` (a checkpoint; threshold only when given) or `exported=` (a
+file written by `fakeid.export`: `.onnx` on onnxruntime, `.pt` TorchScript). Only the checkpoint path imports
+Lightning and timm, and only the checkpoint and TorchScript paths import torch.
+
+CSV columns (`COLUMNS`): path, score (probability of fake, empty when the file could not be scored),
+verdict (`fake` when score >= threshold, at the run's calibrated threshold when known, else 0.5),
+verdict_at_0.5, width, height, format (Pillow's name), error (why there is no score), note (what was
+changed to score it: 16-bit scaled, alpha dropped, enlarged, tiles capped).
+"""
+from __future__ import annotations
+
+import csv
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from fakeid.errors import FakeidError
+from fakeid.inference.inputs import expand_inputs
+from fakeid.inference.metadata import DetectorInfo
+from fakeid.inference.scoring import CropRule, ImageResult, Scorer, score_files
+
+COLUMNS = ("path", "score", "verdict", "verdict_at_0.5", "width", "height", "format", "error", "note")
+DEFAULT_OUT = "predictions.csv"
+TABLE_LIMIT = 20  # at most this many images: a table on stdout; more: a progress bar
+SCORE_FORMAT = "{:.8g}"  # float32 carries about 7 significant digits
+ONNX_SUFFIXES, TORCHSCRIPT_SUFFIXES = (".onnx",), (".pt", ".pth", ".ts", ".torchscript")
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    threshold: float
+    source: str  # how the threshold was chosen, for the report
+
+    def of(self, score: float | None, threshold: float | None = None) -> str:
+        if score is None:
+            return ""
+        return "fake" if score >= (self.threshold if threshold is None else threshold) else "real"
+
+
+def choose_threshold(info: DetectorInfo, given: float | None) -> Verdicts:
+    if given is not None:
+        if not 0.0 <= float(given) <= 1.0:
+            raise FakeidError(f"threshold={given} must lie in [0, 1] (a probability of fake)")
+        return Verdicts(float(given), "given as threshold=")
+    if info.threshold is not None:
+        return Verdicts(float(info.threshold), "calibrated on the run's validation split")
+    return Verdicts(0.5, "0.5: no calibrated threshold is known for this detector")
+
+
+def load_scorer(run: str | None, ckpt: str | None, exported: str | None, device: str,
+                threshold: float | None) -> tuple[Scorer, DetectorInfo]:
+    """The scorer and what is known about its detector, from exactly one of run=, ckpt=, exported=."""
+    if sum(bool(item) for item in (run, ckpt, exported)) != 1:
+        raise FakeidError("give exactly one of run=RUN_DIR, ckpt=PATH or exported=FILE.onnx (a fakeid.export file)")
+    if exported:
+        return exported_scorer(Path(exported).expanduser(), device)
+    from fakeid import trained
+    from fakeid.inference.torch_models import checkpoint_scorer, torch_device
+
+    torch_device(device)  # a one-line error before the (slow) load
+    detector = trained.resolve(run=run, ckpt=ckpt, threshold=threshold)
+    source = str(detector.run_dir or detector.checkpoint)
+    info = DetectorInfo(image_size=detector.image_size, threshold=detector.threshold, source=source,
+                        categories_used=detector.categories_used)
+    return checkpoint_scorer(detector.load(), device), info
+
+
+def exported_scorer(path: Path, device: str) -> tuple[Scorer, DetectorInfo]:
+    suffix = path.suffix.lower()
+    if suffix in ONNX_SUFFIXES:
+        from fakeid.inference.onnx_runtime import OnnxScorer
+
+        scorer = OnnxScorer(path, device)
+        return scorer, scorer.info
+    if suffix in TORCHSCRIPT_SUFFIXES:
+        from fakeid.inference.torch_models import load_torchscript
+
+        return load_torchscript(path, device)
+    raise FakeidError(f"exported={path}: expected a .onnx or .pt file written by fakeid.export "
+                      "(for a training checkpoint use ckpt=, for a run folder run=)")
+
+
+def row(result: ImageResult, verdicts: Verdicts) -> dict[str, str]:
+    score = "" if result.score is None else SCORE_FORMAT.format(result.score)
+    return {"path": str(result.path), "score": score, "verdict": verdicts.of(result.score),
+            "verdict_at_0.5": verdicts.of(result.score, 0.5),
+            "width": "" if result.width is None else str(result.width),
+            "height": "" if result.height is None else str(result.height),
+            "format": result.format, "error": result.error, "note": "; ".join(result.notes)}
+
+
+def progress_bar(total: int, enabled: bool) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="img", file=sys.stderr, desc="predict")
+    return bar.update, bar.close
+
+
+def print_table(rows: list[dict[str, str]]) -> None:
+    width = min(60, max(len(item["path"]) for item in rows))
+    print(f"{'path':<{width}}  {'score':>8}  verdict  error")
+    for item in rows:
+        path = item["path"] if len(item["path"]) <= width else "..." + item["path"][-(width - 3):]
+        print(f"{path:<{width}}  {item['score']:>8}  {item['verdict']:<7}  {item['error']}")
+
+
+def summary(results: list[ImageResult], skipped: int, verdicts: Verdicts, rule: CropRule, out: Path) -> str:
+    scored = [result for result in results if result.score is not None]
+    fakes = sum(verdicts.of(result.score) == "fake" for result in scored)
+    lines = [f"scored {len(scored)} of {len(results)} images (crop={rule.crop}, image_size={rule.image_size}): "
+             f"{fakes} fake, {len(scored) - fakes} real at threshold {verdicts.threshold:.4f} ({verdicts.source})"]
+    errors = Counter(result.error.split(" (")[0].split(":")[0] for result in results if result.error)
+    if errors:
+        lines.append(f"{sum(errors.values())} not scored: " + ", ".join(f"{n} {why}" for why, n in errors.items())
+                     + " (their rows carry the error)")
+    notes = Counter(note.split(" (")[0] for result in results for note in result.notes)
+    if notes:
+        lines.append("changed to score them: " + ", ".join(f"{n} {what}" for what, n in notes.items())
+                     + " (see the note column)")
+    if skipped:
+        lines.append(f"skipped {skipped} files without an image suffix in the input folders (not in the CSV)")
+    lines.append(f"wrote {out}")
+    return "\n".join(lines)
+
+
+def write_rows(out: Path, rows: list[dict[str, str]]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(out.name + ".tmp")
+    with temporary.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    temporary.replace(out)
+
+
+def predict(*, inputs, out: Path, run: str | None = None, ckpt: str | None = None, exported: str | None = None,
+            crop: str = "center", min_size: int = 32, max_tiles: int = 16, batch_size: int = 32,
+            device: str = "cpu", threshold: float | None = None, progress: bool | None = None,
+            quiet: bool = False) -> list[dict[str, str]]:
+    """Score every input file and write the CSV; returns its rows. `progress=None`: a bar above 20 images."""
+    expanded = expand_inputs(inputs)
+    if out.exists() and out.is_dir():
+        raise FakeidError(f"out={out} is a folder (a .csv file path was expected)")
+    rule = CropRule(crop=crop, min_size=int(min_size), max_tiles=int(max_tiles))  # checked before the load
+    choose_threshold(DetectorInfo(image_size=rule.image_size), threshold)
+    scorer, info = load_scorer(run, ckpt, exported, device, threshold)
+    rule = replace(rule, image_size=info.image_size)
+    verdicts = choose_threshold(info, threshold)
+    many = len(expanded.files) > TABLE_LIMIT
+    update, close = progress_bar(len(expanded.files), (many if progress is None else progress) and not quiet)
+    try:
+        results = list(score_files(expanded.files, rule, scorer, int(batch_size), update))
+    finally:
+        close()
+    rows = [row(result, verdicts) for result in results]
+    write_rows(out, rows)
+    if not quiet:
+        if not many:
+            print_table(rows)
+        print(summary(results, len(expanded.skipped), verdicts, rule, out))
+    return rows

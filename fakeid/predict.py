@@ -1,0 +1,32 @@
+"""`python -m fakeid.predict`: score image files with a trained detector, one CSV row per image.
+
+    python -m fakeid.predict run=RUN_DIR input=photos/                  # the run's threshold, centre crop
+    python -m fakeid.predict ckpt=best.ckpt input=[a.png,list.txt] crop=tiles out=scores.csv
+    python -m fakeid.predict exported=detector.onnx input=photos/         # onnxruntime: no torch imported
+
+The work is in `fakeid.inference` (README, "Use a trained detector").
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from fakeid.errors import one_line_errors
+from fakeid.inference.predicting import DEFAULT_OUT, predict
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
+def main(cfg: DictConfig) -> None:
+    with one_line_errors():
+        out = Path(cfg.out).expanduser() if cfg.out else Path(HydraConfig.get().runtime.output_dir) / DEFAULT_OUT
+        inputs = OmegaConf.to_container(cfg.input) if OmegaConf.is_list(cfg.input) else cfg.input
+        predict(inputs=inputs, out=out, run=cfg.run, ckpt=cfg.ckpt, exported=cfg.exported, crop=cfg.crop,
+                min_size=cfg.min_size, max_tiles=cfg.max_tiles, batch_size=cfg.batch_size, device=cfg.device,
+                threshold=cfg.threshold, progress=cfg.progress)
+
+
+if __name__ == "__main__":
+    main()
