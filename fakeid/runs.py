@@ -115,7 +115,7 @@ def recorded(run_dir: Path, result: dict, *, multirun: bool) -> Iterator[None]:
     try:
         yield
     except (KeyboardInterrupt, Interrupted) as caught:
-        result.update(status="interrupted", error=f"interrupted ({type(caught).__name__}); run it again to resume")
+        result.update(status="interrupted", error=f"interrupted ({caught or type(caught).__name__}); run it again to resume")
         finish(result, run_dir, started)
         print(f"fakeid: interrupted: {run_dir} (status interrupted; the same command resumes it)", file=sys.stderr)
         raise SystemExit(INTERRUPTED_EXIT) from None

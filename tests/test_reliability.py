@@ -133,7 +133,10 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path):
     run_dir = tmp_path / "stopped"
     command = [sys.executable, "-m", "fakeid.train", *TINY, f"data.root={root}", f"hydra.run.dir={run_dir}",
                f"paths.outputs={tmp_path / 'outputs'}", *args]
-    process = subprocess.Popen(command, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # as typed in a terminal: SIGINT at its default (a test runner started in the background ignores it, and
+    # Python only turns SIGINT into KeyboardInterrupt when it is not ignored at start)
+    process = subprocess.Popen(command, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_for(run_dir / "checkpoints" / "last.ckpt", process)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=600)
