@@ -48,6 +48,7 @@ from fakeid.errors import FakeidError, one_line_errors
 from fakeid.evaluate import autocast_for, predict_scores
 from fakeid.key_values import as_bool, as_int, parse_key_values
 from fakeid.models.backbone import DetectorNet
+from fakeid.models.config import build_detector
 from fakeid.models.detector import FakeImageDetector
 from fakeid.results import versions, write_json_atomically
 from fakeid.torch_threads import one_torch_thread
@@ -279,7 +280,7 @@ def forever(loader: DataLoader) -> Iterator:
 
 def bench_lightning(config: BenchConfig, loader: DataLoader, device: torch.device) -> tuple[dict, FakeImageDetector]:
     torch.manual_seed(config.seed)
-    detector = FakeImageDetector(model_name=config.model, compile=config.compile)
+    detector = build_detector(name=config.model, compile=config.compile)
     clock, total = StepClock(device), config.warmup + config.steps
     trainer = pl.Trainer(accelerator="gpu" if device.type == "cuda" else "cpu", devices=1, precision=config.precision,
                          max_steps=total, max_epochs=-1, limit_val_batches=0, num_sanity_val_steps=0, logger=False,
@@ -414,7 +415,7 @@ def run_bench(config: BenchConfig, workdir: Path) -> dict:
     if "eval" in parts:
         if detector is None:
             torch.manual_seed(config.seed)
-            detector = FakeImageDetector(model_name=config.model, compile=config.compile)
+            detector = build_detector(name=config.model, compile=config.compile)
         result["eval"] = bench_eval(config, detector, datamodule.loader(selection, train=False), device)
     if "loader" in parts and "train" in parts:
         # > 1: the loader alone delivers more images/s than training consumes

@@ -23,20 +23,11 @@ from fakeid.audit.formats import format_mismatch
 from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.evaluate import SCORES_FILE, evaluate, write_scores
-from fakeid.models.backbone import PRETRAINED_HELP
 from fakeid.models.detector import FakeImageDetector
 from fakeid.results import config_hash, flat_hparams, versions
 from fakeid.runs import new_result, run_once
 
 log = logging.getLogger("fakeid.train")
-
-
-def build_detector(model_cfg: DictConfig) -> FakeImageDetector:
-    if model_cfg.pretrained and not model_cfg.pretrained_path:
-        raise FakeidError(f"model.pretrained=true needs model.pretrained_path: {PRETRAINED_HELP}")
-    return FakeImageDetector(model_name=model_cfg.name, drop_rate=model_cfg.drop_rate, lr=model_cfg.lr,
-                             pretrained_path=model_cfg.pretrained_path, hflip=model_cfg.hflip,
-                             compile=model_cfg.compile, bn_recalibration_batches=model_cfg.bn_recalibration_batches)
 
 
 def dataset_kind(root: str) -> str:
@@ -47,7 +38,8 @@ def dataset_kind(root: str) -> str:
 def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     """Everything a run does; fills `result` as it goes so a failure still reports what was known."""
     pl.seed_everything(cfg.seed, workers=True)
-    detector = build_detector(cfg.model)  # first: a wrong model setting fails before any data is read
+    # the model first: a wrong model setting fails before any data is read
+    detector: FakeImageDetector = instantiate(cfg.model)
     datamodule: CategoryMixDataModule = instantiate(cfg.data, _convert_="all")
     plan = datamodule.plan()
     if rank_zero_only.rank == 0:  # every DDP rank makes the same plan; one writes it down

@@ -10,7 +10,7 @@ from tests.conftest import make_layout, run_module
 GAN_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "gan-samples"
 RESULT_FIELDS = {"set", "generator", "category", "seen_generator", "seen_category", "n_real", "n_fake",
                  "acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal"}
-TINY = ["data=tiny", "trainer.max_epochs=1", "logger=none", "callbacks=none"]
+TINY = ["data=tiny", "trainer.max_epochs=1", "logger=none", "callbacks=checkpoint_only"]
 
 
 def train(tmp_path: Path, *overrides: str):
@@ -54,7 +54,7 @@ def test_a_short_run_writes_a_complete_metrics_json(tmp_path):
     (["data.root={root}", "data.num_categories=11"], "data.num_categories=11 is outside 1..10"),
     (["data.root={root}", "data.holdout=[cat]"], "held-out cat"),
     (["data.root={root}", "data.train_per_class=100"], "train/cat/0_real has 3 usable images, fewer than its quota"),
-    (["data.root={root}", "model.pretrained=true"], "model.pretrained=true needs model.pretrained_path"),
+    (["data.root={root}", "model.name=resnet50.no_such_tag"], "timm knows no tag .no_such_tag. for resnet50"),
     (["data.root={root}", "model.pretrained_path={missing}"], "is not a file: download the ImageNet weights"),
     (["data.root={root}", "data.categories=[cat,unicorn]", "data.num_categories=2"],
      "missing category folder .*train/unicorn"),
