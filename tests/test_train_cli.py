@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from fakeid.data.layout import LABEL_DIRS
 from tests.conftest import make_layout, run_module
 
 GAN_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "gan-samples"
@@ -89,7 +90,7 @@ def test_trains_and_tests_on_real_lsun_church_vs_progan_images(tmp_path):
     """Real photos vs real ProGAN images (linked, never copied into the repo); the GRIP pairs as a test set."""
     root = tmp_path / "real"
     church = GAN_SAMPLES / "lsun_church_progan"
-    for label in ("0_real", "1_fake"):
+    for label in LABEL_DIRS:
         files = sorted((church / label).iterdir())
         for split, chosen in (("train/church_outdoor", files[:18]), ("test/progan/church_outdoor", files[18:])):
             (root / split / label).mkdir(parents=True)
