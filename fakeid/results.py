@@ -1,4 +1,5 @@
-"""A run's structured result, `metrics.json` (schema in PROTOCOL.md), and the decision to skip a finished run.
+"""A run's structured result, `metrics.json` (schema in docs/METRICS.md), and the decision to skip a finished
+run.
 
 Written atomically (a temporary file, then a rename) so a crash never leaves half a file, and written by
 global rank 0 only. `config_hash` identifies the experiment a result belongs to: a re-run of a sweep

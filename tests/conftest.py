@@ -22,7 +22,8 @@ def make_layout(root: Path, categories=MIXING_ORDER, train_per_class: int = 12, 
                 size: int = 32, test_sets=("progan/sheep", "progan/cat", "stylegan2/horse")) -> Path:
     for index, category in enumerate(categories):
         for class_dir, fake in CLASS_DIRS.items():
-            write_images(root / "train" / category / class_dir, train_per_class, size, bool(fake), seed=2 * index + fake)
+            write_images(root / "train" / category / class_dir, train_per_class, size, bool(fake),
+                         seed=2 * index + fake)
     for index, name in enumerate(test_sets):
         for class_dir, fake in CLASS_DIRS.items():
             write_images(root / "test" / name / class_dir, test_per_class, size, bool(fake),

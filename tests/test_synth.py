@@ -1,4 +1,5 @@
-"""The synthetic benchmark writes the PROTOCOL.md layout, deterministically, through a CLI that fails in one line."""
+"""The synthetic benchmark writes the layout of docs/PROTOCOL.md, deterministically, through a CLI that fails
+in one line."""
 from __future__ import annotations
 
 import hashlib
