@@ -5,7 +5,8 @@
     python -m fakeid.bench parts=loader size=256        # only the loaders, at the paper's image size
     python -m fakeid.bench size=32 images=32 batch=8 steps=3 warmup=1 out=/tmp/bench.json
 
-It writes its own synthetic PNG images (no dataset needed), then measures, with the very loader, module
+It writes its own synthetic PNG images (no dataset needed; `fakeid.synth.quick`, the writer the tests
+use), then measures, with the very loader, module
 and evaluation code that `python -m fakeid.train` uses:
 - `loader`: images/s of the training loader decoding PNG files vs reading the decoded cache (same images),
   with `workers` processes and on one core (no workers, one torch thread), and their ratios; the transport
@@ -37,7 +38,6 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -48,8 +48,10 @@ from fakeid.errors import FakeidError, one_line_errors
 from fakeid.evaluate import autocast_for, predict_scores
 from fakeid.key_values import as_bool, as_int, parse_key_values
 from fakeid.models.backbone import DetectorNet
+from fakeid.models.config import build_detector
 from fakeid.models.detector import FakeImageDetector
 from fakeid.results import versions, write_json_atomically
+from fakeid.synth.quick import write_labelled_set
 from fakeid.torch_threads import one_torch_thread
 
 PARTS = ("loader", "train", "eval")
@@ -140,26 +142,6 @@ def parse_args(argv: list[str]) -> BenchConfig:
 
 
 # --- inputs ------------------------------------------------------------------------------------------
-def write_synthetic_pngs(root: Path, images: int, size: int, seed: int) -> tuple[list[Path], list[int]]:
-    """`images` PNGs in ROOT/train/bench/{0_real,1_fake}: smooth colour fields with fine noise, so that they
-    compress roughly like photographs (pure noise would make PNG decoding unrealistically cheap or dear)."""
-    rng = np.random.default_rng(seed)
-    paths, labels = [], []
-    for index in range(images):
-        label = index % 2
-        folder = root / "train" / "bench" / ("0_real", "1_fake")[label]
-        folder.mkdir(parents=True, exist_ok=True)
-        coarse = rng.uniform(0, 255, (max(1, size // 8), max(1, size // 8), 3))
-        smooth = np.kron(coarse, np.ones((8, 8, 1)))[:size, :size]
-        smooth = np.pad(smooth, ((0, size - smooth.shape[0]), (0, size - smooth.shape[1]), (0, 0)), mode="edge")
-        pixels = np.clip(smooth + rng.normal(0, 6, smooth.shape), 0, 255).astype(np.uint8)
-        path = folder / f"{index:06d}.png"
-        Image.fromarray(pixels).save(path)
-        paths.append(path)
-        labels.append(label)
-    return paths, labels
-
-
 def loaders(config: BenchConfig, root: Path, cache: bool) -> CategoryMixDataModule:
     """The datamodule training uses, so that the measured loaders are the real ones (batching, workers,
     pinning, shuffling); the bench hands it its file lists directly instead of a plan."""
@@ -279,7 +261,7 @@ def forever(loader: DataLoader) -> Iterator:
 
 def bench_lightning(config: BenchConfig, loader: DataLoader, device: torch.device) -> tuple[dict, FakeImageDetector]:
     torch.manual_seed(config.seed)
-    detector = FakeImageDetector(model_name=config.model, compile=config.compile)
+    detector = build_detector(name=config.model, compile=config.compile)
     clock, total = StepClock(device), config.warmup + config.steps
     trainer = pl.Trainer(accelerator="gpu" if device.type == "cuda" else "cpu", devices=1, precision=config.precision,
                          max_steps=total, max_epochs=-1, limit_val_batches=0, num_sanity_val_steps=0, logger=False,
@@ -400,7 +382,7 @@ def run_bench(config: BenchConfig, workdir: Path) -> dict:
     started = time.time()
     device = torch.device(config.device)
     result: dict = {"config": asdict(config), "machine": machine(device)}
-    paths, labels = write_synthetic_pngs(workdir, config.images, config.size, config.seed)
+    paths, labels = write_labelled_set(workdir / "train" / "bench", config.images, config.size, config.seed)
     selection = Selection("bench", paths, labels)
     datamodule = loaders(config, workdir, cache=config.source == "cache")
     parts = config.part_list()
@@ -414,7 +396,7 @@ def run_bench(config: BenchConfig, workdir: Path) -> dict:
     if "eval" in parts:
         if detector is None:
             torch.manual_seed(config.seed)
-            detector = FakeImageDetector(model_name=config.model, compile=config.compile)
+            detector = build_detector(name=config.model, compile=config.compile)
         result["eval"] = bench_eval(config, detector, datamodule.loader(selection, train=False), device)
     if "loader" in parts and "train" in parts:
         # > 1: the loader alone delivers more images/s than training consumes

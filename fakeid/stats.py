@@ -42,16 +42,6 @@ class Trend:
     def predict(self, x: Sequence[float] | np.ndarray) -> np.ndarray:
         return self.intercept + self.slope * np.asarray(x, dtype=float)
 
-    def describe(self, x_unit: str = "") -> str:
-        """One line for a legend: slope with its 95% CI, and R^2."""
-        per = f" per {x_unit}" if x_unit else ""
-        ci = (
-            "CI n/a"
-            if math.isnan(self.slope_ci_low)
-            else f"95% CI [{self.slope_ci_low:+.4f}, {self.slope_ci_high:+.4f}]"
-        )
-        return f"trend: slope {self.slope:+.4f}{per}, {ci}, R\u00b2 {self.r2:.2f}, n={self.n}"
-
 
 def _t_quantile(confidence: float, dof: int) -> float:
     return float(scipy_stats.t.ppf(0.5 + confidence / 2.0, dof))

@@ -20,6 +20,7 @@ from fakeid.errors import FakeidError
 from fakeid.results import METRICS_FILE
 
 CHECKPOINT_DIR = "checkpoints"
+LEGACY_NAME = "model_name"  # what the hyper-parameter `name` (conf/model's key) was called in older checkpoints
 
 
 @dataclass
@@ -51,7 +52,7 @@ def read_checkpoint(path: Path) -> dict:
     except Exception as err:  # noqa: BLE001 - torch raises many types for a file that is not a checkpoint
         raise FakeidError(f"ckpt={path} is not a PyTorch checkpoint ({type(err).__name__})") from None
     hparams = payload.get("hyper_parameters") if isinstance(payload, dict) else None
-    if not isinstance(hparams, dict) or "model_name" not in hparams or "state_dict" not in payload:
+    if not isinstance(hparams, dict) or not {"name", LEGACY_NAME} & set(hparams) or "state_dict" not in payload:
         raise FakeidError(f"ckpt={path} is not a fakeid detector checkpoint (no FakeImageDetector "
                           "hyper-parameters or state_dict in it)")
     return payload
@@ -60,9 +61,18 @@ def read_checkpoint(path: Path) -> dict:
 def load_detector(path: Path, map_location: str = "cpu"):
     from fakeid.models.detector import FakeImageDetector
 
-    read_checkpoint(path)  # the one-line check before Lightning's own, less readable errors
-    detector = FakeImageDetector.load_from_checkpoint(str(path), map_location=map_location)
+    payload = read_checkpoint(path)  # the one-line check before Lightning's own, less readable errors
+    detector = FakeImageDetector.load_from_checkpoint(str(path), map_location=map_location,
+                                                      **model_hparams(payload))
     return detector.eval()
+
+
+def model_hparams(payload: dict) -> dict[str, Any]:
+    """The detector's hyper-parameters in a checkpoint, under today's argument names."""
+    hparams = dict(payload["hyper_parameters"])
+    if LEGACY_NAME in hparams:
+        hparams.setdefault("name", hparams.pop(LEGACY_NAME))
+    return hparams
 
 
 def checkpoint_image_size(payload: dict) -> int | None:
@@ -80,7 +90,7 @@ def from_checkpoint(path: str | Path, threshold: float | None = None) -> Trained
     if size is None:
         raise FakeidError(f"ckpt={path} does not record its image size (not written by fakeid.train)")
     data = payload.get("datamodule_hyper_parameters") or {}
-    hparams = {**{f"model.{key}": value for key, value in payload["hyper_parameters"].items()},
+    hparams = {**{f"model.{key}": value for key, value in model_hparams(payload).items()},
                **{f"data.{key}": value for key, value in data.items()}}
     used = None
     if data.get("categories") and data.get("num_categories"):

@@ -1,4 +1,7 @@
-"""Shared fixtures: tiny image folders in the PROTOCOL.md layout, made by the tests themselves."""
+"""Shared fixtures: tiny image folders in the layout of docs/PROTOCOL.md, made by the tests themselves.
+
+The images come from fakeid.synth.quick, the one writer of plain labelled images (the bench uses it too).
+"""
 from __future__ import annotations
 
 import os
@@ -6,40 +9,25 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
-from fakeid.data.mix import PAPER_MIXING_ORDER
+from fakeid.data.layout import CLASS_DIRS, PAPER_MIXING_ORDER
+from fakeid.synth.quick import write_images
 
 REPO = Path(__file__).resolve().parents[1]
 MIXING_ORDER = list(PAPER_MIXING_ORDER)
 
 
-def write_images(folder: Path, count: int, size: int, fake: bool, seed: int, suffix: str = ".png") -> list[Path]:
-    """Smooth random images; fakes carry a faint checkerboard, a learnable upsampling trace."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    paths = []
-    for index in range(count):
-        base = rng.uniform(0, 255, (size // 4, size // 4, 3))
-        image = np.kron(base, np.ones((4, 4, 1)))
-        if fake:
-            image += 24 * (np.indices((size, size)).sum(0) % 2)[..., None]
-        path = folder / f"{index:04d}{suffix}"
-        Image.fromarray(np.clip(image, 0, 255).astype(np.uint8)).save(path)
-        paths.append(path)
-    return paths
-
-
 def make_layout(root: Path, categories=MIXING_ORDER, train_per_class: int = 12, test_per_class: int = 4,
                 size: int = 32, test_sets=("progan/sheep", "progan/cat", "stylegan2/horse")) -> Path:
     for index, category in enumerate(categories):
-        for label, fake in (("0_real", False), ("1_fake", True)):
-            write_images(root / "train" / category / label, train_per_class, size, fake, seed=2 * index + fake)
+        for class_dir, fake in CLASS_DIRS.items():
+            write_images(root / "train" / category / class_dir, train_per_class, size, bool(fake),
+                         seed=2 * index + fake)
     for index, name in enumerate(test_sets):
-        for label, fake in (("0_real", False), ("1_fake", True)):
-            write_images(root / "test" / name / label, test_per_class, size, fake, seed=1000 + 2 * index + fake)
+        for class_dir, fake in CLASS_DIRS.items():
+            write_images(root / "test" / name / class_dir, test_per_class, size, bool(fake),
+                         seed=1000 + 2 * index + fake)
     return root
 
 
@@ -67,6 +55,6 @@ def trained_run(tmp_path_factory) -> Path:
     run_dir = base / "run"
     done = run_module("fakeid.train", "data=tiny", f"data.root={root}", "data.num_categories=3",
                       "trainer.max_epochs=1", "logger=none", "seed=0", f"paths.outputs={base / 'outputs'}",
-                      f"hydra.run.dir={run_dir}", "trainer.enable_progress_bar=false", "callbacks=none")
+                      f"hydra.run.dir={run_dir}", "trainer.enable_progress_bar=false", "callbacks=checkpoint_only")
     assert done.returncode == 0, done.stderr[-3000:]
     return run_dir

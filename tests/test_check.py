@@ -139,7 +139,8 @@ def test_prepare_check_train_end_to_end(tmp_path):
     assert json.loads((root / "check.json").read_text())["warnings"] == []
     trained = run_module("fakeid.train", "data=tiny", f"data.root={root}", "data.categories=[cat,church_outdoor]",
                          "data.num_categories=2", "data.train_per_class=16", "trainer.max_epochs=1", "logger=none",
-                         "callbacks=none", f"paths.outputs={tmp_path / 'outputs'}", f"hydra.run.dir={tmp_path / 'run'}")
+                         "callbacks=checkpoint_only", f"paths.outputs={tmp_path / 'outputs'}",
+                         f"hydra.run.dir={tmp_path / 'run'}")
     assert trained.returncode == 0, trained.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["status"] == "ok" and [t["set"] for t in metrics["test"]] == ["progan/sheep"]

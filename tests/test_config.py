@@ -93,7 +93,8 @@ def test_cpu_trainer_and_default_callbacks_instantiate(tmp_path):
 
 
 def test_the_paper_config_uses_the_package_mixing_order_and_holdout():
-    from fakeid.data.mix import PAPER_MIXING_ORDER
+    from fakeid.data.layout import HOLDOUT, PAPER_MIXING_ORDER, TRAIN_GENERATOR
 
     cfg = composed()
-    assert list(cfg.data.categories) == list(PAPER_MIXING_ORDER) and list(cfg.data.holdout) == ["sheep"]
+    assert list(cfg.data.categories) == list(PAPER_MIXING_ORDER) and list(cfg.data.holdout) == [HOLDOUT]
+    assert cfg.data.train_generator == TRAIN_GENERATOR

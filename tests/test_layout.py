@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fakeid.data.datamodule import CategoryMixDataModule
-from fakeid.data.layout import category_sets, discover_test_sets, require_root
+from fakeid.data.layout import CLASS_DIRS, category_sets, discover_test_sets, require_root
 from fakeid.errors import FakeidError
 from tests.conftest import MIXING_ORDER, make_layout, write_images
 
@@ -56,9 +56,9 @@ def test_selection_is_seeded_and_nested_across_n(tiny_root):
 
 
 def test_val_folder_is_used_when_present(tiny_root):
-    for label, fake in (("0_real", False), ("1_fake", True)):
+    for label, fake in CLASS_DIRS.items():
         for category in MIXING_ORDER[:3]:
-            write_images(tiny_root / "val" / category / label, 2, 32, fake, seed=7)
+            write_images(tiny_root / "val" / category / label, 2, 32, bool(fake), seed=7)
     plan = datamodule(tiny_root).plan()
     assert all(p.parts[-4] == "val" for p in plan.val.paths) and len(plan.val.paths) == 12
 

@@ -1,11 +1,18 @@
-"""The detector: our dropout head acts, pretrained weights come only from a local file, checkpoints rebuild it."""
+"""The detector: built from conf/model like training builds it, any timm backbone (tags too) through our
+dropout head, pretrained weights only from a local file, checkpoints rebuild it (old ones too)."""
+import inspect
+import json
+
 import pytest
 import torch
 from torch import nn
 
 from fakeid.errors import FakeidError
 from fakeid.models.backbone import DetectorNet
+from fakeid.models.config import build_detector, model_choices, model_config
 from fakeid.models.detector import FakeImageDetector
+from fakeid.trained import load_detector
+from tests.conftest import make_layout, run_module
 
 
 @pytest.fixture(scope="module")
@@ -67,15 +74,86 @@ def test_drop_rate_outside_0_1_is_an_error(rate):
 def test_checkpoint_rebuilds_the_model_for_inference(tmp_path, images):
     import pytorch_lightning as pl
 
-    detector = FakeImageDetector(drop_rate=0.2).eval()
+    detector = build_detector(drop_rate=0.2).eval()
     trainer = pl.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False, max_epochs=0)
     trainer.strategy.connect(detector)
     trainer.save_checkpoint(tmp_path / "model.ckpt")
     rebuilt = FakeImageDetector.load_from_checkpoint(tmp_path / "model.ckpt", map_location="cpu").eval()
-    assert rebuilt.hparams.drop_rate == 0.2 and rebuilt.hparams.model_name == "legacy_xception"
+    assert rebuilt.hparams.drop_rate == 0.2 and rebuilt.hparams.name == "legacy_xception"
+    # a checkpoint from before the argument `model_name` became `name` still loads
+    payload = torch.load(tmp_path / "model.ckpt", weights_only=False)
+    payload["hyper_parameters"]["model_name"] = payload["hyper_parameters"].pop("name")
+    torch.save(payload, tmp_path / "old.ckpt")
+    old = load_detector(tmp_path / "old.ckpt")
+    assert old.hparams.name == "legacy_xception"
     with torch.no_grad():
         x = detector.net.normalise(images)
-        assert torch.equal(detector(x), rebuilt(x))
+        assert torch.equal(detector(x), rebuilt(x)) and torch.equal(detector(x), old(x))
+
+
+def test_the_model_yaml_holds_the_defaults_and_its_keys_are_the_constructor_arguments():
+    parameters = inspect.signature(FakeImageDetector.__init__).parameters
+    assert set(model_config()) - {"_target_"} == set(parameters) - {"self"}
+    with_default = [name for name, parameter in parameters.items() if parameter.default is not parameter.empty]
+    assert with_default == ["pretrained_path"], "defaults live in conf/model/xception.yaml"
+    assert model_config()._target_ == "fakeid.models.detector.FakeImageDetector"
+
+
+@pytest.mark.parametrize("choice", model_choices())
+def test_every_model_config_instantiates_with_our_dropout_head(choice, images):
+    detector = build_detector(choice, drop_rate=0.25).eval()
+    assert detector.hparams.name == model_config(choice).name
+    dropout, linear = detector.net.head
+    assert isinstance(dropout, nn.Dropout) and dropout.p == 0.25
+    assert linear.in_features == detector.net.backbone.num_features and linear.out_features == 1
+    with torch.no_grad():
+        assert detector(detector.net.normalise(images)).shape == (4,)
+
+
+def test_the_choices_include_cnndetections_backbone_and_a_small_one():
+    assert {"xception", "demo", "resnet50", "efficientnet_b0"} <= set(model_choices())
+    assert model_config("resnet50").name == "resnet50.tv_in1k"
+
+
+def test_a_tagged_name_picks_its_weights_normalisation():
+    net = DetectorNet("resnet50.tv_in1k", 0.0)
+    assert torch.allclose(net.mean.flatten(), torch.tensor([0.485, 0.456, 0.406]) * 255)
+    assert torch.allclose(DetectorNet("legacy_xception", 0.0).mean.flatten(), torch.full((3,), 0.5 * 255))
+
+
+@pytest.mark.parametrize("name, message", [
+    ("no_such_net", "model.name=no_such_net is not a timm model"),
+    ("resnet50.no_such_tag", "timm knows no tag 'no_such_tag' for resnet50"),
+])
+def test_an_unknown_name_or_tag_is_a_one_line_error(name, message):
+    with pytest.raises(FakeidError, match=message):
+        build_detector(name=name)
+
+
+def test_an_unknown_model_choice_or_key_is_a_one_line_error():
+    with pytest.raises(FakeidError, match="model=nope: expected one of .*xception"):
+        model_config("nope")
+    with pytest.raises(FakeidError, match="model.pretrained is not a key of conf/model/xception.yaml"):
+        model_config(pretrained=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("choice", ["resnet50", "efficientnet_b0"])
+def test_other_backbones_train_through_the_same_head(tmp_path, choice):
+    root = make_layout(tmp_path / "data", categories=["cat"], train_per_class=10, test_per_class=2,
+                       test_sets=("progan/sheep",))
+    done = run_module("fakeid.train", "data=tiny", f"data.root={root}", "data.categories=[cat]",
+                      "data.num_categories=1", "data.train_per_class=8", "data.val_per_class=2", f"model={choice}",
+                      "model.drop_rate=0.5", "trainer.max_epochs=1", "logger=none", "callbacks=checkpoint_only",
+                      "trainer.enable_progress_bar=false", f"paths.outputs={tmp_path / 'outputs'}",
+                      f"hydra.run.dir={tmp_path / 'run'}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert result["status"] == "ok" and result["hparams"]["model.name"] == model_config(choice).name
+    assert [entry["set"] for entry in result["test"]] == ["progan/sheep"]
+    trained = load_detector(tmp_path / "run" / "checkpoints" / "last.ckpt")
+    dropout, linear = trained.net.head
+    assert dropout.p == 0.5 and linear.in_features == trained.net.backbone.num_features
 
 
 def test_batchnorm_recalibration_averages_batch_statistics_and_keeps_weights():

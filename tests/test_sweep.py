@@ -14,7 +14,7 @@ from fakeid.collect import check_completeness, expected_grid, load_runs, tidy, w
 from fakeid.synth import generate
 from tests.conftest import REPO, make_layout, run_module
 
-TINY = ["data=tiny", "model=demo", "trainer.max_epochs=1", "logger=none", "callbacks=none"]
+TINY = ["data=tiny", "model=demo", "trainer.max_epochs=1", "logger=none", "callbacks=checkpoint_only"]
 
 
 def sweep(outputs: Path, root: Path, name: str, *extra: str):

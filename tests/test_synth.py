@@ -1,4 +1,5 @@
-"""The synthetic benchmark writes the PROTOCOL.md layout, deterministically, through a CLI that fails in one line."""
+"""The synthetic benchmark writes the layout of docs/PROTOCOL.md, deterministically, through a CLI that fails
+in one line."""
 from __future__ import annotations
 
 import hashlib
@@ -8,9 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from fakeid.data.layout import HOLDOUT, LABEL_DIRS, REAL_DIR, TRAIN_GENERATOR
+from fakeid.data.layout import PAPER_MIXING_ORDER as MIX_ORDER
 from fakeid.errors import FakeidError
 from fakeid.synth import generate
-from fakeid.synth.catalog import HOLDOUT, MIX_ORDER
 from fakeid.synth.settings import PRESETS
 from tests.conftest import run_module
 
@@ -45,9 +47,9 @@ def test_layout_is_the_protocol_layout(tiny: Path) -> None:
 
     image_sets = [tiny / "train" / c for c in MIX_ORDER] + [p for g in (tiny / "test").iterdir() for p in g.iterdir()]
     for image_set in image_sets:
-        assert {p.name for p in image_set.iterdir()} == {"0_real", "1_fake"}
+        assert {p.name for p in image_set.iterdir()} == set(LABEL_DIRS)
         expected = TINY.train_per_class if image_set.parent.name == "train" else TINY.test_per_class
-        for label in ("0_real", "1_fake"):
+        for label in LABEL_DIRS:
             files = sorted((image_set / label).iterdir())
             assert len(files) == expected, image_set
             assert all(f.suffix == ".png" for f in files)
@@ -57,10 +59,10 @@ def test_layout_is_the_protocol_layout(tiny: Path) -> None:
 
 def test_card_describes_every_folder_and_says_what_it_is_not(tiny: Path) -> None:
     facts = json.loads((tiny / "dataset.json").read_text())
-    written = {str(p.parent.relative_to(tiny)) for p in tiny.rglob("0_real")}
+    written = {str(p.parent.relative_to(tiny)) for p in tiny.rglob(REAL_DIR)}
     assert {s["path"] for s in facts["sets"]} == written
     # Only the training generator appears under train/.
-    assert {s["generator"] for s in facts["sets"] if s["split"] == "train"} == {"progan"}
+    assert {s["generator"] for s in facts["sets"] if s["split"] == "train"} == {TRAIN_GENERATOR}
     assert facts["total_images"] == sum(1 for p in (tiny / "train").rglob("*.png")) + sum(
         1 for p in (tiny / "test").rglob("*.png"))
     card = (tiny / "DATASET.md").read_text()

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from fakeid.data.layout import LABEL_DIRS
 from tests.conftest import make_layout, run_module
 
 GAN_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "gan-samples"
 RESULT_FIELDS = {"set", "generator", "category", "seen_generator", "seen_category", "n_real", "n_fake",
                  "acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal"}
-TINY = ["data=tiny", "trainer.max_epochs=1", "logger=none", "callbacks=none"]
+TINY = ["data=tiny", "trainer.max_epochs=1", "logger=none", "callbacks=checkpoint_only"]
 
 
 def train(tmp_path: Path, *overrides: str):
@@ -54,7 +55,7 @@ def test_a_short_run_writes_a_complete_metrics_json(tmp_path):
     (["data.root={root}", "data.num_categories=11"], "data.num_categories=11 is outside 1..10"),
     (["data.root={root}", "data.holdout=[cat]"], "held-out cat"),
     (["data.root={root}", "data.train_per_class=100"], r"train/cat/0_real has \d usable images, fewer than its quota"),
-    (["data.root={root}", "model.pretrained=true"], "model.pretrained=true needs model.pretrained_path"),
+    (["data.root={root}", "model.name=resnet50.no_such_tag"], "timm knows no tag .no_such_tag. for resnet50"),
     (["data.root={root}", "model.pretrained_path={missing}"], "is not a file: download the ImageNet weights"),
     (["data.root={root}", "data.categories=[cat,unicorn]", "data.num_categories=2"],
      "missing category folder .*train/unicorn"),
@@ -91,7 +92,7 @@ def test_trains_and_tests_on_real_lsun_church_vs_progan_images(tmp_path):
     """Real photos vs real ProGAN images (linked, never copied into the repo); the GRIP pairs as a test set."""
     root = tmp_path / "real"
     church = GAN_SAMPLES / "lsun_church_progan"
-    for label in ("0_real", "1_fake"):
+    for label in LABEL_DIRS:
         files = sorted((church / label).iterdir())
         for split, chosen in (("train/church_outdoor", files[:18]), ("test/progan/church_outdoor", files[18:])):
             (root / split / label).mkdir(parents=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from fakeid.data.layout import CLASS_DIRS
+from fakeid.data.layout import CLASS_DIRS, FAKE_DIR, REAL_DIR
 
 SNIFF_BYTES = 16
 FORMAT_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp", "TIFF": ".tif"}
@@ -93,7 +93,7 @@ def format_mismatch(paths: Sequence[Path], labels: Sequence[int]) -> str | None:
 
     Reads the first bytes of each file (no decoding). Labels are those of CLASS_DIRS (0 real, 1 fake).
     """
-    real_label, fake_label = CLASS_DIRS["0_real"], CLASS_DIRS["1_fake"]
+    real_label, fake_label = CLASS_DIRS[REAL_DIR], CLASS_DIRS[FAKE_DIR]
     real = Counter(file_format(Path(p)) for p, label in zip(paths, labels) if label == real_label)
     fake = Counter(file_format(Path(p)) for p, label in zip(paths, labels) if label == fake_label)
     if distribution_gap(real, fake) <= DIFFERENCE_THRESHOLD:

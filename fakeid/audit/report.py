@@ -16,7 +16,7 @@ from pathlib import Path
 from fakeid.audit.duplicates import Placed, count_kinds, find_duplicates
 from fakeid.audit.formats import DIFFERENCE_THRESHOLD, QUALITY_GAP, distribution_gap, shares
 from fakeid.audit.inventory import ClassEntry, FileFacts, probe_all, walk_root
-from fakeid.data.layout import LAYOUT_HINT
+from fakeid.data.layout import FAKE_DIR, LAYOUT_HINT, REAL_DIR
 from fakeid.errors import FakeidError
 
 LISTED = 10  # items of each kind the summary lists; check.json lists all
@@ -147,7 +147,7 @@ def add_duplicate_verdicts(result: Audit, groups: list) -> None:
     if train_test:
         result.blocking.append(f"{train_test} images are in both train and test (see 'duplicates')")
     if cross_label:
-        result.blocking.append(f"{cross_label} images are under both 0_real and 1_fake (see 'duplicates')")
+        result.blocking.append(f"{cross_label} images are under both {REAL_DIR} and {FAKE_DIR} (see 'duplicates')")
     others = sum(1 for g in groups if not g.blocking)
     if others:
         by_kind = ", ".join(f"{kind} {n}" for kind, n in kinds.items())

@@ -10,8 +10,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from fakeid.data.datasets import error_check, image_dataset
 from fakeid.data.fingerprint import data_identity
-from fakeid.data.layout import category_sets, discover_test_sets, has_split, require_root
-from fakeid.data.mix import PAPER_MIXING_ORDER, categories_in_mix
+from fakeid.data.layout import (HOLDOUT, PAPER_MIXING_ORDER, TRAIN_GENERATOR, category_sets, discover_test_sets,
+                                has_split, require_root)
+from fakeid.data.mix import categories_in_mix
 from fakeid.data.selection import DataPlan, Selection, Selector, TestSelection, plan_data
 
 
@@ -23,7 +24,7 @@ class CategoryMixDataModule(pl.LightningDataModule):
     """
 
     def __init__(self, root: str, num_categories: int = 10, categories: Sequence[str] = PAPER_MIXING_ORDER,
-                 holdout: Sequence[str] = ("sheep",), train_generator: str = "progan",
+                 holdout: Sequence[str] = (HOLDOUT,), train_generator: str = TRAIN_GENERATOR,
                  train_per_class: int = 25000, val_per_class: int = 2000,
                  test_per_class: int = 2000, image_size: int = 256, batch_size: int = 64,
                  eval_batch_size: int | None = None, num_workers: int = 4, seed: int = 0, split_seed: int = 0,

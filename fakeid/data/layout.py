@@ -1,11 +1,16 @@
-"""Find and validate the folder layout of PROTOCOL.md (the CNNDetection convention).
+"""The folder layout of docs/PROTOCOL.md (the CNNDetection convention): its vocabulary, and finding it on disk.
 
     ROOT/train/<category>/{0_real,1_fake}/*
     ROOT/val/<category>/{0_real,1_fake}/*                     optional
     ROOT/test/<generator>/<category>/{0_real,1_fake}/*  or  ROOT/test/<generator>/{0_real,1_fake}/*
 
-`0_real` is label 0 and `1_fake` is label 1. Listing is cheap (no decoding); files whose suffix is not an
-image suffix are kept apart as `non_image` so that the run can count and report them.
+This module is the one home of the layout's names: the class folders and their labels (`CLASS_DIRS`:
+`0_real` is label 0, `1_fake` is label 1) and the roles of the study's categories and generators (the
+mixing order, the held-out category, the training generator, the paper's unseen generator). Data, the
+synthetic benchmark, the bench and the tests import them from here.
+
+Listing is cheap (no decoding); files whose suffix is not an image suffix are kept apart as `non_image`
+so that the run can count and report them.
 """
 from __future__ import annotations
 
@@ -15,8 +20,26 @@ from pathlib import Path
 from fakeid.data.images import is_image_name
 from fakeid.errors import FakeidError
 
-CLASS_DIRS = {"0_real": 0, "1_fake": 1}
-LAYOUT_HINT = "expected ROOT/train/<category>/{0_real,1_fake}, ROOT/test/<generator>[/<category>]/{0_real,1_fake}"
+CLASS_DIRS = {"0_real": 0, "1_fake": 1}  # class folder -> label
+LABEL_DIRS = tuple(CLASS_DIRS)  # label -> class folder: LABEL_DIRS[1] is the fake folder
+REAL_DIR, FAKE_DIR = LABEL_DIRS
+LAYOUT_HINT = (f"expected ROOT/train/<category>/{{{REAL_DIR},{FAKE_DIR}}}, "
+               f"ROOT/test/<generator>[/<category>]/{{{REAL_DIR},{FAKE_DIR}}}")
+
+# The study's roles (Lee & Park 2021; conf/data/paper.yaml spells the same values, tests/test_config.py checks it).
+# Training on n categories uses the first n of the mixing order.
+PAPER_MIXING_ORDER = ("cat", "church_outdoor", "train", "airplane", "bus", "cow", "bridge", "bedroom",
+                      "classroom", "restaurant")
+HOLDOUT = "sheep"  # held-out content: tested under the training generator, never trained on
+TRAIN_GENERATOR = "progan"  # the generator of every training fake: its test sets are "seen generator"
+UNSEEN_GENERATOR = "stylegan2"  # the paper's generator never trained on ...
+UNSEEN_GENERATOR_CATEGORIES = ("horse", "ffhq")  # ... and its test sets, content never trained on either
+
+
+def set_path(split: str, generator: str | None, category: str | None) -> str:
+    """Where a set lives under ROOT: `train/<category>`, `val/<category>`, `test/<generator>[/<category>]`."""
+    parts = (split, category) if split != "test" else (split, generator, category)
+    return "/".join(part for part in parts if part)
 
 
 @dataclass(frozen=True)
@@ -59,7 +82,7 @@ def list_class_folder(path: Path, label: int) -> ClassFolder:
 
 def image_set(folder: Path, split: str, generator: str | None, category: str | None) -> ImageSet:
     return ImageSet(split, generator, category,
-                    list_class_folder(folder / "0_real", 0), list_class_folder(folder / "1_fake", 1))
+                    *(list_class_folder(folder / name, label) for name, label in CLASS_DIRS.items()))
 
 
 def require_root(root: str | Path) -> Path:

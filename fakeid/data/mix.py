@@ -2,7 +2,8 @@
 
 The training budget is fixed per class (`train_per_class` images in total across the mix), split evenly
 over the n categories. The remainder goes one image each to the earliest categories of the mixing
-order, so the split is deterministic and the total is exact for every n.
+order, so the split is deterministic and the total is exact for every n. The paper's mixing order is
+`fakeid.data.layout.PAPER_MIXING_ORDER`.
 """
 from __future__ import annotations
 
@@ -11,10 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fakeid.errors import FakeidError
-
-# The paper's mixing order (Lee & Park 2021): training on n categories uses the first n; `sheep` is held out.
-PAPER_MIXING_ORDER = ("cat", "church_outdoor", "train", "airplane", "bus", "cow", "bridge", "bedroom",
-                      "classroom", "restaurant")
 
 
 def categories_in_mix(categories: Sequence[str], num_categories: int, holdout: Sequence[str]) -> list[str]:

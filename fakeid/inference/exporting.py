@@ -125,7 +125,7 @@ def export(trained: TrainedDetector, export_format: str, out: str | Path | None,
     path = check_out(str(out) if out else None, export_format)
     detector = trained.load()
     module = ScoringModule(detector.net).eval()
-    metadata = metadata_of(trained, detector.hparams.model_name, export_format)
+    metadata = metadata_of(trained, detector.hparams.name, export_format)
     path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.from_numpy(example_batches(trained.image_size)[0][:2])
     (write_onnx if export_format == "onnx" else write_torchscript)(module, example, path, metadata)

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fakeid.data.images import is_image_name
-from fakeid.data.layout import CLASS_DIRS
-from fakeid.data.mix import PAPER_MIXING_ORDER
+from fakeid.data.layout import CLASS_DIRS, HOLDOUT, PAPER_MIXING_ORDER, TRAIN_GENERATOR
 from fakeid.errors import FakeidError
 from fakeid.ingest.atomic import remove_partials, symlink_atomically
 from fakeid.ingest.manifest import check_out, mark_out, refuse_out_inside
@@ -88,8 +87,8 @@ class Mix:
     """The study's categories (the mixing order, the held-out ones) and its training generator."""
 
     categories: tuple[str, ...] = PAPER_MIXING_ORDER
-    holdout: tuple[str, ...] = ("sheep",)
-    train_generator: str = "progan"
+    holdout: tuple[str, ...] = (HOLDOUT,)
+    train_generator: str = TRAIN_GENERATOR
 
 
 def where_present(sets: Sequence[LinkedSet], mix: Mix) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fakeid.data.images import is_image_name
-from fakeid.data.layout import CLASS_DIRS
+from fakeid.data.layout import FAKE_DIR, REAL_DIR
 from fakeid.errors import FakeidError
 from fakeid.ingest.atomic import copy_atomically, remove_partials, symlink_atomically
 from fakeid.ingest.manifest import check_out, mark_out, refuse_out_inside
@@ -63,9 +63,7 @@ def prepare_folder(real: Path, fake: Path, out: Path, mode: str) -> str:
     if real.resolve() == fake.resolve():
         raise FakeidError(f"real={real} and fake={fake} are the same folder: expected two folders")
     refuse_out_inside(out, {"real": real, "fake": fake})
-    class_dir = {label: name for name, label in CLASS_DIRS.items()}
-    real_dir, fake_dir = class_dir[0], class_dir[1]
-    sources = [list_source("real", real, real_dir), list_source("fake", fake, fake_dir)]
+    sources = [list_source("real", real, REAL_DIR), list_source("fake", fake, FAKE_DIR)]
     arguments = {"real": str(real.resolve()), "fake": str(fake.resolve()), "mode": mode}
     check_out(out, "folder", arguments)
     mark_out(out, "folder", arguments)

@@ -21,13 +21,12 @@ from pathlib import Path
 from PIL import Image
 
 from fakeid.audit.formats import FORMAT_SUFFIX, sniff_format
-from fakeid.data.layout import CLASS_DIRS
+from fakeid.data.layout import REAL_DIR
 from fakeid.errors import FakeidError
 from fakeid.ingest.atomic import remove_partials, write_bytes_atomically
 from fakeid.ingest.manifest import ManifestRow, check_out, mark_out, refuse_out_inside, write_manifest
 
 LMDB_DATA = "data.mdb"
-REAL_DIR = next(name for name, label in CLASS_DIRS.items() if label == 0)
 SAFE_KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 INSTALL_HINT = "source=lsun needs the lmdb package: pip install -e '.[data]'"
 

@@ -1,8 +1,9 @@
 """The network: a timm feature extractor and our own head, Dropout(p) then Linear(features, 1).
 
 The head is ours so the swept dropout ratio acts on the classifier input in every timm release (timm's own
-`drop_rate` on `legacy_xception` was ignored before 1.0.31). Pretrained weights only ever come from a
-local file: nothing is downloaded.
+`drop_rate` on `legacy_xception` was ignored before 1.0.31) and in every backbone alike. Any name
+`timm.is_model` accepts works, pretrained tags included (`resnet50.tv_in1k`); a tag chooses the weights'
+normalisation (mean, std). Pretrained weights only ever come from a local file: nothing is downloaded.
 """
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ PRETRAINED_HELP = ("download the ImageNet weights of the model on a machine with
 class DetectorNet(nn.Module):
     """Image batch -> one logit per image (positive means fake)."""
 
-    def __init__(self, model_name: str, drop_rate: float, pretrained_path: str | None = None):
+    def __init__(self, name: str, drop_rate: float, pretrained_path: str | None = None):
         super().__init__()
         if not 0.0 <= drop_rate < 1.0:
             raise FakeidError(f"model.drop_rate={drop_rate} must lie in [0, 1)")
-        self.backbone = create_backbone(model_name, pretrained_path)
+        self.backbone = create_backbone(name, pretrained_path)
         self.head = nn.Sequential(nn.Dropout(drop_rate), nn.Linear(self.backbone.num_features, 1))
         config = self.backbone.pretrained_cfg
         # the normalisation the backbone was (pre)trained with; buffers, so checkpoints carry them
@@ -41,17 +42,27 @@ class DetectorNet(nn.Module):
         return self.head(self.backbone(images)).squeeze(1)
 
 
-def create_backbone(model_name: str, pretrained_path: str | None) -> nn.Module:
-    if model_name not in timm.list_models():
-        raise FakeidError(f"model.name={model_name} is not a timm model (see timm.list_models())")
+def check_name(name: str) -> None:
+    """A timm model name, optionally tagged (`arch.tag`): the architecture must exist and so must the tag."""
+    if not timm.is_model(name):
+        raise FakeidError(f"model.name={name} is not a timm model (timm.is_model is false; timm.list_models() "
+                          "lists the architectures, timm.list_pretrained() the tagged names)")
+    if "." in name and name not in timm.list_pretrained(name):
+        architecture = name.split(".", 1)[0]
+        raise FakeidError(f"model.name={name}: timm knows no tag {name.split('.', 1)[1]!r} for {architecture} "
+                          f"(timm.list_pretrained('{architecture}.*') lists its tags)")
+
+
+def create_backbone(name: str, pretrained_path: str | None) -> nn.Module:
+    """The timm network without its classifier (`num_classes=0`: it returns pooled features)."""
+    check_name(name)
     if pretrained_path is None:
-        return timm.create_model(model_name, pretrained=False, num_classes=0)
+        return timm.create_model(name, pretrained=False, num_classes=0)
     path = Path(pretrained_path).expanduser()
     if not path.is_file():
         raise FakeidError(f"model.pretrained_path={path} is not a file: {PRETRAINED_HELP}")
     try:
-        return timm.create_model(model_name, pretrained=True, num_classes=0,
-                                 pretrained_cfg_overlay=dict(file=str(path)))
+        return timm.create_model(name, pretrained=True, num_classes=0, pretrained_cfg_overlay=dict(file=str(path)))
     except (RuntimeError, KeyError, ValueError, OSError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise FakeidError(f"model.pretrained_path={path} does not hold weights for {model_name}: {first_line}") from err
+        raise FakeidError(f"model.pretrained_path={path} does not hold weights for {name}: {first_line}") from err

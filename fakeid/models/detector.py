@@ -3,7 +3,8 @@
 Batches arrive as uint8; normalisation (and the optional flip) happen on the device after the transfer,
 in `on_after_batch_transfer`, so the loader only moves bytes. The checkpoint holds the hyper-parameters
 and the normalisation buffers: `FakeImageDetector.load_from_checkpoint(path)` rebuilds the model for
-inference with no other file.
+inference with no other file (checkpoints written before the `model_name` argument became `name` load
+through `fakeid.trained.load_detector`).
 """
 from __future__ import annotations
 
@@ -21,13 +22,17 @@ from fakeid.models.batchnorm import recalibrate_batchnorm
 
 
 class FakeImageDetector(pl.LightningModule):
-    def __init__(self, model_name: str = "legacy_xception", drop_rate: float = 0.0, lr: float = 1e-3,
-                 pretrained_path: str | None = None, hflip: bool = False, compile: bool = False,
-                 bn_recalibration_batches: int = 0):
+    """Built from `conf/model/*.yaml` (its `_target_`), whose keys are these arguments and hold their defaults.
+
+    `pretrained_path` alone has one here: a checkpoint rebuilds the module without it (it holds the weights).
+    """
+
+    def __init__(self, name: str, drop_rate: float, lr: float, hflip: bool, compile: bool,
+                 bn_recalibration_batches: int, pretrained_path: str | None = None):
         super().__init__()
         # the weights file is only needed once: a checkpoint already holds the trained weights
         self.save_hyperparameters(ignore=["pretrained_path"])
-        self.net = DetectorNet(model_name, drop_rate, pretrained_path)
+        self.net = DetectorNet(name, drop_rate, pretrained_path)
         # kept out of the module tree (not an attribute nn.Module registers), so the state dict holds the
         # weights once, under `net.`, whether or not the network is compiled
         self.__dict__["forward_net"] = torch.compile(self.net) if compile else self.net

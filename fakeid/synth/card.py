@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from fakeid import __version__
+from fakeid.data.layout import FAKE_DIR, REAL_DIR
 from fakeid.synth import catalog
 from fakeid.synth.generators import GENERATOR_SEED
 from fakeid.synth.settings import Settings
@@ -106,7 +107,7 @@ def to_markdown(facts: dict) -> str:
         *(f"| `{s['path']}` | {s['n_real']} {s['real_format']} | {s['n_fake']} {s['fake_format']} |"
           for s in facts["sets"]),
         "",
-        "0_real is label 0, 1_fake is label 1.",
+        f"{REAL_DIR} is label 0, {FAKE_DIR} is label 1.",
         "",
     ]
     return "\n".join(lines)

@@ -1,17 +1,16 @@
 """What the embedded benchmark contains: folder names, the procedural family behind each, and its role.
 
 Folder names are the paper's, so every config written for the real data runs unchanged on this one.
-A name is a role ("stands in for LSUN cat"), not a claim that the images look like cats.
+A name is a role ("stands in for LSUN cat"), not a claim that the images look like cats. The roles
+themselves (mixing order, holdout, training and unseen generator, class folders) are those of
+`fakeid.data.layout`; this module adds the procedural family behind each folder.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fakeid.data.mix import PAPER_MIXING_ORDER as MIX_ORDER  # training on n categories uses the first n
-
-HOLDOUT = "sheep"
-TRAIN_GENERATOR = "progan"
-LABEL_FOLDERS = ("0_real", "1_fake")
+from fakeid.data.layout import HOLDOUT, TRAIN_GENERATOR, UNSEEN_GENERATOR, UNSEEN_GENERATOR_CATEGORIES, set_path
+from fakeid.data.layout import PAPER_MIXING_ORDER as MIX_ORDER  # training on n categories uses the first n
 
 
 @dataclass(frozen=True)
@@ -29,8 +28,11 @@ class Generator:
 
 
 @dataclass(frozen=True)
-class ImageSet:
-    """One folder holding 0_real and 1_fake: train/<category> or test/<generator>/<category>."""
+class SetToWrite:
+    """One folder of class folders the benchmark writes: train/<category> or test/<generator>/<category>.
+
+    (fakeid.data.layout.ImageSet is a set found on disk, with its files.)
+    """
 
     split: str
     generator: str
@@ -38,9 +40,7 @@ class ImageSet:
 
     @property
     def path(self) -> str:
-        if self.split == "train":
-            return f"train/{self.category}"
-        return f"test/{self.generator}/{self.category}"
+        return set_path(self.split, self.generator, self.category)
 
 
 CATEGORIES: dict[str, Category] = {c.folder: c for c in (
@@ -54,14 +54,14 @@ CATEGORIES: dict[str, Category] = {c.folder: c for c in (
     Category("bedroom", "value_noise", "LSUN bedroom: 8th in the training mix"),
     Category("classroom", "radial", "LSUN classroom: 9th in the training mix"),
     Category("restaurant", "blobs", "LSUN restaurant: 10th in the training mix"),
-    Category("sheep", "marble", "LSUN sheep: held-out content, never trained on"),
+    Category(HOLDOUT, "marble", "LSUN sheep: held-out content, never trained on"),
     Category("horse", "spiral", "LSUN horse from StyleGAN2: unseen content, unseen generator"),
     Category("ffhq", "face", "FFHQ faces from StyleGAN2: unseen content, unseen generator"),
 )}
 
 GENERATORS: dict[str, Generator] = {g.folder: g for g in (
-    Generator("progan", "nearest", "ProGAN: the training generator (train/ and test/progan/)"),
-    Generator("stylegan2", "modulated", "StyleGAN2: unseen generator, test only"),
+    Generator(TRAIN_GENERATOR, "nearest", "ProGAN: the training generator (train/ and test/progan/)"),
+    Generator(UNSEEN_GENERATOR, "modulated", "StyleGAN2: unseen generator, test only"),
     Generator("deconvgan", "transposed",
               "a transposed-convolution GAN (not in the paper): unseen generator on seen and unseen content, "
               "test only"),
@@ -70,15 +70,15 @@ GENERATORS: dict[str, Generator] = {g.folder: g for g in (
 # Which categories each test generator covers. deconvgan pairs one seen category with the holdout, so
 # "unseen generator on seen content" can be told apart from "unseen generator on unseen content".
 TEST_CATEGORIES: dict[str, tuple[str, ...]] = {
-    "progan": MIX_ORDER + (HOLDOUT,),
-    "stylegan2": ("horse", "ffhq"),
-    "deconvgan": ("cat", HOLDOUT),
+    TRAIN_GENERATOR: MIX_ORDER + (HOLDOUT,),
+    UNSEEN_GENERATOR: UNSEEN_GENERATOR_CATEGORIES,
+    "deconvgan": (MIX_ORDER[0], HOLDOUT),
 }
 
 
-def image_sets() -> list[ImageSet]:
+def image_sets() -> list[SetToWrite]:
     """Every folder the benchmark writes, train first. The holdout and test-only content have no train set."""
-    train = [ImageSet("train", TRAIN_GENERATOR, category) for category in MIX_ORDER]
-    test = [ImageSet("test", generator, category)
+    train = [SetToWrite("train", TRAIN_GENERATOR, category) for category in MIX_ORDER]
+    test = [SetToWrite("test", generator, category)
             for generator, categories in TEST_CATEGORIES.items() for category in categories]
     return train + test

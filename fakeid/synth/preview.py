@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from fakeid.data.layout import LABEL_DIRS
 from fakeid.errors import FakeidError
 
 LABEL_WIDTH = 150
@@ -35,7 +36,7 @@ def save_grid(dataset_dir: str | Path, out_png: str | Path, per_class: int = 3, 
         family = next(c["family"] for c in facts["categories"] if c["folder"] == image_set["category"])
         draw.text((4, top + 4), image_set["path"].removeprefix("test/"), fill="black")
         draw.text((4, top + 18), f"({family})", fill="grey")
-        for column, label in enumerate(("0_real", "1_fake")):
+        for column, label in enumerate(LABEL_DIRS):
             for index, path in enumerate(sorted((root / image_set["path"] / label).iterdir())[:per_class]):
                 with Image.open(path) as image:
                     enlarged = image.convert("RGB").resize((cell - GAP, cell - GAP), Image.NEAREST)

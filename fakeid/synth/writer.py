@@ -1,4 +1,4 @@
-"""Write the synthetic benchmark to disk in the PROTOCOL.md layout, deterministically."""
+"""Write the synthetic benchmark to disk in the layout of docs/PROTOCOL.md, deterministically."""
 from __future__ import annotations
 
 import math
@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from fakeid.data.layout import LABEL_DIRS, REAL_DIR
 from fakeid.errors import FakeidError
 from fakeid.synth import catalog
 from fakeid.synth.card import describe, real_suffix, write_card
@@ -81,10 +82,10 @@ def generate(out: str | Path, preset: str = "tiny", seed: int | str = 0, overwri
         for image_set in catalog.image_sets():
             family = catalog.CATEGORIES[image_set.category].family
             per_class = settings.per_class(image_set.split)
-            for label in catalog.LABEL_FOLDERS:
+            for label in LABEL_DIRS:
                 folder = root / image_set.path / label
                 folder.mkdir(parents=True)
-                real = label == "0_real"
+                real = label == REAL_DIR
                 for chunk, start in enumerate(range(0, per_class, CHUNK)):
                     count = min(CHUNK, per_class - start)
                     rng = _chunk_rng(seed, f"{image_set.path}/{label}", chunk)

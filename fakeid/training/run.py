@@ -78,8 +78,8 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     """Fit on the mix, test the selected weights on every test set, keep the tested weights."""
     check_choice("select", cfg.select, SELECT_CHOICES)
     pl.seed_everything(cfg.seed, workers=True)
-    detector: FakeImageDetector = instantiate(cfg.model, _convert_="all") if "_target_" in cfg.model \
-        else build_detector(cfg.model)  # first: a wrong model setting fails before any data is read
+    # the model first: a wrong model setting fails before any data is read
+    detector: FakeImageDetector = instantiate(cfg.model, _convert_="all")
     datamodule: CategoryMixDataModule = instantiate(cfg.data, _convert_="all")
     plan = datamodule.plan()
     record_plan(plan, run_dir, result)
@@ -98,13 +98,3 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     result["tested_checkpoint"] = str(slim(tested, bool(cfg.get("keep_checkpoints", False))))
     result.update(status="ok", threshold=threshold, test=tests)
 
-
-def build_detector(model_cfg: DictConfig) -> FakeImageDetector:
-    from fakeid.errors import FakeidError
-    from fakeid.models.backbone import PRETRAINED_HELP
-
-    if model_cfg.pretrained and not model_cfg.pretrained_path:
-        raise FakeidError(f"model.pretrained=true needs model.pretrained_path: {PRETRAINED_HELP}")
-    return FakeImageDetector(model_name=model_cfg.name, drop_rate=model_cfg.drop_rate, lr=model_cfg.lr,
-                             pretrained_path=model_cfg.pretrained_path, hflip=model_cfg.hflip,
-                             compile=model_cfg.compile, bn_recalibration_batches=model_cfg.bn_recalibration_batches)
