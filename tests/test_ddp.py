@@ -15,7 +15,7 @@ from tests.conftest import make_layout, run_module
 
 CATEGORIES = ["cat", "church_outdoor"]
 DDP_ARGS = ["data=tiny", "model=demo", "model.name=test_resnet", "trainer=ddp_cpu", "trainer.max_epochs=1",
-            "logger=none", "callbacks=none",
+            "logger=none", "callbacks=checkpoint_only",
             f"data.categories=[{','.join(CATEGORIES)}]", "data.num_categories=2", "data.train_per_class=6",
             "trainer.enable_progress_bar=false", "seed=0"]
 

@@ -24,7 +24,7 @@ from fakeid.results import PROTOCOL_KEY, config_differences, write_json_atomical
 from fakeid.training.checkpoints import resume_path
 from tests.conftest import REPO, make_layout, run_module, write_images
 
-TINY = ["data=tiny", "data.num_categories=2", "trainer.max_epochs=2", "logger=none", "callbacks=none",
+TINY = ["data=tiny", "data.num_categories=2", "trainer.max_epochs=2", "logger=none", "callbacks=checkpoint_only",
         "trainer.enable_progress_bar=false"]
 
 

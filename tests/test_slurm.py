@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow,
               pytest.mark.skipif(not cluster_answers(), reason="no SLURM cluster answers `sinfo` with an idle node "
                                  "(as root on Debian: .ci/slurm-cluster.sh up)")]
 
-TINY = ["data=tiny", "model=demo", "model.name=test_resnet", "trainer.max_epochs=1", "logger=none", "callbacks=none",
+TINY = ["data=tiny", "model=demo", "model.name=test_resnet", "trainer.max_epochs=1", "logger=none", "callbacks=checkpoint_only",
         "launcher=slurm", f"data.categories=[{','.join(CATEGORIES)}]", "data.train_per_class=6"]
 BATCH = 8  # data.batch_size of conf/data/tiny.yaml
 
