@@ -64,7 +64,7 @@ def expected_metadata(run_dir: Path) -> dict[str, str]:
     return {"fakeid.version": __version__, "fakeid.image_size": "32",
             "fakeid.threshold": repr(float(metrics["threshold"])), "fakeid.config_hash": metrics["config_hash"],
             "fakeid.categories_used": json.dumps(metrics["hparams"]["data.categories_used"]),
-            "fakeid.model_name": "legacy_xception"}
+            "fakeid.model_name": "test_resnet"}
 
 
 def test_onnx_file_has_metadata_and_a_dynamic_uint8_input(exported, trained_run):
