@@ -125,6 +125,8 @@ def run_metrics(run_dir: Path) -> dict:
 def tested_checkpoint(run_dir: Path, metrics: dict) -> Path:
     """The checkpoint the run tested; found in the run's own checkpoints/ folder if the run was moved."""
     recorded = metrics.get("tested_checkpoint")
+    if not recorded and metrics.get("hparams", {}).get("keep_checkpoints") == "none":
+        raise FakeidError(f"run={run_dir} kept no weights (keep_checkpoints=none): it cannot be evaluated again")
     candidates = [Path(recorded)] if recorded else []
     if recorded:
         candidates.append(run_dir / CHECKPOINT_DIR / Path(recorded).name)

@@ -131,7 +131,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monke
     several, the order of a parallel reduction can differ between any two runs, interrupted or not."""
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     root = finished[0]
-    args = ["keep_checkpoints=true", "logger=csv", "trainer.max_epochs=4", "trainer.log_every_n_steps=1"]
+    args = ["keep_checkpoints=all", "logger=csv", "trainer.max_epochs=4", "trainer.log_every_n_steps=1"]
     straight = train(tmp_path / "straight", root, *args)
     assert straight.returncode == 0, straight.stderr[-3000:]
     run_dir = tmp_path / "stopped"

@@ -4,9 +4,11 @@
   state). One that cannot be read is set aside as `last.ckpt.corrupt-<time>` (never deleted) and the run
   starts over, with a warning and a note in metrics.json.
 - Tested: the lowest validation loss (`select=best`) or the last epoch (`select=last`).
-- Kept: once a run finished ok, its tested weights are written to `checkpoints/tested.ckpt` without optimizer
-  state (what fakeid.eval, fakeid.predict and fakeid.export load) and best.ckpt/last.ckpt are removed, unless
-  `keep_checkpoints=true`. A run still in progress keeps what resume needs.
+- Kept (`keep_checkpoints`), once a run finished ok: `tested` (the default) writes the tested weights to
+  `checkpoints/tested.ckpt` without optimizer state (what fakeid.eval, fakeid.predict and fakeid.export load)
+  and removes best.ckpt and last.ckpt; `all` keeps those two as they are; `none` keeps no weights (the run's
+  numbers stay in metrics.json and scores.csv; it cannot be evaluated again). A run still in progress keeps
+  what resume needs.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from fakeid.errors import FakeidError, check_choice
 
 log = logging.getLogger("fakeid.train")
 SELECT_CHOICES = ("best", "last")
+KEEP_CHOICES = ("tested", "all", "none")
 TESTED = "tested.ckpt"
 TRAINING_ONLY_KEYS = ("optimizer_states", "lr_schedulers")
 
@@ -50,17 +53,20 @@ def tested_checkpoint(checkpoint_callback, select: str) -> Path:
     return Path(best if select == "best" else checkpoint_callback.last_model_path)
 
 
-def slim(tested: Path, keep_checkpoints: bool) -> Path:
-    """Write the tested weights without optimizer state as tested.ckpt; drop the training checkpoints."""
-    if keep_checkpoints:
+def slim(tested: Path, keep: str) -> Path | None:
+    """What stays of the checkpoints of a finished run (module docstring); the tested weights' file, if kept."""
+    check_choice("keep_checkpoints", keep, KEEP_CHOICES)
+    if keep == "all":
         return tested
-    payload = torch.load(tested, map_location="cpu", weights_only=False)
-    for key in TRAINING_ONLY_KEYS:
-        payload.pop(key, None)
-    target = tested.with_name(TESTED)
-    temporary = target.with_name(f".{TESTED}.{os.getpid()}.tmp")
-    torch.save(payload, temporary)
-    os.replace(temporary, target)
+    target = None
+    if keep == "tested":
+        payload = torch.load(tested, map_location="cpu", weights_only=False)
+        for key in TRAINING_ONLY_KEYS:
+            payload.pop(key, None)
+        target = tested.with_name(TESTED)
+        temporary = target.with_name(f".{TESTED}.{os.getpid()}.tmp")
+        torch.save(payload, temporary)
+        os.replace(temporary, target)
     for name in ("best.ckpt", "last.ckpt"):
         (tested.parent / name).unlink(missing_ok=True)
     return target

@@ -22,7 +22,7 @@ from fakeid.evaluate import SCORES_FILE, evaluate, write_scores
 from fakeid.models.detector import FakeImageDetector
 from fakeid.runs import Interrupted, is_rank_zero
 from fakeid.errors import check_choice
-from fakeid.training.checkpoints import SELECT_CHOICES, resume_path, slim, tested_checkpoint
+from fakeid.training.checkpoints import KEEP_CHOICES, SELECT_CHOICES, resume_path, slim, tested_checkpoint
 from fakeid.training.logs import trim_rows_after
 
 log = logging.getLogger("fakeid.train")
@@ -77,6 +77,7 @@ def fit(trainer: pl.Trainer, detector: FakeImageDetector, datamodule: CategoryMi
 def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     """Fit on the mix, test the selected weights on every test set, keep the tested weights."""
     check_choice("select", cfg.select, SELECT_CHOICES)
+    check_choice("keep_checkpoints", cfg.get("keep_checkpoints", "tested"), KEEP_CHOICES)
     pl.seed_everything(cfg.seed, workers=True)
     # the model first: a wrong model setting fails before any data is read
     detector: FakeImageDetector = instantiate(cfg.model, _convert_="all")
@@ -95,6 +96,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
         train_generator=cfg.data.train_generator, device=trainer.strategy.root_device,
         precision=str(cfg.trainer.precision))
     write_scores(run_dir / SCORES_FILE, scored)
-    result["tested_checkpoint"] = str(slim(tested, bool(cfg.get("keep_checkpoints", False))))
+    kept = slim(tested, str(cfg.get("keep_checkpoints", "tested")))
+    result["tested_checkpoint"] = str(kept) if kept else None
     result.update(status="ok", threshold=threshold, test=tests)
 
