@@ -74,7 +74,7 @@ def test_eval_without_perturbation_equals_the_training_run(trained_run, tmp_path
     trained, evaluated = metrics(trained_run), metrics(tmp_path / "eval")
     assert evaluated["status"] == "ok" and evaluated["kind"] == "eval"
     assert evaluated["threshold"] == trained["threshold"]
-    assert evaluated["source"]["run"] == str(trained_run) and evaluated["source"]["ckpt"].endswith("best.ckpt")
+    assert evaluated["source"]["run"] == str(trained_run) and evaluated["source"]["ckpt"].endswith("tested.ckpt")
     assert len(evaluated["test"]) == len(trained["test"]) == 3
     for before, after in zip(trained["test"], evaluated["test"]):
         assert after["perturbation"] == {"name": "none"}
@@ -87,7 +87,7 @@ def test_eval_without_perturbation_equals_the_training_run(trained_run, tmp_path
 
 @pytest.mark.slow
 def test_eval_of_a_checkpoint_on_folders_without_train(trained_run, tmp_path):
-    checkpoint = trained_run / "checkpoints" / "best.ckpt"
+    checkpoint = trained_run / "checkpoints" / "tested.ckpt"
     generator = make_layout(tmp_path / "data", categories=[], test_sets=("progan/cat", "progan/sheep"))
     done = evaluate(f"ckpt={checkpoint}", f"data.root={generator / 'test' / 'progan'}", "perturb=jpeg",
                     "perturb.quality=50", f"hydra.run.dir={tmp_path / 'gen'}")

@@ -112,7 +112,7 @@ def bad_files(trained_run, tmp_path_factory) -> dict[str, dict[str, str]]:
     listing = folder / "more.txt"
     listing.write_text("# one present, one missing\ngood.png\nnot-there.png\n\n")
     out = folder / "p.csv"
-    predict(inputs=[str(folder), str(listing)], out=out, ckpt=str(trained_run / "checkpoints" / "best.ckpt"),
+    predict(inputs=[str(folder), str(listing)], out=out, ckpt=str(trained_run / "checkpoints" / "tested.ckpt"),
             min_size=16, quiet=True)
     rows = read_csv(out)
     assert len(rows) == 8  # the 6 images of the folder (its .txt is not one) and the 2 listed paths
@@ -202,7 +202,7 @@ def test_crop_modes_score_what_they_say(trained_run, tmp_path):
     """tiles = the mean of its tiles scored alone; center = the centre tile; none on a 32 px image = center."""
     pixels = noise(70, 100, seed=5)
     big = image(tmp_path / "big.png", pixels)
-    ckpt = str(trained_run / "checkpoints" / "best.ckpt")
+    ckpt = str(trained_run / "checkpoints" / "tested.ckpt")
 
     def score(path: Path, crop: str, **keys) -> tuple[float, dict]:
         row = predict(inputs=[str(path)], out=tmp_path / f"{crop}.csv", ckpt=ckpt, crop=crop, quiet=True, **keys)[0]
