@@ -10,7 +10,7 @@ DEMO_DATA := outputs/data/demo
 export PY LAUNCHER
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test demo figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot demo-figures bench clean-demo
+.PHONY: help venv test demo figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot demo-figures bench bench-gpu clean-demo
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -59,3 +59,6 @@ bench: $(INSTALLED) ## loader, train-step and eval throughput as JSON (outputs/b
 
 clean-demo: ## remove the demo data, sweeps and figures (outputs/ keeps other runs)
 	rm -rf $(DEMO_DATA) outputs/sweeps/demo_categories outputs/sweeps/demo_dropout outputs/figures
+
+bench-gpu: $(INSTALLED) ## the GPU figures of BENCHMARKS.md on one CUDA device (sweeps/gpu_bench.sh -> outputs/bench-gpu)
+	PY=$(PY) sweeps/gpu_bench.sh
