@@ -10,7 +10,7 @@ DEMO_DATA := outputs/data/demo
 export PY LAUNCHER
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test demo figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot demo-figures bench bench-gpu clean-demo
+.PHONY: help venv test test-fast demo figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot demo-figures bench bench-gpu clean-demo
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -23,8 +23,11 @@ $(INSTALLED): pyproject.toml
 
 venv: $(INSTALLED) ## create .venv and install fakeid with its dev extra
 
-test: $(INSTALLED) ## run the tests (CPU, tiny generated data)
-	$(PY) -m pytest
+test: $(INSTALLED) ## run the tests (CPU, tiny generated data; the 15 slowest are listed at the end)
+	$(PY) -m pytest --durations=15
+
+test-fast: $(INSTALLED) ## the tests not marked slow (no model is trained): the edit-run loop
+	$(PY) -m pytest -m "not slow"
 
 $(DEMO_DATA)/dataset.json: | $(INSTALLED)
 	$(PY) -m fakeid.synth out=$(DEMO_DATA) preset=demo seed=0 overwrite=true
