@@ -23,9 +23,9 @@ FORMATS = {"32-true/nchw", "32-true/channels_last", "bf16-mixed/nchw", "bf16-mix
 @pytest.mark.slow
 def test_tiny_benchmark_reports_every_figure(tmp_path: Path):
     out = tmp_path / "bench.json"
-    done = run_module("fakeid.bench", "device=cpu", "backbone=test_resnet", "size=32", "images=32", "batch=8", "steps=2", "warmup=1",
-                      "repeats=2", "workers=1", "loader_seconds=0.2", "parts=[loader,train,eval,formats]",
-                      f"out={out}", timeout=600)
+    done = run_module("fakeid.bench", "device=cpu", "backbone=test_resnet", "size=32", "images=32", "batch=8",
+                      "steps=2", "warmup=1", "repeats=2", "workers=1", "loader_seconds=0.2",
+                      "parts=[loader,train,eval,formats]", f"out={out}", timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(out.read_text())
     assert json.loads(done.stdout) == result  # stdout carries the JSON and nothing else
