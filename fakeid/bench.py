@@ -374,6 +374,8 @@ def bench_train(config: BenchConfig, loader: DataLoader, device: torch.device) -
         for name in order:
             runs[name].append(plain.repeat(loader) if name == "plain" else
                               lightning_repeat(config, detector, loader, device))
+            print(f"fakeid.bench: train repeat {index + 1}/{config.repeats} {name}: "
+                  f"{runs[name][-1]['images_per_s']:.1f} img/s", file=sys.stderr)
     overheads = [100 * (p["images_per_s"] / lightning["images_per_s"] - 1)
                  for p, lightning in zip(runs["plain"], runs["lightning"])]
     overhead = spread(overheads)
@@ -417,6 +419,8 @@ def bench_formats(config: BenchConfig, train_loader: DataLoader, eval_loader: Da
             detector = detectors[variant]
             train[variant].append(lightning_repeat(precision_config, detector, train_loader, device)["images_per_s"])
             evaluation[variant].append(eval_images_per_s(detector, eval_loader, device, variant[0]))
+            print(f"fakeid.bench: formats round {index + 1}/{config.repeats} {format_name(*variant)}: train "
+                  f"{train[variant][-1]:.1f} img/s, eval {evaluation[variant][-1]:.1f} img/s", file=sys.stderr)
     base = variants[0]
     result = {}
     for variant in variants:
