@@ -36,7 +36,8 @@ def build_detector(model_cfg: DictConfig) -> FakeImageDetector:
         raise FakeidError(f"model.pretrained=true needs model.pretrained_path: {PRETRAINED_HELP}")
     return FakeImageDetector(model_name=model_cfg.name, drop_rate=model_cfg.drop_rate, lr=model_cfg.lr,
                              pretrained_path=model_cfg.pretrained_path, hflip=model_cfg.hflip,
-                             compile=model_cfg.compile, bn_recalibration_batches=model_cfg.bn_recalibration_batches)
+                             compile=model_cfg.compile, bn_recalibration_batches=model_cfg.bn_recalibration_batches,
+                             channels_last=model_cfg.get("channels_last"))  # +model.channels_last=true|false
 
 
 def dataset_kind(root: str) -> str:
