@@ -8,7 +8,7 @@ import pytest
 
 from fakeid.bench import BenchConfig, bench_config, spread
 from fakeid.errors import FakeidError
-from tests.conftest import run_module
+from tests.conftest import REPO, run_module
 
 LOADER_KEYS = {"png_images_per_s", "cache_images_per_s", "png_images_per_s_per_worker",
                "cache_images_per_s_per_worker", "cache_over_png", "transport_ceiling_images_per_s",
@@ -29,7 +29,7 @@ def test_tiny_benchmark_reports_every_figure(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(out.read_text())
     assert json.loads(done.stdout) == result  # stdout carries the JSON and nothing else
-    assert not (Path.cwd() / "outputs" / ".hydra").exists() and "goals" not in result
+    assert not (REPO / ".hydra").exists() and "goals" not in result  # no Hydra folder left behind
     assert result["config"]["size"] == 32 and result["config"]["precision"] == "32-true"
     assert MACHINE_KEYS <= set(result["machine"]) and result["machine"]["gpu"] is None
     assert len(result["load_average_start"]) == 3 and len(result["load_average_end"]) == 3
