@@ -11,8 +11,8 @@ EVALS ?= outputs/evals/robustness/dropout
 export PY LAUNCHER
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test demo figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures bench clean-demo \
-	robustness robustness-demo format-shortcut
+.PHONY: help venv test test-fast lint demo figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
+	bench bench-gpu clean-demo robustness robustness-demo format-shortcut
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -26,8 +26,11 @@ $(INSTALLED): pyproject.toml
 
 venv: $(INSTALLED) ## create .venv and install fakeid with its dev extra
 
-test: $(INSTALLED) ## run the tests (CPU, tiny generated data)
-	$(PY) -m pytest
+test: $(INSTALLED) ## run the tests (CPU, tiny generated data; the 15 slowest are listed at the end)
+	$(PY) -m pytest --durations=15
+
+test-fast: $(INSTALLED) ## the tests not marked slow (no model is trained): the edit-run loop
+	$(PY) -m pytest -m "not slow"
 
 $(DEMO_DATA)/dataset.json: | $(INSTALLED)
 	$(PY) -m fakeid.synth out=$(DEMO_DATA) preset=demo seed=0 overwrite=true
@@ -84,3 +87,6 @@ bench: $(INSTALLED) ## loader, train-step and eval throughput as JSON (outputs/b
 
 clean-demo: ## remove the demo data, sweeps and figures (outputs/ keeps other runs)
 	rm -rf $(DEMO_DATA) outputs/sweeps/demo_categories outputs/sweeps/demo_dropout outputs/figures
+
+bench-gpu: $(INSTALLED) ## the GPU figures of BENCHMARKS.md on one CUDA device (sweeps/gpu_bench.sh -> outputs/bench-gpu)
+	PY=$(PY) sweeps/gpu_bench.sh

@@ -2,24 +2,30 @@
 
     python -m fakeid.bench                              # CPU: size=64 batch=32 images=256 workers=2, 32-true
     python -m fakeid.bench device=cuda                  # GPU: size=256 batch=64 images=2048, bf16-mixed
-    python -m fakeid.bench parts=loader size=256        # only the loaders, at the paper's image size
-    python -m fakeid.bench size=32 images=32 batch=8 steps=3 warmup=1 out=/tmp/bench.json
+    python -m fakeid.bench parts=[loader] size=256      # only the loaders, at the paper's image size
+    python -m fakeid.bench parts=[formats] size=32 batch=16   # fp32 / bf16 x NCHW / channels_last, interleaved
+    python -m fakeid.bench size=32 images=32 batch=8 steps=3 warmup=1 repeats=2 out=/tmp/bench.json
 
-It writes its own synthetic PNG images (no dataset needed; `fakeid.synth.quick`, the writer the tests
-use), then measures, with the very loader, module
-and evaluation code that `python -m fakeid.train` uses:
+A Hydra app (conf/bench.yaml holds every key; `auto` values follow the device). It writes its own synthetic
+PNG images (no dataset needed; `fakeid.synth.quick`, the writer the tests use), then measures, with the very
+loader, module and evaluation code that `python -m fakeid.train` uses:
 - `loader`: images/s of the training loader decoding PNG files vs reading the decoded cache (same images),
   with `workers` processes and on one core (no workers, one torch thread), and their ratios; the transport
   ceiling (the same loader over ready-made zero batches: what moving batches between processes alone
   allows); the cache's build time;
 - `train`: images/s of FakeImageDetector through a real `pl.Trainer.fit` and of a plain PyTorch loop over the
-  same DetectorNet (Adam, BCE, same batch, precision and on-device normalisation), timed after `warmup` steps,
-  and Lightning's overhead; the share of step time spent waiting for the loader, and on CUDA how busy the GPU
-  was (CUDA events: 1 - GPU idle between steps / span);
+  same DetectorNet (Adam, BCE, same batch, precision, memory format and on-device normalisation), each timed
+  after `warmup` steps, in `repeats` interleaved pairs (the order alternates), so that a change of machine
+  load hits both alike; Lightning's overhead is the median of the per-pair figures, with min and max beside
+  it; the share of step time spent waiting for the loader, and on CUDA how busy the GPU was (CUDA events:
+  1 - GPU idle between steps / span);
 - `eval`: images/s of `predict_scores`;
-- peak memory (host RSS of this process and of its finished children; GPU max allocated).
-Every `key=value` is listed in `BenchConfig`; `auto` values follow the device. The result is printed as JSON
-and written to `out`.
+- `formats` (not in the default parts): training through `pl.Trainer.fit` and evaluation with 32-true and
+  bf16-mixed, NCHW and channels_last, in `repeats` interleaved rounds, and each one's speed relative to
+  32-true NCHW (the median of the per-round ratios);
+- peak memory (host RSS of this process and of its finished children; GPU max allocated), and the load
+  average before and after (timings on a shared machine are only comparable within one run).
+The result is printed as JSON and written to `out`.
 """
 from __future__ import annotations
 
@@ -28,25 +34,29 @@ import json
 import os
 import platform
 import resource
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+import hydra
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from fakeid.cli import hydra_entry
 from fakeid.data.cache import cache_error_check
 from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.data.selection import Selection
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.evaluate import autocast_for, predict_scores
-from fakeid.key_values import as_bool, as_int, parse_key_values
+from fakeid.key_values import as_bool, as_int
 from fakeid.models.backbone import DetectorNet
 from fakeid.models.config import build_detector
 from fakeid.models.detector import FakeImageDetector
@@ -54,13 +64,9 @@ from fakeid.results import versions, write_json_atomically
 from fakeid.synth.quick import write_labelled_set
 from fakeid.torch_threads import one_torch_thread
 
-PARTS = ("loader", "train", "eval")
+PARTS = ("loader", "train", "eval", "formats")
 PRECISIONS = ("32-true", "bf16-mixed")
-# The issue's goals; the train-throughput ones apply to one GPU of that name at 256 px in bf16.
-CACHE_OVER_PNG_GOAL = 10.0
-LIGHTNING_OVERHEAD_GOAL_PCT = 5.0
-GPU_BUSY_GOAL = 0.9
-TRAIN_GOALS = {"H200": 4000.0, "H100": 3000.0}
+NULL_WORDS = ("auto", "none", "null")
 
 
 @dataclass(frozen=True)
@@ -71,13 +77,15 @@ class BenchConfig:
     eval_batch: int | None = None  # auto: 2 x batch
     images: int | None = None  # synthetic PNGs (half real, half fake); auto: 2048 on cuda, 256 on cpu
     workers: int | None = None  # loader worker processes; auto: min(8, cpus) on cuda, min(2, cpus) on cpu
-    steps: int | None = None  # timed training steps; auto: 100 on cuda, 6 on cpu
-    warmup: int | None = None  # untimed steps first; auto: 20 on cuda, 2 on cpu
+    steps: int | None = None  # timed training steps per repeat; auto: 100 on cuda, 8 on cpu
+    warmup: int | None = None  # untimed steps before each repeat's timed ones; auto: 20 on cuda, 2 on cpu
+    repeats: int = 5  # interleaved Lightning / plain pairs (train) and rounds (formats)
     precision: str = "auto"  # auto (bf16-mixed on cuda, 32-true on cpu) | 32-true | bf16-mixed
+    channels_last: bool | None = None  # auto (None): the detector's own choice (on CUDA only) | true | false
     compile: bool = False  # torch.compile the network (model.compile=true)
-    model: str = "legacy_xception"
+    backbone: str = "legacy_xception"  # any timm model name (`model` is a config group of fakeid.train)
     source: str = "cache"  # what the train/eval loaders read: cache | png
-    parts: str = "loader,train,eval"  # comma-separated subset of loader, train, eval
+    parts: str = "loader,train,eval"  # comma-separated subset of loader, train, eval, formats
     loader_seconds: float = 2.0  # least time each loader measurement runs
     seed: int = 0
     workdir: str | None = None  # where images and cache go; default: a temporary folder, removed afterwards
@@ -96,7 +104,7 @@ class BenchConfig:
             self, device="cuda" if cuda else "cpu", size=self.size or (256 if cuda else 64), batch=batch,
             eval_batch=self.eval_batch or 2 * batch, images=self.images or (2048 if cuda else 256),
             workers=self.workers if self.workers is not None else min(8 if cuda else 2, cpus),
-            steps=self.steps or (100 if cuda else 6),
+            steps=self.steps or (100 if cuda else 8),
             warmup=self.warmup if self.warmup is not None else (20 if cuda else 2),
             precision=("bf16-mixed" if cuda else "32-true") if self.precision == "auto" else self.precision)
         if config.precision not in PRECISIONS:
@@ -106,7 +114,7 @@ class BenchConfig:
         unknown = set(config.part_list()) - set(PARTS)
         if unknown or not config.part_list():
             raise FakeidError(f"parts={config.parts!r}: expected a comma-separated subset of {', '.join(PARTS)}")
-        for name in ("size", "batch", "eval_batch", "images", "steps"):
+        for name in ("size", "batch", "eval_batch", "images", "steps", "repeats"):
             if getattr(config, name) < 1:
                 raise FakeidError(f"{name}={getattr(config, name)}: expected an integer >= 1")
         if config.images < 2 or config.workers < 0 or config.warmup < 0:
@@ -114,31 +122,36 @@ class BenchConfig:
         return config
 
     def part_list(self) -> list[str]:
-        return [part for part in self.parts.split(",") if part]
+        return [part.strip() for part in self.parts.split(",") if part.strip()]
 
 
-def parse_args(argv: list[str]) -> BenchConfig:
-    """['size=64', 'device=cpu'] -> BenchConfig; values are converted to each field's type."""
+def convert(key: str, kind: str, value: object) -> object:
+    """One config value -> the type BenchConfig declares for `key`, or a one-line error naming the key."""
+    if value is None or (isinstance(value, str) and value.lower() in NULL_WORDS and "None" in kind):
+        if "None" not in kind:
+            raise FakeidError(f"{key}={value}: expected a value, not null")
+        return None
+    if kind.startswith("int"):
+        return as_int(key, value)
+    if kind.startswith("bool"):
+        return as_bool(key, value)
+    if kind == "float":
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise FakeidError(f"{key}={value!r}: expected a number") from None
+    if isinstance(value, (list, tuple)):  # parts=[train,eval]
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def bench_config(values: Mapping[str, object]) -> BenchConfig:
+    """{'size': 64, 'device': 'cpu'} (conf/bench.yaml after overrides) -> BenchConfig, each value checked."""
     types = {field.name: field.type for field in fields(BenchConfig)}
-    values: dict[str, object] = {}
-    for key, text in parse_key_values(argv, list(types)).items():
-        if key not in types:
-            raise FakeidError(f"unknown key {key!r}: expected one of {', '.join(types)}")
-        kind = types[key]
-        if text.lower() in ("auto", "none", "null") and "None" in kind:
-            values[key] = None
-        elif kind.startswith("int"):
-            values[key] = as_int(key, text)
-        elif kind == "bool":
-            values[key] = as_bool(key, text)
-        elif kind == "float":
-            try:
-                values[key] = float(text)
-            except ValueError:
-                raise FakeidError(f"{key}={text!r}: expected a number") from None
-        else:
-            values[key] = text
-    return BenchConfig(**values)
+    unknown = sorted(set(values) - set(types))
+    if unknown:
+        raise FakeidError(f"unknown key {unknown[0]!r}: expected one of {', '.join(types)}")
+    return BenchConfig(**{key: convert(key, types[key], value) for key, value in values.items()})
 
 
 # --- inputs ------------------------------------------------------------------------------------------
@@ -259,44 +272,71 @@ def forever(loader: DataLoader) -> Iterator:
         yield from loader
 
 
-def bench_lightning(config: BenchConfig, loader: DataLoader, device: torch.device) -> tuple[dict, FakeImageDetector]:
+def new_detector(config: BenchConfig) -> FakeImageDetector:
     torch.manual_seed(config.seed)
-    detector = build_detector(name=config.model, compile=config.compile)
+    return build_detector(name=config.backbone, compile=config.compile, channels_last=config.channels_last)
+
+
+def lightning_repeat(config: BenchConfig, detector: FakeImageDetector, loader: DataLoader,
+                     device: torch.device) -> dict:
+    """One repeat: a fresh `pl.Trainer.fit` of `warmup + steps` steps (set-up excluded from the timing)."""
     clock, total = StepClock(device), config.warmup + config.steps
+    detector.train()  # Lightning keeps the mode it finds: after an evaluation, BatchNorm would stay frozen
     trainer = pl.Trainer(accelerator="gpu" if device.type == "cuda" else "cpu", devices=1, precision=config.precision,
                          max_steps=total, max_epochs=-1, limit_val_batches=0, num_sanity_val_steps=0, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                          callbacks=[StepClockCallback(clock, config.warmup, total)],
                          default_root_dir=tempfile.gettempdir())
     trainer.fit(detector, train_dataloaders=loader)
-    return clock.summary(config.warmup), detector
-
-
-def bench_plain(config: BenchConfig, loader: DataLoader, device: torch.device) -> dict:
-    """The same training step without Lightning: the baseline its overhead is measured against."""
-    torch.manual_seed(config.seed)
-    net = DetectorNet(config.model, drop_rate=0.0).to(device).train()
-    if device.type == "cuda":
-        net = net.to(memory_format=torch.channels_last)
-    forward = torch.compile(net) if config.compile else net
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
-    loss_fn = nn.BCEWithLogitsLoss()
-    clock, total = StepClock(device), config.warmup + config.steps
-    batches = forever(loader)
-    for step in range(1, total + 1):
-        images, labels = next(batches)  # the wait for the loader falls between clock.end and clock.start
-        clock.start()
-        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-        images = net.normalise(images)  # on the device, as FakeImageDetector.on_after_batch_transfer
-        if device.type == "cuda":
-            images = images.contiguous(memory_format=torch.channels_last)
-        with autocast_for(device, config.precision):
-            loss = loss_fn(forward(images), labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        clock.end(len(labels), synchronize=step in (config.warmup, total))
     return clock.summary(config.warmup)
+
+
+class PlainLoop:
+    """The same training step without Lightning: the baseline its overhead is measured against."""
+
+    def __init__(self, config: BenchConfig, device: torch.device):
+        torch.manual_seed(config.seed)
+        self.config, self.device = config, device
+        self.channels_last = new_detector(config).uses_channels_last(device)  # the detector's own choice
+        self.net = DetectorNet(config.backbone, drop_rate=0.0).to(device).train()
+        if self.channels_last:
+            self.net = self.net.to(memory_format=torch.channels_last)
+        self.forward = torch.compile(self.net) if config.compile else self.net
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3)
+        self.loss_fn = nn.BCEWithLogitsLoss()
+
+    def repeat(self, loader: DataLoader) -> dict:
+        config, device = self.config, self.device
+        clock, total = StepClock(device), config.warmup + config.steps
+        batches = forever(loader)
+        for step in range(1, total + 1):
+            images, labels = next(batches)  # the wait for the loader falls between clock.end and clock.start
+            clock.start()
+            images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+            images = self.net.normalise(images)  # on the device, as FakeImageDetector.on_after_batch_transfer
+            if self.channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            with autocast_for(device, config.precision):
+                loss = self.loss_fn(self.forward(images), labels)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            clock.end(len(labels), synchronize=step in (config.warmup, total))
+        return clock.summary(config.warmup)
+
+
+def spread(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def median_figures(repeats: list[dict]) -> dict:
+    """Each figure's median over the repeats, and the per-repeat images/s."""
+    figures = {}
+    for key in repeats[0]:
+        values = [repeat[key] for repeat in repeats if repeat[key] is not None]
+        figures[key] = statistics.median(values) if values else None
+    figures["images_per_s_repeats"] = [repeat["images_per_s"] for repeat in repeats]
+    return figures
 
 
 def peak_gpu_mib(device: torch.device) -> float | None:
@@ -304,26 +344,75 @@ def peak_gpu_mib(device: torch.device) -> float | None:
 
 
 def bench_train(config: BenchConfig, loader: DataLoader, device: torch.device) -> tuple[dict, FakeImageDetector]:
+    """Lightning and the plain loop in `repeats` interleaved pairs (plain first in even pairs, Lightning first
+    in odd ones); the overhead of each pair, and its median, min and max."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    plain = {**bench_plain(config, loader, device), "peak_gpu_mib": peak_gpu_mib(device)}
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(device)
-    lightning, detector = bench_lightning(config, loader, device)
-    lightning["peak_gpu_mib"] = peak_gpu_mib(device)
-    overhead = 100 * (plain["images_per_s"] / lightning["images_per_s"] - 1)
-    return {"lightning": lightning, "plain": plain, "lightning_overhead_pct": overhead}, detector
+    detector, plain = new_detector(config), PlainLoop(config, device)
+    runs: dict[str, list[dict]] = {"lightning": [], "plain": []}
+    for index in range(config.repeats):
+        order = ("plain", "lightning") if index % 2 == 0 else ("lightning", "plain")
+        for name in order:
+            runs[name].append(plain.repeat(loader) if name == "plain" else
+                              lightning_repeat(config, detector, loader, device))
+            print(f"fakeid.bench: train repeat {index + 1}/{config.repeats} {name}: "
+                  f"{runs[name][-1]['images_per_s']:.1f} img/s", file=sys.stderr)
+    overheads = [100 * (p["images_per_s"] / lightning["images_per_s"] - 1)
+                 for p, lightning in zip(runs["plain"], runs["lightning"])]
+    overhead = spread(overheads)
+    return {"lightning": median_figures(runs["lightning"]), "plain": median_figures(runs["plain"]),
+            "repeats": config.repeats, "lightning_overhead_pct": overhead["median"],
+            "lightning_overhead_pct_min": overhead["min"], "lightning_overhead_pct_max": overhead["max"],
+            "lightning_overhead_pct_repeats": overheads, "peak_gpu_mib": peak_gpu_mib(device)}, detector
 
 
 # --- eval --------------------------------------------------------------------------------------------
-def bench_eval(config: BenchConfig, detector: FakeImageDetector, loader: DataLoader, device: torch.device) -> dict:
-    predict_scores(detector, [next(iter(loader))], device, config.precision)  # warm-up: kernels, workers
+def eval_images_per_s(detector: FakeImageDetector, loader: DataLoader, device: torch.device, precision: str) -> float:
+    predict_scores(detector, [next(iter(loader))], device, precision)  # warm-up: kernels, workers
     if device.type == "cuda":
         torch.cuda.synchronize()
     started = time.perf_counter()
-    scores, _ = predict_scores(detector, loader, device, config.precision)  # ends with .cpu(): synchronised
-    return {"images_per_s": len(scores) / (time.perf_counter() - started)}
+    scores, _ = predict_scores(detector, loader, device, precision)  # ends with .cpu(): synchronised
+    return len(scores) / (time.perf_counter() - started)
+
+
+def bench_eval(config: BenchConfig, detector: FakeImageDetector, loader: DataLoader, device: torch.device) -> dict:
+    return {"images_per_s": eval_images_per_s(detector, loader, device, config.precision)}
+
+
+# --- formats -----------------------------------------------------------------------------------------
+def format_name(precision: str, channels_last: bool) -> str:
+    return f"{precision}/{'channels_last' if channels_last else 'nchw'}"
+
+
+def bench_formats(config: BenchConfig, train_loader: DataLoader, eval_loader: DataLoader,
+                  device: torch.device) -> dict:
+    """Training (a real `pl.Trainer.fit`) and evaluation in every precision x memory format, in `repeats`
+    interleaved rounds (the order reverses every other round); speed-ups are medians of per-round ratios
+    to 32-true NCHW, which a change of machine load affects less than absolute figures."""
+    variants = [(precision, channels_last) for precision in PRECISIONS for channels_last in (False, True)]
+    detectors = {variant: new_detector(replace(config, channels_last=variant[1])) for variant in variants}
+    train: dict[tuple, list[float]] = {variant: [] for variant in variants}
+    evaluation: dict[tuple, list[float]] = {variant: [] for variant in variants}
+    for index in range(config.repeats):
+        for variant in (variants if index % 2 == 0 else variants[::-1]):
+            precision_config = replace(config, precision=variant[0], channels_last=variant[1])
+            detector = detectors[variant]
+            train[variant].append(lightning_repeat(precision_config, detector, train_loader, device)["images_per_s"])
+            evaluation[variant].append(eval_images_per_s(detector, eval_loader, device, variant[0]))
+            print(f"fakeid.bench: formats round {index + 1}/{config.repeats} {format_name(*variant)}: train "
+                  f"{train[variant][-1]:.1f} img/s, eval {evaluation[variant][-1]:.1f} img/s", file=sys.stderr)
+    base = variants[0]
+    result = {}
+    for variant in variants:
+        result[format_name(*variant)] = {
+            "train_images_per_s": spread(train[variant]), "eval_images_per_s": spread(evaluation[variant]),
+            "train_speedup": statistics.median(a / b for a, b in zip(train[variant], train[base])),
+            "eval_speedup": statistics.median(a / b for a, b in zip(evaluation[variant], evaluation[base])),
+            "train_images_per_s_repeats": train[variant], "eval_images_per_s_repeats": evaluation[variant]}
+    result["fastest_train"] = max(result, key=lambda name: result[name]["train_speedup"])
+    result["repeats"] = config.repeats
+    return result
 
 
 # --- report ------------------------------------------------------------------------------------------
@@ -349,26 +438,9 @@ def machine(device: torch.device) -> dict:
             **versions(), "version.numpy": np.__version__, "version.pillow": PIL.__version__}
 
 
-def goal(target: float | None, measured: float | None, at_least: bool = True) -> dict:
-    met = None if target is None or measured is None else (measured >= target if at_least else measured <= target)
-    return {"target": target, "measured": measured, "met": met}
-
-
-def goals(config: BenchConfig, result: dict) -> dict:
-    """The issue's goals against this run's figures; `met` is null where a goal does not apply here."""
-    loader, train = result.get("loader"), result.get("train")
-    gpu = result["machine"]["gpu"] or ""
-    full_size_bf16 = config.device == "cuda" and config.size == 256 and config.precision == "bf16-mixed"
-    train_target = next((value for name, value in TRAIN_GOALS.items() if name in gpu), None) if full_size_bf16 else None
-    lightning = train["lightning"] if train else {}
-    return {
-        "cache_over_png_per_core_ge_10": goal(CACHE_OVER_PNG_GOAL, loader and loader["cache_over_png_one_core"]),
-        "cache_over_png_same_workers_ge_10": goal(CACHE_OVER_PNG_GOAL, loader and loader["cache_over_png"]),
-        "lightning_overhead_pct_le_5": goal(LIGHTNING_OVERHEAD_GOAL_PCT, train and train["lightning_overhead_pct"],
-                                            at_least=False),
-        "train_images_per_s_on_h100_3000_h200_4000": goal(train_target, lightning.get("images_per_s")),
-        "gpu_busy_fraction_ge_0.9": goal(GPU_BUSY_GOAL if config.device == "cuda" else None,
-                                         lightning.get("gpu_busy_fraction"))}
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (a number above the core count means shared, slower timings)."""
+    return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
 
 
 def peak_memory(device: torch.device) -> dict:
@@ -381,7 +453,7 @@ def peak_memory(device: torch.device) -> dict:
 def run_bench(config: BenchConfig, workdir: Path) -> dict:
     started = time.time()
     device = torch.device(config.device)
-    result: dict = {"config": asdict(config), "machine": machine(device)}
+    result: dict = {"config": asdict(config), "machine": machine(device), "load_average_start": load_average()}
     paths, labels = write_labelled_set(workdir / "train" / "bench", config.images, config.size, config.seed)
     selection = Selection("bench", paths, labels)
     datamodule = loaders(config, workdir, cache=config.source == "cache")
@@ -394,31 +466,40 @@ def run_bench(config: BenchConfig, workdir: Path) -> dict:
     if "train" in parts:
         result["train"], detector = bench_train(config, datamodule.loader(selection, train=True), device)
     if "eval" in parts:
-        if detector is None:
-            torch.manual_seed(config.seed)
-            detector = build_detector(name=config.model, compile=config.compile)
-        result["eval"] = bench_eval(config, detector, datamodule.loader(selection, train=False), device)
+        result["eval"] = bench_eval(config, detector or new_detector(config),
+                                    datamodule.loader(selection, train=False), device)
+    if "formats" in parts:
+        result["formats"] = bench_formats(config, datamodule.loader(selection, train=True),
+                                          datamodule.loader(selection, train=False), device)
     if "loader" in parts and "train" in parts:
         # > 1: the loader alone delivers more images/s than training consumes
         result["loader_headroom"] = result["loader"][f"{config.source}_images_per_s"] / \
             result["train"]["lightning"]["images_per_s"]
     result["memory"] = peak_memory(device)
-    result["goals"] = goals(config, result)
+    result["load_average_end"] = load_average()
     result["wall_time_s"] = time.time() - started
     return result
 
 
-def main(argv: list[str] | None = None) -> None:
-    with one_line_errors():
-        config = parse_args(sys.argv[1:] if argv is None else argv).resolved()
-        with contextlib.ExitStack() as stack:
-            workdir = Path(config.workdir) if config.workdir else Path(stack.enter_context(tempfile.TemporaryDirectory(
-                prefix="fakeid-bench-")))
-            with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON
-                result = run_bench(config, workdir)
-        write_json_atomically(Path(config.out), result)
-        print(json.dumps(result, indent=2, default=str))
+def bench(config: BenchConfig) -> dict:
+    """Run the benchmark in `workdir` (or a temporary folder), write the JSON to `out` and return it."""
+    with contextlib.ExitStack() as stack:
+        workdir = Path(config.workdir) if config.workdir else Path(stack.enter_context(tempfile.TemporaryDirectory(
+            prefix="fakeid-bench-")))
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON
+            result = run_bench(config, workdir)
+    write_json_atomically(Path(config.out), result)
+    return result
 
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="bench")
+def hydra_main(cfg: DictConfig) -> None:
+    with one_line_errors():
+        result = bench(bench_config(OmegaConf.to_container(cfg)).resolved())
+    print(json.dumps(result, indent=2, default=str))
+
+
+main = hydra_entry(hydra_main, config_name="bench")
 
 if __name__ == "__main__":
     main()

@@ -1,10 +1,14 @@
-"""The project's one command-line dialect for tools: a Hydra app whose bad overrides are one-line errors.
+"""The project's one command-line dialect: every entry point is a Hydra app whose bad overrides are one line.
 
-Hydra reports an unknown key or a malformed override on several lines and exits 1. The tools that read
-results (`fakeid.collect`, `fakeid.figures`) check their overrides first, with Hydra's own compose API on
-their own primary config, and turn any problem into one `FakeidError` line (exit 2, `fakeid.errors`).
-Keys a config does not have are refused even with `+` (a typo is never a new setting). Anything starting
-with `-` (`--help`, `--cfg job`, ...) is left to Hydra.
+Hydra reports an unknown key, a malformed override or a missing group choice on several lines and exits 1.
+Before Hydra runs, fakeid turns each into one `FakeidError` line (exit 2, `fakeid.errors`):
+- the result tools (`fakeid.collect`, `fakeid.figures`): `run_app` composes the overrides on the tool's own
+  primary config with Hydra's compose API; keys a config does not have are refused even with `+`;
+- the flat apps (`fakeid.synth`, `fakeid.bench`): `hydra_entry(main, config_name)` checks every key against the
+  app's config and refuses a bare comma (a sweep in Hydra's syntax);
+- the training and evaluation apps (`fakeid.train`, `fakeid.eval`), which take sweeps, `-m` and experiments:
+  `hydra_entry(main)` checks the config-group choices.
+Anything starting with `-` (`--help`, `--cfg job`, ...) is left to Hydra.
 """
 from __future__ import annotations
 
@@ -95,29 +99,58 @@ def run_app(app: Callable[[], Any], config_name: str, argv: Sequence[str] | None
     return 0
 
 
-# ----------------------------------------------------------------------------- training and evaluation apps
+# ----------------------------------------------------------------------------- group choices and flat apps
 def group_choices(group: str) -> list[str]:
     return sorted(path.stem for path in (CONF_DIR / group).glob("*.yaml"))
 
 
-def check_group_choices(argv: Sequence[str]) -> None:
-    """Raise for `group=choice` (or `+group=choice`) where conf/<group>/ exists but holds no choice.yaml.
-
-    The training and evaluation apps take sweeps (`a=1,2`), `-m` and experiments, so they are not composed
-    here like the tools; only what Hydra would report on several lines is caught: a missing group choice."""
+def check_group_choices(argv: Sequence[str], groups: Sequence[str] | None = None) -> None:
+    """Raise for `group=choice` (or `+group=choice`) where conf/<group>/ exists but holds no choice.yaml;
+    `groups`: only these groups are the app's (a flat app's key may share a group's name, e.g. `model`)."""
     for argument in argv:
         key, sep, value = argument.lstrip("+~").partition("=")
+        if groups is not None and key not in groups:
+            continue
         if not sep or "." in key or "/" in key or not (CONF_DIR / key).is_dir() or "," in value:
             continue
         if value and value != "null" and not (CONF_DIR / key / f"{value}.yaml").is_file():
             raise FakeidError(f"{key}={value} is not a choice of `{key}` (choices: {', '.join(group_choices(key))})")
 
 
-def hydra_entry(hydra_main: Callable[[], None]) -> Callable[[], None]:
-    """The console entry of the training and evaluation apps: group choices checked first, in one line."""
+def config_groups(config_name: str) -> list[str]:
+    """The config groups the defaults list of conf/<config_name>.yaml names (Hydra's own excluded)."""
+    defaults = OmegaConf.to_container(OmegaConf.load(CONF_DIR / f"{config_name}.yaml")).get("defaults", [])
+    groups = [next(iter(item)) for item in defaults if isinstance(item, dict)]
+    return [group for group in groups if not group.startswith("override ")]
+
+
+def config_keys(config_name: str) -> list[str]:
+    """The top-level keys of conf/<config_name>.yaml, and its config groups."""
+    config = OmegaConf.to_container(OmegaConf.load(CONF_DIR / f"{config_name}.yaml"))
+    return [key for key in config if key not in ("defaults", "hydra")] + config_groups(config_name)
+
+
+def check_known_keys(argv: Sequence[str], config_name: str) -> None:
+    """Raise for a `key=value` whose key (its first dotted part) conf/<config_name>.yaml does not have."""
+    keys = config_keys(config_name)
+    for argument in argv:
+        key, sep, value = argument.partition("=")
+        if not sep or argument.startswith(("+", "~", "-")) or key.split(".")[0] == "hydra":
+            continue
+        if key.split(".")[0] not in keys:
+            raise FakeidError(f"unknown key {key}: expected one of {', '.join(keys)} (conf/{config_name}.yaml)")
+        if "," in value and value[:1] not in "[{'\"" and not {"-m", "--multirun"} & set(argv):
+            raise FakeidError(f"{argument}: write a list as {key}=[{value}] (a bare comma means a sweep in Hydra)")
+
+
+def hydra_entry(hydra_main: Callable[[], None], config_name: str | None = None) -> Callable[[], None]:
+    """The console entry of a Hydra app: group choices (and, given `config_name`, every key) checked first,
+    in one line."""
     def entry() -> None:
         with one_line_errors():
-            check_group_choices(sys.argv[1:])
+            check_group_choices(sys.argv[1:], config_groups(config_name) if config_name else None)
+            if config_name:
+                check_known_keys(sys.argv[1:], config_name)
         hydra_main()
 
     entry.__doc__ = hydra_main.__doc__

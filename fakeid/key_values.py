@@ -1,24 +1,9 @@
-"""`key=value` command lines (fakeid.synth, fakeid.bench): split them, and read ints and booleans, with
-one-line errors that name the key. (fakeid.train uses Hydra instead.)"""
+"""Read an int or a boolean from a config value (Hydra passes `seed=x` on as the string 'x'), with a one-line
+error that names the key. Used by the flat Hydra apps (fakeid.synth, fakeid.bench, fakeid.check,
+fakeid.prepare)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from fakeid.errors import FakeidError
-
-
-def parse_key_values(argv: Sequence[str], keys: Sequence[str]) -> dict[str, str]:
-    """['a=1', 'b=x'] -> {'a': '1', 'b': 'x'}; a word without '=' or a repeated key is an error. Unknown keys
-    are the caller's to reject; `keys` only says what was expected."""
-    parsed: dict[str, str] = {}
-    for argument in argv:
-        key, sep, value = argument.partition("=")
-        if not sep or not key:
-            raise FakeidError(f"argument {argument!r}: expected key=value, key one of {', '.join(keys)}")
-        if key in parsed:
-            raise FakeidError(f"key {key!r} given twice: expected each key at most once")
-        parsed[key] = value
-    return parsed
 
 
 def as_int(key: str, value: object) -> int:

@@ -31,7 +31,7 @@ METRICS_FILE = "metrics.json"
 NOT_PART_OF_THE_EXPERIMENT = ("paths", "logger", "callbacks", "launcher", "data.num_workers", "data.cache",
                               "data.cache_dir", "data.eval_batch_size", "trainer.enable_progress_bar",
                               "trainer.log_every_n_steps", "trainer.plugins", "version", "data.root",
-                              "experiment_name", "experiment", "keep_checkpoints")
+                              "experiment_name", "experiment", "keep_checkpoints", "model.channels_last")
 PROTOCOL_VERSION = 2  # 2: validation reserved per category independently of n (the same size for every n)
 PROTOCOL_KEY = "protocol.version"
 

@@ -47,15 +47,18 @@ def run_module(module: str, *args: str, cwd: Path | None = None, timeout: int = 
 def trained_run(tmp_path_factory) -> Path:
     """One tiny training run shared by every test that needs a trained detector (eval, predict, export).
 
-    Trained once per session through the real CLI: 3 categories, 1 epoch at 32 px, with timm's tiny
-    `test_resnet` backbone (0.4 M parameters: the commands under test load it many times; the study's
-    Xception trains in test_train_cli and test_reliability). Tests must not modify its folder; copy it first.
+    Trained once per session through the real CLI: 3 categories, 1 epoch at 32 px, dropout 0.3 (so that a
+    swept model key is seen reaching metrics.json), with timm's tiny `test_resnet` backbone (0.4 M parameters:
+    the commands under test load it many times; the study's Xception trains in test_train_cli and
+    test_reliability). Tests must not modify its folder; copy it first. Tests that use it are slow (the first
+    one trains).
     """
     base = tmp_path_factory.mktemp("trained")
     root = make_layout(base / "data")
     run_dir = base / "run"
-    done = run_module("fakeid.train", "data=tiny", "model.name=test_resnet", f"data.root={root}", "data.num_categories=3",
-                      "trainer.max_epochs=1", "logger=none", "seed=0", f"paths.outputs={base / 'outputs'}",
-                      f"hydra.run.dir={run_dir}", "trainer.enable_progress_bar=false", "callbacks=checkpoint_only")
+    done = run_module("fakeid.train", "data=tiny", "model.name=test_resnet", f"data.root={root}",
+                      "data.num_categories=3", "model.drop_rate=0.3", "trainer.max_epochs=1", "logger=none", "seed=0",
+                      f"paths.outputs={base / 'outputs'}", f"hydra.run.dir={run_dir}",
+                      "trainer.enable_progress_bar=false", "callbacks=checkpoint_only")
     assert done.returncode == 0, done.stderr[-3000:]
     return run_dir

@@ -63,6 +63,7 @@ def assert_recomputable(folder: Path) -> None:
             assert entry["acc_cal"] == pytest.approx(((s >= result["threshold"]) == (y == 1)).mean(), abs=1e-7)
 
 
+@pytest.mark.slow
 def test_a_training_run_scores_csv_recomputes_its_metrics(trained_run):
     assert_recomputable(trained_run)
 

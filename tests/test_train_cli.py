@@ -24,15 +24,13 @@ def metrics(tmp_path: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_a_short_run_writes_a_complete_metrics_json(tmp_path):
-    root = make_layout(tmp_path / "data")
-    done = train(tmp_path, f"data.root={root}", "data.num_categories=3", "model.drop_rate=0.3", "seed=1")
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = metrics(tmp_path)
+def test_a_short_run_writes_a_complete_metrics_json(trained_run):
+    """The session's shared run (conftest `trained_run`: data.num_categories=3 model.drop_rate=0.3 seed=0)."""
+    result = json.loads((trained_run / "metrics.json").read_text())
     assert result["status"] == "ok" and result["error"] is None
     assert 0.0 <= result["threshold"] <= 1.0 and result["wall_time_s"] > 0
     hparams = result["hparams"]
-    assert hparams["data.num_categories"] == 3 and hparams["model.drop_rate"] == 0.3 and hparams["seed"] == 1
+    assert hparams["data.num_categories"] == 3 and hparams["model.drop_rate"] == 0.3 and hparams["seed"] == 0
     assert hparams["data.categories_used"] == ["cat", "church_outdoor", "train"]
     assert hparams["model.name"] == "legacy_xception" and hparams["data.image_size"] == 32
     assert {"version.torch", "version.timm", "version.lightning"} <= set(hparams)
@@ -45,9 +43,9 @@ def test_a_short_run_writes_a_complete_metrics_json(tmp_path):
     assert not by_set["progan/sheep"]["seen_category"] and by_set["progan/sheep"]["seen_generator"]
     assert not by_set["stylegan2/horse"]["seen_generator"]
     assert result["data"]["train"]["n_real"] == result["data"]["train"]["n_fake"] == 16
-    lists = (tmp_path / "run" / "file_lists.csv").read_text().splitlines()
+    lists = (trained_run / "file_lists.csv").read_text().splitlines()
     assert len(lists) == 1 + 32 + result["data"]["val"]["n_real"] * 2 + 3 * 8
-    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
+    assert (trained_run / "checkpoints" / "last.ckpt").is_file()
 
 
 @pytest.mark.parametrize("overrides, message", [

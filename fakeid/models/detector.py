@@ -5,6 +5,9 @@ in `on_after_batch_transfer`, so the loader only moves bytes. The checkpoint hol
 and the normalisation buffers: `FakeImageDetector.load_from_checkpoint(path)` rebuilds the model for
 inference with no other file (checkpoints written before the `model_name` argument became `name` load
 through `fakeid.trained.load_detector`).
+
+`channels_last` (NHWC tensors) is a speed choice, not part of the experiment: it is kept out of the
+hyper-parameters, so checkpoints and results do not depend on it. None (the default) uses it on CUDA only.
 """
 from __future__ import annotations
 
@@ -24,15 +27,19 @@ from fakeid.models.batchnorm import recalibrate_batchnorm
 class FakeImageDetector(pl.LightningModule):
     """Built from `conf/model/*.yaml` (its `_target_`), whose keys are these arguments and hold their defaults.
 
-    `pretrained_path` alone has one here: a checkpoint rebuilds the module without it (it holds the weights).
+    `pretrained_path` and `channels_last` alone have one here: a checkpoint rebuilds the module without the
+    weights file, and the memory layout is a speed option (`+model.channels_last=true|false`).
     """
 
     def __init__(self, name: str, drop_rate: float, lr: float, hflip: bool, compile: bool,
-                 bn_recalibration_batches: int, pretrained_path: str | None = None):
+                 bn_recalibration_batches: int, pretrained_path: str | None = None, channels_last: bool | None = None):
         super().__init__()
         # the weights file is only needed once: a checkpoint already holds the trained weights
-        self.save_hyperparameters(ignore=["pretrained_path"])
+        self.save_hyperparameters(ignore=["pretrained_path", "channels_last"])
+        self.channels_last = channels_last
         self.net = DetectorNet(name, drop_rate, pretrained_path)
+        if channels_last:  # Tensor.to(device) and load_state_dict keep the layout from here on
+            self.net.to(memory_format=torch.channels_last)
         # kept out of the module tree (not an attribute nn.Module registers), so the state dict holds the
         # weights once, under `net.`, whether or not the network is compiled
         self.__dict__["forward_net"] = torch.compile(self.net) if compile else self.net
@@ -45,9 +52,12 @@ class FakeImageDetector(pl.LightningModule):
         if self.hparams.hflip and self.training:
             flip = torch.rand(images.shape[0], device=images.device) < 0.5
             images = torch.where(flip.view(-1, 1, 1, 1), images.flip(3), images)
-        if images.is_cuda:
+        if self.uses_channels_last(images.device):
             images = images.contiguous(memory_format=torch.channels_last)
         return images, labels
+
+    def uses_channels_last(self, device: torch.device) -> bool:
+        return self.channels_last if self.channels_last is not None else device.type == "cuda"
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Normalised images -> logits (positive means fake)."""
@@ -67,7 +77,7 @@ class FakeImageDetector(pl.LightningModule):
         return self.on_after_batch_transfer(batch, 0)[0]
 
     def on_fit_start(self) -> None:
-        if self.device.type == "cuda":
+        if self.uses_channels_last(self.device):
             self.net.to(memory_format=torch.channels_last)  # depthwise convs are faster in NHWC on GPUs
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:

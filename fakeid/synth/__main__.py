@@ -1,22 +1,32 @@
-"""CLI: `python -m fakeid.synth out=DIR preset=tiny|demo seed=S [key=value ...]` (see fakeid.synth.settings)."""
+"""`python -m fakeid.synth out=DIR preset=tiny|demo seed=S [key=value ...]`: a Hydra app (conf/synth.yaml)
+around `fakeid.synth.generate`; the keys are checked in `fakeid.synth.settings`."""
 from __future__ import annotations
 
-import sys
+import hydra
+from omegaconf import DictConfig, OmegaConf
 
+from fakeid.cli import hydra_entry
 from fakeid.errors import FakeidError, one_line_errors
+from fakeid.synth.settings import RUN_KEYS, SETTING_KEYS
 from fakeid.synth.writer import generate
-from fakeid.key_values import parse_key_values
-from fakeid.synth.settings import ALL_KEYS
 
 
-def main(argv: list[str] | None = None) -> None:
+def write(cfg: DictConfig) -> str:
+    if OmegaConf.is_missing(cfg, "out"):
+        raise FakeidError("missing key out: expected out=DIR, the folder to write the benchmark into")
+    arguments = {key: cfg[key] for key in RUN_KEYS}
+    overrides = {key: cfg[key] for key in SETTING_KEYS if cfg[key] is not None}
+    root = generate(**{**arguments, "out": str(arguments["out"])}, **overrides)
+    return f"wrote {root} (see {root / 'DATASET.md'})"
+
+
+@hydra.main(version_base="1.3", config_path="../../conf", config_name="synth")
+def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
-        arguments = parse_key_values(sys.argv[1:] if argv is None else argv, ALL_KEYS)
-        if "out" not in arguments:
-            raise FakeidError("missing key 'out': expected out=DIR, the folder to write the benchmark into")
-        root = generate(**arguments)
-        print(f"wrote {root} (see {root / 'DATASET.md'})")
+        print(write(cfg))
 
+
+main = hydra_entry(hydra_main, config_name="synth")
 
 if __name__ == "__main__":
     main()
