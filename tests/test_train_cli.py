@@ -32,7 +32,7 @@ def test_a_short_run_writes_a_complete_metrics_json(trained_run):
     hparams = result["hparams"]
     assert hparams["data.num_categories"] == 3 and hparams["model.drop_rate"] == 0.3 and hparams["seed"] == 0
     assert hparams["data.categories_used"] == ["cat", "church_outdoor", "train"]
-    assert hparams["model.name"] == "legacy_xception" and hparams["data.image_size"] == 32
+    assert hparams["model.name"] == "test_resnet" and hparams["data.image_size"] == 32
     assert {"version.torch", "version.timm", "version.lightning"} <= set(hparams)
     by_set = {entry["set"]: entry for entry in result["test"]}
     assert set(by_set) == {"progan/sheep", "progan/cat", "stylegan2/horse"}
@@ -45,7 +45,10 @@ def test_a_short_run_writes_a_complete_metrics_json(trained_run):
     assert result["data"]["train"]["n_real"] == result["data"]["train"]["n_fake"] == 16
     lists = (trained_run / "file_lists.csv").read_text().splitlines()
     assert len(lists) == 1 + 32 + result["data"]["val"]["n_real"] * 2 + 3 * 8
-    assert (trained_run / "checkpoints" / "last.ckpt").is_file()
+    assert [p.name for p in (trained_run / "checkpoints").iterdir()] == ["tested.ckpt"], "slim after ok"
+    assert result["tested_checkpoint"] == str(trained_run / "checkpoints" / "tested.ckpt")
+    assert result["data_identity"]["root"] and len(result["data_identity"]["fingerprint"]) == 16
+    assert result["data"]["val"]["n_real"] == 4 and result["epochs_trained"] == 1 and result["world_size"] == 1
 
 
 @pytest.mark.parametrize("overrides, message", [
