@@ -29,6 +29,10 @@ venv: $(INSTALLED) ## create .venv and install fakeid with its dev extra
 test: $(INSTALLED) ## run the tests (CPU, tiny generated data; the 15 slowest are listed at the end)
 	$(PY) -m pytest --durations=15
 
+lint: $(INSTALLED) ## ruff: pyflakes, pycodestyle, import order, and the formatter's check (CI runs it first)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
 test-fast: $(INSTALLED) ## the tests not marked slow (no model is trained): the edit-run loop
 	$(PY) -m pytest -m "not slow"
 

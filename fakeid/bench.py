@@ -27,6 +27,7 @@ loader, module and evaluation code that `python -m fakeid.train` uses:
   average before and after (timings on a shared machine are only comparable within one run).
 The result is printed as JSON and written to `out`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -101,12 +102,17 @@ class BenchConfig:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         batch = self.batch or (64 if cuda else 32)
         config = replace(
-            self, device="cuda" if cuda else "cpu", size=self.size or (256 if cuda else 64), batch=batch,
-            eval_batch=self.eval_batch or 2 * batch, images=self.images or (2048 if cuda else 256),
+            self,
+            device="cuda" if cuda else "cpu",
+            size=self.size or (256 if cuda else 64),
+            batch=batch,
+            eval_batch=self.eval_batch or 2 * batch,
+            images=self.images or (2048 if cuda else 256),
             workers=self.workers if self.workers is not None else min(8 if cuda else 2, cpus),
             steps=self.steps or (100 if cuda else 8),
             warmup=self.warmup if self.warmup is not None else (20 if cuda else 2),
-            precision=("bf16-mixed" if cuda else "32-true") if self.precision == "auto" else self.precision)
+            precision=("bf16-mixed" if cuda else "32-true") if self.precision == "auto" else self.precision,
+        )
         if config.precision not in PRECISIONS:
             raise FakeidError(f"precision={config.precision!r}: expected auto or one of {', '.join(PRECISIONS)}")
         if config.source not in ("cache", "png"):
@@ -158,9 +164,16 @@ def bench_config(values: Mapping[str, object]) -> BenchConfig:
 def loaders(config: BenchConfig, root: Path, cache: bool) -> CategoryMixDataModule:
     """The datamodule training uses, so that the measured loaders are the real ones (batching, workers,
     pinning, shuffling); the bench hands it its file lists directly instead of a plan."""
-    return CategoryMixDataModule(str(root), image_size=config.size, batch_size=config.batch,
-                                 eval_batch_size=config.eval_batch, num_workers=config.workers, seed=config.seed,
-                                 cache=cache, cache_dir=str(root / "cache"))
+    return CategoryMixDataModule(
+        str(root),
+        image_size=config.size,
+        batch_size=config.batch,
+        eval_batch_size=config.eval_batch,
+        num_workers=config.workers,
+        seed=config.seed,
+        cache=cache,
+        cache_dir=str(root / "cache"),
+    )
 
 
 # --- loader ------------------------------------------------------------------------------------------
@@ -197,19 +210,31 @@ def bench_loader(config: BenchConfig, root: Path, selection: Selection) -> dict:
     seconds, per = config.loader_seconds, max(1, config.workers)  # a worker process uses one core at most
     png = loader_images_per_s(loaders(config, root, cache=False).loader(selection, train=True), seconds)
     cached = loader_images_per_s(loaders(config, root, cache=True).loader(selection, train=True), seconds)
-    transport = DataLoader(ZeroBatches(len(selection.paths), config.size), batch_size=config.batch, shuffle=True,
-                           num_workers=config.workers, persistent_workers=config.workers > 0,
-                           pin_memory=torch.cuda.is_available())
+    transport = DataLoader(
+        ZeroBatches(len(selection.paths), config.size),
+        batch_size=config.batch,
+        shuffle=True,
+        num_workers=config.workers,
+        persistent_workers=config.workers > 0,
+        pin_memory=torch.cuda.is_available(),
+    )
     in_process = replace(config, workers=0)
     with one_torch_thread():
         png_core = loader_images_per_s(loaders(in_process, root, cache=False).loader(selection, train=True), seconds)
         cached_core = loader_images_per_s(loaders(in_process, root, cache=True).loader(selection, train=True), seconds)
-    return {"png_images_per_s": png, "cache_images_per_s": cached, "cache_over_png": cached / png,
-            "png_images_per_s_per_worker": png / per, "cache_images_per_s_per_worker": cached / per,
-            "transport_ceiling_images_per_s": loader_images_per_s(transport, seconds),
-            "png_images_per_s_one_core": png_core, "cache_images_per_s_one_core": cached_core,
-            "cache_over_png_one_core": cached_core / png_core,
-            "cache_build_seconds": build_seconds, "cache_build_images_per_s": len(selection.paths) / build_seconds}
+    return {
+        "png_images_per_s": png,
+        "cache_images_per_s": cached,
+        "cache_over_png": cached / png,
+        "png_images_per_s_per_worker": png / per,
+        "cache_images_per_s_per_worker": cached / per,
+        "transport_ceiling_images_per_s": loader_images_per_s(transport, seconds),
+        "png_images_per_s_one_core": png_core,
+        "cache_images_per_s_one_core": cached_core,
+        "cache_over_png_one_core": cached_core / png_core,
+        "cache_build_seconds": build_seconds,
+        "cache_build_images_per_s": len(selection.paths) / build_seconds,
+    }
 
 
 # --- train -------------------------------------------------------------------------------------------
@@ -244,13 +269,19 @@ class StepClock:
         first = warmup  # index of the first timed step
         span = self.ends[-1] - self.ends[first - 1] if first else self.ends[-1] - self.starts[0]
         between = sum(self.starts[i] - self.ends[i - 1] for i in range(max(first, 1), len(self.starts)))
-        result = {"images_per_s": sum(self.sizes[first:]) / span, "step_ms": 1000 * span / (len(self.ends) - first),
-                  "host_wait_fraction": between / span, "gpu_busy_fraction": None}
+        result = {
+            "images_per_s": sum(self.sizes[first:]) / span,
+            "step_ms": 1000 * span / (len(self.ends) - first),
+            "host_wait_fraction": between / span,
+            "gpu_busy_fraction": None,
+        }
         if self.cuda:
             torch.cuda.synchronize()
             gpu_span = (self.end_events[first - 1] if first else self.start_events[0]).elapsed_time(self.end_events[-1])
-            idle = sum(self.end_events[i - 1].elapsed_time(self.start_events[i])
-                       for i in range(max(first, 1), len(self.start_events)))
+            idle = sum(
+                self.end_events[i - 1].elapsed_time(self.start_events[i])
+                for i in range(max(first, 1), len(self.start_events))
+            )
             result["gpu_busy_fraction"] = 1 - max(0.0, idle) / gpu_span
         return result
 
@@ -277,16 +308,27 @@ def new_detector(config: BenchConfig) -> FakeImageDetector:
     return build_detector(name=config.backbone, compile=config.compile, channels_last=config.channels_last)
 
 
-def lightning_repeat(config: BenchConfig, detector: FakeImageDetector, loader: DataLoader,
-                     device: torch.device) -> dict:
+def lightning_repeat(
+    config: BenchConfig, detector: FakeImageDetector, loader: DataLoader, device: torch.device
+) -> dict:
     """One repeat: a fresh `pl.Trainer.fit` of `warmup + steps` steps (set-up excluded from the timing)."""
     clock, total = StepClock(device), config.warmup + config.steps
     detector.train()  # Lightning keeps the mode it finds: after an evaluation, BatchNorm would stay frozen
-    trainer = pl.Trainer(accelerator="gpu" if device.type == "cuda" else "cpu", devices=1, precision=config.precision,
-                         max_steps=total, max_epochs=-1, limit_val_batches=0, num_sanity_val_steps=0, logger=False,
-                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                         callbacks=[StepClockCallback(clock, config.warmup, total)],
-                         default_root_dir=tempfile.gettempdir())
+    trainer = pl.Trainer(
+        accelerator="gpu" if device.type == "cuda" else "cpu",
+        devices=1,
+        precision=config.precision,
+        max_steps=total,
+        max_epochs=-1,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[StepClockCallback(clock, config.warmup, total)],
+        default_root_dir=tempfile.gettempdir(),
+    )
     trainer.fit(detector, train_dataloaders=loader)
     return clock.summary(config.warmup)
 
@@ -353,17 +395,29 @@ def bench_train(config: BenchConfig, loader: DataLoader, device: torch.device) -
     for index in range(config.repeats):
         order = ("plain", "lightning") if index % 2 == 0 else ("lightning", "plain")
         for name in order:
-            runs[name].append(plain.repeat(loader) if name == "plain" else
-                              lightning_repeat(config, detector, loader, device))
-            print(f"fakeid.bench: train repeat {index + 1}/{config.repeats} {name}: "
-                  f"{runs[name][-1]['images_per_s']:.1f} img/s", file=sys.stderr)
-    overheads = [100 * (p["images_per_s"] / lightning["images_per_s"] - 1)
-                 for p, lightning in zip(runs["plain"], runs["lightning"])]
+            runs[name].append(
+                plain.repeat(loader) if name == "plain" else lightning_repeat(config, detector, loader, device)
+            )
+            print(
+                f"fakeid.bench: train repeat {index + 1}/{config.repeats} {name}: "
+                f"{runs[name][-1]['images_per_s']:.1f} img/s",
+                file=sys.stderr,
+            )
+    overheads = [
+        100 * (p["images_per_s"] / lightning["images_per_s"] - 1)
+        for p, lightning in zip(runs["plain"], runs["lightning"])
+    ]
     overhead = spread(overheads)
-    return {"lightning": median_figures(runs["lightning"]), "plain": median_figures(runs["plain"]),
-            "repeats": config.repeats, "lightning_overhead_pct": overhead["median"],
-            "lightning_overhead_pct_min": overhead["min"], "lightning_overhead_pct_max": overhead["max"],
-            "lightning_overhead_pct_repeats": overheads, "peak_gpu_mib": peak_gpu_mib(device)}, detector
+    return {
+        "lightning": median_figures(runs["lightning"]),
+        "plain": median_figures(runs["plain"]),
+        "repeats": config.repeats,
+        "lightning_overhead_pct": overhead["median"],
+        "lightning_overhead_pct_min": overhead["min"],
+        "lightning_overhead_pct_max": overhead["max"],
+        "lightning_overhead_pct_repeats": overheads,
+        "peak_gpu_mib": peak_gpu_mib(device),
+    }, detector
 
 
 # --- eval --------------------------------------------------------------------------------------------
@@ -385,8 +439,7 @@ def format_name(precision: str, channels_last: bool) -> str:
     return f"{precision}/{'channels_last' if channels_last else 'nchw'}"
 
 
-def bench_formats(config: BenchConfig, train_loader: DataLoader, eval_loader: DataLoader,
-                  device: torch.device) -> dict:
+def bench_formats(config: BenchConfig, train_loader: DataLoader, eval_loader: DataLoader, device: torch.device) -> dict:
     """Training (a real `pl.Trainer.fit`) and evaluation in every precision x memory format, in `repeats`
     interleaved rounds (the order reverses every other round); speed-ups are medians of per-round ratios
     to 32-true NCHW, which a change of machine load affects less than absolute figures."""
@@ -395,21 +448,27 @@ def bench_formats(config: BenchConfig, train_loader: DataLoader, eval_loader: Da
     train: dict[tuple, list[float]] = {variant: [] for variant in variants}
     evaluation: dict[tuple, list[float]] = {variant: [] for variant in variants}
     for index in range(config.repeats):
-        for variant in (variants if index % 2 == 0 else variants[::-1]):
+        for variant in variants if index % 2 == 0 else variants[::-1]:
             precision_config = replace(config, precision=variant[0], channels_last=variant[1])
             detector = detectors[variant]
             train[variant].append(lightning_repeat(precision_config, detector, train_loader, device)["images_per_s"])
             evaluation[variant].append(eval_images_per_s(detector, eval_loader, device, variant[0]))
-            print(f"fakeid.bench: formats round {index + 1}/{config.repeats} {format_name(*variant)}: train "
-                  f"{train[variant][-1]:.1f} img/s, eval {evaluation[variant][-1]:.1f} img/s", file=sys.stderr)
+            print(
+                f"fakeid.bench: formats round {index + 1}/{config.repeats} {format_name(*variant)}: train "
+                f"{train[variant][-1]:.1f} img/s, eval {evaluation[variant][-1]:.1f} img/s",
+                file=sys.stderr,
+            )
     base = variants[0]
     result = {}
     for variant in variants:
         result[format_name(*variant)] = {
-            "train_images_per_s": spread(train[variant]), "eval_images_per_s": spread(evaluation[variant]),
+            "train_images_per_s": spread(train[variant]),
+            "eval_images_per_s": spread(evaluation[variant]),
             "train_speedup": statistics.median(a / b for a, b in zip(train[variant], train[base])),
             "eval_speedup": statistics.median(a / b for a, b in zip(evaluation[variant], evaluation[base])),
-            "train_images_per_s_repeats": train[variant], "eval_images_per_s_repeats": evaluation[variant]}
+            "train_images_per_s_repeats": train[variant],
+            "eval_images_per_s_repeats": evaluation[variant],
+        }
     result["fastest_train"] = max(result, key=lambda name: result[name]["train_speedup"])
     result["repeats"] = config.repeats
     return result
@@ -430,12 +489,19 @@ def machine(device: torch.device) -> dict:
     import PIL
 
     cuda = device.type == "cuda"
-    return {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
-            "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-            "torch_threads": torch.get_num_threads(), "platform": platform.platform(),
-            "gpu": torch.cuda.get_device_name(device) if cuda else None,
-            "gpu_count": torch.cuda.device_count() if cuda else 0, "cuda": torch.version.cuda if cuda else None,
-            **versions(), "version.numpy": np.__version__, "version.pillow": PIL.__version__}
+    return {
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "gpu": torch.cuda.get_device_name(device) if cuda else None,
+        "gpu_count": torch.cuda.device_count() if cuda else 0,
+        "cuda": torch.version.cuda if cuda else None,
+        **versions(),
+        "version.numpy": np.__version__,
+        "version.pillow": PIL.__version__,
+    }
 
 
 def load_average() -> list[float] | None:
@@ -445,9 +511,11 @@ def load_average() -> list[float] | None:
 
 def peak_memory(device: torch.device) -> dict:
     # ru_maxrss is in KiB on Linux; children: the largest finished child (loader workers, build pool)
-    return {"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "peak_rss_children_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-            "peak_gpu_mib": peak_gpu_mib(device)}
+    return {
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_children_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "peak_gpu_mib": peak_gpu_mib(device),
+    }
 
 
 def run_bench(config: BenchConfig, workdir: Path) -> dict:
@@ -466,15 +534,18 @@ def run_bench(config: BenchConfig, workdir: Path) -> dict:
     if "train" in parts:
         result["train"], detector = bench_train(config, datamodule.loader(selection, train=True), device)
     if "eval" in parts:
-        result["eval"] = bench_eval(config, detector or new_detector(config),
-                                    datamodule.loader(selection, train=False), device)
+        result["eval"] = bench_eval(
+            config, detector or new_detector(config), datamodule.loader(selection, train=False), device
+        )
     if "formats" in parts:
-        result["formats"] = bench_formats(config, datamodule.loader(selection, train=True),
-                                          datamodule.loader(selection, train=False), device)
+        result["formats"] = bench_formats(
+            config, datamodule.loader(selection, train=True), datamodule.loader(selection, train=False), device
+        )
     if "loader" in parts and "train" in parts:
         # > 1: the loader alone delivers more images/s than training consumes
-        result["loader_headroom"] = result["loader"][f"{config.source}_images_per_s"] / \
-            result["train"]["lightning"]["images_per_s"]
+        result["loader_headroom"] = (
+            result["loader"][f"{config.source}_images_per_s"] / result["train"]["lightning"]["images_per_s"]
+        )
     result["memory"] = peak_memory(device)
     result["load_average_end"] = load_average()
     result["wall_time_s"] = time.time() - started
@@ -484,8 +555,11 @@ def run_bench(config: BenchConfig, workdir: Path) -> dict:
 def bench(config: BenchConfig) -> dict:
     """Run the benchmark in `workdir` (or a temporary folder), write the JSON to `out` and return it."""
     with contextlib.ExitStack() as stack:
-        workdir = Path(config.workdir) if config.workdir else Path(stack.enter_context(tempfile.TemporaryDirectory(
-            prefix="fakeid-bench-")))
+        workdir = (
+            Path(config.workdir)
+            if config.workdir
+            else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fakeid-bench-")))
+        )
         with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON
             result = run_bench(config, workdir)
     write_json_atomically(Path(config.out), result)

@@ -3,6 +3,7 @@
 Prints a summary, writes `check.json` (ROOT/check.json unless out=FILE) and exits 1 when a blocking problem
 is found, 0 otherwise (warnings included), 2 on bad input.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,14 @@ def check(cfg: DictConfig) -> int:
     workers = as_int("workers", cfg.workers)
     if workers < 1:
         raise FakeidError(f"workers={workers}: expected a positive integer")
-    result = audit(root, categories=list(cfg.data.categories), holdout=list(cfg.data.holdout),
-                   train_generator=str(cfg.data.train_generator), decode=as_bool("decode", cfg.decode),
-                   workers=workers)
+    result = audit(
+        root,
+        categories=list(cfg.data.categories),
+        holdout=list(cfg.data.holdout),
+        train_generator=str(cfg.data.train_generator),
+        decode=as_bool("decode", cfg.decode),
+        workers=workers,
+    )
     out = Path(str(cfg.out)).expanduser() if cfg.out else root / "check.json"
     write_text_atomically(out, json.dumps(result.as_dict(), indent=2) + "\n")
     print(summary(result))

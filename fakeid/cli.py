@@ -10,6 +10,7 @@ Before Hydra runs, fakeid turns each into one `FakeidError` line (exit 2, `fakei
   `hydra_entry(main)` checks the config-group choices.
 Anything starting with `-` (`--help`, `--cfg job`, ...) is left to Hydra.
 """
+
 from __future__ import annotations
 
 import sys
@@ -146,6 +147,7 @@ def check_known_keys(argv: Sequence[str], config_name: str) -> None:
 def hydra_entry(hydra_main: Callable[[], None], config_name: str | None = None) -> Callable[[], None]:
     """The console entry of a Hydra app: group choices (and, given `config_name`, every key) checked first,
     in one line."""
+
     def entry() -> None:
         with one_line_errors():
             check_group_choices(sys.argv[1:], config_groups(config_name) if config_name else None)

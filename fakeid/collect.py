@@ -34,6 +34,7 @@ A run's value for a grid key is its resolved `hparams[key]`, else the value in i
 
 CLI (a Hydra app, conf/collect.yaml): `python -m fakeid.collect sweeps=[DIR1,DIR2] out=FILE.csv`.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -75,8 +76,18 @@ LEVEL_KEY = "eval.perturbation"  # the level id in an evaluation's hparams
 PERTURBATION_PREFIX = "perturbation."
 KIND_COLUMNS = ("kind", "level", "perturbation")
 SOURCE_COLUMNS = ("source_run", "source_run_dir")
-TEXT_COLUMNS = ("sweep", "run_dir", "config_hash", "error", "kind", "level", "perturbation", "perturbation.format",
-                *SOURCE_COLUMNS, *DATA_COLUMNS)
+TEXT_COLUMNS = (
+    "sweep",
+    "run_dir",
+    "config_hash",
+    "error",
+    "kind",
+    "level",
+    "perturbation",
+    "perturbation.format",
+    *SOURCE_COLUMNS,
+    *DATA_COLUMNS,
+)
 MAX_DEPTH = 3  # job folders sit 1 level down with the basic launcher, deeper with custom subdirs
 
 
@@ -208,14 +219,15 @@ def _job_overrides(metrics: dict[str, Any], source: str) -> dict[str, Any]:
     return {override.key_or_group: override.value() for override in parsed}
 
 
-def _eval_fields(metrics: dict[str, Any], path: Path, level: str | None = None,
-                 source_run_dir: str | None = None) -> dict[str, Any]:
+def _eval_fields(
+    metrics: dict[str, Any], path: Path, level: str | None = None, source_run_dir: str | None = None
+) -> dict[str, Any]:
     """`kind`, and for an evaluation its level, perturbation and source run (training runs: kind only)."""
     if metrics.get("kind", "train") != "eval":
         return {"kind": metrics.get("kind", "train")}
     perturbation = metrics.get("perturbation") or {}
     if not isinstance(perturbation, dict):
-        raise FakeidError(f"{path}: expected `perturbation` to be an object such as {{\"name\": \"jpeg\", ...}}")
+        raise FakeidError(f'{path}: expected `perturbation` to be an object such as {{"name": "jpeg", ...}}')
     recorded = (metrics.get("hparams") or {}).get(LEVEL_KEY)
     if level is not None and recorded is not None and recorded != level:
         raise FakeidError(f"{path}: hparams {LEVEL_KEY}={recorded!r} differs from its level folder {level!r}")
@@ -274,15 +286,33 @@ def tidy(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
     swept = list(dict.fromkeys(key for run in runs for key in run["swept"]))
     hparam_columns = [*swept, *(key for key in RUN_HPARAMS if key not in swept)]
     params = _perturbation_params(runs)
-    columns = ["sweep", "run_dir", "status", "error", *KIND_COLUMNS, *params, *hparam_columns, *SOURCE_COLUMNS,
-               *DATA_COLUMNS, *RUN_FIELDS, *TEST_FIELDS]
+    columns = [
+        "sweep",
+        "run_dir",
+        "status",
+        "error",
+        *KIND_COLUMNS,
+        *params,
+        *hparam_columns,
+        *SOURCE_COLUMNS,
+        *DATA_COLUMNS,
+        *RUN_FIELDS,
+        *TEST_FIELDS,
+    ]
     rows = []
     for run in runs:
         hparams = run.get("hparams") or {}
         perturbation = run.get("perturbation") or {}
-        base = {"sweep": run["sweep"], "run_dir": run["run_dir"], "status": run["status"], "error": run.get("error"),
-                "kind": run.get("kind", "train"), "level": run.get("level"), "perturbation": perturbation.get("name")}
-        base.update({column: perturbation.get(column[len(PERTURBATION_PREFIX):]) for column in params})
+        base = {
+            "sweep": run["sweep"],
+            "run_dir": run["run_dir"],
+            "status": run["status"],
+            "error": run.get("error"),
+            "kind": run.get("kind", "train"),
+            "level": run.get("level"),
+            "perturbation": perturbation.get("name"),
+        }
+        base.update({column: perturbation.get(column[len(PERTURBATION_PREFIX) :]) for column in params})
         base.update({key: run["swept"].get(key, hparams.get(key)) for key in hparam_columns})
         base.update({key: run.get(key) for key in (*SOURCE_COLUMNS, *RUN_FIELDS)})
         identity = run.get("data_identity") or {}
@@ -297,8 +327,9 @@ def read_results(csv_path: str | Path) -> pd.DataFrame:
     """Read a CSV written by `write_results` back with the dtypes `tidy` gives (booleans stay booleans)."""
     csv_path = Path(csv_path)
     if not csv_path.is_file():
-        raise FakeidError(f"{csv_path}: no such results CSV "
-                          "(write one with `python -m fakeid.collect sweeps=DIR out=FILE.csv`)")
+        raise FakeidError(
+            f"{csv_path}: no such results CSV (write one with `python -m fakeid.collect sweeps=DIR out=FILE.csv`)"
+        )
     # Job folders are often named 0, 1, ...: keep identifiers as text.
     df = pd.read_csv(csv_path, dtype={name: str for name in TEXT_COLUMNS})
     for name in ("seen_generator", "seen_category"):
@@ -412,12 +443,12 @@ def read_eval_grid(evals_dir: str | Path) -> EvalGrid:
     except (OSError, json.JSONDecodeError) as err:
         raise FakeidError(f"{path}: unreadable {EVAL_GRID_FILE} ({err})") from None
     if not isinstance(grid, dict) or grid.get("kind") != "eval_grid":
-        raise FakeidError(f"{path}: expected a JSON object with kind \"eval_grid\"")
+        raise FakeidError(f'{path}: expected a JSON object with kind "eval_grid"')
     levels, level_ids, runs = grid.get("levels"), grid.get("level_ids"), grid.get("runs")
     if not isinstance(levels, list) or not isinstance(level_ids, list) or len(levels) != len(level_ids):
         raise FakeidError(f"{path}: expected `levels` and `level_ids` to be lists of the same length")
     if not isinstance(runs, list) or not all(isinstance(run, dict) and "run_dir" in run for run in runs):
-        raise FakeidError(f"{path}: expected `runs` to be a list of {{\"run_dir\", \"status\"}} objects")
+        raise FakeidError(f'{path}: expected `runs` to be a list of {{"run_dir", "status"}} objects')
     if not isinstance(grid.get("sweep"), str):
         raise FakeidError(f"{path}: expected `sweep`, the path of the source training sweep")
     return EvalGrid(Path(evals_dir), Path(grid["sweep"]), levels, [str(level) for level in level_ids], runs)
@@ -442,8 +473,9 @@ def _load_eval_runs(evals_dir: Path) -> list[dict[str, Any]]:
         metrics = read_run_metrics(path)
         fields = _eval_fields(metrics, path, level=relative.name, source_run_dir=source_run_dir)
         if fields["kind"] != "eval":
-            raise FakeidError(f"{path}: expected an evaluation's metrics.json (kind \"eval\") "
-                              f"in the folder of {EVAL_GRID_FILE}")
+            raise FakeidError(
+                f'{path}: expected an evaluation\'s metrics.json (kind "eval") in the folder of {EVAL_GRID_FILE}'
+            )
         hparams = metrics.get("hparams") or {}
         overrides = {} if all(key in hparams for key in keys) else _source_overrides(grid, source_run_dir)
         runs.append(
@@ -478,8 +510,11 @@ def check_eval_completeness(evals_dir: str | Path, runs: Sequence[dict[str, Any]
         grid_size=len(expected),
         n_jobs=len(mine),
         n_ok=sum(run["status"] == "ok" for run in mine),
-        failed=[FailedJob(run["run_dir"], point(pair), run.get("error"))
-                for pair, run in found.items() if run["status"] == "failed"],
+        failed=[
+            FailedJob(run["run_dir"], point(pair), run.get("error"))
+            for pair, run in found.items()
+            if run["status"] == "failed"
+        ],
         missing=[point(pair) for pair in expected if pair not in pairs],
         without_ok=[point(pair) for pair in expected if pair not in found or found[pair]["status"] != "ok"],
         unexpected=[run["run_dir"] for pair, run in found.items() if pair not in expected_pairs],
@@ -507,10 +542,13 @@ def keep_dataset(df: pd.DataFrame, data_root: str | None = None) -> pd.DataFrame
         return kept
     for kind, group in found.groupby("kind"):
         if len(group) > 1:
-            listed = "; ".join(f"{row.data_root} (fingerprint {row.data_fingerprint}): {row.runs} runs"
-                               for row in group.itertuples())
-            raise FakeidError(f"the {kind} runs come from {len(group)} datasets ({listed}): one figure never pools "
-                              "them; pass data_root=ROOT (or ROOT:FINGERPRINT) to keep one")
+            listed = "; ".join(
+                f"{row.data_root} (fingerprint {row.data_fingerprint}): {row.runs} runs" for row in group.itertuples()
+            )
+            raise FakeidError(
+                f"the {kind} runs come from {len(group)} datasets ({listed}): one figure never pools "
+                "them; pass data_root=ROOT (or ROOT:FINGERPRINT) to keep one"
+            )
     return df
 
 
@@ -522,8 +560,9 @@ def collect(sweep_dirs: Sequence[str | Path], data_root: str | None = None) -> t
 
 
 # ----------------------------------------------------------------------------- CLI
-def collect_to_csv(sweep_dirs: Sequence[str | Path], out: str | Path | None = None,
-                   data_root: str | None = None) -> Path:
+def collect_to_csv(
+    sweep_dirs: Sequence[str | Path], out: str | Path | None = None, data_root: str | None = None
+) -> Path:
     """What the CLI does: collect, print each completeness report on stderr, write the CSV."""
     sweep_dirs = [Path(sweep_dir) for sweep_dir in sweep_dirs]
     if not sweep_dirs:
@@ -545,8 +584,7 @@ def _app(cfg: DictConfig) -> None:
     with one_line_errors():
         expected = "sweeps=DIR or sweeps=[DIR1,DIR2] (training sweeps or evaluation folders)"
         sweeps = as_list(require(cfg, "sweeps", expected))
-        collect_to_csv([Path(str(sweep)) for sweep in sweeps], Path(str(cfg.out)) if cfg.out else None,
-                       cfg.data_root)
+        collect_to_csv([Path(str(sweep)) for sweep in sweeps], Path(str(cfg.out)) if cfg.out else None, cfg.data_root)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

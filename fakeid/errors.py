@@ -3,6 +3,7 @@
 Entry points catch `FakeidError` and print `fakeid: error: <message>` without a traceback;
 anything else is a bug and keeps its traceback.
 """
+
 from __future__ import annotations
 
 import sys

@@ -8,6 +8,7 @@
 Writes metrics.json, scores.csv and file_lists.csv into its Hydra run folder (`hydra.run.dir=OUT` places it);
 a grid writes one such folder per (run, level) under outputs/evals/. The work is in `fakeid.evaluation`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ Evaluation runs in one process over whole sets (no distributed sampler, which wo
 repeated images), under the same autocast precision as training. Every score is kept: `scores.csv`
 (`set, path, label, score`, score = probability of fake) lets anyone recompute every reported metric.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,8 +40,9 @@ def autocast_for(device: torch.device, precision: str):
 
 
 @torch.inference_mode()
-def predict_scores(detector, loader: DataLoader, device: torch.device,
-                   precision: str = "32-true") -> tuple[torch.Tensor, torch.Tensor]:
+def predict_scores(
+    detector, loader: DataLoader, device: torch.device, precision: str = "32-true"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(probability of fake, label) for every image of the loader, in loader order, on the CPU."""
     detector.eval().to(device)
     scores, labels = [], []
@@ -56,10 +58,12 @@ def calibrate(detector, val_loader: DataLoader, device: torch.device, precision:
     return calibrate_threshold(*predict_scores(detector, val_loader, device, precision))
 
 
-def score_sets(detector, test_loaders: list[tuple[TestSelection, DataLoader]], device: torch.device,
-               precision: str) -> list[ScoredSet]:
-    return [ScoredSet(test_set, *predict_scores(detector, loader, device, precision))
-            for test_set, loader in test_loaders]
+def score_sets(
+    detector, test_loaders: list[tuple[TestSelection, DataLoader]], device: torch.device, precision: str
+) -> list[ScoredSet]:
+    return [
+        ScoredSet(test_set, *predict_scores(detector, loader, device, precision)) for test_set, loader in test_loaders
+    ]
 
 
 def known(value, reference) -> bool | None:
@@ -69,17 +73,24 @@ def known(value, reference) -> bool | None:
     return value in reference if isinstance(reference, (list, tuple)) else value == reference
 
 
-def set_result(scored: ScoredSet, threshold: float | None, *, categories_used: list[str] | None,
-               train_generator: str | None) -> dict:
+def set_result(
+    scored: ScoredSet, threshold: float | None, *, categories_used: list[str] | None, train_generator: str | None
+) -> dict:
     """One entry of metrics.json's `test` list (acc_cal is null when no threshold is known)."""
     test_set, labels = scored.selection, scored.labels
     metrics = metrics_of_set(scored.scores, labels, 0.5 if threshold is None else threshold)
     if threshold is None:
         metrics["acc_cal"] = None
-    return {"set": test_set.name, "generator": test_set.generator, "category": test_set.category,
-            "seen_generator": known(test_set.generator, train_generator),
-            "seen_category": known(test_set.category, categories_used),
-            "n_real": int((labels == 0).sum()), "n_fake": int((labels == 1).sum()), **metrics}
+    return {
+        "set": test_set.name,
+        "generator": test_set.generator,
+        "category": test_set.category,
+        "seen_generator": known(test_set.generator, train_generator),
+        "seen_category": known(test_set.category, categories_used),
+        "n_real": int((labels == 0).sum()),
+        "n_fake": int((labels == 1).sum()),
+        **metrics,
+    }
 
 
 def write_scores(path: Path, scored_sets: list[ScoredSet]) -> None:
@@ -95,14 +106,23 @@ def write_scores(path: Path, scored_sets: list[ScoredSet]) -> None:
     temporary.replace(path)
 
 
-def evaluate(detector, val_loader: DataLoader | None, test_loaders: list[tuple[TestSelection, DataLoader]], *,
-             categories_used: list[str] | None, train_generator: str | None, device: torch.device, precision: str,
-             threshold: float | None = None) -> tuple[float | None, list[dict], list[ScoredSet]]:
+def evaluate(
+    detector,
+    val_loader: DataLoader | None,
+    test_loaders: list[tuple[TestSelection, DataLoader]],
+    *,
+    categories_used: list[str] | None,
+    train_generator: str | None,
+    device: torch.device,
+    precision: str,
+    threshold: float | None = None,
+) -> tuple[float | None, list[dict], list[ScoredSet]]:
     """The threshold (calibrated on `val_loader` when given, else `threshold` as passed), one result per test
     set (the `test` list of metrics.json), and the per-image scores behind them."""
     if val_loader is not None:
         threshold = calibrate(detector, val_loader, device, precision)
     scored = score_sets(detector, test_loaders, device, precision)
-    results = [set_result(s, threshold, categories_used=categories_used, train_generator=train_generator)
-               for s in scored]
+    results = [
+        set_result(s, threshold, categories_used=categories_used, train_generator=train_generator) for s in scored
+    ]
     return threshold, results, scored

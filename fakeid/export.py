@@ -5,6 +5,7 @@
 
 The work is in `fakeid.inference.exporting` (README, "Use a trained detector").
 """
+
 from __future__ import annotations
 
 import hydra

@@ -25,6 +25,7 @@ CLI (a Hydra app, conf/figures.yaml):
 `python -m fakeid.figures figure=fig1|fig2|fig3|figR|formatbias|all csv=[A.csv,B.csv] out=DIR`
 (`drop_rate=` for Fig 1, `num_categories=` for Fig 3).
 """
+
 from __future__ import annotations
 
 import math
@@ -37,12 +38,11 @@ from typing import Callable, Sequence
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never a display
+import hydra  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-
-import hydra  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from fakeid.cli import CONF_DIR, as_list, require, run_app  # noqa: E402
@@ -66,8 +66,21 @@ METRIC_TEXT = {
 }
 LINESTYLE = {"acc_cal": "--"}  # calibrated accuracy dashed beside the solid acc@0.5
 CSV_COLUMNS = [
-    "figure", "panel", "metric", "series", "group", "kind", "x", "mean", "ci_low", "ci_high", "n",
-    "slope", "slope_ci_low", "slope_ci_high", "r2",
+    "figure",
+    "panel",
+    "metric",
+    "series",
+    "group",
+    "kind",
+    "x",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "n",
+    "slope",
+    "slope_ci_low",
+    "slope_ci_high",
+    "r2",
 ]
 FIGURES = ("fig1", "fig2", "fig3")
 ROBUSTNESS = ("figR", "formatbias")  # from evaluation rows: fakeid.robustness_figures
@@ -149,12 +162,16 @@ def _values_text(values: pd.Series) -> str:
     return ", ".join(str(value) for value in sorted(values.dropna().unique()))
 
 
-def _pick_fixed(per_run: pd.DataFrame, fixed: str, varied: str, wanted: float | None, figure: str, source: str) -> float:
+def _pick_fixed(
+    per_run: pd.DataFrame, fixed: str, varied: str, wanted: float | None, figure: str, source: str
+) -> float:
     """The value of `fixed` to plot: `wanted`, else the one whose runs cover most values of `varied`."""
     available = per_run[fixed].dropna().unique()
     if wanted is not None:
         if not np.isclose(available, wanted).any():
-            raise FakeidError(f"{figure}: {source} has no runs with {fixed}={wanted} (has {_values_text(per_run[fixed])})")
+            raise FakeidError(
+                f"{figure}: {source} has no runs with {fixed}={wanted} (has {_values_text(per_run[fixed])})"
+            )
         return float(available[np.isclose(available, wanted)][0])
     coverage = per_run.groupby(fixed)[varied].agg(["nunique", "size"]).reset_index()
     if coverage.empty:
@@ -165,15 +182,25 @@ def _pick_fixed(per_run: pd.DataFrame, fixed: str, varied: str, wanted: float | 
 
 def _require_spread(values: pd.Series, column: str, figure: str, source: str, where: str = "") -> None:
     if values.nunique() < 2:
-        raise FakeidError(f"{figure} needs runs with more than one {column}{where}; {source} has only {_values_text(values)}")
+        raise FakeidError(
+            f"{figure} needs runs with more than one {column}{where}; {source} has only {_values_text(values)}"
+        )
 
 
 # ----------------------------------------------------------------------------- numbers of a figure
 def _point_rows(per_run: pd.DataFrame, x: str, metric: str, **labels: object) -> list[dict]:
     table = summarize(per_run, [x], metric)
     return [
-        {**labels, "metric": metric, "kind": "point", "x": row[x], "mean": row["mean"],
-         "ci_low": row["ci_low"], "ci_high": row["ci_high"], "n": row["n"]}
+        {
+            **labels,
+            "metric": metric,
+            "kind": "point",
+            "x": row[x],
+            "mean": row["mean"],
+            "ci_low": row["ci_low"],
+            "ci_high": row["ci_high"],
+            "n": row["n"],
+        }
         for _, row in table.iterrows()
         if row["n"] > 0
     ]
@@ -184,9 +211,20 @@ def _trend_rows(per_run: pd.DataFrame, x: str, metric: str, **labels: object) ->
     trend = linear_trend(data[x], data[metric])
     ends = [float(data[x].min()), float(data[x].max())]
     return [
-        {**labels, "metric": metric, "kind": "trend", "x": end, "mean": fitted, "ci_low": math.nan,
-         "ci_high": math.nan, "n": trend.n, "slope": trend.slope, "slope_ci_low": trend.slope_ci_low,
-         "slope_ci_high": trend.slope_ci_high, "r2": trend.r2}
+        {
+            **labels,
+            "metric": metric,
+            "kind": "trend",
+            "x": end,
+            "mean": fitted,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "n": trend.n,
+            "slope": trend.slope,
+            "slope_ci_low": trend.slope_ci_low,
+            "slope_ci_high": trend.slope_ci_high,
+            "r2": trend.r2,
+        }
         for end, fitted in zip(ends, trend.predict(ends))
     ]
 
@@ -254,8 +292,7 @@ def fig2_data(df: pd.DataFrame, source: str = "the results table") -> Figure:
     for categories in spread[spread >= 2].index:
         runs = per_run[per_run[CATEGORIES] == categories]
         for metric in metrics:
-            labels = {"figure": "fig2", "panel": metric, "series": _categories_text(categories),
-                      "group": categories}
+            labels = {"figure": "fig2", "panel": metric, "series": _categories_text(categories), "group": categories}
             out += _point_rows(runs, DROP_RATE, metric, **labels)
             out += _trend_rows(runs, DROP_RATE, metric, **labels)
     if not out:
@@ -308,8 +345,9 @@ def fig3_data(df: pd.DataFrame, num_categories: int | None = None, source: str =
 def draw(figure: Figure) -> plt.Figure:
     """Draw a figure from its `data` table only, so the CSV is exactly what is plotted."""
     # Constrained layout makes room for the title, the caption and the legends below the axes.
-    fig, axes = plt.subplots(1, len(figure.panels), figsize=(6.2 * len(figure.panels), 4.8), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(figure.panels), figsize=(6.2 * len(figure.panels), 4.8), squeeze=False, layout="constrained"
+    )
     groups = list(dict.fromkeys(figure.data["group"].astype(str)))
     colors = {group: plt.get_cmap("tab10")(index % 10) for index, group in enumerate(groups)}
     for ax, (panel, ylabel) in zip(axes[0], figure.panels):
@@ -320,15 +358,35 @@ def draw(figure: Figure) -> plt.Figure:
             points = rows[rows["kind"] == "point"].sort_values("x")
             lower = (points["mean"] - points["ci_low"]).fillna(0.0)
             upper = (points["ci_high"] - points["mean"]).fillna(0.0)
-            handles.append(ax.errorbar(points["x"], points["mean"], yerr=[lower, upper], color=color, marker="o",
-                                       markersize=4, capsize=3, linestyle=LINESTYLE.get(metric, "-"), label=series))
+            handles.append(
+                ax.errorbar(
+                    points["x"],
+                    points["mean"],
+                    yerr=[lower, upper],
+                    color=color,
+                    marker="o",
+                    markersize=4,
+                    capsize=3,
+                    linestyle=LINESTYLE.get(metric, "-"),
+                    label=series,
+                )
+            )
             trend = rows[rows["kind"] == "trend"].sort_values("x")
             if not trend.empty:
                 first = trend.iloc[0]
-                ci = ("" if pd.isna(first["slope_ci_low"])
-                      else f" [{first['slope_ci_low']:+.3f}, {first['slope_ci_high']:+.3f}]")
-                handles += ax.plot(trend["x"], trend["mean"], color=color, linestyle=":", linewidth=1.5,
-                                   label=f"  trend: slope {first['slope']:+.3f}{ci}, R\u00b2 {_r2_text(first['r2'])}")
+                ci = (
+                    ""
+                    if pd.isna(first["slope_ci_low"])
+                    else f" [{first['slope_ci_low']:+.3f}, {first['slope_ci_high']:+.3f}]"
+                )
+                handles += ax.plot(
+                    trend["x"],
+                    trend["mean"],
+                    color=color,
+                    linestyle=":",
+                    linewidth=1.5,
+                    label=f"  trend: slope {first['slope']:+.3f}{ci}, R\u00b2 {_r2_text(first['r2'])}",
+                )
         ax.set_xlabel(figure.xlabel)
         ax.set_ylabel(ylabel)
         # every metric lives in [0, 1]; a t-interval over 2-3 seeds can reach far outside it, so the view is
@@ -361,7 +419,9 @@ def save(figure: Figure, out_dir: str | Path) -> Figure:
     return figure
 
 
-def fig1(df: pd.DataFrame, out_dir: str | Path, drop_rate: float | None = None, source: str = "the results table") -> Figure:
+def fig1(
+    df: pd.DataFrame, out_dir: str | Path, drop_rate: float | None = None, source: str = "the results table"
+) -> Figure:
     return save(fig1_data(df, drop_rate, source), out_dir)
 
 
@@ -369,7 +429,9 @@ def fig2(df: pd.DataFrame, out_dir: str | Path, source: str = "the results table
     return save(fig2_data(df, source), out_dir)
 
 
-def fig3(df: pd.DataFrame, out_dir: str | Path, num_categories: int | None = None, source: str = "the results table") -> Figure:
+def fig3(
+    df: pd.DataFrame, out_dir: str | Path, num_categories: int | None = None, source: str = "the results table"
+) -> Figure:
     return save(fig3_data(df, num_categories, source), out_dir)
 
 
@@ -380,19 +442,24 @@ def _makers() -> dict[str, Callable[..., object]]:
     return {
         # Each of Figs 1-3 reads only the sweeps that vary its x variable: the categories sweep's 10-category
         # point is the same experiment as a dropout-sweep point, and counting both would double runs.
-        "fig1": lambda df, out, source, drop_rate, _: fig1(sweeps_varying(training_rows(df), CATEGORIES), out,
-                                                           drop_rate, source),
+        "fig1": lambda df, out, source, drop_rate, _: fig1(
+            sweeps_varying(training_rows(df), CATEGORIES), out, drop_rate, source
+        ),
         "fig2": lambda df, out, source, *_: fig2(sweeps_varying(training_rows(df), DROP_RATE), out, source),
-        "fig3": lambda df, out, source, _, num_categories: fig3(sweeps_varying(training_rows(df), DROP_RATE), out,
-                                                                num_categories, source),
+        "fig3": lambda df, out, source, _, num_categories: fig3(
+            sweeps_varying(training_rows(df), DROP_RATE), out, num_categories, source
+        ),
         "figR": lambda df, out, source, *_: robustness_figures.figR(df, out, source),
         "formatbias": lambda df, out, source, *_: robustness_figures.formatbias(df, out, source),
     }
 
 
 def write_all(
-    df: pd.DataFrame, out_dir: str | Path, source: str = "the results table",
-    drop_rate: float | None = None, num_categories: int | None = None,
+    df: pd.DataFrame,
+    out_dir: str | Path,
+    source: str = "the results table",
+    drop_rate: float | None = None,
+    num_categories: int | None = None,
 ) -> dict[str, object]:
     """Every figure the table supports: name -> Figure (or table), or name -> the one-line reason it cannot be
     drawn. Figs 1-3 are tried when the table has training rows, Fig R and the format-bias table when it has
@@ -446,7 +513,9 @@ def _summary_table(per_run: pd.DataFrame, by: Sequence[str], metrics: Sequence[s
 
 
 def per_set_table(
-    df: pd.DataFrame, by: Sequence[str] = (CATEGORIES, DROP_RATE), metrics: Sequence[str] = TEST_METRICS,
+    df: pd.DataFrame,
+    by: Sequence[str] = (CATEGORIES, DROP_RATE),
+    metrics: Sequence[str] = TEST_METRICS,
     source: str = "the results table",
 ) -> pd.DataFrame:
     """Mean and 95% CI over runs of each metric, per test set and value of `by` (one row per set x value)."""
@@ -457,7 +526,9 @@ def per_set_table(
 
 
 def seen_unseen_table(
-    df: pd.DataFrame, by: Sequence[str] = (), metrics: Sequence[str] = ("acc", "acc_cal", "ap", "auroc"),
+    df: pd.DataFrame,
+    by: Sequence[str] = (),
+    metrics: Sequence[str] = ("acc", "acc_cal", "ap", "auroc"),
     source: str = "the results table",
 ) -> pd.DataFrame:
     """Seen vs unseen generator and content: per run the mean over the sets of each condition, then mean
@@ -469,8 +540,13 @@ def seen_unseen_table(
 
 
 # ----------------------------------------------------------------------------- CLI
-def draw_from_csvs(figure: str, csvs: Sequence[str | Path], out_dir: str | Path,
-                   drop_rate: float | None = None, num_categories: int | None = None) -> dict[str, object]:
+def draw_from_csvs(
+    figure: str,
+    csvs: Sequence[str | Path],
+    out_dir: str | Path,
+    drop_rate: float | None = None,
+    num_categories: int | None = None,
+) -> dict[str, object]:
     """What the CLI does: read the CSVs, draw `figure` (or `all` it supports), print what was written."""
     if figure not in CHOICES:
         raise FakeidError(f"figure={figure}: expected one of {', '.join(CHOICES)}")
@@ -497,8 +573,13 @@ def _app(cfg: DictConfig) -> None:
     with one_line_errors():
         expected = "csv=RESULTS.csv or csv=[A.csv,B.csv] (written by python -m fakeid.collect)"
         csvs = as_list(require(cfg, "csv", expected))
-        draw_from_csvs(str(cfg.figure), [Path(str(path)) for path in csvs], Path(str(cfg.out)),
-                       _number(cfg, "drop_rate", float), _number(cfg, "num_categories", int))
+        draw_from_csvs(
+            str(cfg.figure),
+            [Path(str(path)) for path in csvs],
+            Path(str(cfg.out)),
+            _number(cfg, "drop_rate", float),
+            _number(cfg, "num_categories", int),
+        )
 
 
 def _number(cfg: DictConfig, key: str, kind: type) -> float | int | None:

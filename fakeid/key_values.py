@@ -1,6 +1,7 @@
 """Read an int or a boolean from a config value (Hydra passes `seed=x` on as the string 'x'), with a one-line
 error that names the key. Used by the flat Hydra apps (fakeid.synth, fakeid.bench, fakeid.check,
 fakeid.prepare)."""
+
 from __future__ import annotations
 
 from fakeid.errors import FakeidError

@@ -3,6 +3,7 @@
 Scores are probabilities that an image is fake; label 1 is fake. AP and AUROC treat "fake" as the positive
 class. `acc_cal` is accuracy at the threshold calibrated on the validation split, never on test labels.
 """
+
 from __future__ import annotations
 
 import torch
@@ -16,9 +17,11 @@ def accuracies(scores: torch.Tensor, labels: torch.Tensor, threshold: float) -> 
     called_fake = scores >= threshold
     correct = called_fake == labels.bool()
     real, fake = labels == 0, labels == 1
-    return {"acc": correct.float().mean().item(),
-            "real_acc": correct[real].float().mean().item() if real.any() else float("nan"),
-            "fake_acc": correct[fake].float().mean().item() if fake.any() else float("nan")}
+    return {
+        "acc": correct.float().mean().item(),
+        "real_acc": correct[real].float().mean().item() if real.any() else float("nan"),
+        "fake_acc": correct[fake].float().mean().item() if fake.any() else float("nan"),
+    }
 
 
 def calibrate_threshold(scores: torch.Tensor, labels: torch.Tensor) -> float:

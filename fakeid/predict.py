@@ -6,6 +6,7 @@
 
 The work is in `fakeid.inference` (README, "Use a trained detector").
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,9 +24,20 @@ def main(cfg: DictConfig) -> None:
     with one_line_errors():
         out = Path(cfg.out).expanduser() if cfg.out else Path(HydraConfig.get().runtime.output_dir) / DEFAULT_OUT
         inputs = OmegaConf.to_container(cfg.input) if OmegaConf.is_list(cfg.input) else cfg.input
-        predict(inputs=inputs, out=out, run=cfg.run, ckpt=cfg.ckpt, exported=cfg.exported, crop=cfg.crop,
-                min_size=cfg.min_size, max_tiles=cfg.max_tiles, batch_size=cfg.batch_size, device=cfg.device,
-                threshold=cfg.threshold, progress=cfg.progress)
+        predict(
+            inputs=inputs,
+            out=out,
+            run=cfg.run,
+            ckpt=cfg.ckpt,
+            exported=cfg.exported,
+            crop=cfg.crop,
+            min_size=cfg.min_size,
+            max_tiles=cfg.max_tiles,
+            batch_size=cfg.batch_size,
+            device=cfg.device,
+            threshold=cfg.threshold,
+            progress=cfg.progress,
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """`python -m fakeid.prepare source=lsun|cnndetection|folder ...`: real data into fakeid's layout (the work is
 in fakeid.ingest). Every source validates its input before writing; writes are atomic and a re-run continues.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -16,8 +17,11 @@ from fakeid.ingest.lsun import prepare_lsun
 from fakeid.key_values import as_int
 
 # The keys each source reads (besides `source` and `out`); the optional keys default to null.
-SOURCE_KEYS = {"lsun": ("src", "per_category", "seed", "categories"), "cnndetection": ("src",),
-               "folder": ("real", "fake", "mode")}
+SOURCE_KEYS = {
+    "lsun": ("src", "per_category", "seed", "categories"),
+    "cnndetection": ("src",),
+    "folder": ("real", "fake", "mode"),
+}
 OPTIONAL_KEYS = ("src", "per_category", "categories", "real", "fake")
 
 
@@ -36,8 +40,9 @@ def validate(cfg: DictConfig) -> str:
         raise FakeidError(f"source={source}: expected one of {', '.join(SOURCE_KEYS)}")
     stray = [key for key in OPTIONAL_KEYS if cfg.get(key) is not None and key not in SOURCE_KEYS[source]]
     if stray:
-        raise FakeidError(f"key {stray[0]} is not read by source={source} (its keys: out, "
-                          f"{', '.join(SOURCE_KEYS[source])})")
+        raise FakeidError(
+            f"key {stray[0]} is not read by source={source} (its keys: out, {', '.join(SOURCE_KEYS[source])})"
+        )
     return source
 
 
@@ -47,8 +52,13 @@ def lsun(cfg: DictConfig, out: Path) -> str:
     categories = cfg.categories
     if categories is not None and not OmegaConf.is_list(categories):
         categories = [categories]
-    return prepare_lsun(path_of(cfg, "src"), out, as_int("per_category", cfg.per_category),
-                        as_int("seed", cfg.seed), [str(c) for c in categories] if categories else None)
+    return prepare_lsun(
+        path_of(cfg, "src"),
+        out,
+        as_int("per_category", cfg.per_category),
+        as_int("seed", cfg.seed),
+        [str(c) for c in categories] if categories else None,
+    )
 
 
 def cnndetection(cfg: DictConfig, out: Path) -> str:
@@ -60,8 +70,7 @@ def folder(cfg: DictConfig, out: Path) -> str:
     return prepare_folder(path_of(cfg, "real"), path_of(cfg, "fake"), out, str(cfg.mode))
 
 
-SOURCES: dict[str, Callable[[DictConfig, Path], str]] = {"lsun": lsun, "cnndetection": cnndetection,
-                                                         "folder": folder}
+SOURCES: dict[str, Callable[[DictConfig, Path], str]] = {"lsun": lsun, "cnndetection": cnndetection, "folder": folder}
 
 
 def prepare(cfg: DictConfig) -> str:

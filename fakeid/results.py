@@ -13,6 +13,7 @@ Identity has two parts:
 - the *data*: `data.root` and a fingerprint of the files the run reads (relative paths, sizes, mtimes of every
   class folder it uses); a job folder never holds results of two of them (see fakeid.runs).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,10 +29,25 @@ METRICS_FILE = "metrics.json"
 # Keys that change where or how fast a run goes, not what it measures; and the library versions, which
 # are recorded but not hashed, so that an upgrade does not make a finished sweep train again.
 # data.root is the data identity's, checked with the fingerprint, not the configuration's.
-NOT_PART_OF_THE_EXPERIMENT = ("paths", "logger", "callbacks", "launcher", "data.num_workers", "data.cache",
-                              "data.cache_dir", "data.eval_batch_size", "trainer.enable_progress_bar",
-                              "trainer.log_every_n_steps", "trainer.plugins", "version", "data.root",
-                              "experiment_name", "experiment", "keep_checkpoints", "model.channels_last")
+NOT_PART_OF_THE_EXPERIMENT = (
+    "paths",
+    "logger",
+    "callbacks",
+    "launcher",
+    "data.num_workers",
+    "data.cache",
+    "data.cache_dir",
+    "data.eval_batch_size",
+    "trainer.enable_progress_bar",
+    "trainer.log_every_n_steps",
+    "trainer.plugins",
+    "version",
+    "data.root",
+    "experiment_name",
+    "experiment",
+    "keep_checkpoints",
+    "model.channels_last",
+)
 PROTOCOL_VERSION = 2  # 2: validation reserved per category independently of n (the same size for every n)
 PROTOCOL_KEY = "protocol.version"
 
@@ -54,8 +70,11 @@ def flat_hparams(cfg: DictConfig) -> dict[str, Any]:
 
 def deciding(hparams: dict[str, Any]) -> dict[str, Any]:
     """The keys of flat hparams that decide a result."""
-    return {k: v for k, v in hparams.items()
-            if not any(k == skip or k.startswith(skip + ".") for skip in NOT_PART_OF_THE_EXPERIMENT)}
+    return {
+        k: v
+        for k, v in hparams.items()
+        if not any(k == skip or k.startswith(skip + ".") for skip in NOT_PART_OF_THE_EXPERIMENT)
+    }
 
 
 def config_hash(hparams: dict[str, Any]) -> str:
@@ -71,8 +90,11 @@ def config_differences(previous: dict[str, Any], current: dict[str, Any], overri
     """Why two runs are not the same experiment (empty when they are); see the module docstring."""
     before, now = deciding(previous), deciding(current)
     set_by_user = overridden_keys(overrides)
-    differences = [f"{key}: {before[key]!r} -> {now[key]!r}" for key in sorted(before.keys() & now.keys())
-                   if before[key] != now[key]]
+    differences = [
+        f"{key}: {before[key]!r} -> {now[key]!r}"
+        for key in sorted(before.keys() & now.keys())
+        if before[key] != now[key]
+    ]
     for key in sorted(now.keys() - before.keys()):
         # set by the user: an override of that key or of a dotted parent (`data=tiny` picks a config group's
         # file, whose new keys are at their defaults)
@@ -87,8 +109,12 @@ def versions() -> dict[str, str]:
     import timm
     import torch
 
-    return {"version.python": platform.python_version(), "version.torch": torch.__version__,
-            "version.timm": timm.__version__, "version.lightning": pytorch_lightning.__version__}
+    return {
+        "version.python": platform.python_version(),
+        "version.torch": torch.__version__,
+        "version.timm": timm.__version__,
+        "version.lightning": pytorch_lightning.__version__,
+    }
 
 
 def write_json_atomically(path: Path, payload: dict) -> None:

@@ -24,6 +24,7 @@ and test set). Definitions, stated again in the caption and the markdown:
 Outputs: `figR.png`, `figR.pdf`, `figR.csv` (exactly the plotted numbers, columns `FIGR_COLUMNS`) and
 `formatbias.csv` (columns `BIAS_COLUMNS`) with a readable `formatbias.md`.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,8 +38,16 @@ import numpy as np
 import pandas as pd
 
 from fakeid.errors import FakeidError
-from fakeid.figures import (CATEGORIES, DATASET_KIND, DATASET_KIND_TEXT, DROP_RATE, METRIC_TEXT, Figure,
-                            condition_label, row_kinds)
+from fakeid.figures import (
+    CATEGORIES,
+    DATASET_KIND,
+    DATASET_KIND_TEXT,
+    DROP_RATE,
+    METRIC_TEXT,
+    Figure,
+    condition_label,
+    row_kinds,
+)
 from fakeid.stats import mean_ci
 
 NONE, JPEG, BLUR, FORMAT = "none", "jpeg", "blur", "format"
@@ -50,12 +59,39 @@ AXES = {
 SET_GROUPS = ("unseen content", "unseen generator")
 FIGR_METRICS = ("acc", "ap")
 BIAS_METRICS = ("acc", "ap", "auroc")
-FIGR_COLUMNS = ["figure", "sets", "perturbation", "metric", "panel", "series", "group", "level", "x",
-                "mean", "ci_low", "ci_high", "n"]
-BIAS_COLUMNS = ["level", "format", "quality", "set", "condition", "metric", "n_pairs",
-                "original_mean", "original_ci_low", "original_ci_high",
-                "matched_mean", "matched_ci_low", "matched_ci_high",
-                "diff_mean", "diff_ci_low", "diff_ci_high"]
+FIGR_COLUMNS = [
+    "figure",
+    "sets",
+    "perturbation",
+    "metric",
+    "panel",
+    "series",
+    "group",
+    "level",
+    "x",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "n",
+]
+BIAS_COLUMNS = [
+    "level",
+    "format",
+    "quality",
+    "set",
+    "condition",
+    "metric",
+    "n_pairs",
+    "original_mean",
+    "original_ci_low",
+    "original_ci_high",
+    "matched_mean",
+    "matched_ci_low",
+    "matched_ci_high",
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
+]
 RUN = "run"  # the column naming a source run (added here)
 
 
@@ -72,12 +108,23 @@ class Table:
 # ----------------------------------------------------------------------------- selecting rows
 def eval_rows(df: pd.DataFrame, what: str, needed: Sequence[str], source: str) -> pd.DataFrame:
     """Test-set rows of successful evaluations, with a `run` column naming the source run."""
-    required = ["sweep", "run_dir", "status", "level", "perturbation", "set", "seen_generator", "seen_category",
-                *needed]
+    required = [
+        "sweep",
+        "run_dir",
+        "status",
+        "level",
+        "perturbation",
+        "set",
+        "seen_generator",
+        "seen_category",
+        *needed,
+    ]
     absent = [name for name in dict.fromkeys(required) if name not in df.columns]
     if absent:
-        raise FakeidError(f"{what} needs columns {', '.join(absent)}; {source} lacks them "
-                          "(collect an evaluation folder of python -m fakeid.eval)")
+        raise FakeidError(
+            f"{what} needs columns {', '.join(absent)}; {source} lacks them "
+            "(collect an evaluation folder of python -m fakeid.eval)"
+        )
     rows = df[(row_kinds(df) == "eval") & (df["status"] == "ok") & df["set"].notna()].copy()
     if rows.empty:
         raise FakeidError(f"{what} needs successful evaluations (kind eval) with test results; {source} has none")
@@ -85,10 +132,13 @@ def eval_rows(df: pd.DataFrame, what: str, needed: Sequence[str], source: str) -
     twice = rows[rows.duplicated([RUN, "level", "set"], keep=False)]
     if not twice.empty:
         first = twice.iloc[0]
-        folders = ", ".join(sorted(set(twice.loc[(twice[RUN] == first[RUN]) & (twice["level"] == first["level"]),
-                                                 "sweep"])))
-        raise FakeidError(f"{what}: source run {first[RUN]} has more than one evaluation at level {first['level']} "
-                          f"(in {folders}); collect each evaluation once")
+        folders = ", ".join(
+            sorted(set(twice.loc[(twice[RUN] == first[RUN]) & (twice["level"] == first["level"]), "sweep"]))
+        )
+        raise FakeidError(
+            f"{what}: source run {first[RUN]} has more than one evaluation at level {first['level']} "
+            f"(in {folders}); collect each evaluation once"
+        )
     return rows
 
 
@@ -155,10 +205,20 @@ def _points(per_run: pd.DataFrame, varied: list[str], metric: str, labels: dict[
         if ci.n == 0:
             continue
         series_values = [values[name] for name in varied]
-        out.append({**labels, "metric": metric, "series": _series_text(varied, series_values),
-                    "group": _group_value(series_values),
-                    "level": values["level"], "x": values["x"], "mean": ci.mean, "ci_low": ci.ci_low,
-                    "ci_high": ci.ci_high, "n": ci.n})
+        out.append(
+            {
+                **labels,
+                "metric": metric,
+                "series": _series_text(varied, series_values),
+                "group": _group_value(series_values),
+                "level": values["level"],
+                "x": values["x"],
+                "mean": ci.mean,
+                "ci_low": ci.ci_low,
+                "ci_high": ci.ci_high,
+                "n": ci.n,
+            }
+        )
     return out
 
 
@@ -175,8 +235,10 @@ def figR_data(df: pd.DataFrame, source: str = "the results table") -> Figure:
     rows, left_out = _known(rows)
     perturbations = [name for name in AXES if (rows["perturbation"] == name).any()]
     if not perturbations:
-        raise FakeidError(f"figR needs jpeg or blur levels; {source} has levels "
-                          f"{', '.join(sorted(rows['level'].astype(str).unique()))}")
+        raise FakeidError(
+            f"figR needs jpeg or blur levels; {source} has levels "
+            f"{', '.join(sorted(rows['level'].astype(str).unique()))}"
+        )
     if not (rows["perturbation"] == NONE).any():
         raise FakeidError(f"figR needs the level none (the original images); {source} has none")
     varied = _varied(rows)
@@ -190,14 +252,28 @@ def figR_data(df: pd.DataFrame, source: str = "the results table") -> Figure:
             on_axis = _on_axis(per_level, perturbation)
             per_run = on_axis.groupby([RUN, "level", "x", *varied], dropna=False)[list(FIGR_METRICS)].mean()
             for metric in FIGR_METRICS:
-                labels = {"figure": "figR", "sets": group, "perturbation": perturbation,
-                          "panel": f"{group} | {perturbation} | {metric}"}
+                labels = {
+                    "figure": "figR",
+                    "sets": group,
+                    "perturbation": perturbation,
+                    "panel": f"{group} | {perturbation} | {metric}",
+                }
                 out += _points(per_run.reset_index(), varied, metric, labels)
     data = pd.DataFrame(out).reindex(columns=FIGR_COLUMNS)
-    panels = [(f"{group} | {perturbation} | {metric}", f"{METRIC_TEXT[metric]}, {group}")
-              for group in groups for perturbation in perturbations for metric in FIGR_METRICS]
-    return Figure(name="figR", data=data, title="Fig R. Robustness of detection to JPEG compression and blur",
-                  xlabel="", panels=panels, caption=_figR_caption(rows, data, varied, left_out))
+    panels = [
+        (f"{group} | {perturbation} | {metric}", f"{METRIC_TEXT[metric]}, {group}")
+        for group in groups
+        for perturbation in perturbations
+        for metric in FIGR_METRICS
+    ]
+    return Figure(
+        name="figR",
+        data=data,
+        title="Fig R. Robustness of detection to JPEG compression and blur",
+        xlabel="",
+        panels=panels,
+        caption=_figR_caption(rows, data, varied, left_out),
+    )
 
 
 def _figR_caption(rows: pd.DataFrame, data: pd.DataFrame, varied: list[str], left_out: list[str]) -> str:
@@ -206,11 +282,13 @@ def _figR_caption(rows: pd.DataFrame, data: pd.DataFrame, varied: list[str], lef
     counts = data["n"].astype(int)
     per_point = f"n = {counts.min()}" if counts.min() == counts.max() else f"n = {counts.min()}-{counts.max()}"
     lines = ", ".join(varied) if varied else "one line (no dropout or category count varies)"
-    caption = (f"{kind_text}; mean \u00b1 95% CI over runs (seeds), {per_point} runs per point; one line per "
-               f"{lines}. A run's value is its mean over the sets of the group: unseen content = test sets of the "
-               "training generator whose category was not trained on; unseen generator = sets of other "
-               "generators. Hollow marker: the original images (level none), drawn at JPEG quality 100 (no "
-               "recompression) and blur sigma 0. JPEG axis reversed: stronger compression to the right.")
+    caption = (
+        f"{kind_text}; mean \u00b1 95% CI over runs (seeds), {per_point} runs per point; one line per "
+        f"{lines}. A run's value is its mean over the sets of the group: unseen content = test sets of the "
+        "training generator whose category was not trained on; unseen generator = sets of other "
+        "generators. Hollow marker: the original images (level none), drawn at JPEG quality 100 (no "
+        "recompression) and blur sigma 0. JPEG axis reversed: stronger compression to the right."
+    )
     if left_out:
         caption += f" Left out (seen generator or category unknown): {', '.join(left_out)}."
     return caption
@@ -221,8 +299,13 @@ def draw_figR(figure: Figure) -> plt.Figure:
     data = figure.data
     groups = list(dict.fromkeys(data["sets"]))
     columns = list(dict.fromkeys(zip(data["perturbation"], data["metric"])))
-    fig, axes = plt.subplots(len(groups), len(columns), figsize=(4.0 * len(columns), 3.4 * len(groups) + 1.2),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(groups),
+        len(columns),
+        figsize=(4.0 * len(columns), 3.4 * len(groups) + 1.2),
+        squeeze=False,
+        layout="constrained",
+    )
     series = list(dict.fromkeys(data["series"]))
     colors = {name: plt.get_cmap("tab10")(index % 10) for index, name in enumerate(series)}
     for row_index, group in enumerate(groups):
@@ -246,11 +329,19 @@ def draw_figR(figure: Figure) -> plt.Figure:
 def _draw_series(ax: plt.Axes, points: pd.DataFrame, color: object, label: str) -> None:
     lower = (points["mean"] - points["ci_low"]).fillna(0.0)
     upper = (points["ci_high"] - points["mean"]).fillna(0.0)
-    ax.errorbar(points["x"], points["mean"], yerr=[lower, upper], color=color, marker="o", markersize=4,
-                capsize=3, label=label)
+    ax.errorbar(
+        points["x"], points["mean"], yerr=[lower, upper], color=color, marker="o", markersize=4, capsize=3, label=label
+    )
     original = points[points["level"] == NONE]
-    ax.plot(original["x"], original["mean"], linestyle="none", marker="s", markersize=8, markerfacecolor="none",
-            markeredgecolor=color)
+    ax.plot(
+        original["x"],
+        original["mean"],
+        linestyle="none",
+        marker="s",
+        markersize=8,
+        markerfacecolor="none",
+        markeredgecolor=color,
+    )
 
 
 def figR(df: pd.DataFrame, out_dir: str | Path, source: str = "the results table") -> Figure:
@@ -274,16 +365,19 @@ def formatbias_data(df: pd.DataFrame, source: str = "the results table") -> tupl
     original = rows[rows["perturbation"] == NONE]
     matched = rows[rows["perturbation"] == FORMAT]
     if original.empty or matched.empty:
-        raise FakeidError(f"formatbias needs the level none and format levels; {source} has levels "
-                          f"{', '.join(sorted(rows['level'].astype(str).unique()))}")
+        raise FakeidError(
+            f"formatbias needs the level none and format levels; {source} has levels "
+            f"{', '.join(sorted(rows['level'].astype(str).unique()))}"
+        )
     out: list[dict] = []
     notes: list[str] = []
     for level, level_rows in matched.groupby("level", sort=True):
         pairs = original.merge(level_rows, on=[RUN, "set"], suffixes=("_original", "_matched"))
-        unpaired = (set(original[RUN]) ^ set(level_rows[RUN]))
+        unpaired = set(original[RUN]) ^ set(level_rows[RUN])
         if unpaired:
-            notes.append(f"{level}: {len(unpaired)} run(s) evaluated on one side only, left out: "
-                         f"{', '.join(sorted(unpaired))}")
+            notes.append(
+                f"{level}: {len(unpaired)} run(s) evaluated on one side only, left out: {', '.join(sorted(unpaired))}"
+            )
         first = level_rows.iloc[0]
         for test_set, set_pairs in pairs.groupby("set", sort=True):
             for metric in BIAS_METRICS:
@@ -297,13 +391,24 @@ def _bias_row(level: str, level_row: pd.Series, test_set: str, pairs: pd.DataFra
     diff = mean_ci(both.iloc[:, 1] - both.iloc[:, 0])
     generator, category = pairs["seen_generator_original"].iloc[0], pairs["seen_category_original"].iloc[0]
     known = not (pd.isna(generator) or pd.isna(category))
-    return {"level": level, "format": level_row.get("perturbation.format"),
-            "quality": level_row.get("perturbation.quality"),
-            "set": test_set, "condition": condition_label(bool(generator), bool(category)) if known else "unknown",
-            "metric": metric, "n_pairs": diff.n,
-            "original_mean": before.mean, "original_ci_low": before.ci_low, "original_ci_high": before.ci_high,
-            "matched_mean": after.mean, "matched_ci_low": after.ci_low, "matched_ci_high": after.ci_high,
-            "diff_mean": diff.mean, "diff_ci_low": diff.ci_low, "diff_ci_high": diff.ci_high}
+    return {
+        "level": level,
+        "format": level_row.get("perturbation.format"),
+        "quality": level_row.get("perturbation.quality"),
+        "set": test_set,
+        "condition": condition_label(bool(generator), bool(category)) if known else "unknown",
+        "metric": metric,
+        "n_pairs": diff.n,
+        "original_mean": before.mean,
+        "original_ci_low": before.ci_low,
+        "original_ci_high": before.ci_high,
+        "matched_mean": after.mean,
+        "matched_ci_low": after.ci_low,
+        "matched_ci_high": after.ci_high,
+        "diff_mean": diff.mean,
+        "diff_ci_low": diff.ci_low,
+        "diff_ci_high": diff.ci_high,
+    }
 
 
 def _number(value: float) -> str:
@@ -317,19 +422,27 @@ def _interval(low: float, high: float) -> str:
 def formatbias_markdown(data: pd.DataFrame, notes: Sequence[str], source: str) -> str:
     """A readable version of the table: one section per format level."""
     lines = [
-        "# Format bias: original images vs format-matched re-encoding", "",
+        "# Format bias: original images vs format-matched re-encoding",
+        "",
         f"From {source}. Per test set and metric: the mean over runs on the original images (level `none`) and "
         "after re-encoding real and fake images alike (a `format` level), and their paired difference "
         "(format-matched minus original) with its 95% CI over runs (Student t; pooled over every run of the "
-        "table). A negative difference means the detector loses what the file format told it.", "",
+        "table). A negative difference means the detector loses what the file format told it.",
+        "",
     ]
     for level, rows in data.groupby("level", sort=True):
-        lines += [f"## `{level}`", "", "| test set | condition | metric | original | format-matched | "
-                  "difference [95% CI] | runs |", "|---|---|---|---:|---:|---|---:|"]
+        lines += [
+            f"## `{level}`",
+            "",
+            "| test set | condition | metric | original | format-matched | difference [95% CI] | runs |",
+            "|---|---|---|---:|---:|---|---:|",
+        ]
         for _, row in rows.iterrows():
-            lines.append(f"| {row['set']} | {row['condition']} | {row['metric']} | {_number(row['original_mean'])} | "
-                         f"{_number(row['matched_mean'])} | {row['diff_mean']:+.3f} "
-                         f"{_interval(row['diff_ci_low'], row['diff_ci_high'])} | {row['n_pairs']} |")
+            lines.append(
+                f"| {row['set']} | {row['condition']} | {row['metric']} | {_number(row['original_mean'])} | "
+                f"{_number(row['matched_mean'])} | {row['diff_mean']:+.3f} "
+                f"{_interval(row['diff_ci_low'], row['diff_ci_high'])} | {row['n_pairs']} |"
+            )
         lines.append("")
     lines += [f"Note: {note}" for note in notes]
     return "\n".join(lines).rstrip() + "\n"

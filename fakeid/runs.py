@@ -15,6 +15,7 @@ when the run fails or is interrupted. The life of a run (README, "What a run gua
    line, the traceback in `error.log`) and reported in one line; Ctrl-C records `status: interrupted`. A single
    run then exits non-zero; a job of a sweep lets the sweep go on.
 """
+
 from __future__ import annotations
 
 import json
@@ -83,8 +84,17 @@ def exclusive(run_dir: Path) -> Iterator[None]:
 
 def new_result(hparams: dict[str, Any], overrides: list[str], expected_hash: str | None, **extra: Any) -> dict:
     """A result as it stands before the body runs: failed until the body says otherwise."""
-    return {"status": "failed", "error": None, **extra, "hparams": hparams, "overrides": overrides,
-            "config_hash": expected_hash, "threshold": None, "wall_time_s": None, "test": []}
+    return {
+        "status": "failed",
+        "error": None,
+        **extra,
+        "hparams": hparams,
+        "overrides": overrides,
+        "config_hash": expected_hash,
+        "threshold": None,
+        "wall_time_s": None,
+        "test": [],
+    }
 
 
 def finish(result: dict, run_dir: Path, started: float) -> None:
@@ -115,7 +125,9 @@ def recorded(run_dir: Path, result: dict, *, multirun: bool) -> Iterator[None]:
     try:
         yield
     except (KeyboardInterrupt, Interrupted) as caught:
-        result.update(status="interrupted", error=f"interrupted ({caught or type(caught).__name__}); run it again to resume")
+        result.update(
+            status="interrupted", error=f"interrupted ({caught or type(caught).__name__}); run it again to resume"
+        )
         finish(result, run_dir, started)
         print(f"fakeid: interrupted: {run_dir} (status interrupted; the same command resumes it)", file=sys.stderr)
         raise SystemExit(INTERRUPTED_EXIT) from None
@@ -136,7 +148,8 @@ def refuse_other_data(run_dir: Path, previous: dict, identity: dict | None) -> N
     raise DataConflict(
         f"{run_dir} holds results of data.root={before.get('root')} (fingerprint {before.get('fingerprint')}); "
         f"this run reads data.root={identity['root']} (fingerprint {identity['fingerprint']}): results of two "
-        "datasets never share a folder; use another experiment_name or hydra.sweep.dir (or hydra.run.dir)")
+        "datasets never share a folder; use another experiment_name or hydra.sweep.dir (or hydra.run.dir)"
+    )
 
 
 def set_aside(run_dir: Path, reason: str, previous_hash: str | None) -> Path | None:
@@ -152,8 +165,9 @@ def set_aside(run_dir: Path, reason: str, previous_hash: str | None) -> Path | N
         shutil.move(str(entry), str(target / entry.name))
     (target / "REASON.txt").write_text(reason + "\n")
     log.warning("moved the previous run of %s aside to %s: %s", run_dir, target, reason)
-    print(f"fakeid: note: the previous run in {run_dir} was another experiment; moved aside to {target}",
-          file=sys.stderr)
+    print(
+        f"fakeid: note: the previous run in {run_dir} was another experiment; moved aside to {target}", file=sys.stderr
+    )
     return target
 
 
@@ -178,13 +192,21 @@ def claim(run_dir: Path, result: dict, previous: dict | None) -> bool:
         if differences or "hparams" not in previous:
             set_aside(run_dir, "; ".join(differences) or "no record of its configuration", previous.get("config_hash"))
     if is_rank_zero():
-        write_json_atomically(run_dir / STATE_FILE, {key: result.get(key) for key in
-                                                     ("hparams", "overrides", "config_hash", "data_identity")})
+        write_json_atomically(
+            run_dir / STATE_FILE,
+            {key: result.get(key) for key in ("hparams", "overrides", "config_hash", "data_identity")},
+        )
     return False
 
 
-def run_once(run_dir: Path, result: dict, body: Callable[[dict], None], *, multirun: bool,
-             data_identity: Callable[[], dict] | None = None) -> dict:
+def run_once(
+    run_dir: Path,
+    result: dict,
+    body: Callable[[dict], None],
+    *,
+    multirun: bool,
+    data_identity: Callable[[], dict] | None = None,
+) -> dict:
     """The life of a run (module docstring): lock, identity, skip or set aside, body, metrics.json."""
     run_dir.mkdir(parents=True, exist_ok=True)
     with exclusive(run_dir):
@@ -194,8 +216,11 @@ def run_once(run_dir: Path, result: dict, body: Callable[[dict], None], *, multi
         except Exception:  # noqa: BLE001 - a bad root or config: recorded as this run's failure
             result["data_identity"] = None
             if previous is not None:
-                set_aside(run_dir, "a new run of this folder failed before its data could be compared",
-                          previous.get("config_hash"))
+                set_aside(
+                    run_dir,
+                    "a new run of this folder failed before its data could be compared",
+                    previous.get("config_hash"),
+                )
             with recorded(run_dir, result, multirun=multirun):
                 raise
             return result
@@ -209,4 +234,3 @@ def run_once(run_dir: Path, result: dict, body: Callable[[dict], None], *, multi
         with recorded(run_dir, result, multirun=multirun):
             body(result)
     return result
-

@@ -7,6 +7,7 @@
   (n-2 degrees of freedom: `slope +- t * sqrt(SSR / (n-2) / Sxx)`) and R^2. With n == 2 the line
   is exact and the slope's interval is NaN; R^2 is NaN when y does not vary.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,9 +62,7 @@ def mean_ci(values: Sequence[float] | np.ndarray | pd.Series, confidence: float 
     return MeanCI(mean, mean - half, mean + half, n)
 
 
-def summarize(
-    df: pd.DataFrame, by: Sequence[str], value: str, confidence: float = CONFIDENCE
-) -> pd.DataFrame:
+def summarize(df: pd.DataFrame, by: Sequence[str], value: str, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """One row per group of `by`: columns `by..., mean, ci_low, ci_high, n` of column `value`."""
     rows = []
     for key, group in df.groupby(list(by), sort=True, dropna=False):

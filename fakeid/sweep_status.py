@@ -10,6 +10,7 @@ instead of stopping the sweep at the first such job while the others still run, 
 cluster refuses (more CPUs, memory or GPUs than a node has, an unknown partition) stops at once with one
 line.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,12 +24,12 @@ from typing import Any, Sequence
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 from hydra.experimental.callback import Callback
-from hydra_plugins.hydra_submitit_launcher import submitit_launcher
-from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.results import read_metrics
+from hydra_plugins.hydra_submitit_launcher import submitit_launcher
+from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 
 log = logging.getLogger("fakeid.sweep")
 ERROR_LOG = "error.log"
@@ -101,12 +102,17 @@ class SweepStatus(Callback):
 
 def refused(err: Exception, params: dict[str, Any]) -> FakeidError:
     """One line for a submission the cluster refused, naming what was asked."""
-    reasons = list(dict.fromkeys(line.split("error:", 1)[1].strip() for line in str(err).splitlines()
-                                 if "error:" in line))
-    asked = ", ".join(f"{key}={params.get(key)}" for key in
-                      ("partition", "tasks_per_node", "cpus_per_task", "mem_gb", "gpus_per_node", "timeout_min"))
-    return FakeidError(f"the cluster refused the jobs: {'; '.join(reasons) or str(err).strip()} "
-                       f"(hydra.launcher: {asked}; set these keys for your cluster, see README 'Clusters')")
+    reasons = list(
+        dict.fromkeys(line.split("error:", 1)[1].strip() for line in str(err).splitlines() if "error:" in line)
+    )
+    asked = ", ".join(
+        f"{key}={params.get(key)}"
+        for key in ("partition", "tasks_per_node", "cpus_per_task", "mem_gb", "gpus_per_node", "timeout_min")
+    )
+    return FakeidError(
+        f"the cluster refused the jobs: {'; '.join(reasons) or str(err).strip()} "
+        f"(hydra.launcher: {asked}; set these keys for your cluster, see README 'Clusters')"
+    )
 
 
 def lost_job(job: Any, overrides: Sequence[str], err: Exception) -> str:
@@ -130,8 +136,9 @@ class WaitForEveryJob(submitit_launcher.BaseSubmititLauncher):
             init[f"{self._EXECUTOR}_max_num_timeout"] = self.params["max_num_timeout"]
         executor = submitit.AutoExecutor(cluster=self._EXECUTOR, **init)
         base = set(OmegaConf.structured(BaseQueueConf).keys())
-        executor.update_parameters(**{k if k in base else f"{self._EXECUTOR}_{k}": v
-                                      for k, v in self.params.items() if k not in init_keys})
+        executor.update_parameters(
+            **{k if k in base else f"{self._EXECUTOR}_{k}": v for k, v in self.params.items() if k not in init_keys}
+        )
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         log.info("submitit '%s' sweep output dir: %s", self._EXECUTOR, sweep_dir)
@@ -165,4 +172,3 @@ class WaitForEveryJob(submitit_launcher.BaseSubmititLauncher):
             returned = JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED)
             returned.return_value = None
             return returned
-

@@ -1,5 +1,6 @@
 """Run a block on one torch thread: the synthetic generator needs it for identical bytes on every run (one
 thread reduces conv sums in one order), the benchmark to measure one core's work as a loader worker sees it."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -6,6 +6,7 @@
 A run is resumable and a finished one is skipped, which is what makes sweeps resumable; what a run folder
 guarantees is the bookkeeping of `fakeid.runs`, and what a run does is `fakeid.training.run`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,8 +32,10 @@ def dataset_kind(root: str) -> str:
 def require_values(cfg: DictConfig) -> None:
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
-        raise FakeidError(f"{', '.join(missing)} must be set, e.g. data.root=ROOT (a folder holding train/ and "
-                          "test/ as in README 'Data layout'; `python -m fakeid.synth out=ROOT` writes one)")
+        raise FakeidError(
+            f"{', '.join(missing)} must be set, e.g. data.root=ROOT (a folder holding train/ and "
+            "test/ as in README 'Data layout'; `python -m fakeid.synth out=ROOT` writes one)"
+        )
 
 
 def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) -> dict | None:
@@ -42,15 +45,24 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
     hparams["experiment"] = cfg.experiment_name
     hparams["data.dataset_kind"] = dataset_kind(str(cfg.data.root))
     result = new_result(hparams, overrides, config_hash(hparams))
-    return run_once(run_dir, result, lambda into: train_and_test(cfg, run_dir, into), multirun=multirun,
-                    data_identity=lambda: instantiate(cfg.data, _convert_="all").identity())
+    return run_once(
+        run_dir,
+        result,
+        lambda into: train_and_test(cfg, run_dir, into),
+        multirun=multirun,
+        data_identity=lambda: instantiate(cfg.data, _convert_="all").identity(),
+    )
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
-    run(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task),
-        multirun=hydra_cfg.mode == RunMode.MULTIRUN)
+    run(
+        cfg,
+        Path(hydra_cfg.runtime.output_dir),
+        list(hydra_cfg.overrides.task),
+        multirun=hydra_cfg.mode == RunMode.MULTIRUN,
+    )
 
 
 main = hydra_entry(hydra_main)

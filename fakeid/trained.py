@@ -9,6 +9,7 @@ Shared by every command that uses a detector after training (`fakeid.eval`, `fak
 
 Every problem is a one-line FakeidError naming the folder, file or key.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,7 @@ class TrainedDetector:
 
     checkpoint: Path
     image_size: int
-    threshold: float | None = None          # validation-calibrated; None when unknown (a bare checkpoint)
+    threshold: float | None = None  # validation-calibrated; None when unknown (a bare checkpoint)
     categories_used: list[str] | None = None
     train_generator: str | None = None
     run_dir: Path | None = None
@@ -53,8 +54,10 @@ def read_checkpoint(path: Path) -> dict:
         raise FakeidError(f"ckpt={path} is not a PyTorch checkpoint ({type(err).__name__})") from None
     hparams = payload.get("hyper_parameters") if isinstance(payload, dict) else None
     if not isinstance(hparams, dict) or not {"name", LEGACY_NAME} & set(hparams) or "state_dict" not in payload:
-        raise FakeidError(f"ckpt={path} is not a fakeid detector checkpoint (no FakeImageDetector "
-                          "hyper-parameters or state_dict in it)")
+        raise FakeidError(
+            f"ckpt={path} is not a fakeid detector checkpoint (no FakeImageDetector "
+            "hyper-parameters or state_dict in it)"
+        )
     return payload
 
 
@@ -62,8 +65,7 @@ def load_detector(path: Path, map_location: str = "cpu"):
     from fakeid.models.detector import FakeImageDetector
 
     payload = read_checkpoint(path)  # the one-line check before Lightning's own, less readable errors
-    detector = FakeImageDetector.load_from_checkpoint(str(path), map_location=map_location,
-                                                      **model_hparams(payload))
+    detector = FakeImageDetector.load_from_checkpoint(str(path), map_location=map_location, **model_hparams(payload))
     return detector.eval()
 
 
@@ -90,14 +92,23 @@ def from_checkpoint(path: str | Path, threshold: float | None = None) -> Trained
     if size is None:
         raise FakeidError(f"ckpt={path} does not record its image size (not written by fakeid.train)")
     data = payload.get("datamodule_hyper_parameters") or {}
-    hparams = {**{f"model.{key}": value for key, value in model_hparams(payload).items()},
-               **{f"data.{key}": value for key, value in data.items()}}
+    hparams = {
+        **{f"model.{key}": value for key, value in model_hparams(payload).items()},
+        **{f"data.{key}": value for key, value in data.items()},
+    }
     used = None
     if data.get("categories") and data.get("num_categories"):
         from fakeid.data.mix import categories_in_mix
+
         used = categories_in_mix(list(data["categories"]), int(data["num_categories"]), list(data.get("holdout", [])))
-    return TrainedDetector(checkpoint=path.resolve(), image_size=size, threshold=check_threshold(threshold),
-                           categories_used=used, train_generator=data.get("train_generator"), hparams=hparams)
+    return TrainedDetector(
+        checkpoint=path.resolve(),
+        image_size=size,
+        threshold=check_threshold(threshold),
+        categories_used=used,
+        train_generator=data.get("train_generator"),
+        hparams=hparams,
+    )
 
 
 def check_threshold(threshold: float | None) -> float | None:
@@ -133,8 +144,10 @@ def tested_checkpoint(run_dir: Path, metrics: dict) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()
-    raise FakeidError(f"run={run_dir}: its tested checkpoint {recorded or '(none recorded)'} is missing "
-                      f"(looked in {run_dir / CHECKPOINT_DIR})")
+    raise FakeidError(
+        f"run={run_dir}: its tested checkpoint {recorded or '(none recorded)'} is missing "
+        f"(looked in {run_dir / CHECKPOINT_DIR})"
+    )
 
 
 def from_run(run_dir: str | Path, threshold: float | None = None) -> TrainedDetector:
@@ -144,11 +157,15 @@ def from_run(run_dir: str | Path, threshold: float | None = None) -> TrainedDete
     hparams = metrics.get("hparams", {})
     checkpoint = tested_checkpoint(run_dir, metrics)
     return TrainedDetector(
-        checkpoint=checkpoint, image_size=int(hparams.get("data.image_size") or
-                                               checkpoint_image_size(read_checkpoint(checkpoint))),
+        checkpoint=checkpoint,
+        image_size=int(hparams.get("data.image_size") or checkpoint_image_size(read_checkpoint(checkpoint))),
         threshold=check_threshold(threshold) if threshold is not None else metrics.get("threshold"),
-        categories_used=hparams.get("data.categories_used"), train_generator=hparams.get("data.train_generator"),
-        run_dir=run_dir, hparams=hparams, config_hash=metrics.get("config_hash"))
+        categories_used=hparams.get("data.categories_used"),
+        train_generator=hparams.get("data.train_generator"),
+        run_dir=run_dir,
+        hparams=hparams,
+        config_hash=metrics.get("config_hash"),
+    )
 
 
 def resolve(run: str | None = None, ckpt: str | None = None, threshold: float | None = None) -> TrainedDetector:

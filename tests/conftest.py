@@ -2,6 +2,7 @@
 
 The images come from fakeid.synth.quick, the one writer of plain labelled images (the bench uses it too).
 """
+
 from __future__ import annotations
 
 import os
@@ -18,16 +19,24 @@ REPO = Path(__file__).resolve().parents[1]
 MIXING_ORDER = list(PAPER_MIXING_ORDER)
 
 
-def make_layout(root: Path, categories=MIXING_ORDER, train_per_class: int = 12, test_per_class: int = 4,
-                size: int = 32, test_sets=("progan/sheep", "progan/cat", "stylegan2/horse")) -> Path:
+def make_layout(
+    root: Path,
+    categories=MIXING_ORDER,
+    train_per_class: int = 12,
+    test_per_class: int = 4,
+    size: int = 32,
+    test_sets=("progan/sheep", "progan/cat", "stylegan2/horse"),
+) -> Path:
     for index, category in enumerate(categories):
         for class_dir, fake in CLASS_DIRS.items():
-            write_images(root / "train" / category / class_dir, train_per_class, size, bool(fake),
-                         seed=2 * index + fake)
+            write_images(
+                root / "train" / category / class_dir, train_per_class, size, bool(fake), seed=2 * index + fake
+            )
     for index, name in enumerate(test_sets):
         for class_dir, fake in CLASS_DIRS.items():
-            write_images(root / "test" / name / class_dir, test_per_class, size, bool(fake),
-                         seed=1000 + 2 * index + fake)
+            write_images(
+                root / "test" / name / class_dir, test_per_class, size, bool(fake), seed=1000 + 2 * index + fake
+            )
     return root
 
 
@@ -39,8 +48,9 @@ def tiny_root(tmp_path: Path) -> Path:
 def run_module(module: str, *args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run `python -m module args...` as a user would, with the package's own interpreter."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd or REPO, env=env, text=True,
-                          capture_output=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=cwd or REPO, env=env, text=True, capture_output=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="session")
@@ -56,9 +66,20 @@ def trained_run(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("trained")
     root = make_layout(base / "data")
     run_dir = base / "run"
-    done = run_module("fakeid.train", "data=tiny", "model.name=test_resnet", f"data.root={root}",
-                      "data.num_categories=3", "model.drop_rate=0.3", "trainer.max_epochs=1", "logger=none", "seed=0",
-                      f"paths.outputs={base / 'outputs'}", f"hydra.run.dir={run_dir}",
-                      "trainer.enable_progress_bar=false", "callbacks=checkpoint_only")
+    done = run_module(
+        "fakeid.train",
+        "data=tiny",
+        "model.name=test_resnet",
+        f"data.root={root}",
+        "data.num_categories=3",
+        "model.drop_rate=0.3",
+        "trainer.max_epochs=1",
+        "logger=none",
+        "seed=0",
+        f"paths.outputs={base / 'outputs'}",
+        f"hydra.run.dir={run_dir}",
+        "trainer.enable_progress_bar=false",
+        "callbacks=checkpoint_only",
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return run_dir

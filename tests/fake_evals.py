@@ -5,6 +5,7 @@ It follows the contract `fakeid.collect` reads (see its module docstring): `EVAL
 source sweep and level. Each evaluation copies its source run's hparams and test sets and lowers the metrics
 by a seeded, level-dependent amount; one extra test set (`grip_pairs`) has unknown seen generator/category.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -72,8 +73,9 @@ def _entries(source_tests: Sequence[dict[str, Any]], level: dict[str, Any], rng:
     return entries
 
 
-def _metrics(source_metrics: dict[str, Any], source_run: Path, level: dict[str, Any], status: str,
-             rng: np.random.Generator) -> dict[str, Any]:
+def _metrics(
+    source_metrics: dict[str, Any], source_run: Path, level: dict[str, Any], status: str, rng: np.random.Generator
+) -> dict[str, Any]:
     identity = level_id(level)
     ok = status == "ok"
     return {
@@ -84,8 +86,11 @@ def _metrics(source_metrics: dict[str, Any], source_run: Path, level: dict[str, 
         "threshold": source_metrics["threshold"],
         "wall_time_s": round(float(rng.uniform(0.5, 3)), 2),
         "hparams": {**source_metrics["hparams"], "eval.data.root": EVAL_ROOT, "eval.perturbation": identity},
-        "source": {"run": str(source_run), "ckpt": str(source_run / "checkpoints" / "tested.ckpt"),
-                   "config_hash": source_metrics["config_hash"]},
+        "source": {
+            "run": str(source_run),
+            "ckpt": str(source_run / "checkpoints" / "tested.ckpt"),
+            "config_hash": source_metrics["config_hash"],
+        },
         "perturbation": dict(level),
         "overrides": [f"run={source_run}", f"perturbation={level['name']}"],
         "test": _entries(source_metrics["test"], level, rng) if ok else [],
@@ -106,10 +111,15 @@ def write_fake_evals(
     evals_dir = Path(evals_dir)
     evals_dir.mkdir(parents=True, exist_ok=True)
     ids = [level_id(level) for level in levels]
-    runs = [{"run_dir": job.run_dir.name, "status": job.status}
-            for job in source.jobs]
-    grid = {"kind": "eval_grid", "sweep": str(source.path.resolve()), "experiment_name": "robustness",
-            "levels": [dict(level) for level in levels], "level_ids": ids, "runs": runs}
+    runs = [{"run_dir": job.run_dir.name, "status": job.status} for job in source.jobs]
+    grid = {
+        "kind": "eval_grid",
+        "sweep": str(source.path.resolve()),
+        "experiment_name": "robustness",
+        "levels": [dict(level) for level in levels],
+        "level_ids": ids,
+        "runs": runs,
+    }
     (evals_dir / "eval_grid.json").write_text(json.dumps(grid, indent=2))
     evaluations = []
     for job_index, job in enumerate(source.jobs):

@@ -5,6 +5,7 @@ templates are left out), and the jobs are laid out as BasicSweeper launches them
 then task overrides, cartesian product in that order, job folders `0..N-1`. Numbers are seeded-random
 but plausible: accuracy on unseen content rises with the number of categories and peaks at dropout 0.5.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,16 @@ import numpy as np
 import yaml
 
 CATEGORY_ORDER = (
-    "cat", "church_outdoor", "train", "airplane", "bus", "cow", "bridge", "bedroom", "classroom", "restaurant",
+    "cat",
+    "church_outdoor",
+    "train",
+    "airplane",
+    "bus",
+    "cow",
+    "bridge",
+    "bedroom",
+    "classroom",
+    "restaurant",
 )
 HOLDOUT = "sheep"
 UNSEEN_GENERATOR_SETS = (("stylegan2", "horse"), ("stylegan2", "ffhq"))
@@ -43,7 +53,11 @@ class FakeSweep:
 
 def _sweep_string(values: Sequence[Any] | range) -> str:
     if isinstance(values, range):
-        return f"range({values.start},{values.stop})" if values.step == 1 else f"range({values.start},{values.stop},{values.step})"
+        return (
+            f"range({values.start},{values.stop})"
+            if values.step == 1
+            else f"range({values.start},{values.stop},{values.step})"
+        )
     return ",".join(str(value) for value in values)
 
 
@@ -130,7 +144,9 @@ def _test_entries(num_categories: int, drop_rate: float, rng: np.random.Generato
     return entries
 
 
-def _metrics(point: dict[str, Any], job_overrides: list[str], status: str, dataset_kind: str, rng: np.random.Generator) -> dict[str, Any]:
+def _metrics(
+    point: dict[str, Any], job_overrides: list[str], status: str, dataset_kind: str, rng: np.random.Generator
+) -> dict[str, Any]:
     values = {**DEFAULTS, **point}
     num_categories = int(values["data.num_categories"])
     hparams = {
@@ -186,7 +202,11 @@ def write_fake_sweep(
     root.mkdir(parents=True, exist_ok=True)
     params = {key: _sweep_string(values) for key, values in grid.items() if key not in task_sweeps}
     task_keys = [key for key in grid if key in task_sweeps]
-    task = [f"+experiment={EXPERIMENT}", *(f"{key}={_sweep_string(grid[key])}" for key in task_keys), f"data.root={DATA_ROOT}"]
+    task = [
+        f"+experiment={EXPERIMENT}",
+        *(f"{key}={_sweep_string(grid[key])}" for key in task_keys),
+        f"data.root={DATA_ROOT}",
+    ]
     (root / "multirun.yaml").write_text(yaml.safe_dump(_multirun_yaml(root, params, task), sort_keys=False))
 
     ordered_keys = [*params, *task_keys]  # BasicSweeper's order: sweeper params, then the command line

@@ -1,4 +1,5 @@
 """`python -m fakeid.bench` at a tiny size, through the real CLI: every figure of its JSON is there."""
+
 from __future__ import annotations
 
 import json
@@ -10,10 +11,19 @@ from fakeid.bench import BenchConfig, bench_config, spread
 from fakeid.errors import FakeidError
 from tests.conftest import REPO, run_module
 
-LOADER_KEYS = {"png_images_per_s", "cache_images_per_s", "png_images_per_s_per_worker",
-               "cache_images_per_s_per_worker", "cache_over_png", "transport_ceiling_images_per_s",
-               "png_images_per_s_one_core", "cache_images_per_s_one_core", "cache_over_png_one_core",
-               "cache_build_seconds", "cache_build_images_per_s"}
+LOADER_KEYS = {
+    "png_images_per_s",
+    "cache_images_per_s",
+    "png_images_per_s_per_worker",
+    "cache_images_per_s_per_worker",
+    "cache_over_png",
+    "transport_ceiling_images_per_s",
+    "png_images_per_s_one_core",
+    "cache_images_per_s_one_core",
+    "cache_over_png_one_core",
+    "cache_build_seconds",
+    "cache_build_images_per_s",
+}
 STEP_KEYS = {"images_per_s", "step_ms", "host_wait_fraction", "gpu_busy_fraction", "images_per_s_repeats"}
 OVERHEAD_KEYS = {"lightning_overhead_pct", "lightning_overhead_pct_min", "lightning_overhead_pct_max"}
 MACHINE_KEYS = {"cpu_model", "cpu_count", "cpus_usable", "gpu", "version.torch", "version.timm", "version.lightning"}
@@ -23,9 +33,22 @@ FORMATS = {"32-true/nchw", "32-true/channels_last", "bf16-mixed/nchw", "bf16-mix
 @pytest.mark.slow
 def test_tiny_benchmark_reports_every_figure(tmp_path: Path):
     out = tmp_path / "bench.json"
-    done = run_module("fakeid.bench", "device=cpu", "backbone=test_resnet", "size=32", "images=32", "batch=8",
-                      "steps=2", "warmup=1", "repeats=2", "workers=1", "loader_seconds=0.2",
-                      "parts=[loader,train,eval,formats]", f"out={out}", timeout=600)
+    done = run_module(
+        "fakeid.bench",
+        "device=cpu",
+        "backbone=test_resnet",
+        "size=32",
+        "images=32",
+        "batch=8",
+        "steps=2",
+        "warmup=1",
+        "repeats=2",
+        "workers=1",
+        "loader_seconds=0.2",
+        "parts=[loader,train,eval,formats]",
+        f"out={out}",
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(out.read_text())
     assert json.loads(done.stdout) == result  # stdout carries the JSON and nothing else
@@ -60,21 +83,33 @@ def test_auto_values_follow_the_device():
     config = bench_config({"device": "cpu"}).resolved()
     assert (config.size, config.batch, config.eval_batch, config.precision) == (64, 32, 64, "32-true")
     assert config.repeats >= 5  # the issue's floor for an overhead figure
-    assert bench_config({"size": 128, "compile": True, "workdir": "none", "channels_last": "auto"}) == \
-        BenchConfig(size=128, compile=True)
+    assert bench_config({"size": 128, "compile": True, "workdir": "none", "channels_last": "auto"}) == BenchConfig(
+        size=128, compile=True
+    )
     assert bench_config({"parts": ["train", "eval"]}).part_list() == ["train", "eval"]
 
 
-@pytest.mark.parametrize("key, value", [("sise", 64), ("size", "big"), ("compile", "maybe"),
-                                        ("precision", "16-mixed"), ("parts", "train,fly"), ("device", "tpu"),
-                                        ("repeats", 0), ("channels_last", "sometimes")])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("sise", 64),
+        ("size", "big"),
+        ("compile", "maybe"),
+        ("precision", "16-mixed"),
+        ("parts", "train,fly"),
+        ("device", "tpu"),
+        ("repeats", 0),
+        ("channels_last", "sometimes"),
+    ],
+)
 def test_bad_values_are_one_line_errors(key: str, value: object):
     with pytest.raises(FakeidError, match=key):
         bench_config({key: value}).resolved()
 
 
-@pytest.mark.parametrize("argument, key", [("size=big", "size="), ("sise=64", "unknown key sise"),
-                                           ("parts=loader,train", "parts=")])
+@pytest.mark.parametrize(
+    "argument, key", [("size=big", "size="), ("sise=64", "unknown key sise"), ("parts=loader,train", "parts=")]
+)
 def test_cli_reports_bad_arguments_without_traceback(argument: str, key: str):
     done = run_module("fakeid.bench", argument)
     assert done.returncode == 2 and done.stderr.startswith(f"fakeid: error: {key}") and "Traceback" not in done.stderr

@@ -1,5 +1,6 @@
 """The decoded cache: exact pixels, rebuilt exactly when its inputs change, safe under concurrent builds,
 unreadable files reported, and a datamodule with `cache=True` yielding the batches of `cache=False`."""
+
 from __future__ import annotations
 
 import os
@@ -154,11 +155,26 @@ def batches(loader) -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 @pytest.mark.parametrize("workers", [0, 2])
 def test_datamodule_with_cache_yields_the_same_batches(tmp_path: Path, workers: int):
-    root = make_layout(tmp_path / "data", categories=["cat", "church_outdoor"], train_per_class=10,
-                       test_per_class=3, size=32, test_sets=("progan/sheep",))
+    root = make_layout(
+        tmp_path / "data",
+        categories=["cat", "church_outdoor"],
+        train_per_class=10,
+        test_per_class=3,
+        size=32,
+        test_sets=("progan/sheep",),
+    )
     (root / "train" / "cat" / "1_fake" / "0004.png").write_bytes(b"broken")  # skipped in both modes
-    common = dict(root=str(root), num_categories=2, train_per_class=8, val_per_class=4, test_per_class=3,
-                  image_size=SIZE, batch_size=4, num_workers=workers, seed=3)
+    common = dict(
+        root=str(root),
+        num_categories=2,
+        train_per_class=8,
+        val_per_class=4,
+        test_per_class=3,
+        image_size=SIZE,
+        batch_size=4,
+        num_workers=workers,
+        seed=3,
+    )
     plain = CategoryMixDataModule(**common, cache=False)
     cached = CategoryMixDataModule(**common, cache=True)
     assert cached.plan().summary() == plain.plan().summary()

@@ -1,5 +1,6 @@
 """`python -m fakeid.check` finds the field's traps (planted here), JPEG quality from quantisation tables, the
 one-line format warning training can print, and prepare -> check -> train end to end."""
+
 from __future__ import annotations
 
 import io
@@ -38,7 +39,8 @@ def test_formats_are_read_from_the_bytes(format_name):
 def test_jpeg_quality_is_recovered_from_the_quantisation_tables(quality):
     buffer = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(
-        buffer, "JPEG", quality=quality)
+        buffer, "JPEG", quality=quality
+    )
     with Image.open(buffer) as image:
         assert estimate_jpeg_quality(image) == quality
     assert estimate_jpeg_quality(Image.new("RGB", (4, 4))) is None
@@ -60,8 +62,10 @@ def test_check_finds_every_planted_problem(tmp_path):
     root = make_layout(tmp_path / "data", categories=CATEGORIES, train_per_class=4, test_per_class=3)
     leaked = root / "test" / "progan" / "cat" / "0_real" / "leaked.png"
     shutil.copy(root / "train" / "cat" / "0_real" / "0000.png", leaked)  # train/test duplicate
-    shutil.copy(root / "train" / "church_outdoor" / "0_real" / "0001.png",
-                root / "train" / "church_outdoor" / "1_fake" / "mislabelled.png")  # under both labels
+    shutil.copy(
+        root / "train" / "church_outdoor" / "0_real" / "0001.png",
+        root / "train" / "church_outdoor" / "1_fake" / "mislabelled.png",
+    )  # under both labels
     for path in (root / "test" / "stylegan2" / "horse" / "0_real").iterdir():  # PNG fakes vs JPEG reals
         Image.open(path).save(path.with_suffix(".jpg"), quality=75)
         path.unlink()
@@ -85,8 +89,9 @@ def test_check_finds_every_planted_problem(tmp_path):
 
 
 def test_a_clean_root_passes_and_an_empty_class_blocks(tmp_path):
-    root = make_layout(tmp_path / "data", categories=CATEGORIES, train_per_class=3, test_per_class=2,
-                       test_sets=("progan/sheep",))
+    root = make_layout(
+        tmp_path / "data", categories=CATEGORIES, train_per_class=3, test_per_class=2, test_sets=("progan/sheep",)
+    )
     done = check(root, "data.categories=[cat,church_outdoor]", "workers=2")
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads((root / "check.json").read_text())
@@ -103,8 +108,10 @@ def test_a_clean_root_passes_and_an_empty_class_blocks(tmp_path):
 def test_bad_root_is_one_line(tmp_path):
     done = check(tmp_path / "missing")
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.strip() == f"fakeid: error: root={tmp_path / 'missing'} does not exist " \
+    assert (
+        done.stderr.strip() == f"fakeid: error: root={tmp_path / 'missing'} does not exist "
         "(expected ROOT/train/<category>/{0_real,1_fake}, ROOT/test/<generator>[/<category>]/{0_real,1_fake})"
+    )
     assert "missing key root" in run_module("fakeid.check").stderr
 
 
@@ -116,12 +123,15 @@ def test_prepare_check_train_end_to_end(tmp_path):
     pytest.importorskip("lmdb")
     categories = ["cat", "church_outdoor", "sheep"]
     for index, category in enumerate(categories):
-        values = {f"{index:04x}{n:036x}".encode(): encoded("JPEG" if n % 2 else "WEBP", 100 * index + n, (40, 40))
-                  for n in range(12)}
+        values = {
+            f"{index:04x}{n:036x}".encode(): encoded("JPEG" if n % 2 else "WEBP", 100 * index + n, (40, 40))
+            for n in range(12)
+        }
         make_lmdb(tmp_path / "lsun" / f"{category}_train_lmdb", values)
     pool = tmp_path / "reals"
-    done = run_module("fakeid.prepare", "source=lsun", f"src={tmp_path / 'lsun'}", f"out={pool}",
-                      "per_category=12", "seed=0")
+    done = run_module(
+        "fakeid.prepare", "source=lsun", f"src={tmp_path / 'lsun'}", f"out={pool}", "per_category=12", "seed=0"
+    )
     assert done.returncode == 0, done.stderr
     root = tmp_path / "root"
     for index, category in enumerate(categories):
@@ -129,18 +139,29 @@ def test_prepare_check_train_end_to_end(tmp_path):
         for n in range(12):  # fakes carry the same JPEG/WebP mix as the reals: no format shortcut
             (fakes / f"{n:03d}{'.jpg' if n % 2 else '.webp'}").parent.mkdir(parents=True, exist_ok=True)
             (fakes / f"{n:03d}{'.jpg' if n % 2 else '.webp'}").write_bytes(
-                encoded("JPEG" if n % 2 else "WEBP", 5000 + 100 * index + n, (40, 40)))
+                encoded("JPEG" if n % 2 else "WEBP", 5000 + 100 * index + n, (40, 40))
+            )
         out = root / ("test/progan" if category == "sheep" else "train") / category
-        done = run_module("fakeid.prepare", "source=folder", f"real={pool / category / '0_real'}",
-                          f"fake={fakes}", f"out={out}")
+        done = run_module(
+            "fakeid.prepare", "source=folder", f"real={pool / category / '0_real'}", f"fake={fakes}", f"out={out}"
+        )
         assert done.returncode == 0, done.stderr
     checked = run_module("fakeid.check", f"root={root}", "data.categories=[cat,church_outdoor]")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert json.loads((root / "check.json").read_text())["warnings"] == []
-    trained = run_module("fakeid.train", "data=tiny", f"data.root={root}", "data.categories=[cat,church_outdoor]",
-                         "data.num_categories=2", "data.train_per_class=16", "trainer.max_epochs=1", "logger=none",
-                         "callbacks=checkpoint_only", f"paths.outputs={tmp_path / 'outputs'}",
-                         f"hydra.run.dir={tmp_path / 'run'}")
+    trained = run_module(
+        "fakeid.train",
+        "data=tiny",
+        f"data.root={root}",
+        "data.categories=[cat,church_outdoor]",
+        "data.num_categories=2",
+        "data.train_per_class=16",
+        "trainer.max_epochs=1",
+        "logger=none",
+        "callbacks=checkpoint_only",
+        f"paths.outputs={tmp_path / 'outputs'}",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    )
     assert trained.returncode == 0, trained.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["status"] == "ok" and [t["set"] for t in metrics["test"]] == ["progan/sheep"]

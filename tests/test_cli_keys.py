@@ -1,4 +1,5 @@
 """The flat Hydra apps (fakeid.synth, fakeid.bench) check their keys in one line before Hydra runs."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,9 @@ def test_known_keys_pass(argv):
     check_known_keys(argv, "synth")
 
 
-@pytest.mark.parametrize("argv, message", [(["imagesize=32"], "unknown key imagesize"),
-                                           (["parts=loader,train"], r"parts=\[loader,train\]")])
+@pytest.mark.parametrize(
+    "argv, message", [(["imagesize=32"], "unknown key imagesize"), (["parts=loader,train"], r"parts=\[loader,train\]")]
+)
 def test_unknown_key_or_bare_comma_is_one_line(argv, message):
     with pytest.raises(FakeidError, match=message):
         check_known_keys(argv, "bench" if "parts" in argv[0] else "synth")

@@ -1,4 +1,5 @@
 """fakeid.collect on synthetic sweep folders: grid expansion, tidy CSV values, completeness, CLI errors."""
+
 from __future__ import annotations
 
 import itertools
@@ -40,7 +41,11 @@ def _edit_multirun(path: Path, params: dict[str, str], task: list[str]) -> None:
 def test_grid_follows_hydra_precedence_choice_and_errors(tmp_path: Path) -> None:
     sweep = write_fake_sweep(tmp_path / "sweep")
     # The command line replaces a sweeper param of the same key, as BasicSweeper does.
-    _edit_multirun(sweep.path, {"model.drop_rate": "0.0,0.5", "model.name": "choice(a,b)"}, ["model.drop_rate=0.1,0.2,0.3", "data.root=/x"])
+    _edit_multirun(
+        sweep.path,
+        {"model.drop_rate": "0.0,0.5", "model.name": "choice(a,b)"},
+        ["model.drop_rate=0.1,0.2,0.3", "data.root=/x"],
+    )
     grid = collect.expected_grid(sweep.path)
     assert len(grid) == 6
     assert {point["model.drop_rate"] for point in grid} == {0.1, 0.2, 0.3}
@@ -55,7 +60,9 @@ def test_grid_follows_hydra_precedence_choice_and_errors(tmp_path: Path) -> None
 
 
 def test_csv_values_equal_each_jobs_metrics_json(tmp_path: Path) -> None:
-    sweep = write_fake_sweep(tmp_path / "sweep", grid={"data.num_categories": [1, 3], "model.drop_rate": [0.0, 0.5], "seed": [0, 1]})
+    sweep = write_fake_sweep(
+        tmp_path / "sweep", grid={"data.num_categories": [1, 3], "model.drop_rate": [0.0, 0.5], "seed": [0, 1]}
+    )
     out = tmp_path / "results.csv"
     assert collect.main([f"sweeps={sweep.path}", f"out={out}"]) == 0
     df = collect.read_results(out)
@@ -66,7 +73,9 @@ def test_csv_values_equal_each_jobs_metrics_json(tmp_path: Path) -> None:
         for entry in metrics["test"]:
             (row,) = [row for _, row in rows.iterrows() if row["set"] == entry["set"]]
             for name in collect.TEST_FIELDS:
-                assert row[name] == (pytest.approx(entry[name]) if isinstance(entry[name], float) else entry[name]), name
+                assert row[name] == (pytest.approx(entry[name]) if isinstance(entry[name], float) else entry[name]), (
+                    name
+                )
             for key in ("data.num_categories", "model.drop_rate", "seed", "data.dataset_kind", "model.name"):
                 assert row[key] == metrics["hparams"][key]
             assert row["threshold"] == pytest.approx(metrics["threshold"])
@@ -146,10 +155,12 @@ def test_read_results_keeps_booleans_and_missing_values(tmp_path: Path) -> None:
     ok = back[back["status"] == "ok"]
     assert set(ok["seen_generator"].unique()) == {True, False}
     assert math.isnan(back.loc[back["status"] == "failed", "acc"].iloc[0])
-    pd.testing.assert_series_equal(ok["acc"].reset_index(drop=True), df[df["status"] == "ok"]["acc"].reset_index(drop=True).astype(float))
+    pd.testing.assert_series_equal(
+        ok["acc"].reset_index(drop=True), df[df["status"] == "ok"]["acc"].reset_index(drop=True).astype(float)
+    )
 
 
-HYDRA_APP = '''
+HYDRA_APP = """
 import hydra
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
@@ -157,7 +168,7 @@ def main(cfg) -> None:
     pass
 
 main()
-'''
+"""
 
 
 def test_grid_equals_the_jobs_hydra_launches(tmp_path: Path) -> None:
@@ -174,7 +185,10 @@ def test_grid_equals_the_jobs_hydra_launches(tmp_path: Path) -> None:
     sweep_dir = tmp_path / "sweep"
     subprocess.run(
         [sys.executable, "app.py", "+experiment=grid", "seed=1,2", "data.root=/y", f"hydra.sweep.dir={sweep_dir}"],
-        cwd=tmp_path, check=True, capture_output=True, timeout=120,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     launched = [
         yaml.safe_load((sweep_dir / str(index) / ".hydra" / "overrides.yaml").read_text())
@@ -183,7 +197,9 @@ def test_grid_equals_the_jobs_hydra_launches(tmp_path: Path) -> None:
     grid = collect.expected_grid(sweep_dir)
     assert len(grid) == len(launched) == 12
     for point, overrides in zip(grid, launched):
-        assert [f"{key}={value}" for key, value in point.items()] == [o for o in overrides if not o.startswith(("+", "data.root"))]
+        assert [f"{key}={value}" for key, value in point.items()] == [
+            o for o in overrides if not o.startswith(("+", "data.root"))
+        ]
 
 
 def test_runs_of_two_datasets_are_never_pooled_unless_one_is_chosen(tmp_path):
@@ -195,8 +211,11 @@ def test_runs_of_two_datasets_are_never_pooled_unless_one_is_chosen(tmp_path):
         metrics = json.loads(path.read_text())
         metrics["data_identity"] = {"root": "/data/a" if index < 2 else "/data/b", "fingerprint": "0123abcd"}
         path.write_text(json.dumps(metrics))
-    with pytest.raises(FakeidError, match=r"come from 2 datasets \(/data/a \(fingerprint 0123abcd\): 2 runs; "
-                                          r"/data/b .*pass data_root="):
+    with pytest.raises(
+        FakeidError,
+        match=r"come from 2 datasets \(/data/a \(fingerprint 0123abcd\): 2 runs; "
+        r"/data/b .*pass data_root=",
+    ):
         collect([sweep.path])
     df, _ = collect([sweep.path], data_root="/data/b:0123abcd")
     assert set(df["data_root"]) == {"/data/b"} and df["data_fingerprint"].iloc[0] == "0123abcd"

@@ -1,4 +1,5 @@
 """Every choice of every config group composes, and the trainer presets build a Trainer."""
+
 from __future__ import annotations
 
 import pytest
@@ -87,7 +88,9 @@ def test_slurm_launcher_leaves_requeueing_to_submitit(tmp_path):
 
 def test_cpu_trainer_and_default_callbacks_instantiate(tmp_path):
     cfg = composed(f"hydra.run.dir={tmp_path}")
-    callbacks = [instantiate(c, dirpath=str(tmp_path)) if "dirpath" in c else instantiate(c) for c in cfg.callbacks.values()]
+    callbacks = [
+        instantiate(c, dirpath=str(tmp_path)) if "dirpath" in c else instantiate(c) for c in cfg.callbacks.values()
+    ]
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=False)
     assert trainer.max_epochs == 50 and trainer.checkpoint_callback.monitor == "val/loss"
 

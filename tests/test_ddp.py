@@ -2,6 +2,7 @@
 
 `assert_two_process_run` is shared with tests/test_slurm.py, which runs the same thing as one 2-task job.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,10 +15,20 @@ from fakeid.data.layout import CLASS_DIRS
 from tests.conftest import make_layout, run_module
 
 CATEGORIES = ["cat", "church_outdoor"]
-DDP_ARGS = ["data=tiny", "model=demo", "model.name=test_resnet", "trainer=ddp_cpu", "trainer.max_epochs=1",
-            "logger=none", "callbacks=checkpoint_only",
-            f"data.categories=[{','.join(CATEGORIES)}]", "data.num_categories=2", "data.train_per_class=6",
-            "trainer.enable_progress_bar=false", "seed=0"]
+DDP_ARGS = [
+    "data=tiny",
+    "model=demo",
+    "model.name=test_resnet",
+    "trainer=ddp_cpu",
+    "trainer.max_epochs=1",
+    "logger=none",
+    "callbacks=checkpoint_only",
+    f"data.categories=[{','.join(CATEGORIES)}]",
+    "data.num_categories=2",
+    "data.train_per_class=6",
+    "trainer.enable_progress_bar=false",
+    "seed=0",
+]
 
 
 def ddp_layout(base: Path) -> Path:
@@ -56,8 +67,13 @@ def assert_two_process_run(run_dir: Path, root: Path) -> dict:
 def test_two_cpu_processes_train_one_run(tmp_path):
     root = ddp_layout(tmp_path)
     run_dir = tmp_path / "run"
-    done = run_module("fakeid.train", *DDP_ARGS, f"data.root={root}", f"paths.outputs={tmp_path / 'outputs'}",
-                      f"hydra.run.dir={run_dir}")
+    done = run_module(
+        "fakeid.train",
+        *DDP_ARGS,
+        f"data.root={root}",
+        f"paths.outputs={tmp_path / 'outputs'}",
+        f"hydra.run.dir={run_dir}",
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "MEMBER: 2/2" in done.stdout + done.stderr  # Lightning started the second process
     assert_two_process_run(run_dir, root)

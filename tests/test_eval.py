@@ -1,5 +1,6 @@
 """`python -m fakeid.eval` as a user types it: equal to training without a perturbation, on folders without
 train/, over a robustness grid (resumable), every number recomputable from scores.csv, bad input in one line."""
+
 from __future__ import annotations
 
 import csv
@@ -90,8 +91,13 @@ def test_eval_without_perturbation_equals_the_training_run(trained_run, tmp_path
 def test_eval_of_a_checkpoint_on_folders_without_train(trained_run, tmp_path):
     checkpoint = trained_run / "checkpoints" / "tested.ckpt"
     generator = make_layout(tmp_path / "data", categories=[], test_sets=("progan/cat", "progan/sheep"))
-    done = evaluate(f"ckpt={checkpoint}", f"data.root={generator / 'test' / 'progan'}", "perturb=jpeg",
-                    "perturb.quality=50", f"hydra.run.dir={tmp_path / 'gen'}")
+    done = evaluate(
+        f"ckpt={checkpoint}",
+        f"data.root={generator / 'test' / 'progan'}",
+        "perturb=jpeg",
+        "perturb.quality=50",
+        f"hydra.run.dir={tmp_path / 'gen'}",
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = metrics(tmp_path / "gen")
     by_set = {entry["set"]: entry for entry in result["test"]}
@@ -113,8 +119,13 @@ def test_a_robustness_grid_over_a_sweep_is_written_once_and_skipped_when_done(tr
     shutil.copytree(trained_run, sweep / "job0")
     (sweep / "job1").mkdir()
     (sweep / "job1" / "metrics.json").write_text(json.dumps({"status": "failed", "hparams": {}, "test": []}))
-    args = ["+experiment=robustness", f"sweep={sweep}", f"paths.outputs={tmp_path / 'out'}",
-            "levels=[{name:none},{name:blur,sigma:2.0},{name:format,format:jpeg,quality:75}]", "sets=[progan/sheep]"]
+    args = [
+        "+experiment=robustness",
+        f"sweep={sweep}",
+        f"paths.outputs={tmp_path / 'out'}",
+        "levels=[{name:none},{name:blur,sigma:2.0},{name:format,format:jpeg,quality:75}]",
+        "sets=[progan/sheep]",
+    ]
     done = evaluate(*args)
     assert done.returncode == 0, done.stderr[-3000:]
     evals = tmp_path / "out" / "evals" / "robustness" / "mine"
@@ -143,13 +154,16 @@ def test_a_robustness_grid_over_a_sweep_is_written_once_and_skipped_when_done(tr
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case, message", [
-    ("no_metrics", "holds no metrics.json"),
-    ("not_a_checkpoint", "is not a PyTorch checkpoint"),
-    ("unknown_perturbation", "perturb=sharpen is not a choice of `perturb`"),
-    ("quality_0", "perturb.quality=0 is out of range for jpeg"),
-    ("no_test_set", "no test sets under"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("no_metrics", "holds no metrics.json"),
+        ("not_a_checkpoint", "is not a PyTorch checkpoint"),
+        ("unknown_perturbation", "perturb=sharpen is not a choice of `perturb`"),
+        ("quality_0", "perturb.quality=0 is out of range for jpeg"),
+        ("no_test_set", "no test sets under"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_and_recorded_in_the_eval_folder(trained_run, tmp_path, case, message):
     before = sorted(p.name for p in trained_run.iterdir())
     out = tmp_path / "eval"
@@ -176,8 +190,14 @@ def test_the_decoded_cache_holds_perturbed_images_and_gives_the_same_scores(trai
     outs = {}
     for cache in ("false", "true"):
         out = tmp_path / f"cache_{cache}"
-        done = evaluate(f"run={trained_run}", "perturb=jpeg", "perturb.quality=40", f"data.cache={cache}",
-                        f"data.cache_dir={tmp_path / 'cache'}", f"hydra.run.dir={out}")
+        done = evaluate(
+            f"run={trained_run}",
+            "perturb=jpeg",
+            "perturb.quality=40",
+            f"data.cache={cache}",
+            f"data.cache_dir={tmp_path / 'cache'}",
+            f"hydra.run.dir={out}",
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         outs[cache] = (out / "scores.csv").read_text()
     assert outs["true"] == outs["false"]

@@ -1,5 +1,6 @@
 """`fakeid.export`: ONNX and TorchScript files with their metadata, parity with the PyTorch detector within 1e-4,
 and `fakeid.predict exported=FILE`, whose ONNX path must not import torch, Lightning or timm."""
+
 from __future__ import annotations
 
 import csv
@@ -61,10 +62,14 @@ def images(tmp_path_factory) -> Path:
 
 def expected_metadata(run_dir: Path) -> dict[str, str]:
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    return {"fakeid.version": __version__, "fakeid.image_size": "32",
-            "fakeid.threshold": repr(float(metrics["threshold"])), "fakeid.config_hash": metrics["config_hash"],
-            "fakeid.categories_used": json.dumps(metrics["hparams"]["data.categories_used"]),
-            "fakeid.model_name": "test_resnet"}
+    return {
+        "fakeid.version": __version__,
+        "fakeid.image_size": "32",
+        "fakeid.threshold": repr(float(metrics["threshold"])),
+        "fakeid.config_hash": metrics["config_hash"],
+        "fakeid.categories_used": json.dumps(metrics["hparams"]["data.categories_used"]),
+        "fakeid.model_name": "test_resnet",
+    }
 
 
 def test_onnx_file_has_metadata_and_a_dynamic_uint8_input(exported, trained_run):
@@ -108,11 +113,26 @@ def test_parity_with_the_pytorch_detector_on_tiny_batches(exported, trained_run)
 
 def test_predict_on_onnx_imports_no_torch_and_writes_the_checkpoint_csv(exported, trained_run, images, tmp_path):
     out = tmp_path / "onnx.csv"
-    script = ("import runpy, sys; sys.argv = sys.argv[1:]; "
-              "runpy.run_module('fakeid.predict', run_name='__main__', alter_sys=True); "
-              f"print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))")
-    done = subprocess.run([sys.executable, "-c", script, "fakeid.predict", f"exported={exported['onnx']}",
-                           f"input={images}", f"out={out}"], cwd=REPO, text=True, capture_output=True, timeout=600)
+    script = (
+        "import runpy, sys; sys.argv = sys.argv[1:]; "
+        "runpy.run_module('fakeid.predict', run_name='__main__', alter_sys=True); "
+        f"print('HEAVY', sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            "fakeid.predict",
+            f"exported={exported['onnx']}",
+            f"input={images}",
+            f"out={out}",
+        ],
+        cwd=REPO,
+        text=True,
+        capture_output=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "HEAVY []" in done.stdout, done.stdout[-2000:]  # the deployment path: no torch, Lightning or timm
     assert "calibrated on the run's validation split" in done.stdout  # the threshold came from the metadata
@@ -125,11 +145,13 @@ def test_predict_on_onnx_imports_no_torch_and_writes_the_checkpoint_csv(exported
 
 @pytest.mark.parametrize("crop", ["none", "tiles"])
 @pytest.mark.parametrize("export_format", ["onnx", "torchscript"])
-def test_exported_files_match_the_checkpoint_in_every_crop_mode(exported, trained_run, images, tmp_path, crop,
-                                                                 export_format):
+def test_exported_files_match_the_checkpoint_in_every_crop_mode(
+    exported, trained_run, images, tmp_path, crop, export_format
+):
     reference = predict(inputs=str(images), out=tmp_path / "ckpt.csv", run=str(trained_run), crop=crop, quiet=True)
-    rows = predict(inputs=str(images), out=tmp_path / "file.csv", exported=str(exported[export_format]), crop=crop,
-                   quiet=True)
+    rows = predict(
+        inputs=str(images), out=tmp_path / "file.csv", exported=str(exported[export_format]), crop=crop, quiet=True
+    )
     assert [row["path"] for row in rows] == [row["path"] for row in reference]
     for mine, theirs in zip(rows, reference):
         assert abs(float(mine["score"]) - float(theirs["score"])) <= TOLERANCE
@@ -137,9 +159,12 @@ def test_exported_files_match_the_checkpoint_in_every_crop_mode(exported, traine
 
 def test_an_onnx_file_fakeid_did_not_export_is_refused(tmp_path, images):
     helper = onnx.helper
-    graph = helper.make_graph([helper.make_node("Identity", ["images"], ["score"])], "not-fakeid",
-                              [helper.make_tensor_value_info("images", onnx.TensorProto.UINT8, None)],
-                              [helper.make_tensor_value_info("score", onnx.TensorProto.UINT8, None)])
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["images"], ["score"])],
+        "not-fakeid",
+        [helper.make_tensor_value_info("images", onnx.TensorProto.UINT8, None)],
+        [helper.make_tensor_value_info("score", onnx.TensorProto.UINT8, None)],
+    )
     foreign = tmp_path / "foreign.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(foreign))
     done = run_module("fakeid.predict", f"exported={foreign}", f"input={images}", f"out={tmp_path / 'p.csv'}")
@@ -151,16 +176,21 @@ def test_an_onnx_file_fakeid_did_not_export_is_refused(tmp_path, images):
     assert not (tmp_path / "p.csv").exists()
 
 
-@pytest.mark.parametrize("args, pattern", [
-    (["format=onnx"], r"out=FILE is required \(e.g. out=detector.onnx\)"),
-    (["format=keras", "out={tmp}/d.keras"], "format=keras is not one of onnx, torchscript"),
-    (["format=onnx", "out={tmp}"], "is a folder"),
-])
+@pytest.mark.parametrize(
+    "args, pattern",
+    [
+        (["format=onnx"], r"out=FILE is required \(e.g. out=detector.onnx\)"),
+        (["format=keras", "out={tmp}/d.keras"], "format=keras is not one of onnx, torchscript"),
+        (["format=onnx", "out={tmp}"], "is a folder"),
+    ],
+)
 def test_export_bad_arguments_are_one_line(trained_run, tmp_path, args, pattern):
     done = run_module("fakeid.export", f"run={trained_run}", *[arg.format(tmp=tmp_path) for arg in args])
     one_line_error(done, pattern)
 
 
 def test_export_of_a_missing_run_is_one_line(tmp_path):
-    one_line_error(run_module("fakeid.export", f"run={tmp_path / 'nope'}", f"out={tmp_path / 'd.onnx'}"),
-                   r"run=.*nope is not a folder")
+    one_line_error(
+        run_module("fakeid.export", f"run={tmp_path / 'nope'}", f"out={tmp_path / 'd.onnx'}"),
+        r"run=.*nope is not a folder",
+    )

@@ -1,4 +1,5 @@
 """fakeid.figures: files written, CSV numbers equal an independent pandas computation, one-line errors."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -55,7 +56,9 @@ def test_each_figure_is_written_as_png_pdf_and_csv(drawn: dict[str, figures.Figu
 
 
 @pytest.mark.parametrize("metric", ["acc", "ap", "acc_cal"])
-def test_fig1_points_equal_groupby_of_the_tidy_table(results: pd.DataFrame, drawn: dict[str, figures.Figure], metric: str) -> None:
+def test_fig1_points_equal_groupby_of_the_tidy_table(
+    results: pd.DataFrame, drawn: dict[str, figures.Figure], metric: str
+) -> None:
     per_run = _unseen_content_per_run(results, metric)
     per_run = per_run[per_run["model.drop_rate"] == 0.5]  # the fixed ratio: both ratios cover 3 n; 0.5 lost fewer runs
     expected = per_run.groupby("data.num_categories")[metric].agg(["mean", "size", "sem"])
@@ -75,14 +78,18 @@ def test_fig1_trend_is_least_squares_on_per_run_values(results: pd.DataFrame, dr
     half = scipy_stats.t.ppf(0.975, len(per_run) - 2) * reference.stderr
     trend = drawn["fig1"].trends.set_index("panel").loc["acc"]
     assert trend["slope"] == pytest.approx(reference.slope)
-    assert (trend["slope_ci_low"], trend["slope_ci_high"]) == pytest.approx((reference.slope - half, reference.slope + half))
+    assert (trend["slope_ci_low"], trend["slope_ci_high"]) == pytest.approx(
+        (reference.slope - half, reference.slope + half)
+    )
     assert trend["r2"] == pytest.approx(reference.rvalue**2)
     assert trend["n"] == len(per_run)
     line = pd.read_csv(drawn["fig1"].paths["csv"]).query("kind == 'trend' and metric == 'acc'")
     assert line["mean"].to_numpy() == pytest.approx(reference.intercept + reference.slope * line["x"].to_numpy())
 
 
-def test_fig2_has_a_line_and_trend_per_number_of_categories(results: pd.DataFrame, drawn: dict[str, figures.Figure]) -> None:
+def test_fig2_has_a_line_and_trend_per_number_of_categories(
+    results: pd.DataFrame, drawn: dict[str, figures.Figure]
+) -> None:
     per_run = _unseen_content_per_run(results, "acc")
     for categories, runs in per_run.groupby("data.num_categories"):
         points = _points(drawn["fig2"], "acc", group=categories)
@@ -117,7 +124,9 @@ def test_tables_equal_groupby_of_the_tidy_table(results: pd.DataFrame) -> None:
 
     comparison = figures.seen_unseen_table(results)
     assert set(comparison["condition"]) == {
-        "seen generator, seen content", "seen generator, unseen content", "unseen generator, unseen content"
+        "seen generator, seen content",
+        "seen generator, unseen content",
+        "unseen generator, unseen content",
     }
     unseen = _unseen_content_per_run(results, "acc")["acc"].mean()
     row = comparison.set_index("condition").loc["seen generator, unseen content"]
@@ -126,10 +135,14 @@ def test_tables_equal_groupby_of_the_tidy_table(results: pd.DataFrame) -> None:
 
 def test_figures_explain_in_one_line_what_the_table_lacks(results: pd.DataFrame, tmp_path: Path) -> None:
     one_rate = results[results["model.drop_rate"] == 0.5]
-    with pytest.raises(FakeidError, match=r"^fig2 needs runs with more than one model.drop_rate; the results table has only 0.5$"):
+    with pytest.raises(
+        FakeidError, match=r"^fig2 needs runs with more than one model.drop_rate; the results table has only 0.5$"
+    ):
         figures.fig2(one_rate, tmp_path)
     one_n = results[results["data.num_categories"] == 2]
-    with pytest.raises(FakeidError, match=r"^fig1 needs runs with more than one data.num_categories at model.drop_rate"):
+    with pytest.raises(
+        FakeidError, match=r"^fig1 needs runs with more than one data.num_categories at model.drop_rate"
+    ):
         figures.fig1(one_n, tmp_path)
     with pytest.raises(FakeidError, match=r"^fig3 needs columns ap; r.csv lacks them$"):
         figures.fig3(results.drop(columns=["ap"]), tmp_path, source="r.csv")
@@ -138,7 +151,9 @@ def test_figures_explain_in_one_line_what_the_table_lacks(results: pd.DataFrame,
     assert not list(tmp_path.iterdir())  # nothing half-written
 
 
-def test_cli_draws_from_the_collected_csv(results: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_draws_from_the_collected_csv(
+    results: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     csv = collect.write_results(results, tmp_path / "results.csv")
     assert figures.main(["figure=fig1", f"csv={csv}", f"out={tmp_path / 'figs'}", "drop_rate=0.0"]) == 0
     assert sorted(path.name for path in (tmp_path / "figs").iterdir()) == ["fig1.csv", "fig1.pdf", "fig1.png"]

@@ -1,4 +1,5 @@
 """Every Pillow mode and size reaches the model as size x size 8-bit RGB, in the one documented way."""
+
 import numpy as np
 import pytest
 from PIL import Image

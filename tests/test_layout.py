@@ -1,4 +1,5 @@
 """Folder discovery (both test layouts), label mapping and what a run selects."""
+
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,17 @@ from tests.conftest import MIXING_ORDER, make_layout, write_images
 
 
 def datamodule(root: Path, **overrides) -> CategoryMixDataModule:
-    settings = dict(root=str(root), num_categories=3, train_per_class=12, val_per_class=6, test_per_class=3,
-                    image_size=32, batch_size=4, num_workers=0, seed=0)
+    settings = dict(
+        root=str(root),
+        num_categories=3,
+        train_per_class=12,
+        val_per_class=6,
+        test_per_class=3,
+        image_size=32,
+        batch_size=4,
+        num_workers=0,
+        seed=0,
+    )
     return CategoryMixDataModule(**{**settings, **overrides})
 
 
@@ -51,8 +61,9 @@ def test_selection_is_seeded_and_nested_across_n(tiny_root):
     assert first != datamodule(tiny_root, seed=2).plan().train.paths
     # validation and test images do not depend on the run's seed: every run is judged on the same images
     assert datamodule(tiny_root, seed=1).plan().val.paths == datamodule(tiny_root, seed=2).plan().val.paths
-    assert [t.paths for t in datamodule(tiny_root, seed=1).plan().tests] == \
-        [t.paths for t in datamodule(tiny_root, seed=2).plan().tests]
+    assert [t.paths for t in datamodule(tiny_root, seed=1).plan().tests] == [
+        t.paths for t in datamodule(tiny_root, seed=2).plan().tests
+    ]
 
 
 def test_val_folder_is_used_when_present(tiny_root):

@@ -1,4 +1,5 @@
 """channels_last is a speed option of FakeImageDetector: same outputs, not part of the hyper-parameters."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """fakeid.metrics against independent, hand-written computations on known scores."""
+
 import numpy as np
 import pytest
 import torch

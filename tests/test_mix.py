@@ -1,9 +1,10 @@
 """Quota arithmetic, holdout enforcement and seeded sampling: the study's independent variable."""
+
 from pathlib import Path
 
 import pytest
 
-from fakeid.data.mix import categories_in_mix, quotas, seeded_order, reserve_validation, take
+from fakeid.data.mix import categories_in_mix, quotas, reserve_validation, seeded_order, take
 from fakeid.errors import FakeidError
 from tests.conftest import MIXING_ORDER
 

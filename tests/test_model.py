@@ -1,5 +1,6 @@
 """The detector: built from conf/model like training builds it, any timm backbone (tags too) through our
 dropout head, pretrained weights only from a local file, checkpoints rebuild it (old ones too)."""
+
 import inspect
 import json
 
@@ -121,10 +122,13 @@ def test_a_tagged_name_picks_its_weights_normalisation():
     assert torch.allclose(DetectorNet("legacy_xception", 0.0).mean.flatten(), torch.full((3,), 0.5 * 255))
 
 
-@pytest.mark.parametrize("name, message", [
-    ("no_such_net", "model.name=no_such_net is not a timm model"),
-    ("resnet50.no_such_tag", "timm knows no tag 'no_such_tag' for resnet50"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("no_such_net", "model.name=no_such_net is not a timm model"),
+        ("resnet50.no_such_tag", "timm knows no tag 'no_such_tag' for resnet50"),
+    ],
+)
 def test_an_unknown_name_or_tag_is_a_one_line_error(name, message):
     with pytest.raises(FakeidError, match=message):
         build_detector(name=name)
@@ -140,13 +144,26 @@ def test_an_unknown_model_choice_or_key_is_a_one_line_error():
 @pytest.mark.slow
 @pytest.mark.parametrize("choice", ["resnet50", "efficientnet_b0"])
 def test_other_backbones_train_through_the_same_head(tmp_path, choice):
-    root = make_layout(tmp_path / "data", categories=["cat"], train_per_class=10, test_per_class=2,
-                       test_sets=("progan/sheep",))
-    done = run_module("fakeid.train", "data=tiny", f"data.root={root}", "data.categories=[cat]",
-                      "data.num_categories=1", "data.train_per_class=8", "data.val_per_class=2", f"model={choice}",
-                      "model.drop_rate=0.5", "trainer.max_epochs=1", "logger=none", "callbacks=checkpoint_only",
-                      "trainer.enable_progress_bar=false", f"paths.outputs={tmp_path / 'outputs'}",
-                      f"hydra.run.dir={tmp_path / 'run'}")
+    root = make_layout(
+        tmp_path / "data", categories=["cat"], train_per_class=10, test_per_class=2, test_sets=("progan/sheep",)
+    )
+    done = run_module(
+        "fakeid.train",
+        "data=tiny",
+        f"data.root={root}",
+        "data.categories=[cat]",
+        "data.num_categories=1",
+        "data.train_per_class=8",
+        "data.val_per_class=2",
+        f"model={choice}",
+        "model.drop_rate=0.5",
+        "trainer.max_epochs=1",
+        "logger=none",
+        "callbacks=checkpoint_only",
+        "trainer.enable_progress_bar=false",
+        f"paths.outputs={tmp_path / 'outputs'}",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert result["status"] == "ok" and result["hparams"]["model.name"] == model_config(choice).name

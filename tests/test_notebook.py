@@ -1,4 +1,5 @@
 """notebooks/analysis.ipynb runs top to bottom, on a synthetic sweep, in a kernel of this interpreter."""
+
 from __future__ import annotations
 
 import sys
@@ -33,7 +34,9 @@ def test_notebook_runs_on_a_sweep_folder(tmp_path: Path, monkeypatch: pytest.Mon
     # Probe appended to this in-memory copy only: which interpreter ran the notebook.
     notebook.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
     # jupyter_client starts the `python3` kernel with this interpreter (`python` in kernel.json -> sys.executable).
-    NotebookClient(notebook, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    NotebookClient(
+        notebook, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    ).execute()
 
     assert notebook.cells[-1].outputs[0]["text"].strip() == sys.executable
     texts = "\n".join(
@@ -43,5 +46,7 @@ def test_notebook_runs_on_a_sweep_folder(tmp_path: Path, monkeypatch: pytest.Mon
     assert "skipped" not in texts
     for name in ("fig1", "fig2", "fig3"):
         assert all((out / f"{name}.{suffix}").stat().st_size > 0 for suffix in ("png", "pdf", "csv"))
-    images = [output for cell in notebook.cells for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+    images = [
+        output for cell in notebook.cells for output in cell.get("outputs", []) if "image/png" in output.get("data", {})
+    ]
     assert len(images) == 3

@@ -1,4 +1,5 @@
 """Each perturbation at pixel level, and that a bad parameter is one line naming the key."""
+
 from __future__ import annotations
 
 import io
@@ -21,7 +22,7 @@ def photo(size: int = 64, seed: int = 0) -> Image.Image:
 
 def psnr(a: Image.Image, b: Image.Image) -> float:
     mse = np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2)
-    return float("inf") if mse == 0 else 10 * np.log10(255 ** 2 / mse)
+    return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
 
 
 def test_jpeg_changes_pixels_but_quality_95_keeps_psnr_above_35_db():
@@ -83,18 +84,21 @@ def test_keys_name_the_level_and_drop_unused_parameters():
     assert make("none").key == "none" and make("blur", sigma=1.0).describe() == {"name": "blur", "sigma": 1.0}
 
 
-@pytest.mark.parametrize("name, params, message", [
-    ("sharpen", {}, "perturb='sharpen' is not a perturbation"),
-    ("jpeg", {"quality": 0}, "perturb.quality=0 is out of range"),
-    ("jpeg", {"quality": 101}, "perturb.quality=101 is out of range"),
-    ("jpeg", {"quality": 75.5}, "must be a whole number"),
-    ("blur", {"sigma": -1}, "perturb.sigma=-1 is out of range"),
-    ("noise", {"sigma": -0.5}, "perturb.sigma=-0.5 is out of range"),
-    ("resize", {"scale": 1.5}, "perturb.scale=1.5 is out of range"),
-    ("resize", {"scale": 0}, "perturb.scale=0 is out of range"),
-    ("format", {"format": "gif"}, "perturb.format='gif' is not a format"),
-    ("jpeg", {}, "needs perturb.quality"),
-])
+@pytest.mark.parametrize(
+    "name, params, message",
+    [
+        ("sharpen", {}, "perturb='sharpen' is not a perturbation"),
+        ("jpeg", {"quality": 0}, "perturb.quality=0 is out of range"),
+        ("jpeg", {"quality": 101}, "perturb.quality=101 is out of range"),
+        ("jpeg", {"quality": 75.5}, "must be a whole number"),
+        ("blur", {"sigma": -1}, "perturb.sigma=-1 is out of range"),
+        ("noise", {"sigma": -0.5}, "perturb.sigma=-0.5 is out of range"),
+        ("resize", {"scale": 1.5}, "perturb.scale=1.5 is out of range"),
+        ("resize", {"scale": 0}, "perturb.scale=0 is out of range"),
+        ("format", {"format": "gif"}, "perturb.format='gif' is not a format"),
+        ("jpeg", {}, "needs perturb.quality"),
+    ],
+)
 def test_bad_parameters_are_one_line(name, params, message):
     with pytest.raises(FakeidError, match=message.replace("(", r"\(").replace("[", r"\[").replace(".", r"\.")):
         make(name, **params)

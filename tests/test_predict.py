@@ -3,6 +3,7 @@
 Uses the session's tiny trained run (`trained_run`); most tests call `predict()` in-process, the command-line
 behaviour (table, default output, exit 2 with one line) goes through `python -m fakeid.predict`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -45,6 +46,7 @@ def noise(height: int, width: int, seed: int = 0) -> np.ndarray:
 
 # ---- the command line ------------------------------------------------------------------------------------
 
+
 def test_cli_writes_the_csv_in_its_run_folder_and_prints_a_table(trained_run, tmp_path):
     folder = tmp_path / "in"
     write_images(folder / "a", 3, 32, fake=False, seed=1)
@@ -54,8 +56,11 @@ def test_cli_writes_the_csv_in_its_run_folder_and_prints_a_table(trained_run, tm
     assert done.returncode == 0, done.stderr[-2000:]
     rows = read_csv(tmp_path / "cmd" / "predictions.csv")
     assert tuple(rows[0]) == COLUMNS and len(rows) == 6
-    assert [Path(row["path"]).name for row in rows] == ["0000.png", "0001.png", "0002.png"] + \
-        ["0000.jpg", "0001.jpg", "0002.jpg"]
+    assert [Path(row["path"]).name for row in rows] == ["0000.png", "0001.png", "0002.png"] + [
+        "0000.jpg",
+        "0001.jpg",
+        "0002.jpg",
+    ]
     threshold = run_threshold(trained_run)
     for row in rows:
         score = float(row["score"])
@@ -68,20 +73,24 @@ def test_cli_writes_the_csv_in_its_run_folder_and_prints_a_table(trained_run, tm
     assert all(Path(row["path"]).name in done.stdout for row in rows)  # the table: 6 images <= 20
 
 
-@pytest.mark.parametrize("args, message", [
-    (["input={missing}"], r"input=.*missing.png does not exist"),
-    (["input={empty}"], r"input=.*empty: no image found in this folder or below"),
-    ([], "input= is required"),
-    (["input={good}", "crop=middle"], "crop=middle is not one of center, none, tiles"),
-    (["input={good}", "threshold=1.5"], r"threshold=1.5 must lie in \[0, 1\]"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["input={missing}"], r"input=.*missing.png does not exist"),
+        (["input={empty}"], r"input=.*empty: no image found in this folder or below"),
+        ([], "input= is required"),
+        (["input={good}", "crop=middle"], "crop=middle is not one of center, none, tiles"),
+        (["input={good}", "threshold=1.5"], r"threshold=1.5 must lie in \[0, 1\]"),
+    ],
+)
 def test_cli_bad_input_is_one_line_and_exit_2(trained_run, tmp_path, args, message):
     (tmp_path / "empty" / "sub").mkdir(parents=True)
     (tmp_path / "empty" / "sub" / "notes.txt").write_text("no image here")
     good = image(tmp_path / "good.png", noise(32, 32))
     values = {"missing": tmp_path / "missing.png", "empty": tmp_path / "empty", "good": good}
-    done = run_module("fakeid.predict", f"run={trained_run}", f"out={tmp_path / 'p.csv'}",
-                      *[arg.format(**values) for arg in args])
+    done = run_module(
+        "fakeid.predict", f"run={trained_run}", f"out={tmp_path / 'p.csv'}", *[arg.format(**values) for arg in args]
+    )
     assert done.returncode == 2, done.stderr[-2000:]
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fakeid: error: ")
@@ -96,6 +105,7 @@ def test_needs_exactly_one_detector(tmp_path):
 
 
 # ---- bad files: a row each, never a crash ----------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def bad_files(trained_run, tmp_path_factory) -> dict[str, dict[str, str]]:
@@ -112,8 +122,13 @@ def bad_files(trained_run, tmp_path_factory) -> dict[str, dict[str, str]]:
     listing = folder / "more.txt"
     listing.write_text("# one present, one missing\ngood.png\nnot-there.png\n\n")
     out = folder / "p.csv"
-    predict(inputs=[str(folder), str(listing)], out=out, ckpt=str(trained_run / "checkpoints" / "tested.ckpt"),
-            min_size=16, quiet=True)
+    predict(
+        inputs=[str(folder), str(listing)],
+        out=out,
+        ckpt=str(trained_run / "checkpoints" / "tested.ckpt"),
+        min_size=16,
+        quiet=True,
+    )
     rows = read_csv(out)
     assert len(rows) == 8  # the 6 images of the folder (its .txt is not one) and the 2 listed paths
     return {Path(row["path"]).name: row for row in rows}
@@ -170,6 +185,7 @@ def test_summary_counts_what_was_not_scored_and_what_was_changed(trained_run, tm
 
 # ---- inputs ----------------------------------------------------------------------------------------------
 
+
 def test_inputs_expand_files_folders_and_lists_in_order(tmp_path):
     a = image(tmp_path / "x" / "b" / "2.png", noise(8, 8))
     b = image(tmp_path / "x" / "a" / "1.jpeg", noise(8, 8))
@@ -187,6 +203,7 @@ def test_inputs_expand_files_folders_and_lists_in_order(tmp_path):
 
 
 # ---- crop modes ------------------------------------------------------------------------------------------
+
 
 def test_tile_grid_is_centred_and_capped_evenly():
     origins, total = tile_origins(100, 70, 32, max_tiles=16)
@@ -208,8 +225,10 @@ def test_crop_modes_score_what_they_say(trained_run, tmp_path):
         row = predict(inputs=[str(path)], out=tmp_path / f"{crop}.csv", ckpt=ckpt, crop=crop, quiet=True, **keys)[0]
         return float(row["score"]), row
 
-    tiles = [image(tmp_path / f"tile{index}.png", pixels[top:top + 32, left:left + 32])
-             for index, (left, top) in enumerate(tile_origins(100, 70, 32, 16)[0])]
+    tiles = [
+        image(tmp_path / f"tile{index}.png", pixels[top : top + 32, left : left + 32])
+        for index, (left, top) in enumerate(tile_origins(100, 70, 32, 16)[0])
+    ]
     singles = [score(tile, "center")[0] for tile in tiles]
     tiled, row = score(big, "tiles")
     assert abs(tiled - float(np.mean(singles))) < 1e-6 and row["note"] == ""
@@ -242,13 +261,15 @@ def test_cuda_without_a_gpu_is_one_line(trained_run, tmp_path):
 
 # ---- real images (skipped where the shared samples are absent) -------------------------------------------
 
+
 @pytest.mark.skipif(not GAN_SAMPLES.is_dir(), reason="shared/data/gan-samples is not on this machine")
 @pytest.mark.parametrize("crop", ["center", "none", "tiles"])
 def test_real_lsun_church_progan_images_score_in_every_crop_mode(trained_run, tmp_path, crop):
     folder = GAN_SAMPLES / "lsun_church_progan"
     expected = sorted(path for path in folder.rglob("*") if path.suffix.lower() == ".png")
-    rows = predict(inputs=str(folder), out=tmp_path / f"{crop}.csv", run=str(trained_run), crop=crop, max_tiles=4,
-                   quiet=True)  # 4 tiles, not 16, to keep the test short on a CPU
+    rows = predict(
+        inputs=str(folder), out=tmp_path / f"{crop}.csv", run=str(trained_run), crop=crop, max_tiles=4, quiet=True
+    )  # 4 tiles, not 16, to keep the test short on a CPU
     assert [Path(row["path"]) for row in rows] == expected and len(rows) >= 50
     assert all(row["error"] == "" and 0.0 <= float(row["score"]) <= 1.0 for row in rows)
     if crop == "tiles":  # 256 px images, 32 px tiles: an 8x8 grid, capped

@@ -1,5 +1,6 @@
 """`python -m fakeid.prepare` as a user types it: LSUN LMDB values out byte-identical, CNNDetection trees
 linked and counted, folders linked or copied, re-runs that write nothing, and every bad input as one line."""
+
 from __future__ import annotations
 
 import csv
@@ -38,8 +39,10 @@ def make_lmdb(folder: Path, values: dict[bytes, bytes]) -> Path:
 
 def lsun_values(count: int, seed: int) -> dict[bytes, bytes]:
     """LSUN-like keys (40 hex digits) with JPEG and WebP values alternating."""
-    return {f"{seed:08x}{index:032x}".encode(): encoded("JPEG" if index % 2 else "WEBP", seed * 100 + index)
-            for index in range(count)}
+    return {
+        f"{seed:08x}{index:032x}".encode(): encoded("JPEG" if index % 2 else "WEBP", seed * 100 + index)
+        for index in range(count)
+    }
 
 
 def make_lsun(src: Path) -> dict[str, dict[bytes, bytes]]:
@@ -76,14 +79,20 @@ def test_lsun_values_come_out_byte_identical_with_a_manifest(tmp_path):
         assert (row["width"], row["height"]) == ("48", "40")
         formats.add(row["format"])
     assert formats == {"JPEG", "WEBP"}
-    assert sorted(p.name for p in (out / "church_outdoor" / "0_real").iterdir()) == \
-        sorted(Path(r["file"]).name for r in rows if r["category"] == "church_outdoor")
+    assert sorted(p.name for p in (out / "church_outdoor" / "0_real").iterdir()) == sorted(
+        Path(r["file"]).name for r in rows if r["category"] == "church_outdoor"
+    )
 
 
 def test_lsun_rerun_writes_nothing_and_an_interrupted_run_continues(tmp_path):
     make_lsun(tmp_path / "lsun")
-    args = ("source=lsun", f"src={tmp_path / 'lsun'}", f"out={tmp_path / 'reals'}", "per_category=3",
-            "categories=[cat]")
+    args = (
+        "source=lsun",
+        f"src={tmp_path / 'lsun'}",
+        f"out={tmp_path / 'reals'}",
+        "per_category=3",
+        "categories=[cat]",
+    )
     assert prepare(*args).returncode == 0
     before = snapshot(tmp_path / "reals")
     again = prepare(*args)
@@ -104,16 +113,27 @@ def test_lsun_takes_keys_in_a_seeded_order(tmp_path):
     chosen = {}
     for seed in (0, 0, 1):
         out = tmp_path / f"out{len(chosen)}"
-        assert prepare("source=lsun", f"src={tmp_path / 'lsun' / 'bus'}", f"out={out}", "per_category=4",
-                       f"seed={seed}").returncode == 0
+        assert (
+            prepare(
+                "source=lsun", f"src={tmp_path / 'lsun' / 'bus'}", f"out={out}", "per_category=4", f"seed={seed}"
+            ).returncode
+            == 0
+        )
         chosen[len(chosen)] = sorted(p.name for p in (out / "bus" / "0_real").iterdir())
     assert chosen[0] == chosen[1] != chosen[2]
 
 
 def make_cnndetection(src: Path, skip: str | None = None) -> None:
-    sets = ["progan_train/cat", "progan_train/sheep", "progan_train/horse", "progan_val/cat",
-            "CNN_synth_testset/progan/cat", "CNN_synth_testset/progan/sheep", "CNN_synth_testset/stylegan2/horse",
-            "CNN_synth_testset/whichfaceisreal"]
+    sets = [
+        "progan_train/cat",
+        "progan_train/sheep",
+        "progan_train/horse",
+        "progan_val/cat",
+        "CNN_synth_testset/progan/cat",
+        "CNN_synth_testset/progan/sheep",
+        "CNN_synth_testset/stylegan2/horse",
+        "CNN_synth_testset/whichfaceisreal",
+    ]
     for index, name in enumerate(sets):
         for class_dir, label in CLASS_DIRS.items():
             if f"{name}/{class_dir}" != skip:
@@ -134,8 +154,12 @@ def test_cnndetection_tree_is_linked_and_counted(tmp_path):
     lines = {tuple(line.split()[:2]): line.split()[2:] for line in done.stdout.splitlines()}
     assert lines[("train", "horse")] == ["2", "3"] and lines[("test", "whichfaceisreal")] == ["2", "3"]
     assert set(category_sets(root, "val", ["cat"], "progan")) == {"cat"}
-    assert {s.name for s in discover_test_sets(root)} == {"progan/cat", "progan/sheep", "stylegan2/horse",
-                                                          "whichfaceisreal"}
+    assert {s.name for s in discover_test_sets(root)} == {
+        "progan/cat",
+        "progan/sheep",
+        "stylegan2/horse",
+        "whichfaceisreal",
+    }
     again = prepare("source=cnndetection", f"src={tmp_path / 'cnnd'}", f"out={root}")
     assert again.returncode == 0 and "0 class folders linked, 16 already there" in again.stdout
 
@@ -146,8 +170,9 @@ def test_folder_brings_a_generated_set_and_its_reals(tmp_path, mode):
     write_images(tmp_path / "fakes", 2, 8, True, seed=2)
     (tmp_path / "fakes" / "README.txt").write_text("not an image")
     out = tmp_path / "root" / "test" / "stylegan2" / "horse"
-    done = prepare("source=folder", f"real={tmp_path / 'reals'}", f"fake={tmp_path / 'fakes'}", f"out={out}",
-                   f"mode={mode}")
+    done = prepare(
+        "source=folder", f"real={tmp_path / 'reals'}", f"fake={tmp_path / 'fakes'}", f"out={out}", f"mode={mode}"
+    )
     assert done.returncode == 0, done.stderr
     assert "1 non-image files left out" in done.stdout
     real = sorted((out / "0_real").iterdir())
@@ -169,28 +194,59 @@ def bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str, Path]]:
     out = tmp_path / "out"
     lsun = ["source=lsun", f"src={tmp_path / 'lsun'}", "per_category=2"]
     return {
-        "src is not an LMDB": (["source=lsun", f"src={tmp_path / 'notlmdb'}", f"out={out}", "per_category=1"],
-                               r"notlmdb/x is not an LMDB database", out),
-        "src holds no LMDB": (["source=lsun", f"src={tmp_path / 'plain'}", f"out={out}", "per_category=1"],
-                              r"plain is not an LMDB database and holds none", out),
-        "N larger than a database": (lsun[:2] + [f"out={out}", "per_category=7"],
-                                     r"cat holds 6 images, fewer than per_category=7", out),
+        "src is not an LMDB": (
+            ["source=lsun", f"src={tmp_path / 'notlmdb'}", f"out={out}", "per_category=1"],
+            r"notlmdb/x is not an LMDB database",
+            out,
+        ),
+        "src holds no LMDB": (
+            ["source=lsun", f"src={tmp_path / 'plain'}", f"out={out}", "per_category=1"],
+            r"plain is not an LMDB database and holds none",
+            out,
+        ),
+        "N larger than a database": (
+            lsun[:2] + [f"out={out}", "per_category=7"],
+            r"cat holds 6 images, fewer than per_category=7",
+            out,
+        ),
         "out inside src": (lsun + [f"out={tmp_path / 'lsun' / 'reals'}"], r"lies inside src=", tmp_path / "lsun"),
-        "out holds other files": (lsun + [f"out={tmp_path / 'used'}"], r"used already holds other files",
-                                  tmp_path / "used"),
-        "missing class folder": (["source=cnndetection", f"src={tmp_path / 'cnnd'}", f"out={out}"],
-                                 r"stylegan2/horse/1_fake is missing: expected both 0_real and 1_fake", out),
-        "unknown source": (["source=imagenet", f"out={out}"], r"source=imagenet: expected one of lsun, "
-                           r"cnndetection, folder", out),
-        "a key the source does not read": (["source=cnndetection", f"src={tmp_path / 'cnnd'}", f"out={out}",
-                                            "per_category=3"], r"key per_category is not read by source=cnndetection",
-                                           out),
+        "out holds other files": (
+            lsun + [f"out={tmp_path / 'used'}"],
+            r"used already holds other files",
+            tmp_path / "used",
+        ),
+        "missing class folder": (
+            ["source=cnndetection", f"src={tmp_path / 'cnnd'}", f"out={out}"],
+            r"stylegan2/horse/1_fake is missing: expected both 0_real and 1_fake",
+            out,
+        ),
+        "unknown source": (
+            ["source=imagenet", f"out={out}"],
+            r"source=imagenet: expected one of lsun, "
+            r"cnndetection, folder",
+            out,
+        ),
+        "a key the source does not read": (
+            ["source=cnndetection", f"src={tmp_path / 'cnnd'}", f"out={out}", "per_category=3"],
+            r"key per_category is not read by source=cnndetection",
+            out,
+        ),
     }
 
 
-@pytest.mark.parametrize("name", ["src is not an LMDB", "src holds no LMDB", "N larger than a database",
-                                  "out inside src", "out holds other files", "missing class folder",
-                                  "unknown source", "a key the source does not read"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "src is not an LMDB",
+        "src holds no LMDB",
+        "N larger than a database",
+        "out inside src",
+        "out holds other files",
+        "missing class folder",
+        "unknown source",
+        "a key the source does not read",
+    ],
+)
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, name):
     import re
 

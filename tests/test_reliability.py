@@ -1,6 +1,7 @@
 """What a run guarantees (README, "What a run guarantees"), each promise with a fault that would break it:
 identity across upgrades, never two datasets in one folder, nothing deleted, exact resume, interruptions,
 concurrent sweeps, and the small defects an audit found."""
+
 from __future__ import annotations
 
 import json
@@ -24,13 +25,25 @@ from fakeid.results import PROTOCOL_KEY, config_differences, write_json_atomical
 from fakeid.training.checkpoints import resume_path
 from tests.conftest import REPO, make_layout, run_module, write_images
 
-TINY = ["data=tiny", "data.num_categories=2", "trainer.max_epochs=2", "logger=none", "callbacks=checkpoint_only",
-        "trainer.enable_progress_bar=false"]
+TINY = [
+    "data=tiny",
+    "data.num_categories=2",
+    "trainer.max_epochs=2",
+    "logger=none",
+    "callbacks=checkpoint_only",
+    "trainer.enable_progress_bar=false",
+]
 
 
 def train(run_dir: Path, root: Path, *extra: str):
-    return run_module("fakeid.train", *TINY, f"data.root={root}", f"hydra.run.dir={run_dir}",
-                      f"paths.outputs={run_dir.parent / 'outputs'}", *extra)
+    return run_module(
+        "fakeid.train",
+        *TINY,
+        f"data.root={root}",
+        f"hydra.run.dir={run_dir}",
+        f"paths.outputs={run_dir.parent / 'outputs'}",
+        *extra,
+    )
 
 
 def metrics(run_dir: Path) -> dict:
@@ -52,8 +65,14 @@ def copy_run(finished: tuple[Path, Path], tmp_path: Path) -> Path:
 
 
 # ----------------------------------------------------------------------------- configuration identity
-BASE = {"data.num_categories": 3, "model.drop_rate": 0.3, "seed": 1, "data.root": "/a", "version.torch": "2",
-        PROTOCOL_KEY: 2}
+BASE = {
+    "data.num_categories": 3,
+    "model.drop_rate": 0.3,
+    "seed": 1,
+    "data.root": "/a",
+    "version.torch": "2",
+    PROTOCOL_KEY: 2,
+}
 
 
 def test_a_new_key_at_its_default_is_the_same_experiment_unless_set_or_protocol_changes():
@@ -135,12 +154,26 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monke
     straight = train(tmp_path / "straight", root, *args)
     assert straight.returncode == 0, straight.stderr[-3000:]
     run_dir = tmp_path / "stopped"
-    command = [sys.executable, "-m", "fakeid.train", *TINY, f"data.root={root}", f"hydra.run.dir={run_dir}",
-               f"paths.outputs={tmp_path / 'outputs'}", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "fakeid.train",
+        *TINY,
+        f"data.root={root}",
+        f"hydra.run.dir={run_dir}",
+        f"paths.outputs={tmp_path / 'outputs'}",
+        *args,
+    ]
     # as typed in a terminal: SIGINT at its default (a test runner started in the background ignores it, and
     # Python only turns SIGINT into KeyboardInterrupt when it is not ignored at start)
-    process = subprocess.Popen(command, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     wait_for(run_dir / "checkpoints" / "last.ckpt", process)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=600)
@@ -156,8 +189,10 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monke
     for a, b in zip(after["test"], reference["test"]):
         for name in ("acc", "ap", "auroc", "acc_cal"):
             assert a[name] == pytest.approx(b[name], abs=1e-5), (a["set"], name)
-    weights = [torch.load(d / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["state_dict"]
-               for d in (run_dir, tmp_path / "straight")]
+    weights = [
+        torch.load(d / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["state_dict"]
+        for d in (run_dir, tmp_path / "straight")
+    ]
     for key in weights[1]:
         assert torch.allclose(weights[0][key].float(), weights[1][key].float(), atol=1e-5), key
     logged = (run_dir / "logs" / "metrics.csv").read_text().splitlines()
@@ -167,10 +202,18 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monke
 @pytest.mark.slow
 def test_two_processes_on_one_folder_train_it_once(finished, tmp_path):
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "fakeid.train", *TINY, f"data.root={finished[0]}", f"hydra.run.dir={run_dir}",
-               f"paths.outputs={tmp_path / 'outputs'}"]
-    processes = [subprocess.Popen(command, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                 for _ in range(2)]
+    command = [
+        sys.executable,
+        "-m",
+        "fakeid.train",
+        *TINY,
+        f"data.root={finished[0]}",
+        f"hydra.run.dir={run_dir}",
+        f"paths.outputs={tmp_path / 'outputs'}",
+    ]
+    processes = [
+        subprocess.Popen(command, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)
+    ]
     outputs = ["".join(process.communicate(timeout=900)) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     assert sum("skipping" in output for output in outputs) == 1, outputs
@@ -217,8 +260,9 @@ def test_small_images_follow_data_small_images(tmp_path, policy):
     write_images(folder, 3, 32, fake=True, seed=0)
     Image.fromarray(np.zeros((16, 40, 3), np.uint8)).save(folder / "0000.png")  # the first file is small
     listed = list_class_folder(folder, 1)
-    selector = Selector(lambda paths: [None] * len(paths), strict=False, allow_shortfall=False, image_size=32,
-                        small_images=policy)
+    selector = Selector(
+        lambda paths: [None] * len(paths), strict=False, allow_shortfall=False, image_size=32, small_images=policy
+    )
     selection = Selection("train")
     if policy == "error":
         with pytest.raises(FakeidError, match="0000.png is 40x16, smaller than data.image_size=32"):
@@ -237,12 +281,30 @@ def test_a_last_training_batch_of_one_is_held_over(tmp_path):
     from fakeid.data.datamodule import CategoryMixDataModule
 
     root = make_layout(tmp_path / "data", categories=["cat"], train_per_class=12)
-    module = CategoryMixDataModule(str(root), num_categories=1, categories=["cat"], train_per_class=9,
-                                   val_per_class=2, test_per_class=2, image_size=32, batch_size=4, num_workers=0)
+    module = CategoryMixDataModule(
+        str(root),
+        num_categories=1,
+        categories=["cat"],
+        train_per_class=9,
+        val_per_class=2,
+        test_per_class=2,
+        image_size=32,
+        batch_size=4,
+        num_workers=0,
+    )
     loader = module.train_dataloader()
     assert len(loader.dataset) == 18 and not loader.drop_last, "18 = 4 x 4 + 2: every image is used"
-    module17 = CategoryMixDataModule(str(root), num_categories=1, categories=["cat"], train_per_class=9,
-                                     val_per_class=2, test_per_class=2, image_size=32, batch_size=17, num_workers=0)
+    module17 = CategoryMixDataModule(
+        str(root),
+        num_categories=1,
+        categories=["cat"],
+        train_per_class=9,
+        val_per_class=2,
+        test_per_class=2,
+        image_size=32,
+        batch_size=17,
+        num_workers=0,
+    )
     assert module17.train_dataloader().drop_last, "18 = 17 + 1: the one image waits for the next epoch"
 
 
@@ -252,8 +314,11 @@ def test_progress_bar_off_works_with_the_default_callbacks(tmp_path):
     from fakeid.training.run import build_trainer
 
     with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=["data.root=/x", "trainer.enable_progress_bar=false",
-                                          f"hydra.run.dir={tmp_path}"], return_hydra_config=True)
+        cfg = compose(
+            "train",
+            overrides=["data.root=/x", "trainer.enable_progress_bar=false", f"hydra.run.dir={tmp_path}"],
+            return_hydra_config=True,
+        )
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import open_dict
 

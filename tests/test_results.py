@@ -1,10 +1,18 @@
 """What identifies a finished run (the config hash), and the atomic write of metrics.json."""
+
 import json
 
 from fakeid.results import already_done, config_hash, write_json_atomically
 
-BASE = {"data.num_categories": 3, "model.drop_rate": 0.3, "seed": 1, "data.num_workers": 4,
-        "trainer.enable_progress_bar": True, "paths.outputs": "outputs", "version.torch": "2.14.1"}
+BASE = {
+    "data.num_categories": 3,
+    "model.drop_rate": 0.3,
+    "seed": 1,
+    "data.num_workers": 4,
+    "trainer.enable_progress_bar": True,
+    "paths.outputs": "outputs",
+    "version.torch": "2.14.1",
+}
 
 
 def test_hash_follows_the_experiment_not_where_or_how_fast_it_runs():

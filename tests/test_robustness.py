@@ -3,6 +3,7 @@
 Expected numbers are computed by hand from the metrics.json files the fake evaluation folder holds, never
 from the tidy table the code under test builds.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,17 @@ def _t_half(values: list[float]) -> float:
 # ----------------------------------------------------------------------------- collect
 def test_eval_rows_equal_each_metrics_json(evals: FakeEvals, table: pd.DataFrame) -> None:
     rows = table[table["kind"] == "eval"]
-    for column in ("level", "perturbation", "perturbation.quality", "perturbation.sigma", "perturbation.format",
-                   "source_run", "source_run_dir", "model.drop_rate", "seed"):
+    for column in (
+        "level",
+        "perturbation",
+        "perturbation.quality",
+        "perturbation.sigma",
+        "perturbation.format",
+        "source_run",
+        "source_run_dir",
+        "model.drop_rate",
+        "seed",
+    ):
         assert column in rows.columns, column
     assert len(evals.evaluations) == 4 * 5
     for evaluation in evals.evaluations:
@@ -140,26 +150,43 @@ def _hand_figR(evals: FakeEvals, group: str, metric: str, drop_rate: float, leve
     return values
 
 
-@pytest.mark.parametrize("group, perturbation, metric, level, x", [
-    ("unseen content", "jpeg", "acc", "jpeg_quality=50", 50.0),
-    ("unseen content", "jpeg", "ap", "none", 100.0),
-    ("unseen generator", "blur", "acc", "blur_sigma=1.0", 1.0),
-    ("unseen generator", "blur", "ap", "none", 0.0),
-])
-def test_figR_csv_equals_a_hand_computation(evals: FakeEvals, table: pd.DataFrame, tmp_path: Path,
-                                            group: str, perturbation: str, metric: str, level: str, x: float) -> None:
+@pytest.mark.parametrize(
+    "group, perturbation, metric, level, x",
+    [
+        ("unseen content", "jpeg", "acc", "jpeg_quality=50", 50.0),
+        ("unseen content", "jpeg", "ap", "none", 100.0),
+        ("unseen generator", "blur", "acc", "blur_sigma=1.0", 1.0),
+        ("unseen generator", "blur", "ap", "none", 0.0),
+    ],
+)
+def test_figR_csv_equals_a_hand_computation(
+    evals: FakeEvals,
+    table: pd.DataFrame,
+    tmp_path: Path,
+    group: str,
+    perturbation: str,
+    metric: str,
+    level: str,
+    x: float,
+) -> None:
     figure = robustness_figures.figR(table, tmp_path)
     assert [path.name for path in figure.paths.values()] == ["figR.png", "figR.pdf", "figR.csv"]
     data = pd.read_csv(figure.paths["csv"])
     assert list(data.columns) == robustness_figures.FIGR_COLUMNS
     for drop_rate in (0.0, 0.5):
         values = _hand_figR(evals, group, metric, drop_rate, level)
-        (row,) = data[(data["sets"] == group) & (data["perturbation"] == perturbation) & (data["metric"] == metric)
-                      & (data["level"] == level) & (pd.to_numeric(data["group"]) == drop_rate)].itertuples()
+        (row,) = data[
+            (data["sets"] == group)
+            & (data["perturbation"] == perturbation)
+            & (data["metric"] == metric)
+            & (data["level"] == level)
+            & (pd.to_numeric(data["group"]) == drop_rate)
+        ].itertuples()
         assert row.x == x and row.n == 2 == len(values)
         assert row.mean == pytest.approx(np.mean(values))
-        assert (row.ci_low, row.ci_high) == pytest.approx((np.mean(values) - _t_half(values),
-                                                           np.mean(values) + _t_half(values)))
+        assert (row.ci_low, row.ci_high) == pytest.approx(
+            (np.mean(values) - _t_half(values), np.mean(values) + _t_half(values))
+        )
     assert "Left out (seen generator or category unknown): grip_pairs" in figure.caption
     assert "JPEG quality 100 (no recompression)" in figure.caption
 
@@ -186,8 +213,9 @@ def test_an_evaluation_collected_twice_is_an_error(evals: FakeEvals, tmp_path: P
 
 
 # ----------------------------------------------------------------------------- format bias
-def test_format_bias_difference_equals_a_hand_computation(evals: FakeEvals, table: pd.DataFrame,
-                                                          tmp_path: Path) -> None:
+def test_format_bias_difference_equals_a_hand_computation(
+    evals: FakeEvals, table: pd.DataFrame, tmp_path: Path
+) -> None:
     made = robustness_figures.formatbias(table, tmp_path)
     data = pd.read_csv(made.paths["csv"])
     assert list(data.columns) == robustness_figures.BIAS_COLUMNS
@@ -201,8 +229,9 @@ def test_format_bias_difference_equals_a_hand_computation(evals: FakeEvals, tabl
     (row,) = data[(data["set"] == "progan/sheep") & (data["metric"] == "ap")].itertuples()
     assert row.level == level and row.format == "jpeg" and row.quality == 75 and row.n_pairs == 4
     assert row.diff_mean == pytest.approx(np.mean(diffs))
-    assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx((np.mean(diffs) - _t_half(diffs),
-                                                                 np.mean(diffs) + _t_half(diffs)))
+    assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx(
+        (np.mean(diffs) - _t_half(diffs), np.mean(diffs) + _t_half(diffs))
+    )
     assert row.original_mean == pytest.approx(np.mean([values["none"] for values in by_run.values()]))
     assert row.condition == "seen generator, unseen content"
     markdown = made.paths["md"].read_text()
@@ -243,15 +272,21 @@ def test_cli_all_draws_what_the_table_supports(table: pd.DataFrame, tmp_path: Pa
     assert names == {"fig2", "fig3", "figR", "formatbias"}  # fig1 needs several category counts: skipped
 
 
-@pytest.mark.parametrize("module, args, message", [
-    ("fakeid.figures", ["figure=figR", "csv=a.csv", "bogus=1"],
-     "bogus=1: unknown key 'bogus' for python -m fakeid.figures; expected one of figure, csv, out"),
-    ("fakeid.figures", ["figure=fig9", "csv=a.csv"], "figure=fig9: expected one of fig1, fig2, fig3, figR"),
-    ("fakeid.figures", ["figure=figR"], "missing key 'csv': expected csv=RESULTS.csv"),
-    ("fakeid.figures", ["csv=a.csv", "drop_rate=abc"], "drop_rate=abc: expected a number"),
-    ("fakeid.collect", ["sweep=x"], "sweep=x: unknown key 'sweep' for python -m fakeid.collect; expected one of"),
-    ("fakeid.collect", ["sweeps=a,b"], "sweeps=a,b: Ambiguous value for argument 'sweeps=a,b'"),
-])
+@pytest.mark.parametrize(
+    "module, args, message",
+    [
+        (
+            "fakeid.figures",
+            ["figure=figR", "csv=a.csv", "bogus=1"],
+            "bogus=1: unknown key 'bogus' for python -m fakeid.figures; expected one of figure, csv, out",
+        ),
+        ("fakeid.figures", ["figure=fig9", "csv=a.csv"], "figure=fig9: expected one of fig1, fig2, fig3, figR"),
+        ("fakeid.figures", ["figure=figR"], "missing key 'csv': expected csv=RESULTS.csv"),
+        ("fakeid.figures", ["csv=a.csv", "drop_rate=abc"], "drop_rate=abc: expected a number"),
+        ("fakeid.collect", ["sweep=x"], "sweep=x: unknown key 'sweep' for python -m fakeid.collect; expected one of"),
+        ("fakeid.collect", ["sweeps=a,b"], "sweeps=a,b: Ambiguous value for argument 'sweeps=a,b'"),
+    ],
+)
 def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, module: str, args: list[str], message: str) -> None:
     done = run_module(module, *args, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
@@ -260,8 +295,9 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, module: str, args: lis
     assert not list(tmp_path.iterdir())
 
 
-def test_notebook_shows_fig_r_and_the_table_of_an_evaluation_folder(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebook_shows_fig_r_and_the_table_of_an_evaluation_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import nbformat
     from nbclient import NotebookClient
 
@@ -272,8 +308,9 @@ def test_notebook_shows_fig_r_and_the_table_of_an_evaluation_folder(tmp_path: Pa
     monkeypatch.setenv("FAKEID_SWEEPS", os.pathsep.join([str(source.path), str(made.path)]))
     monkeypatch.setenv("FAKEID_FIGURES", str(tmp_path / "figures"))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(notebook, kernel_name="python3", timeout=300,
-                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    NotebookClient(
+        notebook, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    ).execute()
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
     assert sum("image/png" in output.get("data", {}) for output in outputs) == 4  # Figs 1-3 and Fig R
     assert any("format_format=jpeg,quality=75" in output.get("data", {}).get("text/plain", "") for output in outputs)

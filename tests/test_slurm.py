@@ -4,6 +4,7 @@ signalled job that resume, a cancelled job, and a 2-task DDP job.
 They need a cluster that answers `sinfo` (CI brings a single-node one up with `.ci/slurm-cluster.sh up`) and
 a shared filesystem between the submitting process and the node, and are skipped otherwise.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,18 +31,40 @@ def cluster_answers() -> bool:
     return state.returncode == 0 and state.stdout.strip().startswith(("idle", "mix", "alloc"))
 
 
-pytestmark = [pytest.mark.slurm, pytest.mark.slow,
-              pytest.mark.skipif(not cluster_answers(), reason="no SLURM cluster answers `sinfo` with an idle node "
-                                 "(as root on Debian: .ci/slurm-cluster.sh up)")]
+pytestmark = [
+    pytest.mark.slurm,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not cluster_answers(),
+        reason="no SLURM cluster answers `sinfo` with an idle node (as root on Debian: .ci/slurm-cluster.sh up)",
+    ),
+]
 
-TINY = ["data=tiny", "model=demo", "model.name=test_resnet", "trainer.max_epochs=1", "logger=none", "callbacks=checkpoint_only",
-        "launcher=slurm", f"data.categories=[{','.join(CATEGORIES)}]", "data.train_per_class=6"]
+TINY = [
+    "data=tiny",
+    "model=demo",
+    "model.name=test_resnet",
+    "trainer.max_epochs=1",
+    "logger=none",
+    "callbacks=checkpoint_only",
+    "launcher=slurm",
+    f"data.categories=[{','.join(CATEGORIES)}]",
+    "data.train_per_class=6",
+]
 BATCH = 8  # data.batch_size of conf/data/tiny.yaml
 
 
 def slurm_sweep(outputs: Path, root: Path, name: str, *extra: str, timeout: int = 600):
-    return run_module("fakeid.train", "-m", *TINY, f"data.root={root}", f"paths.outputs={outputs}",
-                      f"experiment_name={name}", *extra, timeout=timeout)
+    return run_module(
+        "fakeid.train",
+        "-m",
+        *TINY,
+        f"data.root={root}",
+        f"paths.outputs={outputs}",
+        f"experiment_name={name}",
+        *extra,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +91,14 @@ def test_sweep_with_a_failed_job_exits_1_and_lists_it(root, tmp_path):
     assert len(list((sweep_dir / ".submitit").glob("*/*_log.out"))) == 3  # each job went through sbatch
 
 
-@pytest.mark.parametrize("request_, reason", [
-    ("hydra.launcher.cpus_per_task=512", "More processors requested than permitted"),
-    ("hydra.launcher.mem_gb=100000", "Memory specification can not be satisfied"),
-    ("trainer=gpu", "Invalid generic resource (gres) specification"),
-])
+@pytest.mark.parametrize(
+    "request_, reason",
+    [
+        ("hydra.launcher.cpus_per_task=512", "More processors requested than permitted"),
+        ("hydra.launcher.mem_gb=100000", "Memory specification can not be satisfied"),
+        ("trainer=gpu", "Invalid generic resource (gres) specification"),
+    ],
+)
 def test_a_request_the_cluster_cannot_satisfy_fails_at_once_in_one_line(root, tmp_path, request_, reason):
     started = time.monotonic()
     done = slurm_sweep(tmp_path, root, "refused", "data.num_categories=1,2", request_, timeout=120)
@@ -106,8 +132,18 @@ def restarts(job: str) -> int:
 
 def background_sweep(outputs: Path, root: Path, name: str, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HYDRA_FULL_ERROR": "0"}
-    args = [sys.executable, "-m", "fakeid.train", "-m", *TINY, f"data.root={root}", f"paths.outputs={outputs}",
-            f"experiment_name={name}", "data.num_categories=2", *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "fakeid.train",
+        "-m",
+        *TINY,
+        f"data.root={root}",
+        f"paths.outputs={outputs}",
+        f"experiment_name={name}",
+        "data.num_categories=2",
+        *extra,
+    ]
     return subprocess.Popen(args, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -115,17 +151,26 @@ def test_requeued_and_signalled_job_resumes_from_last_ckpt(root, tmp_path):
     """`scontrol requeue` after the first epoch, then USR2 (submitit's signal before the time limit) after
     the restart: each time the job comes back, resumes from checkpoints/last.ckpt and ends `ok`."""
     epochs = 30
-    sweep = background_sweep(tmp_path, root, "requeue", f"trainer.max_epochs={epochs}", "callbacks=default",
-                             "~callbacks.progress_bar", "trainer.enable_progress_bar=false",
-                             "hydra.launcher.timeout_min=10")
+    sweep = background_sweep(
+        tmp_path,
+        root,
+        "requeue",
+        f"trainer.max_epochs={epochs}",
+        "callbacks=default",
+        "~callbacks.progress_bar",
+        "trainer.enable_progress_bar=false",
+        "hydra.launcher.timeout_min=10",
+    )
     sweep_dir = tmp_path / "sweeps" / "requeue"
     try:
         last = wait_for(lambda: next(iter(sweep_dir.glob("*/checkpoints/last.ckpt")), None), "the first last.ckpt")
         job = job_id(sweep_dir)
         subprocess.run(["scontrol", "requeue", job], check=True)
         first = last.stat().st_mtime_ns
-        wait_for(lambda: restarts(job) == 1 and last.is_file() and last.stat().st_mtime_ns != first,
-                 "a checkpoint written after the requeue")
+        wait_for(
+            lambda: restarts(job) == 1 and last.is_file() and last.stat().st_mtime_ns != first,
+            "a checkpoint written after the requeue",
+        )
         subprocess.run(["scancel", "--signal=USR2", job], check=True)
         wait_for(lambda: restarts(job) == 2, "submitit's requeue after USR2", timeout=60)
         out, err = sweep.communicate(timeout=420)
@@ -159,8 +204,15 @@ def test_cancelled_job_is_reported_failed_without_hanging(root, tmp_path):
 
 def test_ddp_as_one_two_task_job(tmp_path):
     root = ddp_layout(tmp_path)
-    done = run_module("fakeid.train", "-m", *DDP_ARGS, "launcher=slurm",
-                      f"data.root={root}", f"paths.outputs={tmp_path / 'outputs'}", "experiment_name=ddp")
+    done = run_module(
+        "fakeid.train",
+        "-m",
+        *DDP_ARGS,
+        "launcher=slurm",
+        f"data.root={root}",
+        f"paths.outputs={tmp_path / 'outputs'}",
+        "experiment_name=ddp",
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     sweep_dir = tmp_path / "outputs" / "sweeps" / "ddp"
     [run_dir] = run_dirs(sweep_dir)

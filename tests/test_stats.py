@@ -1,4 +1,5 @@
 """fakeid.stats against independent computations (scipy's interval and linregress, numpy's polyfit)."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Sweeps through the real CLI: a tiny multirun, its collection, figures, notebook, resume and failures."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,9 @@ TINY = ["data=tiny", "model=demo", "trainer.max_epochs=1", "logger=none", "callb
 
 
 def sweep(outputs: Path, root: Path, name: str, *extra: str):
-    return run_module("fakeid.train", "-m", *TINY, f"data.root={root}", f"paths.outputs={outputs}",
-                      f"experiment_name={name}", *extra)
+    return run_module(
+        "fakeid.train", "-m", *TINY, f"data.root={root}", f"paths.outputs={outputs}", f"experiment_name={name}", *extra
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +63,10 @@ def test_collector_rows_equal_the_jobs_metrics(tiny_sweep, tmp_path):
     assert len(table[table.status == "ok"]) == sum(len(r["test"]) for r in ok)
     for result in ok:
         hp = result["hparams"]
-        rows = table[(table["data.num_categories"] == hp["data.num_categories"])
-                     & (table["model.drop_rate"] == hp["model.drop_rate"])]
+        rows = table[
+            (table["data.num_categories"] == hp["data.num_categories"])
+            & (table["model.drop_rate"] == hp["model.drop_rate"])
+        ]
         for entry in result["test"]:
             row = rows[rows["set"] == entry["set"]].iloc[0]
             for key in ("acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal", "n_real", "n_fake"):
@@ -86,8 +90,9 @@ def test_notebook_runs_on_the_real_sweep(tiny_sweep, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKEID_SWEEPS", str(tiny_sweep))
     monkeypatch.setenv("FAKEID_FIGURES", str(tmp_path / "figures"))
     notebook = nbformat.read(REPO / "notebooks" / "analysis.ipynb", as_version=4)
-    NotebookClient(notebook, kernel_name="python3", timeout=300,
-                   resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
+    NotebookClient(
+        notebook, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(REPO / "notebooks")}}
+    ).execute()
     assert (tmp_path / "figures" / "fig1.png").is_file()
 
 
@@ -106,8 +111,15 @@ def test_rerunning_a_finished_sweep_trains_nothing(tiny_sweep):
 @pytest.mark.slow
 def test_submitit_local_launcher_runs_a_two_job_sweep_and_lists_a_failed_one(tmp_path):
     root = make_layout(tmp_path / "data", categories=["cat", "church_outdoor"], train_per_class=8)
-    done = sweep(tmp_path / "outputs", root, "submitit", "launcher=submitit_local", "data.num_categories=1,2,3",
-                 "data.categories=[cat,church_outdoor]", "data.train_per_class=6")
+    done = sweep(
+        tmp_path / "outputs",
+        root,
+        "submitit",
+        "launcher=submitit_local",
+        "data.num_categories=1,2,3",
+        "data.categories=[cat,church_outdoor]",
+        "data.train_per_class=6",
+    )
     assert done.returncode == 1, done.stderr[-3000:]
     assert "1 of 3 jobs failed" in done.stderr and "data.num_categories=3 is outside 1..2" in done.stderr
     results = [json.loads(p.read_text()) for p in metrics_files(tmp_path / "outputs" / "sweeps" / "submitit")]
@@ -116,12 +128,15 @@ def test_submitit_local_launcher_runs_a_two_job_sweep_and_lists_a_failed_one(tmp
     assert sorted(r["hparams"]["data.num_categories"] for r in results) == [1, 2]
 
 
-@pytest.mark.parametrize("experiment, size, keys", [
-    ("categories", 30, {"data.num_categories", "seed"}),
-    ("dropout", 30, {"model.drop_rate", "data.num_categories", "seed"}),
-    ("demo_categories", 18, {"data.num_categories", "seed"}),
-    ("demo_dropout", 12, {"model.drop_rate", "data.num_categories", "seed"}),
-])
+@pytest.mark.parametrize(
+    "experiment, size, keys",
+    [
+        ("categories", 30, {"data.num_categories", "seed"}),
+        ("dropout", 30, {"model.drop_rate", "data.num_categories", "seed"}),
+        ("demo_categories", 18, {"data.num_categories", "seed"}),
+        ("demo_dropout", 12, {"model.drop_rate", "data.num_categories", "seed"}),
+    ],
+)
 def test_experiment_grids_have_the_documented_size(tmp_path, experiment, size, keys):
     """Expand each experiment's own grid (the multirun.yaml Hydra would write) without running it."""
     with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
@@ -130,6 +145,7 @@ def test_experiment_grids_have_the_documented_size(tmp_path, experiment, size, k
     sweep_dir = tmp_path / experiment
     sweep_dir.mkdir()
     from omegaconf import OmegaConf
+
     cfg.hydra.overrides.task = [f"+experiment={experiment}"]
     (sweep_dir / "multirun.yaml").write_text(OmegaConf.to_yaml(cfg))
     assert len(expected_grid(sweep_dir)) == size

@@ -1,5 +1,6 @@
 """The synthetic benchmark writes the layout of docs/PROTOCOL.md, deterministically, through a CLI that fails
 in one line."""
+
 from __future__ import annotations
 
 import hashlib
@@ -31,8 +32,11 @@ def subfolders(path: Path) -> set[str]:
 
 
 def file_hashes(root: Path) -> dict[str, str]:
-    return {str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(root.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_layout_is_the_protocol_layout(tiny: Path) -> None:
@@ -64,7 +68,8 @@ def test_card_describes_every_folder_and_says_what_it_is_not(tiny: Path) -> None
     # Only the training generator appears under train/.
     assert {s["generator"] for s in facts["sets"] if s["split"] == "train"} == {TRAIN_GENERATOR}
     assert facts["total_images"] == sum(1 for p in (tiny / "train").rglob("*.png")) + sum(
-        1 for p in (tiny / "test").rglob("*.png"))
+        1 for p in (tiny / "test").rglob("*.png")
+    )
     card = (tiny / "DATASET.md").read_text()
     assert "not results on real data" in card
     assert all(f"`{c['folder']}`" in card for c in facts["categories"])
@@ -102,11 +107,19 @@ def test_overwrite_replaces_a_previous_benchmark(tmp_path: Path) -> None:
     assert len(list((root / "train" / "cat" / "0_real").iterdir())) == SMALL["train_per_class"]
 
 
-@pytest.mark.parametrize("argument, key", [
-    ("foo=3", "foo"), ("image_size=abc", "image_size"), ("image_size=31", "image_size"),
-    ("upsample_factor=3", "upsample_factor"), ("jpeg_quality=200", "jpeg_quality"), ("preset=huge", "preset"),
-    ("seed=-1", "seed"), ("overwrite=maybe", "overwrite"),
-])
+@pytest.mark.parametrize(
+    "argument, key",
+    [
+        ("foo=3", "foo"),
+        ("image_size=abc", "image_size"),
+        ("image_size=31", "image_size"),
+        ("upsample_factor=3", "upsample_factor"),
+        ("jpeg_quality=200", "jpeg_quality"),
+        ("preset=huge", "preset"),
+        ("seed=-1", "seed"),
+        ("overwrite=maybe", "overwrite"),
+    ],
+)
 def test_bad_value_fails_naming_the_key(tmp_path: Path, argument: str, key: str) -> None:
     with pytest.raises(FakeidError, match=key):
         generate(tmp_path / "x", progress=False, **dict([argument.split("=")]))

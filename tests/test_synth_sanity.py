@@ -7,6 +7,7 @@
 The probes are fixed in advance (log spectrum, ridge / nearest centroid); nothing here tunes the benchmark.
 Run with `pytest -s` to print the figures quoted in README, "The embedded benchmark".
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,8 +31,9 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def load_images(folder: Path) -> np.ndarray:
-    return np.stack([np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255
-                     for path in sorted(folder.iterdir())])
+    return np.stack(
+        [np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255 for path in sorted(folder.iterdir())]
+    )
 
 
 def log_spectrum(images: np.ndarray) -> np.ndarray:
@@ -92,8 +94,10 @@ def progan_detector(tiny: Path) -> RidgeDetector:
 def test_a_spectral_detector_separates_real_from_progan_fakes(tiny: Path, progan_detector: RidgeDetector) -> None:
     seen = progan_detector.accuracy(*real_fake(tiny, [f"test/{TRAIN_GENERATOR}/{c}" for c in MIX_ORDER]))
     holdout = progan_detector.accuracy(*real_fake(tiny, [f"test/{TRAIN_GENERATOR}/{HOLDOUT}"]))
-    print(f"\n(a) ridge on log spectrum, fit on train/: test/progan seen categories acc {seen:.3f}, "
-          f"{HOLDOUT} acc {holdout:.3f} (chance 0.5)")
+    print(
+        f"\n(a) ridge on log spectrum, fit on train/: test/progan seen categories acc {seen:.3f}, "
+        f"{HOLDOUT} acc {holdout:.3f} (chance 0.5)"
+    )
     assert seen >= 0.8
 
 
@@ -116,9 +120,13 @@ def test_c_unseen_generators_are_not_the_training_fingerprint(tiny: Path, progan
     results = {}
     for generator, categories in TEST_CATEGORIES.items():
         features, labels = real_fake(tiny, [f"test/{generator}/{c}" for c in categories])
-        results[generator] = (progan_detector.accuracy(features, labels),
-                              auroc(progan_detector.scores(features), labels))
-    print("\n(c) the same detector per test generator: " + ", ".join(
-        f"{g} acc {acc:.3f} auroc {area:.3f}" for g, (acc, area) in results.items()))
+        results[generator] = (
+            progan_detector.accuracy(features, labels),
+            auroc(progan_detector.scores(features), labels),
+        )
+    print(
+        "\n(c) the same detector per test generator: "
+        + ", ".join(f"{g} acc {acc:.3f} auroc {area:.3f}" for g, (acc, area) in results.items())
+    )
     for unseen in set(TEST_CATEGORIES) - {TRAIN_GENERATOR}:
         assert results[TRAIN_GENERATOR][0] - results[unseen][0] >= 0.2

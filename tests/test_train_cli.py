@@ -1,4 +1,5 @@
 """`python -m fakeid.train` as a user types it: a short real run, and every bad input as one line."""
+
 import json
 import re
 from pathlib import Path
@@ -9,14 +10,28 @@ from fakeid.data.layout import LABEL_DIRS
 from tests.conftest import make_layout, run_module
 
 GAN_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "gan-samples"
-RESULT_FIELDS = {"set", "generator", "category", "seen_generator", "seen_category", "n_real", "n_fake",
-                 "acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal"}
+RESULT_FIELDS = {
+    "set",
+    "generator",
+    "category",
+    "seen_generator",
+    "seen_category",
+    "n_real",
+    "n_fake",
+    "acc",
+    "real_acc",
+    "fake_acc",
+    "ap",
+    "auroc",
+    "acc_cal",
+}
 TINY = ["data=tiny", "trainer.max_epochs=1", "logger=none", "callbacks=checkpoint_only"]
 
 
 def train(tmp_path: Path, *overrides: str):
-    return run_module("fakeid.train", *TINY, f"paths.outputs={tmp_path / 'outputs'}",
-                      f"hydra.run.dir={tmp_path / 'run'}", *overrides)
+    return run_module(
+        "fakeid.train", *TINY, f"paths.outputs={tmp_path / 'outputs'}", f"hydra.run.dir={tmp_path / 'run'}", *overrides
+    )
 
 
 def metrics(tmp_path: Path) -> dict:
@@ -51,18 +66,26 @@ def test_a_short_run_writes_a_complete_metrics_json(trained_run):
     assert result["data"]["val"]["n_real"] == 4 and result["epochs_trained"] == 1 and result["world_size"] == 1
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["data.root={missing}"], "data.root .*missing does not exist"),
-    (["data.root={root}", "data.num_categories=11"], "data.num_categories=11 is outside 1..10"),
-    (["data.root={root}", "data.holdout=[cat]"], "held-out cat"),
-    (["data.root={root}", "data.train_per_class=100"], r"train/cat/0_real has \d usable images, fewer than its quota"),
-    (["data.root={root}", "model.name=resnet50.no_such_tag"], "timm knows no tag .no_such_tag. for resnet50"),
-    (["data.root={root}", "model.pretrained_path={missing}"], "is not a file: download the ImageNet weights"),
-    (["data.root={root}", "data.categories=[cat,unicorn]", "data.num_categories=2"],
-     "missing category folder .*train/unicorn"),
-    (["data.root={root}", "select=bset"], "select=bset is not a choice .choices: best, last."),
-    (["data.root={root}", "data.small_images=shrink"], "data.small_images=shrink is not a choice"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["data.root={missing}"], "data.root .*missing does not exist"),
+        (["data.root={root}", "data.num_categories=11"], "data.num_categories=11 is outside 1..10"),
+        (["data.root={root}", "data.holdout=[cat]"], "held-out cat"),
+        (
+            ["data.root={root}", "data.train_per_class=100"],
+            r"train/cat/0_real has \d usable images, fewer than its quota",
+        ),
+        (["data.root={root}", "model.name=resnet50.no_such_tag"], "timm knows no tag .no_such_tag. for resnet50"),
+        (["data.root={root}", "model.pretrained_path={missing}"], "is not a file: download the ImageNet weights"),
+        (
+            ["data.root={root}", "data.categories=[cat,unicorn]", "data.num_categories=2"],
+            "missing category folder .*train/unicorn",
+        ),
+        (["data.root={root}", "select=bset"], "select=bset is not a choice .choices: best, last."),
+        (["data.root={root}", "data.small_images=shrink"], "data.small_images=shrink is not a choice"),
+    ],
+)
 def test_bad_input_is_one_line_and_recorded(tmp_path, overrides, message):
     root = make_layout(tmp_path / "data", categories=["cat", "church_outdoor"], train_per_class=4)
     args = ["data.num_categories=2"] + [o.format(root=root, missing=tmp_path / "missing") for o in overrides]
@@ -102,8 +125,15 @@ def test_trains_and_tests_on_real_lsun_church_vs_progan_images(tmp_path):
         (root / "test" / "grip_pairs" / label).mkdir(parents=True)
         for file in (GAN_SAMPLES / "grip_pairs" / label).iterdir():
             (root / "test" / "grip_pairs" / label / file.name).symlink_to(file)
-    done = train(tmp_path, f"data.root={root}", "data.categories=[church_outdoor]", "data.num_categories=1",
-                 "data.train_per_class=16", "data.image_size=64", "data.test_per_class=10")
+    done = train(
+        tmp_path,
+        f"data.root={root}",
+        "data.categories=[church_outdoor]",
+        "data.num_categories=1",
+        "data.train_per_class=16",
+        "data.image_size=64",
+        "data.test_per_class=10",
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = metrics(tmp_path)
     assert result["hparams"]["data.dataset_kind"] == "real"

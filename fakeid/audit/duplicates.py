@@ -3,6 +3,7 @@
 An image in both train and test inflates test accuracy; an image under both `0_real` and `1_fake` is a
 labelling error. Both block (`fakeid.check` exits 1). Other duplicates are warnings.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -44,7 +45,7 @@ class DuplicateGroup:
         splits = self.splits
         if len(splits) == 1:
             kinds.append(f"within:{splits[0]}")
-        kinds += [f"across:{a}+{b}" for i, a in enumerate(splits) for b in splits[i + 1:]]
+        kinds += [f"across:{a}+{b}" for i, a in enumerate(splits) for b in splits[i + 1 :]]
         return kinds
 
     @property
@@ -53,9 +54,14 @@ class DuplicateGroup:
         return len(self.classes) > 1 or any(pair <= splits for pair in BLOCKING_SPLIT_PAIRS)
 
     def as_dict(self) -> dict:
-        return {"sha256": self.sha256, "kinds": self.kinds, "blocking": self.blocking,
-                "files": [{"split": f.split, "set": f.set_name, "class": f.class_dir, "path": str(f.path)}
-                          for f in self.files]}
+        return {
+            "sha256": self.sha256,
+            "kinds": self.kinds,
+            "blocking": self.blocking,
+            "files": [
+                {"split": f.split, "set": f.set_name, "class": f.class_dir, "path": str(f.path)} for f in self.files
+            ],
+        }
 
 
 def find_duplicates(files: Iterable[Placed]) -> list[DuplicateGroup]:

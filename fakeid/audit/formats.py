@@ -10,6 +10,7 @@
 - `format_mismatch` is the cheap check training runs: formats per class of a file list, read from the first
   bytes of each file, and one warning line when real and fake differ.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -22,17 +23,87 @@ from fakeid.data.layout import CLASS_DIRS, FAKE_DIR, REAL_DIR
 
 SNIFF_BYTES = 16
 FORMAT_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp", "TIFF": ".tif"}
-SUFFIX_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF",
-                 ".tiff": "TIFF"}
+SUFFIX_FORMAT = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".png": "PNG",
+    ".webp": "WEBP",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
 # Two classes "differ" when at least this share of one class would have to change format (or size) to
 # match the other: the total variation distance between the two distributions.
 DIFFERENCE_THRESHOLD = 0.1
 QUALITY_GAP = 5  # JPEG quality medians further apart than this are reported
 
 # The IJG standard luminance table (ITU T.81 Annex K), natural order, as Pillow reports `quantization`.
-IJG_LUMINANCE = (16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-                 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
-                 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99)
+IJG_LUMINANCE = (
+    16,
+    11,
+    10,
+    16,
+    24,
+    40,
+    51,
+    61,
+    12,
+    12,
+    14,
+    19,
+    26,
+    58,
+    60,
+    55,
+    14,
+    13,
+    16,
+    24,
+    40,
+    57,
+    69,
+    56,
+    14,
+    17,
+    22,
+    29,
+    51,
+    87,
+    80,
+    62,
+    18,
+    22,
+    37,
+    56,
+    68,
+    109,
+    103,
+    77,
+    24,
+    35,
+    55,
+    64,
+    81,
+    104,
+    113,
+    92,
+    49,
+    64,
+    78,
+    87,
+    103,
+    121,
+    120,
+    101,
+    72,
+    92,
+    95,
+    98,
+    112,
+    100,
+    103,
+    99,
+)
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -98,5 +169,7 @@ def format_mismatch(paths: Sequence[Path], labels: Sequence[int]) -> str | None:
     fake = Counter(file_format(Path(p)) for p, label in zip(paths, labels) if label == fake_label)
     if distribution_gap(real, fake) <= DIFFERENCE_THRESHOLD:
         return None
-    return (f"real and fake files differ in format (real: {shares(real)}; fake: {shares(fake)}): a detector can "
-            "learn the format instead of the generator; `python -m fakeid.check root=ROOT` tells more")
+    return (
+        f"real and fake files differ in format (real: {shares(real)}; fake: {shares(fake)}): a detector can "
+        "learn the format instead of the generator; `python -m fakeid.check root=ROOT` tells more"
+    )

@@ -4,6 +4,7 @@ facts of every file (sha256, format, size, JPEG quality, whether it decodes).
 Unlike `fakeid.data.layout`, which a training run uses and which stops at the first missing or empty
 folder, the inventory records such folders as problems so that one check reports all of them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -75,8 +76,12 @@ def set_folders(root: Path, split: str) -> list[tuple[str, Path]]:
 
 def walk_root(root: Path) -> list[ClassEntry]:
     """Every class folder of every set under ROOT/{train,val,test}, missing and empty ones included."""
-    return [class_entry(split, name, folder, class_dir)
-            for split in SPLITS for name, folder in set_folders(root, split) for class_dir in CLASS_DIRS]
+    return [
+        class_entry(split, name, folder, class_dir)
+        for split in SPLITS
+        for name, folder in set_folders(root, split)
+        for class_dir in CLASS_DIRS
+    ]
 
 
 def probe(path: Path, decode: bool = True) -> FileFacts:

@@ -5,6 +5,7 @@ labels. Warnings (exit 0): real and fake differing in format, size or JPEG quali
 (the shortcut a detector can learn instead of the generator), other duplicates, unreadable or non-image files
 (training skips them), categories of the mix or held-out categories missing.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -39,11 +40,22 @@ class Audit:
         return 1 if self.blocking else 0
 
     def as_dict(self) -> dict:
-        return {"root": str(self.root), "ok": not self.blocking, "blocking": self.blocking,
-                "warnings": self.warnings, "counts": self.counts, "classes": self.classes,
-                "duplicates": {"groups": len(self.duplicates), "by_kind": count_kinds_of(self.duplicates),
-                               "list": self.duplicates},
-                "unreadable": self.unreadable, "non_image": self.non_image, "mix": self.mix}
+        return {
+            "root": str(self.root),
+            "ok": not self.blocking,
+            "blocking": self.blocking,
+            "warnings": self.warnings,
+            "counts": self.counts,
+            "classes": self.classes,
+            "duplicates": {
+                "groups": len(self.duplicates),
+                "by_kind": count_kinds_of(self.duplicates),
+                "list": self.duplicates,
+            },
+            "unreadable": self.unreadable,
+            "non_image": self.non_image,
+            "mix": self.mix,
+        }
 
 
 def count_kinds_of(groups: list[dict]) -> dict[str, int]:
@@ -58,11 +70,17 @@ def scope_of(entry: ClassEntry) -> str:
 def class_stats(facts: Sequence[FileFacts]) -> dict:
     readable = [f for f in facts if f.error is None]
     qualities = [f.jpeg_quality for f in readable if f.jpeg_quality is not None]
-    return {"n": len(facts), "formats": dict(Counter(f.format or "unknown" for f in readable)),
-            "sizes": dict(Counter(f"{f.width}x{f.height}" for f in readable)),
-            "modes": dict(Counter(f.mode for f in readable)),
-            "jpeg_quality": ({"median": statistics.median(qualities), "min": min(qualities), "max": max(qualities)}
-                             if qualities else None)}
+    return {
+        "n": len(facts),
+        "formats": dict(Counter(f.format or "unknown" for f in readable)),
+        "sizes": dict(Counter(f"{f.width}x{f.height}" for f in readable)),
+        "modes": dict(Counter(f.mode for f in readable)),
+        "jpeg_quality": (
+            {"median": statistics.median(qualities), "min": min(qualities), "max": max(qualities)}
+            if qualities
+            else None
+        ),
+    }
 
 
 def compare_classes(scope: str, real: dict, fake: dict) -> list[str]:
@@ -70,30 +88,44 @@ def compare_classes(scope: str, real: dict, fake: dict) -> list[str]:
     found = []
     for key, what in (("formats", "format"), ("sizes", "size")):
         if distribution_gap(real[key], fake[key]) > DIFFERENCE_THRESHOLD:
-            found.append(f"{scope}: real and fake differ in {what} (real: {shares(real[key])}; "
-                         f"fake: {shares(fake[key])})")
+            found.append(
+                f"{scope}: real and fake differ in {what} (real: {shares(real[key])}; fake: {shares(fake[key])})"
+            )
     quality_real, quality_fake = real["jpeg_quality"], fake["jpeg_quality"]
     if quality_real and quality_fake and abs(quality_real["median"] - quality_fake["median"]) > QUALITY_GAP:
-        found.append(f"{scope}: real and fake differ in JPEG quality (median real {quality_real['median']}, "
-                     f"fake {quality_fake['median']})")
+        found.append(
+            f"{scope}: real and fake differ in JPEG quality (median real {quality_real['median']}, "
+            f"fake {quality_fake['median']})"
+        )
     return found
 
 
-def mix_report(entries: Sequence[ClassEntry], categories: Sequence[str], holdout: Sequence[str],
-               train_generator: str) -> dict:
+def mix_report(
+    entries: Sequence[ClassEntry], categories: Sequence[str], holdout: Sequence[str], train_generator: str
+) -> dict:
     train = sorted({e.set_name for e in entries if e.split == "train"})
     val = {e.set_name for e in entries if e.split == "val"}
     seen_tests = {e.set_name for e in entries if e.split == "test"}
     test_categories = sorted(name.split("/", 1)[1] for name in seen_tests if name.startswith(f"{train_generator}/"))
-    return {"categories": list(categories), "present_in_train": [c for c in categories if c in train],
-            "missing_from_train": [c for c in categories if c not in train],
-            "missing_from_val": [c for c in categories if val and c in train and c not in val],
-            "holdout_missing_from_test": [c for c in holdout if c not in test_categories],
-            "train_generator": train_generator}
+    return {
+        "categories": list(categories),
+        "present_in_train": [c for c in categories if c in train],
+        "missing_from_train": [c for c in categories if c not in train],
+        "missing_from_val": [c for c in categories if val and c in train and c not in val],
+        "holdout_missing_from_test": [c for c in holdout if c not in test_categories],
+        "train_generator": train_generator,
+    }
 
 
-def audit(root: Path, *, categories: Sequence[str], holdout: Sequence[str], train_generator: str,
-          decode: bool = True, workers: int = 1) -> Audit:
+def audit(
+    root: Path,
+    *,
+    categories: Sequence[str],
+    holdout: Sequence[str],
+    train_generator: str,
+    decode: bool = True,
+    workers: int = 1,
+) -> Audit:
     """Inventory, probe and judge every file under ROOT (see the module docstring)."""
     if not root.is_dir():
         raise FakeidError(f"root={root} does not exist ({LAYOUT_HINT})")
@@ -107,9 +139,17 @@ def audit(root: Path, *, categories: Sequence[str], holdout: Sequence[str], trai
     for entry in entries:
         entry_facts = [facts[p] for p in entry.images]
         bad = [(p, facts[p].error) for p in entry.images if facts[p].error]
-        result.counts.append({"split": entry.split, "set": entry.set_name, "class": entry.class_dir,
-                              "images": len(entry.images), "unreadable": len(bad), "non_image": len(entry.non_image),
-                              "problem": entry.problem})
+        result.counts.append(
+            {
+                "split": entry.split,
+                "set": entry.set_name,
+                "class": entry.class_dir,
+                "images": len(entry.images),
+                "unreadable": len(bad),
+                "non_image": len(entry.non_image),
+                "problem": entry.problem,
+            }
+        )
         if entry.problem:
             result.blocking.append(f"{entry.path}: class folder {entry.problem}")
         result.unreadable += [{"path": str(p), "error": error} for p, error in bad]
@@ -132,11 +172,15 @@ def audit(root: Path, *, categories: Sequence[str], holdout: Sequence[str], trai
     if result.mix["missing_from_train"]:
         result.warnings.append(f"mix categories missing from train/: {', '.join(result.mix['missing_from_train'])}")
     if result.mix["missing_from_val"]:
-        result.warnings.append(f"val/ exists but lacks {', '.join(result.mix['missing_from_val'])}: a mix with "
-                               "these categories stops (add them to val/, or remove val/ to split train)")
+        result.warnings.append(
+            f"val/ exists but lacks {', '.join(result.mix['missing_from_val'])}: a mix with "
+            "these categories stops (add them to val/, or remove val/ to split train)"
+        )
     if result.mix["holdout_missing_from_test"]:
-        result.warnings.append(f"held-out categories missing from test/{train_generator}/: "
-                               f"{', '.join(result.mix['holdout_missing_from_test'])}")
+        result.warnings.append(
+            f"held-out categories missing from test/{train_generator}/: "
+            f"{', '.join(result.mix['holdout_missing_from_test'])}"
+        )
     return result
 
 
@@ -173,8 +217,10 @@ def summary(result: Audit) -> str:
     lines.append(f"unreadable: {len(result.unreadable)} files")
     lines += [f"  {u['path']}: {u['error']}" for u in result.unreadable[:LISTED]]
     mix = result.mix
-    lines.append(f"mix: present in train/ {', '.join(mix['present_in_train']) or 'none'}; "
-                 f"missing {', '.join(mix['missing_from_train']) or 'none'}")
+    lines.append(
+        f"mix: present in train/ {', '.join(mix['present_in_train']) or 'none'}; "
+        f"missing {', '.join(mix['missing_from_train']) or 'none'}"
+    )
     lines += [f"warning: {w}" for w in result.warnings]
     lines += [f"BLOCKING: {b}" for b in result.blocking]
     verdict = "blocking problems found" if result.blocking else "no blocking problem"

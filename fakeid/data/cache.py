@@ -15,6 +15,7 @@ The meta file is written last, so its presence means the cache is complete. Two 
 once serialise on `<key>.lock`; the first writes temporary files and renames them into place, the
 second waits and reuses the result.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,10 @@ class FolderCache:
         try:
             return self.rows[absolute(path)]
         except KeyError:
-            raise FakeidError(f"{path} is not among the image files of its folder's cache "
-                              f"{self.meta_path} (an image file of {self.meta['folder']} was expected)") from None
+            raise FakeidError(
+                f"{path} is not among the image files of its folder's cache "
+                f"{self.meta_path} (an image file of {self.meta['folder']} was expected)"
+            ) from None
 
     def error_of(self, path: str | Path) -> str | None:
         return self.meta["errors"][self.row_of(path)]
@@ -90,8 +93,9 @@ def cache_key(files: Sequence[Path], image_size: int, transform: ImageTransform 
     return digest.hexdigest()
 
 
-def decode_rows(array_path: str, start: int, paths: Sequence[str], image_size: int,
-                transform: ImageTransform | None = None) -> list[str | None]:
+def decode_rows(
+    array_path: str, start: int, paths: Sequence[str], image_size: int, transform: ImageTransform | None = None
+) -> list[str | None]:
     """Decode `paths` into rows start.. of the .npy at `array_path`; a build task, run in a worker process.
 
     Workers write straight into the memmap, so no decoded image crosses a pipe.
@@ -108,44 +112,71 @@ def decode_rows(array_path: str, start: int, paths: Sequence[str], image_size: i
     return errors
 
 
-def build(folder: Path, files: Sequence[Path], image_size: int, array_path: Path, meta_path: Path,
-          workers: int, transform: ImageTransform | None = None) -> None:
+def build(
+    folder: Path,
+    files: Sequence[Path],
+    image_size: int,
+    array_path: Path,
+    meta_path: Path,
+    workers: int,
+    transform: ImageTransform | None = None,
+) -> None:
     """Decode `files` into temporary files next to the targets, then rename them into place (meta last)."""
     started = time.time()
     names = [absolute(file) for file in files]
     temporary = array_path.with_name(f"{array_path.stem}.{os.getpid()}.tmp.npy")
     errors: list[str | None] = [None] * len(names)
     try:
-        np.lib.format.open_memmap(temporary, mode="w+", dtype=np.uint8,
-                                  shape=(len(names), image_size, image_size, 3)).flush()
+        np.lib.format.open_memmap(
+            temporary, mode="w+", dtype=np.uint8, shape=(len(names), image_size, image_size, 3)
+        ).flush()
         starts = range(0, len(names), ROWS_PER_TASK)
         with tqdm(total=len(names), desc=f"decoding {folder} into the cache", unit="img", leave=False) as bar:
             if workers <= 0 or len(names) < IN_PROCESS_BELOW:
                 for start in starts:
-                    chunk = names[start:start + ROWS_PER_TASK]
-                    errors[start:start + len(chunk)] = decode_rows(str(temporary), start, chunk, image_size,
-                                                                                transform)
+                    chunk = names[start : start + ROWS_PER_TASK]
+                    errors[start : start + len(chunk)] = decode_rows(
+                        str(temporary), start, chunk, image_size, transform
+                    )
                     bar.update(len(chunk))
             else:
                 with ProcessPoolExecutor(max_workers=workers) as pool:
-                    tasks = {pool.submit(decode_rows, str(temporary), start, names[start:start + ROWS_PER_TASK],
-                                         image_size, transform): start for start in starts}
+                    tasks = {
+                        pool.submit(
+                            decode_rows,
+                            str(temporary),
+                            start,
+                            names[start : start + ROWS_PER_TASK],
+                            image_size,
+                            transform,
+                        ): start
+                        for start in starts
+                    }
                     for task in as_completed(tasks):
                         chunk_errors = task.result()
-                        errors[tasks[task]:tasks[task] + len(chunk_errors)] = chunk_errors
+                        errors[tasks[task] : tasks[task] + len(chunk_errors)] = chunk_errors
                         bar.update(len(chunk_errors))
         os.replace(temporary, array_path)
     finally:
         temporary.unlink(missing_ok=True)
-    write_json_atomically(meta_path, {
-        "folder": absolute(folder), "paths": names, "errors": errors, "image_size": image_size,
-        "transform": transform.key if transform is not None else None,
-        "version": PREPROCESSING_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "build_seconds": round(time.time() - started, 3)})
+    write_json_atomically(
+        meta_path,
+        {
+            "folder": absolute(folder),
+            "paths": names,
+            "errors": errors,
+            "image_size": image_size,
+            "transform": transform.key if transform is not None else None,
+            "version": PREPROCESSING_VERSION,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "build_seconds": round(time.time() - started, 3),
+        },
+    )
 
 
-def ensure_folder_cache(folder: Path, image_size: int, cache_dir: Path, workers: int,
-                        transform: ImageTransform | None = None) -> FolderCache:
+def ensure_folder_cache(
+    folder: Path, image_size: int, cache_dir: Path, workers: int, transform: ImageTransform | None = None
+) -> FolderCache:
     """The cache of `folder` for its current files, built first if it does not exist yet."""
     files = folder_images(folder)
     key = cache_key(files, image_size, transform)
@@ -162,9 +193,14 @@ def ensure_folder_cache(folder: Path, image_size: int, cache_dir: Path, workers:
     return cache
 
 
-def caches_for(paths: Sequence[Path], image_size: int, cache_dir: Path, workers: int,
-               known: dict[Path, FolderCache] | None = None,
-               transform: ImageTransform | None = None) -> list[FolderCache]:
+def caches_for(
+    paths: Sequence[Path],
+    image_size: int,
+    cache_dir: Path,
+    workers: int,
+    known: dict[Path, FolderCache] | None = None,
+    transform: ImageTransform | None = None,
+) -> list[FolderCache]:
     """The folder cache of each path (grouped by parent folder), building the missing ones."""
     known = {} if known is None else known
     result = []
@@ -176,8 +212,9 @@ def caches_for(paths: Sequence[Path], image_size: int, cache_dir: Path, workers:
     return result
 
 
-def cache_error_check(cache_dir: Path, image_size: int, workers: int,
-                      transform: ImageTransform | None = None) -> ErrorCheck:
+def cache_error_check(
+    cache_dir: Path, image_size: int, workers: int, transform: ImageTransform | None = None
+) -> ErrorCheck:
     """An ErrorCheck answered from the caches' meta: building a cache is the decode test of its files."""
     known: dict[Path, FolderCache] = {}  # one run's selection asks about each folder several times
 
@@ -196,8 +233,15 @@ class CachedImageDataset(Dataset):
     through `__getitems__`.
     """
 
-    def __init__(self, paths: Sequence[Path], labels: Sequence[int], image_size: int, cache_dir: Path,
-                 workers: int = 0, transform: ImageTransform | None = None):
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        labels: Sequence[int],
+        image_size: int,
+        cache_dir: Path,
+        workers: int = 0,
+        transform: ImageTransform | None = None,
+    ):
         caches = caches_for(paths, image_size, Path(cache_dir), workers, transform=transform)
         self.array_files = sorted({str(cache.array_path) for cache in caches})
         which = {name: index for index, name in enumerate(self.array_files)}

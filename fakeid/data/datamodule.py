@@ -1,4 +1,5 @@
 """The LightningDataModule: a category mix for training, its validation split, and every test set."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -10,11 +11,17 @@ from torch.utils.data import DataLoader, Dataset
 
 from fakeid.data.datasets import error_check, image_dataset
 from fakeid.data.fingerprint import data_identity
-from fakeid.data.layout import (HOLDOUT, PAPER_MIXING_ORDER, TRAIN_GENERATOR, category_sets, discover_test_sets,
-                                has_split, require_root)
+from fakeid.data.layout import (
+    HOLDOUT,
+    PAPER_MIXING_ORDER,
+    TRAIN_GENERATOR,
+    category_sets,
+    discover_test_sets,
+    has_split,
+    require_root,
+)
 from fakeid.data.mix import categories_in_mix
 from fakeid.data.selection import DataPlan, Selection, Selector, TestSelection, plan_data
-
 
 
 class CategoryMixDataModule(pl.LightningDataModule):
@@ -23,14 +30,28 @@ class CategoryMixDataModule(pl.LightningDataModule):
     All choices of files happen in `plan()` (see `fakeid.data.selection`); the loaders only read them.
     """
 
-    def __init__(self, root: str, num_categories: int = 10, categories: Sequence[str] = PAPER_MIXING_ORDER,
-                 holdout: Sequence[str] = (HOLDOUT,), train_generator: str = TRAIN_GENERATOR,
-                 train_per_class: int = 25000, val_per_class: int = 2000,
-                 test_per_class: int = 2000, image_size: int = 256, batch_size: int = 64,
-                 eval_batch_size: int | None = None, num_workers: int = 4, seed: int = 0, split_seed: int = 0,
-                 allow_shortfall: bool = False, strict: bool = False, small_images: str = "enlarge",
-                 cache: bool = False,
-                 cache_dir: str | None = None):
+    def __init__(
+        self,
+        root: str,
+        num_categories: int = 10,
+        categories: Sequence[str] = PAPER_MIXING_ORDER,
+        holdout: Sequence[str] = (HOLDOUT,),
+        train_generator: str = TRAIN_GENERATOR,
+        train_per_class: int = 25000,
+        val_per_class: int = 2000,
+        test_per_class: int = 2000,
+        image_size: int = 256,
+        batch_size: int = 64,
+        eval_batch_size: int | None = None,
+        num_workers: int = 4,
+        seed: int = 0,
+        split_seed: int = 0,
+        allow_shortfall: bool = False,
+        strict: bool = False,
+        small_images: str = "enlarge",
+        cache: bool = False,
+        cache_dir: str | None = None,
+    ):
         super().__init__()
         self.save_hyperparameters()
         self.root = require_root(root)
@@ -50,12 +71,24 @@ class CategoryMixDataModule(pl.LightningDataModule):
         if self._plan is None:
             h = self.hparams
             self._plan = plan_data(
-                self.root, categories=list(h.categories), num_categories=h.num_categories,
-                holdout=list(h.holdout), train_generator=h.train_generator, train_per_class=h.train_per_class,
-                val_per_class=h.val_per_class, test_per_class=h.test_per_class,
-                seed=h.seed, split_seed=h.split_seed,
-                selector=Selector(self._error_check(), strict=h.strict, allow_shortfall=h.allow_shortfall,
-                                  image_size=h.image_size, small_images=h.small_images))
+                self.root,
+                categories=list(h.categories),
+                num_categories=h.num_categories,
+                holdout=list(h.holdout),
+                train_generator=h.train_generator,
+                train_per_class=h.train_per_class,
+                val_per_class=h.val_per_class,
+                test_per_class=h.test_per_class,
+                seed=h.seed,
+                split_seed=h.split_seed,
+                selector=Selector(
+                    self._error_check(),
+                    strict=h.strict,
+                    allow_shortfall=h.allow_shortfall,
+                    image_size=h.image_size,
+                    small_images=h.small_images,
+                ),
+            )
         return self._plan
 
     def identity(self) -> dict[str, str]:
@@ -76,21 +109,29 @@ class CategoryMixDataModule(pl.LightningDataModule):
 
     # --- datasets and loaders -------------------------------------------------------------------
     def dataset(self, selection: Selection) -> Dataset:
-        return image_dataset(selection.paths, selection.labels, self.hparams.image_size,
-                             cache_dir=self._cache_dir() if self.hparams.cache else None)
+        return image_dataset(
+            selection.paths,
+            selection.labels,
+            self.hparams.image_size,
+            cache_dir=self._cache_dir() if self.hparams.cache else None,
+        )
 
     def loader(self, selection: Selection, train: bool) -> DataLoader:
         """The DataLoader of any selection: shuffled and seeded for training, in order for evaluation."""
         h = self.hparams
         batch_size = h.batch_size if train else (h.eval_batch_size or h.batch_size)
         return DataLoader(
-            self.dataset(selection), batch_size=batch_size, shuffle=train, num_workers=h.num_workers,
+            self.dataset(selection),
+            batch_size=batch_size,
+            shuffle=train,
+            num_workers=h.num_workers,
             # a last training batch of one image breaks BatchNorm: that one image (a different one each epoch,
             # the order being shuffled) waits for the next epoch
             drop_last=train and len(selection.paths) % batch_size == 1,
             persistent_workers=train and h.num_workers > 0,
             pin_memory=torch.cuda.is_available(),  # pinned pages make the non-blocking copy to the GPU possible
-            generator=self._shuffle if train else None)
+            generator=self._shuffle if train else None,
+        )
 
     def train_dataloader(self) -> DataLoader:
         return self.loader(self.plan().train, train=True)
@@ -103,4 +144,3 @@ class CategoryMixDataModule(pl.LightningDataModule):
 
     def test_dataloader(self) -> list[DataLoader]:
         return [loader for _, loader in self.test_loaders()]
-

@@ -4,6 +4,7 @@ Images stay uint8 until they reach the device, where the detector normalises the
 bytes through the loader and the host-to-device copy, and the same batches whether decoded from files
 or read from the decoded cache.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -19,8 +20,9 @@ from fakeid.data.images import ImageTransform, load_rgb
 class ImageFileDataset(Dataset):
     """Decodes each file on every access (the plain path; `data.cache=true` avoids the repeated decoding)."""
 
-    def __init__(self, paths: Sequence[Path], labels: Sequence[int], image_size: int,
-                 transform: ImageTransform | None = None):
+    def __init__(
+        self, paths: Sequence[Path], labels: Sequence[int], image_size: int, transform: ImageTransform | None = None
+    ):
         self.paths = [str(p) for p in paths]
         self.labels = torch.tensor(labels, dtype=torch.float32)
         self.image_size = image_size
@@ -43,8 +45,9 @@ def decode_error(path: str, image_size: int, transform: ImageTransform | None = 
     return None
 
 
-def decode_errors(paths: Sequence[Path], image_size: int, workers: int,
-                  transform: ImageTransform | None = None) -> list[str | None]:
+def decode_errors(
+    paths: Sequence[Path], image_size: int, workers: int, transform: ImageTransform | None = None
+) -> list[str | None]:
     """`decode_error` of every path, decoded in `workers` processes (in this process when workers is 0)."""
     names = [str(p) for p in paths]
     if workers <= 0 or len(names) < 64:
@@ -60,19 +63,29 @@ def file_error_check(image_size: int, workers: int, transform: ImageTransform | 
     return lambda paths: decode_errors(paths, image_size, workers, transform)
 
 
-def image_dataset(paths: Sequence[Path], labels: Sequence[int], image_size: int, *, cache_dir: Path | None,
-                  transform: ImageTransform | None = None, workers: int = 0) -> Dataset:
+def image_dataset(
+    paths: Sequence[Path],
+    labels: Sequence[int],
+    image_size: int,
+    *,
+    cache_dir: Path | None,
+    transform: ImageTransform | None = None,
+    workers: int = 0,
+) -> Dataset:
     """The dataset of these files: read from the decoded cache when `cache_dir` is given, else decoded."""
     if cache_dir is not None:
         from fakeid.data.cache import CachedImageDataset
+
         return CachedImageDataset(paths, labels, image_size, cache_dir, workers, transform=transform)
     return ImageFileDataset(paths, labels, image_size, transform)
 
 
-def error_check(image_size: int, workers: int, *, cache_dir: Path | None,
-                transform: ImageTransform | None = None) -> ErrorCheck:
+def error_check(
+    image_size: int, workers: int, *, cache_dir: Path | None, transform: ImageTransform | None = None
+) -> ErrorCheck:
     """How a selection learns which files do not decode: from the cache (building it) or by decoding."""
     if cache_dir is not None:
         from fakeid.data.cache import cache_error_check
+
         return cache_error_check(cache_dir, image_size, workers, transform)
     return file_error_check(image_size, workers, transform)

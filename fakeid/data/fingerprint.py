@@ -5,6 +5,7 @@ Regenerating, adding, removing or touching a file changes it; moving the whole r
 recorded beside it). Used by fakeid.runs so that a job folder never holds results of two datasets, and by
 the collector so that runs of different datasets are never pooled into one figure.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -10,6 +10,7 @@ The one documented way (README, "Data layout"):
   enough, because resampling smears the high-frequency traces a GAN detector relies on; an image smaller
   than `size` on either side is first enlarged (bicubic) so that its shorter side equals `size`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -12,6 +12,7 @@ synthetic benchmark, the bench and the tests import them from here.
 Listing is cheap (no decoding); files whose suffix is not an image suffix are kept apart as `non_image`
 so that the run can count and report them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,13 +24,25 @@ from fakeid.errors import FakeidError
 CLASS_DIRS = {"0_real": 0, "1_fake": 1}  # class folder -> label
 LABEL_DIRS = tuple(CLASS_DIRS)  # label -> class folder: LABEL_DIRS[1] is the fake folder
 REAL_DIR, FAKE_DIR = LABEL_DIRS
-LAYOUT_HINT = (f"expected ROOT/train/<category>/{{{REAL_DIR},{FAKE_DIR}}}, "
-               f"ROOT/test/<generator>[/<category>]/{{{REAL_DIR},{FAKE_DIR}}}")
+LAYOUT_HINT = (
+    f"expected ROOT/train/<category>/{{{REAL_DIR},{FAKE_DIR}}}, "
+    f"ROOT/test/<generator>[/<category>]/{{{REAL_DIR},{FAKE_DIR}}}"
+)
 
 # The study's roles (Lee & Park 2021; conf/data/paper.yaml spells the same values, tests/test_config.py checks it).
 # Training on n categories uses the first n of the mixing order.
-PAPER_MIXING_ORDER = ("cat", "church_outdoor", "train", "airplane", "bus", "cow", "bridge", "bedroom",
-                      "classroom", "restaurant")
+PAPER_MIXING_ORDER = (
+    "cat",
+    "church_outdoor",
+    "train",
+    "airplane",
+    "bus",
+    "cow",
+    "bridge",
+    "bedroom",
+    "classroom",
+    "restaurant",
+)
 HOLDOUT = "sheep"  # held-out content: tested under the training generator, never trained on
 TRAIN_GENERATOR = "progan"  # the generator of every training fake: its test sets are "seen generator"
 UNSEEN_GENERATOR = "stylegan2"  # the paper's generator never trained on ...
@@ -81,8 +94,9 @@ def list_class_folder(path: Path, label: int) -> ClassFolder:
 
 
 def image_set(folder: Path, split: str, generator: str | None, category: str | None) -> ImageSet:
-    return ImageSet(split, generator, category,
-                    *(list_class_folder(folder / name, label) for name, label in CLASS_DIRS.items()))
+    return ImageSet(
+        split, generator, category, *(list_class_folder(folder / name, label) for name, label in CLASS_DIRS.items())
+    )
 
 
 def require_root(root: str | Path) -> Path:
@@ -155,6 +169,8 @@ def discover_eval_sets(root: Path) -> list[ImageSet]:
         return [image_set(child, "test", root.name, child.name) for child in children]
     sets = sets_under_test_dir(root)
     if not sets:
-        raise FakeidError(f"no test sets under {root} (expected ROOT/test/..., <generator>/[<category>/]"
-                          "{0_real,1_fake} or a bare {0_real,1_fake} folder)")
+        raise FakeidError(
+            f"no test sets under {root} (expected ROOT/test/..., <generator>/[<category>/]"
+            "{0_real,1_fake} or a bare {0_real,1_fake} folder)"
+        )
     return sets

@@ -5,6 +5,7 @@ over the n categories. The remainder goes one image each to the earliest categor
 order, so the split is deterministic and the total is exact for every n. The paper's mixing order is
 `fakeid.data.layout.PAPER_MIXING_ORDER`.
 """
+
 from __future__ import annotations
 
 import random
@@ -18,13 +19,16 @@ def categories_in_mix(categories: Sequence[str], num_categories: int, holdout: S
     """The first `num_categories` of the mixing order; the held-out categories may never appear in it."""
     banned = sorted(set(categories) & set(holdout))
     if banned:
-        raise FakeidError(f"data.categories lists held-out {', '.join(banned)} (data.holdout): "
-                          "a held-out category can never be trained on")
+        raise FakeidError(
+            f"data.categories lists held-out {', '.join(banned)} (data.holdout): "
+            "a held-out category can never be trained on"
+        )
     if len(set(categories)) != len(categories):
         raise FakeidError(f"data.categories has duplicates: {list(categories)}")
     if not 1 <= num_categories <= len(categories):
-        raise FakeidError(f"data.num_categories={num_categories} is outside 1..{len(categories)} "
-                          f"(the length of data.categories)")
+        raise FakeidError(
+            f"data.num_categories={num_categories} is outside 1..{len(categories)} (the length of data.categories)"
+        )
     return list(categories[:num_categories])
 
 
@@ -60,8 +64,10 @@ def take(files: Sequence[Path], quota: int, *, where: Path, allow_shortfall: boo
     if len(files) >= quota:
         return list(files[:quota])
     if not allow_shortfall:
-        raise FakeidError(f"{where} has {len(files)} usable images, fewer than its quota of {quota} "
-                          "(add images, lower the budget, or set data.allow_shortfall=true to use what exists)")
+        raise FakeidError(
+            f"{where} has {len(files)} usable images, fewer than its quota of {quota} "
+            "(add images, lower the budget, or set data.allow_shortfall=true to use what exists)"
+        )
     return list(files)
 
 

@@ -8,6 +8,7 @@ summarised in `metrics.json`, so a run can be audited and repeated. Seeds:
 A file that does not decode is skipped, counted and listed, and the next file of the same seeded order
 takes its place, so the budget holds; `strict` turns the first such file into an error.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,15 @@ from PIL import Image
 
 from fakeid.data.datasets import ErrorCheck
 from fakeid.data.layout import ClassFolder, ImageSet, category_sets, discover_test_sets, has_split
-from fakeid.data.mix import (categories_in_mix, even_shares, quotas, reserve_validation, seeded_order, take,
-                             validation_reserve)
+from fakeid.data.mix import (
+    categories_in_mix,
+    even_shares,
+    quotas,
+    reserve_validation,
+    seeded_order,
+    take,
+    validation_reserve,
+)
 from fakeid.errors import FakeidError, check_choice
 
 
@@ -40,8 +48,10 @@ class Selection:
         return sum(1 for value in self.labels if value == label)
 
     def enlarged_per_class(self) -> dict[str, int]:
-        return {name: sum(1 for p, lab in zip(self.paths, self.labels) if lab == label and p in self.enlarged)
-                for name, label in (("real", 0), ("fake", 1))}
+        return {
+            name: sum(1 for p, lab in zip(self.paths, self.labels) if lab == label and p in self.enlarged)
+            for name, label in (("real", 0), ("fake", 1))
+        }
 
     def enlarged_warning(self) -> str | None:
         """One line when real and fake images are enlarged at different rates (a resampling cue)."""
@@ -49,15 +59,25 @@ class Selection:
         rates = [counts[name] / max(1, self.count(label)) for name, label in (("real", 0), ("fake", 1))]
         if abs(rates[0] - rates[1]) <= 0.01:
             return None
-        return (f"{self.name}: {counts['real']} real and {counts['fake']} fake images are smaller than "
-                f"data.image_size and were enlarged ({rates[0]:.0%} vs {rates[1]:.0%}): a resampling cue "
-                "(data.small_images=skip leaves them out)")
+        return (
+            f"{self.name}: {counts['real']} real and {counts['fake']} fake images are smaller than "
+            f"data.image_size and were enlarged ({rates[0]:.0%} vs {rates[1]:.0%}): a resampling cue "
+            "(data.small_images=skip leaves them out)"
+        )
 
     def summary(self) -> dict:
-        return {"n_real": self.count(0), "n_fake": self.count(1), "n_skipped": len(self.skipped),
-                "shortfall": dict(self.shortfall), "n_enlarged": self.enlarged_per_class(),
-                "formats": dict(Counter(f"{('real', 'fake')[lab]}:{p.suffix.lower().lstrip('.')}"
-                                        for p, lab in zip(self.paths, self.labels)))}
+        return {
+            "n_real": self.count(0),
+            "n_fake": self.count(1),
+            "n_skipped": len(self.skipped),
+            "shortfall": dict(self.shortfall),
+            "n_enlarged": self.enlarged_per_class(),
+            "formats": dict(
+                Counter(
+                    f"{('real', 'fake')[lab]}:{p.suffix.lower().lstrip('.')}" for p, lab in zip(self.paths, self.labels)
+                )
+            ),
+        }
 
 
 @dataclass
@@ -74,8 +94,11 @@ class DataPlan:
     tests: list[TestSelection]
 
     def summary(self) -> dict:
-        return {"train": self.train.summary(), "val": self.val.summary(),
-                "test": {t.name: t.summary() for t in self.tests}}
+        return {
+            "train": self.train.summary(),
+            "val": self.val.summary(),
+            "test": {t.name: t.summary() for t in self.tests},
+        }
 
     def write_file_lists(self, path: Path) -> None:
         write_file_lists(path, [("train", self.train), ("val", self.val)] + [("test", t) for t in self.tests])
@@ -108,8 +131,14 @@ class Selector:
     """Draws quotas from class folders, replacing files that fail `error_check` (and small images when
     `small_images=skip`; `enlarge` uses and marks them, `error` stops at the first one)."""
 
-    def __init__(self, error_check: ErrorCheck, strict: bool, allow_shortfall: bool, image_size: int = 0,
-                 small_images: str = "enlarge"):
+    def __init__(
+        self,
+        error_check: ErrorCheck,
+        strict: bool,
+        allow_shortfall: bool,
+        image_size: int = 0,
+        small_images: str = "enlarge",
+    ):
         check_choice("data.small_images", small_images, SMALL_IMAGE_CHOICES)
         self.error_check = error_check
         self.strict = strict
@@ -129,16 +158,26 @@ class Selector:
         if min(width, height) >= self.image_size:
             return True
         if self.small_images == "error":
-            raise FakeidError(f"{file} is {width}x{height}, smaller than data.image_size={self.image_size} "
-                              "(data.small_images=error; `enlarge` or `skip` allow it)")
+            raise FakeidError(
+                f"{file} is {width}x{height}, smaller than data.image_size={self.image_size} "
+                "(data.small_images=error; `enlarge` or `skip` allow it)"
+            )
         if self.small_images == "skip":
             into.skipped.append((file, f"smaller than data.image_size ({width}x{height})"))
             return False
         into.enlarged.add(file)
         return True
 
-    def draw(self, into: Selection, folder: ClassFolder, ordered: Sequence[Path], quota: int, key: str,
-             cap: bool = False, record_shortfall: bool = False) -> None:
+    def draw(
+        self,
+        into: Selection,
+        folder: ClassFolder,
+        ordered: Sequence[Path],
+        quota: int,
+        key: str,
+        cap: bool = False,
+        record_shortfall: bool = False,
+    ) -> None:
         """Add `quota` readable files of `ordered` (a seeded order of folder's images) to `into`.
 
         A budget (`cap=False`) must be met, or fall short only when allowed and recorded; a cap takes what exists
@@ -147,7 +186,7 @@ class Selector:
         chosen: list[Path] = []
         position = 0
         while len(chosen) < quota and position < len(ordered):
-            batch = ordered[position: position + quota - len(chosen)]
+            batch = ordered[position : position + quota - len(chosen)]
             position += len(batch)
             for file, error in zip(batch, self.error_check(batch)):
                 if error is None:
@@ -164,9 +203,20 @@ class Selector:
         into.labels += [folder.label] * len(chosen)
 
 
-def plan_data(root: Path, *, categories: Sequence[str], num_categories: int, holdout: Sequence[str],
-              train_generator: str, train_per_class: int, val_per_class: int,
-              test_per_class: int, seed: int, split_seed: int, selector: Selector) -> DataPlan:
+def plan_data(
+    root: Path,
+    *,
+    categories: Sequence[str],
+    num_categories: int,
+    holdout: Sequence[str],
+    train_generator: str,
+    train_per_class: int,
+    val_per_class: int,
+    test_per_class: int,
+    seed: int,
+    split_seed: int,
+    selector: Selector,
+) -> DataPlan:
     """Choose every file of the run (see the module docstring)."""
     used = categories_in_mix(categories, num_categories, holdout)
     train_sets = category_sets(root, "train", used, train_generator)
@@ -190,12 +240,17 @@ def plan_data(root: Path, *, categories: Sequence[str], num_categories: int, hol
             selector.draw(train, folder, seeded_order(train_pool, "train", seed, key), train_quota, key)
             # validation quotas are caps like the test ones: a small val split is not an error, but recorded
             selector.draw(val, val_folder, val_pool, val_quota, key, cap=True, record_shortfall=True)
-    return DataPlan(used, train, val, plan_tests(discover_test_sets(root), test_per_class=test_per_class,
-                                                 split_seed=split_seed, selector=selector))
+    return DataPlan(
+        used,
+        train,
+        val,
+        plan_tests(discover_test_sets(root), test_per_class=test_per_class, split_seed=split_seed, selector=selector),
+    )
 
 
-def plan_tests(test_sets: Sequence[ImageSet], *, test_per_class: int, split_seed: int,
-               selector: Selector) -> list[TestSelection]:
+def plan_tests(
+    test_sets: Sequence[ImageSet], *, test_per_class: int, split_seed: int, selector: Selector
+) -> list[TestSelection]:
     """The capped, seeded sample of each test set: the same files for every run and every evaluation with
     the same `split_seed` and `test_per_class` (it depends on nothing else)."""
     tests = []

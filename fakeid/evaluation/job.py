@@ -9,6 +9,7 @@ Its identity (`config_hash`) is what decides its numbers: the source run's ident
 file), the data root, the test sample (`test_per_class`, `split_seed`, the set filter), the image size, the
 perturbation, the threshold and the precision; so a grid re-run skips what is done and redoes what changed.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -41,7 +42,7 @@ class EvalData:
     test_per_class: int
     split_seed: int
     image_size: int
-    sets: tuple[str, ...] | None = None   # glob patterns of set names; None = every set
+    sets: tuple[str, ...] | None = None  # glob patterns of set names; None = every set
     batch_size: int = 128
     num_workers: int = 0
     cache_dir: Path | None = None
@@ -57,14 +58,21 @@ def source_identity(trained: TrainedDetector) -> str:
     return f"ckpt:{trained.checkpoint}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def eval_hparams(trained: TrainedDetector, data: EvalData, perturbation: Perturbation, precision: str,
-                 threshold: float | None) -> dict[str, Any]:
+def eval_hparams(
+    trained: TrainedDetector, data: EvalData, perturbation: Perturbation, precision: str, threshold: float | None
+) -> dict[str, Any]:
     """The source run's hparams plus the evaluation's own settings under `eval.`."""
-    return {**trained.hparams,
-            "eval.data.root": str(data.root), "eval.test_per_class": data.test_per_class,
-            "eval.split_seed": data.split_seed, "eval.image_size": data.image_size,
-            "eval.sets": list(data.sets) if data.sets else None, "eval.perturbation": perturbation.key,
-            "eval.threshold": threshold, "eval.precision": precision}
+    return {
+        **trained.hparams,
+        "eval.data.root": str(data.root),
+        "eval.test_per_class": data.test_per_class,
+        "eval.split_seed": data.split_seed,
+        "eval.image_size": data.image_size,
+        "eval.sets": list(data.sets) if data.sets else None,
+        "eval.perturbation": perturbation.key,
+        "eval.threshold": threshold,
+        "eval.precision": precision,
+    }
 
 
 def eval_identity(trained: TrainedDetector, hparams: dict[str, Any]) -> str:
@@ -78,8 +86,9 @@ def select_sets(sets: list, patterns: tuple[str, ...] | None, root: Path) -> lis
         return sets
     chosen = [s for s in sets if any(fnmatch.fnmatchcase(s.name, pattern) for pattern in patterns)]
     if not chosen:
-        raise FakeidError(f"sets={list(patterns)} matches none of the test sets under {root} "
-                          f"({', '.join(s.name for s in sets)})")
+        raise FakeidError(
+            f"sets={list(patterns)} matches none of the test sets under {root} ({', '.join(s.name for s in sets)})"
+        )
     return chosen
 
 
@@ -94,28 +103,55 @@ def plan(data: EvalData, perturbation: Perturbation) -> list[TestSelection]:
     root = require_root(data.root)
     sets = select_sets(discover_eval_sets(root), data.sets, root)
     check = error_check(data.image_size, data.num_workers, cache_dir=data.cache_dir, transform=perturbation)
-    selector = Selector(check, strict=data.strict, allow_shortfall=True, image_size=data.image_size,
-                        small_images=data.small_images)
+    selector = Selector(
+        check, strict=data.strict, allow_shortfall=True, image_size=data.image_size, small_images=data.small_images
+    )
     return plan_tests(sets, test_per_class=data.test_per_class, split_seed=data.split_seed, selector=selector)
 
 
-def loaders(tests: list[TestSelection], data: EvalData,
-            perturbation: Perturbation) -> list[tuple[TestSelection, DataLoader]]:
-    return [(test, DataLoader(image_dataset(test.paths, test.labels, data.image_size, cache_dir=data.cache_dir,
-                                            transform=perturbation),
-                              batch_size=data.batch_size, shuffle=False, num_workers=data.num_workers))
-            for test in tests]
+def loaders(
+    tests: list[TestSelection], data: EvalData, perturbation: Perturbation
+) -> list[tuple[TestSelection, DataLoader]]:
+    return [
+        (
+            test,
+            DataLoader(
+                image_dataset(
+                    test.paths, test.labels, data.image_size, cache_dir=data.cache_dir, transform=perturbation
+                ),
+                batch_size=data.batch_size,
+                shuffle=False,
+                num_workers=data.num_workers,
+            ),
+        )
+        for test in tests
+    ]
 
 
-def evaluate_into(result: dict, out_dir: Path, detector, trained: TrainedDetector, data: EvalData,
-                  perturbation: Perturbation, device, precision: str) -> None:
+def evaluate_into(
+    result: dict,
+    out_dir: Path,
+    detector,
+    trained: TrainedDetector,
+    data: EvalData,
+    perturbation: Perturbation,
+    device,
+    precision: str,
+) -> None:
     """Plan, score and write one evaluation; fills `result` (the metrics.json being written)."""
     tests = plan(data, perturbation)
     write_file_lists(out_dir / FILE_LISTS, [("test", test) for test in tests])
     result["data"] = {"test": {test.name: test.summary() for test in tests}}
     threshold, entries, scored = evaluate(
-        detector, None, loaders(tests, data, perturbation), categories_used=trained.categories_used,
-        train_generator=trained.train_generator, device=device, precision=precision, threshold=result["threshold"])
+        detector,
+        None,
+        loaders(tests, data, perturbation),
+        categories_used=trained.categories_used,
+        train_generator=trained.train_generator,
+        device=device,
+        precision=precision,
+        threshold=result["threshold"],
+    )
     write_scores(out_dir / SCORES_FILE, scored)
     described = perturbation.describe()
     result.update(status="ok", test=[{**entry, "perturbation": described} for entry in entries])

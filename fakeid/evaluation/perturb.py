@@ -19,6 +19,7 @@ protocol does), and is deterministic per image: the same file gives the same pix
                                a JPEG-reals / PNG-fakes shortcut. PNG is lossless: `format=png` changes no
                                pixel (it shows that the container alone carries no cue to the detector).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,14 @@ from PIL import Image, ImageFilter
 from fakeid.errors import FakeidError
 
 FORMATS = {"png": "PNG", "jpeg": "JPEG"}
-PARAMETERS = {"none": (), "jpeg": ("quality",), "blur": ("sigma",), "resize": ("scale",), "noise": ("sigma",),
-              "format": ("format", "quality")}
+PARAMETERS = {
+    "none": (),
+    "jpeg": ("quality",),
+    "blur": ("sigma",),
+    "resize": ("scale",),
+    "noise": ("sigma",),
+    "format": ("format", "quality"),
+}
 
 
 def jpeg(image: Image.Image, quality: int) -> Image.Image:
@@ -119,8 +126,12 @@ def level_id(description: dict[str, Any]) -> str:
 
 
 def _check_range(name: str, key: str, value: Any, low: float, high: float, low_open: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        (low < value if low_open else low <= value) and value <= high
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and (low < value if low_open else low <= value)
+        and value <= high
+    )
     if not ok:
         bound = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
         raise FakeidError(f"perturb.{key}={value!r} is out of range for {name}: expected a number in {bound}")
@@ -129,7 +140,9 @@ def _check_range(name: str, key: str, value: Any, low: float, high: float, low_o
 def validate(name: str, params: dict[str, Any]) -> None:
     if name not in PARAMETERS:
         raise FakeidError(f"perturb={name!r} is not a perturbation (choices: {', '.join(PARAMETERS)})")
-    missing = [key for key in PARAMETERS[name] if params.get(key) is None and not (name == "format" and key == "quality")]
+    missing = [
+        key for key in PARAMETERS[name] if params.get(key) is None and not (name == "format" and key == "quality")
+    ]
     if missing:
         raise FakeidError(f"perturb={name} needs perturb.{missing[0]}")
     if "quality" in params and params["quality"] is not None:

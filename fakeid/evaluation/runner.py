@@ -8,6 +8,7 @@ A grid loads each checkpoint once and evaluates all its levels with it. Each (ru
 bookkept like a training job (`fakeid.runs`): done ones are skipped, failed ones are recorded and the grid
 goes on; the command exits 1 when any failed, listing them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,36 +59,48 @@ def eval_data(cfg: DictConfig, trained: TrainedDetector) -> job.EvalData:
         root=Path(str(root)).expanduser().resolve(),
         test_per_class=int(d.test_per_class or h.get("data.test_per_class") or 2000),
         split_seed=int(d.split_seed if d.split_seed is not None else h.get("data.split_seed", 0)),
-        image_size=int(d.image_size or trained.image_size), sets=tuple(cfg.sets) if cfg.sets else None,
-        batch_size=int(d.eval_batch_size), num_workers=int(d.num_workers),
-        cache_dir=Path(str(cache)) if cache else None, strict=bool(d.strict),
-        small_images=str(d.small_images or h.get("data.small_images") or "enlarge"))
+        image_size=int(d.image_size or trained.image_size),
+        sets=tuple(cfg.sets) if cfg.sets else None,
+        batch_size=int(d.eval_batch_size),
+        num_workers=int(d.num_workers),
+        cache_dir=Path(str(cache)) if cache else None,
+        strict=bool(d.strict),
+        small_images=str(d.small_images or h.get("data.small_images") or "enlarge"),
+    )
 
 
 def precision_of(cfg: DictConfig, trained: TrainedDetector) -> str:
     return str(cfg.precision or trained.hparams.get("trainer.precision") or "32-true")
 
 
-def prepared(cfg: DictConfig, trained: TrainedDetector, level: dict[str, Any],
-             overrides: list[str]) -> tuple[dict, job.EvalData, Perturbation, str]:
+def prepared(
+    cfg: DictConfig, trained: TrainedDetector, level: dict[str, Any], overrides: list[str]
+) -> tuple[dict, job.EvalData, Perturbation, str]:
     """One evaluation before it runs: its result (metrics.json), data settings, perturbation and precision.
 
     The perturbation's random stream (noise) is seeded by the evaluation's split_seed and each file's path."""
     data, precision = eval_data(cfg, trained), precision_of(cfg, trained)
     perturbation = perturbation_of(level, data.split_seed)
     hparams = job.eval_hparams(trained, data, perturbation, precision, trained.threshold)
-    result = new_result(hparams, overrides, job.eval_identity(trained, hparams), kind="eval",
-                        source={"run": str(trained.run_dir) if trained.run_dir else None,
-                                "ckpt": str(trained.checkpoint), "config_hash": trained.config_hash},
-                        perturbation=perturbation.describe())
+    result = new_result(
+        hparams,
+        overrides,
+        job.eval_identity(trained, hparams),
+        kind="eval",
+        source={
+            "run": str(trained.run_dir) if trained.run_dir else None,
+            "ckpt": str(trained.checkpoint),
+            "config_hash": trained.config_hash,
+        },
+        perturbation=perturbation.describe(),
+    )
     result["threshold"] = trained.threshold
     return result, data, perturbation, precision
 
 
 def evaluate_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     """`run=`/`ckpt=`: one evaluation into `out_dir`; bad input is recorded there and exits 2."""
-    result = new_result({}, overrides, None, kind="eval", source={"run": cfg.run, "ckpt": cfg.ckpt},
-                        perturbation=None)
+    result = new_result({}, overrides, None, kind="eval", source={"run": cfg.run, "ckpt": cfg.ckpt}, perturbation=None)
     with recorded(out_dir, result, multirun=False):
         level = OmegaConf.to_container(cfg.perturb, resolve=True)
         perturbation_of(level, 0)  # a bad perturbation fails before the checkpoint is read
@@ -127,8 +140,9 @@ def grid_levels(cfg: DictConfig) -> list[dict[str, Any]]:
     return levels
 
 
-def evaluate_run_levels(cfg: DictConfig, run_dir: Path, out_dir: Path, levels: list[dict[str, Any]],
-                        overrides: list[str], device) -> list[Path]:
+def evaluate_run_levels(
+    cfg: DictConfig, run_dir: Path, out_dir: Path, levels: list[dict[str, Any]], overrides: list[str], device
+) -> list[Path]:
     """Every level of one source run; the checkpoint is loaded once, and only if a level is not done yet."""
     try:
         trained = from_run(run_dir, cfg.threshold)
@@ -146,8 +160,7 @@ def evaluate_run_levels(cfg: DictConfig, run_dir: Path, out_dir: Path, levels: l
                 loaded["detector"] = trained.load()
             job.evaluate_into(into, level_dir, loaded["detector"], trained, data, perturbation, device, precision)
 
-        done = run_once(level_dir, result, body, multirun=True,
-                        data_identity=lambda data=data: job.identity(data))
+        done = run_once(level_dir, result, body, multirun=True, data_identity=lambda data=data: job.identity(data))
         if done.get("status") != "ok":
             failed.append(level_dir)
     return failed
@@ -158,11 +171,17 @@ def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
     levels, device = grid_levels(cfg), device_of(cfg.device)
     jobs = sweep_jobs(sweep_dir)
     out_root = Path(str(cfg.paths.outputs)).expanduser().resolve() / "evals" / cfg.experiment_name / sweep_dir.name
-    write_json_atomically(out_root / GRID_FILE, {
-        "kind": "eval_grid", "sweep": str(sweep_dir), "experiment_name": cfg.experiment_name,
-        "levels": [make(**level).describe() for level in levels],
-        "level_ids": [level_id(make(**level).describe()) for level in levels],
-        "runs": [{"run_dir": rel, "status": status} for rel, status in jobs]})
+    write_json_atomically(
+        out_root / GRID_FILE,
+        {
+            "kind": "eval_grid",
+            "sweep": str(sweep_dir),
+            "experiment_name": cfg.experiment_name,
+            "levels": [make(**level).describe() for level in levels],
+            "level_ids": [level_id(make(**level).describe()) for level in levels],
+            "runs": [{"run_dir": rel, "status": status} for rel, status in jobs],
+        },
+    )
     failed: list[Path] = []
     for rel, status in jobs:
         if status != "ok":

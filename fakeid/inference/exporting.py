@@ -10,6 +10,7 @@ runs a batch at the training size and one at another size and batch.
 - TorchScript: `torch.jit.trace` (timm's legacy_xception has no data-dependent control flow, so the trace is
   shape-generic); metadata in the extra file `fakeid.json`.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,7 @@ import torch
 
 from fakeid import __version__
 from fakeid.errors import FakeidError
-from fakeid.inference.metadata import (INPUT_NAME, OUTPUT_NAME, TORCHSCRIPT_EXTRA_FILE, DetectorInfo,
-                                       build_metadata)
+from fakeid.inference.metadata import INPUT_NAME, OUTPUT_NAME, TORCHSCRIPT_EXTRA_FILE, DetectorInfo, build_metadata
 from fakeid.inference.torch_models import ScoringModule
 from fakeid.trained import TrainedDetector
 
@@ -46,17 +46,26 @@ class ParityResult:
 
 
 def metadata_of(trained: TrainedDetector, model_name: str, export_format: str) -> dict[str, str]:
-    return build_metadata(version=__version__, image_size=trained.image_size, threshold=trained.threshold,
-                          config_hash=trained.config_hash, categories_used=trained.categories_used,
-                          model_name=model_name, checkpoint=trained.checkpoint.name, export_format=export_format)
+    return build_metadata(
+        version=__version__,
+        image_size=trained.image_size,
+        threshold=trained.threshold,
+        config_hash=trained.config_hash,
+        categories_used=trained.categories_used,
+        model_name=model_name,
+        checkpoint=trained.checkpoint.name,
+        export_format=export_format,
+    )
 
 
 def example_batches(image_size: int, seed: int = 0) -> list[np.ndarray]:
     """Random uint8 NCHW batches: the training size, and another batch size, height and width."""
     rng = np.random.default_rng(seed)
     other = (image_size + image_size // 2, image_size + image_size // 4)
-    return [rng.integers(0, 256, (4, 3, image_size, image_size), dtype=np.uint8),
-            rng.integers(0, 256, (3, 3, *other), dtype=np.uint8)]
+    return [
+        rng.integers(0, 256, (4, 3, image_size, image_size), dtype=np.uint8),
+        rng.integers(0, 256, (3, 3, *other), dtype=np.uint8),
+    ]
 
 
 def check_out(out: str | None, export_format: str) -> Path:
@@ -87,8 +96,16 @@ def write_onnx(module: ScoringModule, example: torch.Tensor, out: Path, metadata
     except ImportError:
         raise FakeidError("format=onnx needs the onnx package: pip install -e '.[export]'") from None
     with quiet_export_warnings():
-        torch.onnx.export(module, (example,), str(out), dynamo=False, opset_version=OPSET,
-                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], dynamic_axes=DYNAMIC_AXES)
+        torch.onnx.export(
+            module,
+            (example,),
+            str(out),
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes=DYNAMIC_AXES,
+        )
     graph = onnx.load(str(out))
     for key, value in metadata.items():
         entry = graph.metadata_props.add()
@@ -119,8 +136,9 @@ def parity(module: ScoringModule, exported: Path, export_format: str, image_size
     return ParityResult(worst, shapes)
 
 
-def export(trained: TrainedDetector, export_format: str, out: str | Path | None,
-           check: bool = True) -> tuple[Path, ParityResult | None, DetectorInfo]:
+def export(
+    trained: TrainedDetector, export_format: str, out: str | Path | None, check: bool = True
+) -> tuple[Path, ParityResult | None, DetectorInfo]:
     """Write the file; with `check`, compare it to the checkpoint's PyTorch scores (a failure is an error)."""
     path = check_out(str(out) if out else None, export_format)
     detector = trained.load()
@@ -131,8 +149,14 @@ def export(trained: TrainedDetector, export_format: str, out: str | Path | None,
     (write_onnx if export_format == "onnx" else write_torchscript)(module, example, path, metadata)
     result = parity(module, path, export_format, trained.image_size) if check else None
     if result is not None and not result.ok:
-        raise FakeidError(f"{path}: parity check failed, max |exported - PyTorch| = {result.max_abs_diff:.2e} "
-                          f"> {PARITY_TOLERANCE:g} (shapes {result.shapes})")
-    info = DetectorInfo(image_size=trained.image_size, threshold=trained.threshold, source=str(path),
-                        categories_used=trained.categories_used)
+        raise FakeidError(
+            f"{path}: parity check failed, max |exported - PyTorch| = {result.max_abs_diff:.2e} "
+            f"> {PARITY_TOLERANCE:g} (shapes {result.shapes})"
+        )
+    info = DetectorInfo(
+        image_size=trained.image_size,
+        threshold=trained.threshold,
+        source=str(path),
+        categories_used=trained.categories_used,
+    )
     return path, result, info

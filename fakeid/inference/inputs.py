@@ -12,6 +12,7 @@ An input is
 A path named in `input=` that does not exist, a folder with no image, and an input that yields no file at all
 are one-line errors.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -37,8 +38,9 @@ def as_input_list(value: str | Sequence[str] | None) -> list[str]:
     items = [value] if isinstance(value, (str, Path)) else list(value or [])
     items = [str(item) for item in items if str(item).strip()]
     if not items:
-        raise FakeidError("input= is required: an image file, a folder, or a .txt file listing paths "
-                          "(several as input=[a,b])")
+        raise FakeidError(
+            "input= is required: an image file, a folder, or a .txt file listing paths (several as input=[a,b])"
+        )
     return items
 
 
@@ -59,8 +61,9 @@ def listed_paths(list_file: Path) -> Iterable[Path]:
     try:
         lines = list_file.read_text().splitlines()
     except UnicodeDecodeError:
-        raise FakeidError(f"input={list_file}: a {list_file.suffix} input must be a text file listing one "
-                          "image path per line") from None
+        raise FakeidError(
+            f"input={list_file}: a {list_file.suffix} input must be a text file listing one image path per line"
+        ) from None
     for line in lines:
         line = line.strip()
         if line and not line.startswith("#"):

@@ -3,6 +3,7 @@
 Imports numpy and onnxruntime only (no torch, Lightning or timm; a test checks `sys.modules`). The file's
 input is uint8 NCHW and its output the probability of fake (see `fakeid.inference.metadata`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -10,6 +10,7 @@ verdict (`fake` when score >= threshold, at the run's calibrated threshold when 
 verdict_at_0.5, width, height, format (Pillow's name), error (why there is no score), note (what was
 changed to score it: 16-bit scaled, alpha dropped, enlarged, tiles capped).
 """
+
 from __future__ import annotations
 
 import csv
@@ -52,8 +53,9 @@ def choose_threshold(info: DetectorInfo, given: float | None) -> Verdicts:
     return Verdicts(0.5, "0.5: no calibrated threshold is known for this detector")
 
 
-def load_scorer(run: str | None, ckpt: str | None, exported: str | None, device: str,
-                threshold: float | None) -> tuple[Scorer, DetectorInfo]:
+def load_scorer(
+    run: str | None, ckpt: str | None, exported: str | None, device: str, threshold: float | None
+) -> tuple[Scorer, DetectorInfo]:
     """The scorer and what is known about its detector, from exactly one of run=, ckpt=, exported=."""
     if sum(bool(item) for item in (run, ckpt, exported)) != 1:
         raise FakeidError("give exactly one of run=RUN_DIR, ckpt=PATH or exported=FILE.onnx (a fakeid.export file)")
@@ -65,8 +67,12 @@ def load_scorer(run: str | None, ckpt: str | None, exported: str | None, device:
     torch_device(device)  # a one-line error before the (slow) load
     detector = trained.resolve(run=run, ckpt=ckpt, threshold=threshold)
     source = str(detector.run_dir or detector.checkpoint)
-    info = DetectorInfo(image_size=detector.image_size, threshold=detector.threshold, source=source,
-                        categories_used=detector.categories_used)
+    info = DetectorInfo(
+        image_size=detector.image_size,
+        threshold=detector.threshold,
+        source=source,
+        categories_used=detector.categories_used,
+    )
     return checkpoint_scorer(detector.load(), device), info
 
 
@@ -81,17 +87,25 @@ def exported_scorer(path: Path, device: str) -> tuple[Scorer, DetectorInfo]:
         from fakeid.inference.torch_models import load_torchscript
 
         return load_torchscript(path, device)
-    raise FakeidError(f"exported={path}: expected a .onnx or .pt file written by fakeid.export "
-                      "(for a training checkpoint use ckpt=, for a run folder run=)")
+    raise FakeidError(
+        f"exported={path}: expected a .onnx or .pt file written by fakeid.export "
+        "(for a training checkpoint use ckpt=, for a run folder run=)"
+    )
 
 
 def row(result: ImageResult, verdicts: Verdicts) -> dict[str, str]:
     score = "" if result.score is None else SCORE_FORMAT.format(result.score)
-    return {"path": str(result.path), "score": score, "verdict": verdicts.of(result.score),
-            "verdict_at_0.5": verdicts.of(result.score, 0.5),
-            "width": "" if result.width is None else str(result.width),
-            "height": "" if result.height is None else str(result.height),
-            "format": result.format, "error": result.error, "note": "; ".join(result.notes)}
+    return {
+        "path": str(result.path),
+        "score": score,
+        "verdict": verdicts.of(result.score),
+        "verdict_at_0.5": verdicts.of(result.score, 0.5),
+        "width": "" if result.width is None else str(result.width),
+        "height": "" if result.height is None else str(result.height),
+        "format": result.format,
+        "error": result.error,
+        "note": "; ".join(result.notes),
+    }
 
 
 def progress_bar(total: int, enabled: bool) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
@@ -107,23 +121,29 @@ def print_table(rows: list[dict[str, str]]) -> None:
     width = min(60, max(len(item["path"]) for item in rows))
     print(f"{'path':<{width}}  {'score':>8}  verdict  error")
     for item in rows:
-        path = item["path"] if len(item["path"]) <= width else "..." + item["path"][-(width - 3):]
+        path = item["path"] if len(item["path"]) <= width else "..." + item["path"][-(width - 3) :]
         print(f"{path:<{width}}  {item['score']:>8}  {item['verdict']:<7}  {item['error']}")
 
 
 def summary(results: list[ImageResult], skipped: int, verdicts: Verdicts, rule: CropRule, out: Path) -> str:
     scored = [result for result in results if result.score is not None]
     fakes = sum(verdicts.of(result.score) == "fake" for result in scored)
-    lines = [f"scored {len(scored)} of {len(results)} images (crop={rule.crop}, image_size={rule.image_size}): "
-             f"{fakes} fake, {len(scored) - fakes} real at threshold {verdicts.threshold:.4f} ({verdicts.source})"]
+    lines = [
+        f"scored {len(scored)} of {len(results)} images (crop={rule.crop}, image_size={rule.image_size}): "
+        f"{fakes} fake, {len(scored) - fakes} real at threshold {verdicts.threshold:.4f} ({verdicts.source})"
+    ]
     errors = Counter(result.error.split(" (")[0].split(":")[0] for result in results if result.error)
     if errors:
-        lines.append(f"{sum(errors.values())} not scored: " + ", ".join(f"{n} {why}" for why, n in errors.items())
-                     + " (their rows carry the error)")
+        lines.append(
+            f"{sum(errors.values())} not scored: "
+            + ", ".join(f"{n} {why}" for why, n in errors.items())
+            + " (their rows carry the error)"
+        )
     notes = Counter(note.split(" (")[0] for result in results for note in result.notes)
     if notes:
-        lines.append("changed to score them: " + ", ".join(f"{n} {what}" for what, n in notes.items())
-                     + " (see the note column)")
+        lines.append(
+            "changed to score them: " + ", ".join(f"{n} {what}" for what, n in notes.items()) + " (see the note column)"
+        )
     if skipped:
         lines.append(f"skipped {skipped} files without an image suffix in the input folders (not in the CSV)")
     lines.append(f"wrote {out}")
@@ -140,10 +160,22 @@ def write_rows(out: Path, rows: list[dict[str, str]]) -> None:
     temporary.replace(out)
 
 
-def predict(*, inputs, out: Path, run: str | None = None, ckpt: str | None = None, exported: str | None = None,
-            crop: str = "center", min_size: int = 32, max_tiles: int = 16, batch_size: int = 32,
-            device: str = "cpu", threshold: float | None = None, progress: bool | None = None,
-            quiet: bool = False) -> list[dict[str, str]]:
+def predict(
+    *,
+    inputs,
+    out: Path,
+    run: str | None = None,
+    ckpt: str | None = None,
+    exported: str | None = None,
+    crop: str = "center",
+    min_size: int = 32,
+    max_tiles: int = 16,
+    batch_size: int = 32,
+    device: str = "cpu",
+    threshold: float | None = None,
+    progress: bool | None = None,
+    quiet: bool = False,
+) -> list[dict[str, str]]:
     """Score every input file and write the CSV; returns its rows. `progress=None`: a bar above 20 images."""
     expanded = expand_inputs(inputs)
     if out.exists() and out.is_dir():

@@ -12,6 +12,7 @@ batch (N, H, W, 3) to the probability of fake per crop.
 Every crop mode refuses an image with a side under `min_size` (an error row; default 32 px): a detector of
 upsampling traces has nothing to read in a thumbnail, and enlarging one invents the traces it looks for.
 """
+
 from __future__ import annotations
 
 import math
@@ -91,8 +92,9 @@ def tile_origins(width: int, height: int, size: int, max_tiles: int) -> tuple[li
     left, top = (width - cols * size) // 2, (height - rows * size) // 2
     keep_rows = max(1, min(rows, int(math.sqrt(max_tiles * rows / cols))))
     keep_cols = max(1, min(cols, max_tiles // keep_rows))
-    origins = [(left + col * size, top + row * size)
-               for row in spread(rows, keep_rows) for col in spread(cols, keep_cols)]
+    origins = [
+        (left + col * size, top + row * size) for row in spread(rows, keep_rows) for col in spread(cols, keep_cols)
+    ]
     return origins, rows * cols
 
 
@@ -111,7 +113,7 @@ def cut(rgb: Image.Image, rule: CropRule) -> tuple[list[np.ndarray], str | None]
         return [np.array(center_fit(rgb, size), dtype=np.uint8)], None
     pixels = np.array(rgb, dtype=np.uint8)
     origins, total = tile_origins(width, height, size, rule.max_tiles)
-    tiles = [pixels[top:top + size, left:left + size] for left, top in origins]
+    tiles = [pixels[top : top + size, left : left + size] for left, top in origins]
     return tiles, (f"{len(tiles)} of {total} tiles (max_tiles={rule.max_tiles})" if total > len(tiles) else None)
 
 
@@ -137,8 +139,7 @@ def prepare(path: Path, rule: CropRule) -> ImageResult:
             result.width, result.height = image.size
             result.format = image.format or ""
             if min(image.size) < rule.min_size:
-                result.error = (f"too small: {result.width}x{result.height} px, a side under "
-                                f"min_size={rule.min_size}")
+                result.error = f"too small: {result.width}x{result.height} px, a side under min_size={rule.min_size}"
                 return result
             image.load()  # a truncated file fails here
             note = conversion_note(image.mode, image)
@@ -158,7 +159,7 @@ def batches_by_shape(results: Sequence[ImageResult], batch_size: int) -> Iterato
             groups[crop.shape].append((index, crop))
     for items in groups.values():
         for start in range(0, len(items), batch_size):
-            chunk = items[start:start + batch_size]
+            chunk = items[start : start + batch_size]
             yield [owner for owner, _ in chunk], np.stack([crop for _, crop in chunk])
 
 
@@ -175,13 +176,14 @@ def score_results(results: Sequence[ImageResult], scorer: Scorer, batch_size: in
         result.crops = []
 
 
-def score_files(paths: Sequence[Path], rule: CropRule, scorer: Scorer, batch_size: int,
-                on_done: Callable[[int], None] | None = None) -> Iterator[ImageResult]:
+def score_files(
+    paths: Sequence[Path], rule: CropRule, scorer: Scorer, batch_size: int, on_done: Callable[[int], None] | None = None
+) -> Iterator[ImageResult]:
     """Results in input order, decoded and scored `batch_size` images at a time (bounded memory)."""
     if int(batch_size) < 1:
         raise FakeidError(f"batch_size={batch_size} must be at least 1")
     for start in range(0, len(paths), batch_size):
-        chunk = [prepare(Path(path), rule) for path in paths[start:start + batch_size]]
+        chunk = [prepare(Path(path), rule) for path in paths[start : start + batch_size]]
         score_results(chunk, scorer, batch_size)
         if on_done:
             on_done(len(chunk))

@@ -5,6 +5,7 @@ the probability of fake out. The checkpoint path of `fakeid.predict` scores thro
 traces it, so an exported file and the checkpoint compute the same thing. `TorchScriptScorer` runs a file
 that `fakeid.export format=torchscript` wrote (torch only; no Lightning, no timm).
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,9 @@ class TorchScorer:
     @torch.inference_mode()
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         images = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device).permute(0, 3, 1, 2)
-        images = images.contiguous(memory_format=torch.channels_last) if self.device.type == "cuda" \
-            else images.contiguous()
+        images = (
+            images.contiguous(memory_format=torch.channels_last) if self.device.type == "cuda" else images.contiguous()
+        )
         return self.module(images).float().cpu().numpy()
 
 

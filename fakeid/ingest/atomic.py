@@ -3,6 +3,7 @@
 Temporary files are named `.<name>.partial-<pid>`; `remove_partials` deletes the ones an interrupted run left,
 so that a re-run continues cleanly. Hidden names are ignored by the layout (fakeid.data.layout).
 """
+
 from __future__ import annotations
 
 import os

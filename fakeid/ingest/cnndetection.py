@@ -10,6 +10,7 @@ at once). The report counts images per category and class, says which of the pap
 there (CNNDetection's 20 LSUN object categories hold 5 of the paper's 10 plus sheep), and prints the
 `data.categories=[...]` override of a mix made of those present.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -41,15 +42,19 @@ def sets_of_tree(tree: Path, split: str) -> list[LinkedSet]:
     sets = []
     for child in sorted(p for p in tree.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if split == "test" and not has_classes(child):
-            sets += [LinkedSet(split, f"{child.name}/{p.name}", p)
-                     for p in sorted(q for q in child.iterdir() if q.is_dir() and not q.name.startswith("."))]
+            sets += [
+                LinkedSet(split, f"{child.name}/{p.name}", p)
+                for p in sorted(q for q in child.iterdir() if q.is_dir() and not q.name.startswith("."))
+            ]
         else:
             sets.append(LinkedSet(split, child.name, child))
     for linked in sets:
         missing = [name for name in CLASS_DIRS if not (linked.source / name).is_dir()]
         if missing:
-            raise FakeidError(f"{linked.source / missing[0]} is missing: expected both "
-                              f"{' and '.join(CLASS_DIRS)} in every set of the CNNDetection tree")
+            raise FakeidError(
+                f"{linked.source / missing[0]} is missing: expected both "
+                f"{' and '.join(CLASS_DIRS)} in every set of the CNNDetection tree"
+            )
     if not sets:
         raise FakeidError(f"{tree} holds no sets: expected {tree}/<name>/{{{','.join(CLASS_DIRS)}}}")
     return sets
@@ -94,23 +99,33 @@ class Mix:
 def where_present(sets: Sequence[LinkedSet], mix: Mix) -> dict[str, list[str]]:
     """For each of the study's categories (mix, then held out), where it exists: `train`, `test/<generator>`."""
     names = {(s.split, s.name) for s in sets}
-    return {category: [place for place, key in (("train", ("train", category)),
-                                                (f"test/{mix.train_generator}",
-                                                 ("test", f"{mix.train_generator}/{category}")))
-                       if key in names]
-            for category in (*mix.categories, *mix.holdout)}
+    return {
+        category: [
+            place
+            for place, key in (
+                ("train", ("train", category)),
+                (f"test/{mix.train_generator}", ("test", f"{mix.train_generator}/{category}")),
+            )
+            if key in names
+        ]
+        for category in (*mix.categories, *mix.holdout)
+    }
 
 
 def mix_lines(sets: Sequence[LinkedSet], mix: Mix) -> list[str]:
     places = where_present(sets, mix)
     present = [f"{c} ({', '.join(p)})" for c, p in places.items() if p]
     absent = [c for c, p in places.items() if not p]
-    lines = [f"the study's {len(places)} categories: present {', '.join(present) or 'none'}; "
-             f"absent {', '.join(absent) or 'none'}"]
+    lines = [
+        f"the study's {len(places)} categories: present {', '.join(present) or 'none'}; "
+        f"absent {', '.join(absent) or 'none'}"
+    ]
     trainable = [c for c in mix.categories if "train" in places[c]]
     if trainable:
-        lines.append(f"train on a mix of what is present with: data.categories=[{','.join(trainable)}] "
-                     f"data.num_categories={len(trainable)}")
+        lines.append(
+            f"train on a mix of what is present with: data.categories=[{','.join(trainable)}] "
+            f"data.num_categories={len(trainable)}"
+        )
     return lines
 
 

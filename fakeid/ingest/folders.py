@@ -6,6 +6,7 @@
 `mode=link` (default) makes one symbolic link per image, `mode=copy` copies the bytes (atomically). Only the
 images directly inside each folder are taken; other files are counted and reported, never brought in.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -71,8 +72,12 @@ def prepare_folder(real: Path, fake: Path, out: Path, mode: str) -> str:
     for brought in sources:
         bring(out, brought, mode)
     verb = "linked" if mode == "link" else "copied"
-    lines = [f"{b.class_dir}: {len(b.images)} images from {b.source} ({b.made} {verb}, {b.present} already there"
-             + (f"; {b.other} non-image files left out" if b.other else "") + ")" for b in sources]
+    lines = [
+        f"{b.class_dir}: {len(b.images)} images from {b.source} ({b.made} {verb}, {b.present} already there"
+        + (f"; {b.other} non-image files left out" if b.other else "")
+        + ")"
+        for b in sources
+    ]
     if removed:
         lines.append(f"removed {removed} partial files an interrupted run left")
     lines.append(f"prepared {out}")

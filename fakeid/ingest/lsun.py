@@ -7,6 +7,7 @@ written unchanged as `out/<category>/0_real/<key><ext>`, with `out/manifest.csv`
 sha256, format, width, height). The N keys of a category are the first N of a seeded shuffle of its keys;
 a value that is not an image Pillow can read is skipped, counted, and replaced by the next key.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -62,8 +63,10 @@ def find_databases(src: Path) -> tuple[list[Database], list[Path]]:
         return [Database(category_of(src.name), src)], []
     folders = sorted(p for p in src.iterdir() if p.is_dir() and (p / LMDB_DATA).is_file())
     if not folders:
-        raise FakeidError(f"src={src} is not an LMDB database and holds none: expected {LMDB_DATA} in src, "
-                          "src/<category>_train_lmdb/ or src/<category>/")
+        raise FakeidError(
+            f"src={src} is not an LMDB database and holds none: expected {LMDB_DATA} in src, "
+            "src/<category>_train_lmdb/ or src/<category>/"
+        )
     chosen: dict[str, Path] = {}
     ignored = []
     for folder in sorted(folders, key=lambda p: not p.name.endswith("_train_lmdb")):
@@ -81,8 +84,9 @@ def select_categories(databases: list[Database], categories: Sequence[str] | Non
     by_name = {db.category: db for db in databases}
     unknown = [c for c in categories if c not in by_name]
     if unknown:
-        raise FakeidError(f"categories: no database for {', '.join(unknown)} under src (present: "
-                          f"{', '.join(sorted(by_name))})")
+        raise FakeidError(
+            f"categories: no database for {', '.join(unknown)} under src (present: {', '.join(sorted(by_name))})"
+        )
     return [by_name[c] for c in dict.fromkeys(categories)]
 
 
@@ -138,8 +142,10 @@ def choose_keys(env, database: Database, per_category: int, seed: int) -> Catego
             else:
                 result.keys.append(key)
     if len(result.keys) < per_category:
-        raise FakeidError(f"{database.path} holds {len(result.keys)} usable images, fewer than "
-                          f"per_category={per_category} ({len(result.skipped)} values skipped as not images)")
+        raise FakeidError(
+            f"{database.path} holds {len(result.keys)} usable images, fewer than "
+            f"per_category={per_category} ({len(result.skipped)} values skipped as not images)"
+        )
     return result
 
 
@@ -156,8 +162,17 @@ def write_category(env, out: Path, result: CategoryResult) -> list[ManifestRow]:
             else:
                 write_bytes_atomically(target, value)
                 result.written += 1
-            rows.append(ManifestRow(result.category, file_name(key), relative.as_posix(),
-                                    hashlib.sha256(value).hexdigest(), form, width, height))
+            rows.append(
+                ManifestRow(
+                    result.category,
+                    file_name(key),
+                    relative.as_posix(),
+                    hashlib.sha256(value).hexdigest(),
+                    form,
+                    width,
+                    height,
+                )
+            )
     return rows
 
 
@@ -172,15 +187,20 @@ def prepare_lsun(src: Path, out: Path, per_category: int, seed: int, categories:
     refuse_out_inside(out, {"src": src})
     databases, ignored = find_databases(src)
     chosen = select_categories(databases, categories)
-    arguments = {"src": str(src.resolve()), "per_category": per_category, "seed": seed,
-                 "categories": [db.category for db in chosen]}
+    arguments = {
+        "src": str(src.resolve()),
+        "per_category": per_category,
+        "seed": seed,
+        "categories": [db.category for db in chosen],
+    }
     check_out(out, "lsun", arguments)
     results = []
     for database in chosen:
         with opened(database) as env:
             if entries(env) < per_category:
-                raise FakeidError(f"{database.path} holds {entries(env)} images, "
-                                  f"fewer than per_category={per_category}")
+                raise FakeidError(
+                    f"{database.path} holds {entries(env)} images, fewer than per_category={per_category}"
+                )
             results.append(choose_keys(env, database, per_category, seed))
     mark_out(out, "lsun", arguments)
     removed = remove_partials(out)
@@ -193,8 +213,12 @@ def prepare_lsun(src: Path, out: Path, per_category: int, seed: int, categories:
 
 
 def lsun_report(out: Path, results: list[CategoryResult], ignored: list[Path], removed: int, manifest: bool) -> str:
-    lines = [f"{r.category}: {len(r.keys)} images ({r.written} written, {r.present} already there"
-             + (f", {len(r.skipped)} values skipped as not images" if r.skipped else "") + ")" for r in results]
+    lines = [
+        f"{r.category}: {len(r.keys)} images ({r.written} written, {r.present} already there"
+        + (f", {len(r.skipped)} values skipped as not images" if r.skipped else "")
+        + ")"
+        for r in results
+    ]
     lines += [f"ignored {p} (a {category_of(p.name)}_train_lmdb database is used)" for p in ignored]
     if removed:
         lines.append(f"removed {removed} partial files an interrupted run left")

@@ -4,6 +4,7 @@ An output folder is accepted when it does not exist, is empty, or holds the `pre
 with the same source and arguments (that run is continued). Anything else stops before a file is written,
 so that prepare never mixes its files with someone else's. Output inside an input folder is refused too.
 """
+
 from __future__ import annotations
 
 import csv
@@ -51,8 +52,10 @@ def check_out(out: Path, source: str, arguments: dict) -> None:
     if marker.is_file():
         found = json.loads(marker.read_text())
         if found != marker_content(source, arguments):
-            raise FakeidError(f"out={out} holds a prepare run with other arguments ({_describe(found)}): "
-                              "expected a new or empty folder, or the same arguments to continue that run")
+            raise FakeidError(
+                f"out={out} holds a prepare run with other arguments ({_describe(found)}): "
+                "expected a new or empty folder, or the same arguments to continue that run"
+            )
     elif out.is_dir() and any(out.iterdir()):
         raise FakeidError(f"out={out} already holds other files: expected a new or empty folder")
 
@@ -87,4 +90,3 @@ def write_manifest(out: Path, rows: Sequence[ManifestRow]) -> bool:
 def read_manifest(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as handle:
         return list(csv.DictReader(handle))
-

@@ -5,6 +5,7 @@ The head is ours so the swept dropout ratio acts on the classifier input in ever
 `timm.is_model` accepts works, pretrained tags included (`resnet50.tv_in1k`); a tag chooses the weights'
 normalisation (mean, std). Pretrained weights only ever come from a local file: nothing is downloaded.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,9 +16,11 @@ from torch import nn
 
 from fakeid.errors import FakeidError
 
-PRETRAINED_HELP = ("download the ImageNet weights of the model on a machine with internet (e.g. the file named "
-                   "by timm's pretrained_cfg 'url' or 'hf_hub_id'), copy it here and pass "
-                   "model.pretrained_path=/path/to/weights.pth (or .safetensors)")
+PRETRAINED_HELP = (
+    "download the ImageNet weights of the model on a machine with internet (e.g. the file named "
+    "by timm's pretrained_cfg 'url' or 'hf_hub_id'), copy it here and pass "
+    "model.pretrained_path=/path/to/weights.pth (or .safetensors)"
+)
 
 
 class DetectorNet(nn.Module):
@@ -45,12 +48,16 @@ class DetectorNet(nn.Module):
 def check_name(name: str) -> None:
     """A timm model name, optionally tagged (`arch.tag`): the architecture must exist and so must the tag."""
     if not timm.is_model(name):
-        raise FakeidError(f"model.name={name} is not a timm model (timm.is_model is false; timm.list_models() "
-                          "lists the architectures, timm.list_pretrained() the tagged names)")
+        raise FakeidError(
+            f"model.name={name} is not a timm model (timm.is_model is false; timm.list_models() "
+            "lists the architectures, timm.list_pretrained() the tagged names)"
+        )
     if "." in name and name not in timm.list_pretrained(name):
         architecture = name.split(".", 1)[0]
-        raise FakeidError(f"model.name={name}: timm knows no tag {name.split('.', 1)[1]!r} for {architecture} "
-                          f"(timm.list_pretrained('{architecture}.*') lists its tags)")
+        raise FakeidError(
+            f"model.name={name}: timm knows no tag {name.split('.', 1)[1]!r} for {architecture} "
+            f"(timm.list_pretrained('{architecture}.*') lists its tags)"
+        )
 
 
 def create_backbone(name: str, pretrained_path: str | None) -> nn.Module:

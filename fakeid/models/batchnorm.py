@@ -5,6 +5,7 @@ keeps moving, and eval-mode outputs collapse to a constant (accuracy exactly 0.5
 statistics with the final weights, as an equal-weight average over a number of training batches, fixes
 that without touching any weight. At the paper's scale it changes little and is off by default.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

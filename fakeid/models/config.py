@@ -3,6 +3,7 @@
 Training instantiates `cfg.model` (its `_target_` is FakeImageDetector); the benchmark and the tests build
 the detector from the same YAML through `model_config`, so its defaults live in one place.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,8 +38,10 @@ def model_config(choice: str = "xception", **values: Any) -> DictConfig:
             model = compose(overrides=[f"+model={choice}"]).model
     unknown = sorted(set(values) - set(model))
     if unknown:
-        raise FakeidError(f"model.{unknown[0]} is not a key of conf/model/{choice}.yaml "
-                          f"(expected one of {', '.join(k for k in model if not k.startswith('_'))})")
+        raise FakeidError(
+            f"model.{unknown[0]} is not a key of conf/model/{choice}.yaml "
+            f"(expected one of {', '.join(k for k in model if not k.startswith('_'))})"
+        )
     return OmegaConf.merge(model, values)
 
 

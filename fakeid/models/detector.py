@@ -9,6 +9,7 @@ through `fakeid.trained.load_detector`).
 `channels_last` (NHWC tensors) is a speed choice, not part of the experiment: it is kept out of the
 hyper-parameters, so checkpoints and results do not depend on it. None (the default) uses it on CUDA only.
 """
+
 from __future__ import annotations
 
 import random
@@ -31,8 +32,17 @@ class FakeImageDetector(pl.LightningModule):
     weights file, and the memory layout is a speed option (`+model.channels_last=true|false`).
     """
 
-    def __init__(self, name: str, drop_rate: float, lr: float, hflip: bool, compile: bool,
-                 bn_recalibration_batches: int, pretrained_path: str | None = None, channels_last: bool | None = None):
+    def __init__(
+        self,
+        name: str,
+        drop_rate: float,
+        lr: float,
+        hflip: bool,
+        compile: bool,
+        bn_recalibration_batches: int,
+        pretrained_path: str | None = None,
+        channels_last: bool | None = None,
+    ):
         super().__init__()
         # the weights file is only needed once: a checkpoint already holds the trained weights
         self.save_hyperparameters(ignore=["pretrained_path", "channels_last"])
@@ -68,8 +78,9 @@ class FakeImageDetector(pl.LightningModule):
         weights all carry statistics of the final weights of the epoch."""
         fitting = self.trainer.state.fn == "fit" and not self.trainer.sanity_checking
         if self.hparams.bn_recalibration_batches > 0 and fitting:
-            recalibrate_batchnorm(self.net, self.trainer.train_dataloader, self.prepare_input,
-                                  self.hparams.bn_recalibration_batches)
+            recalibrate_batchnorm(
+                self.net, self.trainer.train_dataloader, self.prepare_input, self.hparams.bn_recalibration_batches
+            )
 
     def prepare_input(self, batch) -> torch.Tensor:
         """A loader batch -> the network's input on this module's device (outside Lightning's loops)."""
@@ -100,9 +111,11 @@ class FakeImageDetector(pl.LightningModule):
         """The random streams (dropout, flips), so a resumed run continues them exactly."""
         name, keys, position, has_gauss, cached = np.random.get_state()
         # tensors and plain numbers only: checkpoints load with torch.load(weights_only=True)
-        checkpoint["fakeid_rng"] = {"torch": torch.get_rng_state(), "python": random.getstate(),
-                                    "numpy": [name, torch.from_numpy(keys.astype(np.int64)), int(position),
-                                              int(has_gauss), float(cached)]}
+        checkpoint["fakeid_rng"] = {
+            "torch": torch.get_rng_state(),
+            "python": random.getstate(),
+            "numpy": [name, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached)],
+        }
         if torch.cuda.is_available():
             checkpoint["fakeid_rng"]["cuda"] = torch.cuda.get_rng_state_all()
 

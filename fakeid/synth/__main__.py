@@ -1,5 +1,6 @@
 """`python -m fakeid.synth out=DIR preset=tiny|demo seed=S [key=value ...]`: a Hydra app (conf/synth.yaml)
 around `fakeid.synth.generate`; the keys are checked in `fakeid.synth.settings`."""
+
 from __future__ import annotations
 
 import hydra

@@ -3,6 +3,7 @@
 Both are derived from the catalog and the settings only (no clock, no host), so they are byte-identical
 across runs with the same preset and seed.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,11 +39,18 @@ def describe(settings: Settings, preset: str, seed: int) -> dict:
     sets = []
     for image_set in catalog.image_sets():
         per_class = settings.per_class(image_set.split)
-        sets.append({
-            "path": image_set.path, "split": image_set.split, "generator": image_set.generator,
-            "category": image_set.category, "n_real": per_class, "n_fake": per_class,
-            "real_format": real_suffix(settings)[1:], "fake_format": "png",
-        })
+        sets.append(
+            {
+                "path": image_set.path,
+                "split": image_set.split,
+                "generator": image_set.generator,
+                "category": image_set.category,
+                "n_real": per_class,
+                "n_fake": per_class,
+                "real_format": real_suffix(settings)[1:],
+                "fake_format": "png",
+            }
+        )
     return {
         "name": "fakeid-synth",
         "fakeid_version": __version__,
@@ -90,22 +98,28 @@ def to_markdown(facts: dict) -> str:
         "",
         "| folder | procedural family | role | in train/ |",
         "|---|---|---|---|",
-        *(f"| `{c['folder']}` | {c['family']} | {c['role']} | {'yes' if c['in_train'] else 'no'} |"
-          for c in facts["categories"]),
+        *(
+            f"| `{c['folder']}` | {c['family']} | {c['role']} | {'yes' if c['in_train'] else 'no'} |"
+            for c in facts["categories"]
+        ),
         "",
         "## Generators",
         "",
         "| folder | upsampling | role | test categories |",
         "|---|---|---|---|",
-        *(f"| `{g['folder']}` | {g['upsampler']} | {g['role']} | {', '.join(g['test_categories'])} |"
-          for g in facts["generators"]),
+        *(
+            f"| `{g['folder']}` | {g['upsampler']} | {g['role']} | {', '.join(g['test_categories'])} |"
+            for g in facts["generators"]
+        ),
         "",
         "## Folders",
         "",
         "| folder | real | fake |",
         "|---|---|---|",
-        *(f"| `{s['path']}` | {s['n_real']} {s['real_format']} | {s['n_fake']} {s['fake_format']} |"
-          for s in facts["sets"]),
+        *(
+            f"| `{s['path']}` | {s['n_real']} {s['real_format']} | {s['n_fake']} {s['fake_format']} |"
+            for s in facts["sets"]
+        ),
         "",
         f"{REAL_DIR} is label 0, {FAKE_DIR} is label 1.",
         "",

@@ -6,6 +6,7 @@ smooth low-pass fields), in colour statistics and in structure, so that "categor
 input distribution. Parameters are in image-relative units (cycles or fractions of the image), so one
 family looks alike at any image size. A renderer returns float32 RGB in [0, 1], shape (n, size, size, 3).
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -16,6 +17,7 @@ Renderer = Callable[[np.random.Generator, int, int], np.ndarray]
 
 
 # ----------------------------------------------------------------------------- shared building blocks
+
 
 def _coords(size: int) -> tuple[np.ndarray, np.ndarray]:
     """Pixel-centre coordinates in [0, 1), shaped (1, size, 1) and (1, 1, size) to broadcast over a batch."""
@@ -99,12 +101,14 @@ def _rotated(rng: np.random.Generator, n: int, size: int) -> tuple[np.ndarray, n
 
 # ----------------------------------------------------------------------------- the families
 
+
 def fractal_terrain(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
     """Broadband 1/f^beta height field through a water-grass-rock-snow ramp: energy at every frequency."""
     height = _power_law_noise(rng, n, size, _uniform(rng, n, 1.4, 2.4))
     jitter = rng.uniform(-0.08, 0.08, (n, 5, 3)).astype(np.float32)
-    base = np.array([[0.1, 0.2, 0.5], [0.2, 0.5, 0.8], [0.3, 0.6, 0.2], [0.5, 0.4, 0.3], [0.95, 0.95, 0.95]],
-                    dtype=np.float32)
+    base = np.array(
+        [[0.1, 0.2, 0.5], [0.2, 0.5, 0.8], [0.3, 0.6, 0.2], [0.5, 0.4, 0.3], [0.95, 0.95, 0.95]], dtype=np.float32
+    )
     return _palette(height, np.clip(base[None] + jitter, 0, 1))
 
 
@@ -142,7 +146,8 @@ def polygons(rng: np.random.Generator, n: int, size: int, count: int = 5) -> np.
             normal = np.stack([end[:, 1] - start[:, 1], start[:, 0] - end[:, 0]], axis=1)
             normal *= (orientation / np.maximum(np.linalg.norm(normal, axis=1), 1e-6))[:, None]
             plane = normal[:, 0, None, None] * (x - start[:, 0, None, None]) + normal[:, 1, None, None] * (
-                y - start[:, 1, None, None])
+                y - start[:, 1, None, None]
+            )
             distance = np.maximum(distance, plane)
         visible = _edge(distance, size) * (rng.uniform(0, 1, (n, 1, 1)) < 0.8)
         image = _blend(image, _colours(rng, n, 1)[:, 0], visible.astype(np.float32))
@@ -183,8 +188,9 @@ def line_drawing(rng: np.random.Generator, n: int, size: int, strokes: int = 8) 
     length2 = np.maximum((direction**2).sum(-1), 1e-6)
     py = y[:, None] - start[:, :, 0, None, None]
     px = x[:, None] - start[:, :, 1, None, None]
-    along = np.clip((py * direction[:, :, 0, None, None] + px * direction[:, :, 1, None, None])
-                    / length2[:, :, None, None], 0, 1)
+    along = np.clip(
+        (py * direction[:, :, 0, None, None] + px * direction[:, :, 1, None, None]) / length2[:, :, None, None], 0, 1
+    )
     distance = np.hypot(py - along * direction[:, :, 0, None, None], px - along * direction[:, :, 1, None, None])
     ink = _edge(distance - width[:, :, None, None], size).max(axis=1)
     paper = _colours(rng, n, 1, 0.8, 1.0)[:, 0]
@@ -267,8 +273,21 @@ def face(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
 
 FAMILIES: dict[str, Renderer] = {
     renderer.__name__: renderer
-    for renderer in (fractal_terrain, smooth_gradient, grating, polygons, tiles, voronoi_cells, line_drawing,
-                     value_noise, radial, blobs, marble, spiral, face)
+    for renderer in (
+        fractal_terrain,
+        smooth_gradient,
+        grating,
+        polygons,
+        tiles,
+        voronoi_cells,
+        line_drawing,
+        value_noise,
+        radial,
+        blobs,
+        marble,
+        spiral,
+        face,
+    )
 }
 
 

@@ -13,6 +13,7 @@ trained). The three families differ only in the operators the literature ties to
 
 Weights come from numpy, so they are the same on every machine, preset and image size.
 """
+
 from __future__ import annotations
 
 import zlib

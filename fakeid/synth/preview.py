@@ -3,6 +3,7 @@
 Regenerate the committed figure with
 `python -c "from fakeid.synth.preview import save_grid; save_grid('DATASET_DIR', 'docs/benchmark_samples.png')"`.
 """
+
 from __future__ import annotations
 
 import json

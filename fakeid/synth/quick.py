@@ -5,6 +5,7 @@ roughly like a photograph (pure noise would make PNG decoding unrealistically de
 unrealistically cheap); a fake adds a faint period-2 checkerboard, a learnable upsampling trace. This is
 not the embedded benchmark (`fakeid.synth.generate`): no categories, no generators, only labelled folders.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Presets and `key=value` overrides for the synthetic benchmark, checked into one typed `Settings`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
@@ -23,8 +24,10 @@ class Settings:
         if self.upsample_factor not in (2, 4):
             raise FakeidError(f"upsample_factor={self.upsample_factor}: expected 2 or 4")
         if self.image_size < 8 or self.image_size % self.upsample_factor:
-            raise FakeidError(f"image_size={self.image_size}: expected an integer >= 8 divisible by "
-                              f"upsample_factor={self.upsample_factor}")
+            raise FakeidError(
+                f"image_size={self.image_size}: expected an integer >= 8 divisible by "
+                f"upsample_factor={self.upsample_factor}"
+            )
         for name in ("train_per_class", "test_per_class"):
             if getattr(self, name) < 1:
                 raise FakeidError(f"{name}={getattr(self, name)}: expected an integer >= 1")

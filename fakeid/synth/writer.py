@@ -1,4 +1,5 @@
 """Write the synthetic benchmark to disk in the layout of docs/PROTOCOL.md, deterministically."""
+
 from __future__ import annotations
 
 import math
@@ -13,11 +14,11 @@ from tqdm import tqdm
 
 from fakeid.data.layout import LABEL_DIRS, REAL_DIR
 from fakeid.errors import FakeidError
+from fakeid.key_values import as_bool, as_int
 from fakeid.synth import catalog
 from fakeid.synth.card import describe, real_suffix, write_card
 from fakeid.synth.content import render
 from fakeid.synth.generators import FixedGenerator, downsample
-from fakeid.key_values import as_bool, as_int
 from fakeid.synth.settings import Settings, resolve
 from fakeid.torch_threads import one_torch_thread
 
@@ -60,8 +61,14 @@ def _prepare(root: Path, overwrite: bool) -> None:
     root.mkdir(parents=True, exist_ok=True)
 
 
-def generate(out: str | Path, preset: str = "tiny", seed: int | str = 0, overwrite: bool | str = False,
-             progress: bool | str = True, **overrides: object) -> Path:
+def generate(
+    out: str | Path,
+    preset: str = "tiny",
+    seed: int | str = 0,
+    overwrite: bool | str = False,
+    progress: bool | str = True,
+    **overrides: object,
+) -> Path:
     """Write the benchmark `preset` (with `overrides`, e.g. image_size=48) into `out`; return its path.
 
     Same preset, overrides and seed give byte-identical files. Content follows `seed`; the fake generators'
@@ -77,8 +84,12 @@ def generate(out: str | Path, preset: str = "tiny", seed: int | str = 0, overwri
     stages = int(math.log2(settings.upsample_factor))
     generators = {name: FixedGenerator(g.upsampler, stages) for name, g in catalog.GENERATORS.items()}
 
-    with one_torch_thread(), tqdm(total=facts["total_images"], desc="fakeid.synth", unit="img",
-                                       file=sys.stderr, disable=not show_progress) as bar:
+    with (
+        one_torch_thread(),
+        tqdm(
+            total=facts["total_images"], desc="fakeid.synth", unit="img", file=sys.stderr, disable=not show_progress
+        ) as bar,
+    ):
         for image_set in catalog.image_sets():
             family = catalog.CATEGORIES[image_set.category].family
             per_class = settings.per_class(image_set.split)

@@ -10,6 +10,7 @@
   numbers stay in metrics.json and scores.csv; it cannot be evaluated again). A run still in progress keeps
   what resume needs.
 """
+
 from __future__ import annotations
 
 import logging

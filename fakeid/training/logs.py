@@ -4,6 +4,7 @@ Lightning's CSV writer deletes an existing metrics.csv when it starts. This one 
 after the checkpoint the run resumes from are trimmed first by `trim_rows_after`, because those steps run
 again) and appends, with the existing header as its starting columns.
 """
+
 from __future__ import annotations
 
 import csv

@@ -5,6 +5,7 @@ resume: the shuffle's random stream (the datamodule's state) and the global rand
 checkpoint hooks) travel in last.ckpt, the CSV log keeps the epochs before the interruption, so a run killed
 and resumed ends with the weights and metrics of a run never interrupted (on CPU, to float tolerance).
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,10 +19,10 @@ from pytorch_lightning.callbacks import ProgressBar
 from fakeid.audit.formats import format_mismatch
 from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.data.selection import DataPlan
+from fakeid.errors import check_choice
 from fakeid.evaluate import SCORES_FILE, evaluate, write_scores
 from fakeid.models.detector import FakeImageDetector
 from fakeid.runs import Interrupted, is_rank_zero
-from fakeid.errors import check_choice
 from fakeid.training.checkpoints import KEEP_CHOICES, SELECT_CHOICES, resume_path, slim, tested_checkpoint
 from fakeid.training.logs import trim_rows_after
 
@@ -37,15 +38,25 @@ def record_plan(plan: DataPlan, run_dir: Path, result: dict) -> None:
     result["data"] = plan.summary()
     warnings = [format_mismatch(plan.train.paths, plan.train.labels)]  # the JPEG-reals / PNG-fakes shortcut
     warnings += [selection.enlarged_warning() for selection in (plan.train, plan.val, *plan.tests)]
-    warnings += [f"val: {sum(plan.val.shortfall.values())} images short of data.val_per_class "
-                 f"({', '.join(plan.val.shortfall)})"] if plan.val.shortfall else []
+    warnings += (
+        [
+            f"val: {sum(plan.val.shortfall.values())} images short of data.val_per_class "
+            f"({', '.join(plan.val.shortfall)})"
+        ]
+        if plan.val.shortfall
+        else []
+    )
     result["data"]["warnings"] = [warning for warning in warnings if warning]
     for warning in result["data"]["warnings"]:
         log.warning(warning)
     for selection in (plan.train, plan.val, *plan.tests):
         if selection.skipped:
-            log.warning("%s: skipped %d files (unreadable, not images or too small); listed in %s",
-                        selection.name, len(selection.skipped), FILE_LISTS)
+            log.warning(
+                "%s: skipped %d files (unreadable, not images or too small); listed in %s",
+                selection.name,
+                len(selection.skipped),
+                FILE_LISTS,
+            )
 
 
 def build_trainer(cfg: DictConfig, run_dir: Path) -> pl.Trainer:
@@ -56,8 +67,9 @@ def build_trainer(cfg: DictConfig, run_dir: Path) -> pl.Trainer:
     return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, default_root_dir=str(run_dir))
 
 
-def fit(trainer: pl.Trainer, detector: FakeImageDetector, datamodule: CategoryMixDataModule, run_dir: Path,
-        result: dict) -> None:
+def fit(
+    trainer: pl.Trainer, detector: FakeImageDetector, datamodule: CategoryMixDataModule, run_dir: Path, result: dict
+) -> None:
     """trainer.fit, resumed from last.ckpt when there is a readable one; Ctrl-C becomes `Interrupted`."""
     checkpoint_dir = Path(trainer.checkpoint_callback.dirpath) if trainer.checkpoint_callback else run_dir
     last, step = resume_path(checkpoint_dir, result.setdefault("data", {}))
@@ -92,11 +104,15 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     tested = tested_checkpoint(trainer.checkpoint_callback, cfg.select)
     detector = FakeImageDetector.load_from_checkpoint(tested, map_location="cpu")
     threshold, tests, scored = evaluate(
-        detector, datamodule.val_dataloader(), datamodule.test_loaders(), categories_used=plan.categories_used,
-        train_generator=cfg.data.train_generator, device=trainer.strategy.root_device,
-        precision=str(cfg.trainer.precision))
+        detector,
+        datamodule.val_dataloader(),
+        datamodule.test_loaders(),
+        categories_used=plan.categories_used,
+        train_generator=cfg.data.train_generator,
+        device=trainer.strategy.root_device,
+        precision=str(cfg.trainer.precision),
+    )
     write_scores(run_dir / SCORES_FILE, scored)
     kept = slim(tested, str(cfg.get("keep_checkpoints", "tested")))
     result["tested_checkpoint"] = str(kept) if kept else None
     result.update(status="ok", threshold=threshold, test=tests)
-

@@ -3,11 +3,11 @@
 The behaviour lives in `fakeid.sweep_status`; these classes only put it where Hydra looks for launchers.
 `conf/launcher/{slurm,submitit_local}.yaml` name them as `hydra.launcher._target_`.
 """
+
 from __future__ import annotations
 
-from hydra_plugins.hydra_submitit_launcher import submitit_launcher
-
 from fakeid.sweep_status import WaitForEveryJob
+from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 
 
 class SlurmLauncher(WaitForEveryJob, submitit_launcher.SlurmLauncher):
