@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import torch
 
+from fakeid.models.config import build_detector
 from fakeid.models.detector import FakeImageDetector
 
 
 def detector(channels_last: bool | None) -> FakeImageDetector:
     torch.manual_seed(0)
-    return FakeImageDetector(model_name="test_resnet", channels_last=channels_last).eval()
+    return build_detector(name="test_resnet", channels_last=channels_last).eval()
 
 
 def test_channels_last_changes_the_layout_not_the_scores():

@@ -45,9 +45,8 @@ def model_config(choice: str = "xception", **values: Any) -> DictConfig:
     return OmegaConf.merge(model, values)
 
 
-def build_detector(choice: str = "xception", channels_last: bool | None = None, **values: Any):
-    """The FakeImageDetector of conf/model/<choice>.yaml with `values` set, e.g. build_detector(drop_rate=0.2);
-    `channels_last` is the detector's speed option, not a key of the YAML."""
+def build_detector(choice: str = "xception", **values: Any):
+    """The FakeImageDetector of conf/model/<choice>.yaml with `values` set, e.g. build_detector(drop_rate=0.2)."""
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
@@ -55,7 +54,7 @@ def build_detector(choice: str = "xception", channels_last: bool | None = None, 
     from fakeid.runs import root_cause
 
     try:
-        return instantiate(model_config(choice, **values), channels_last=channels_last)
+        return instantiate(model_config(choice, **values))
     except InstantiationException as err:  # Hydra wraps what the constructor raised; keep our one line
         cause = root_cause(err)
         if isinstance(cause, FakeidError):

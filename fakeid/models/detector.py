@@ -29,7 +29,7 @@ class FakeImageDetector(pl.LightningModule):
     """Built from `conf/model/*.yaml` (its `_target_`), whose keys are these arguments and hold their defaults.
 
     `pretrained_path` and `channels_last` alone have one here: a checkpoint rebuilds the module without the
-    weights file, and the memory layout is a speed option (`+model.channels_last=true|false`).
+    weights file, and the memory layout is a speed option (`model.channels_last=true|false`).
     """
 
     def __init__(
