@@ -26,8 +26,10 @@ $(INSTALLED): pyproject.toml
 
 venv: $(INSTALLED) ## create .venv and install fakeid with its dev extra
 
-test: $(INSTALLED) ## run the tests (CPU, tiny generated data; the 15 slowest are listed at the end)
-	$(PY) -m pytest --durations=15
+# Two pytest workers, one torch thread each (two workers of two threads each oversubscribe 2 cores badly);
+# --dist loadfile keeps a file's tests (and its module fixtures, the slurm tests' order) on one worker.
+test: $(INSTALLED) ## run the tests (CPU, tiny generated data; 2 workers; the 15 slowest are listed at the end)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --durations=15
 
 lint: $(INSTALLED) ## ruff: pyflakes, pycodestyle, import order, and the formatter's check (CI runs it first)
 	$(PY) -m ruff check .

@@ -32,7 +32,7 @@ DDP_ARGS = [
 
 
 def ddp_layout(base: Path) -> Path:
-    return make_layout(base / "data", categories=CATEGORIES, train_per_class=8)
+    return make_layout(base / "data", categories=CATEGORIES, train_per_class=12)
 
 
 def images_in(folder: Path) -> int:

@@ -69,7 +69,8 @@ def slurm_sweep(outputs: Path, root: Path, name: str, *extra: str, timeout: int 
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
-    return make_layout(tmp_path_factory.mktemp("slurm") / "data", categories=CATEGORIES, train_per_class=8)
+    # 12 per class: at n = 1 cat gives its training quota and reserves 4 for validation (data=tiny)
+    return make_layout(tmp_path_factory.mktemp("slurm") / "data", categories=CATEGORIES, train_per_class=12)
 
 
 def run_dirs(sweep_dir: Path) -> list[Path]:

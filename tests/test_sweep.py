@@ -110,7 +110,8 @@ def test_rerunning_a_finished_sweep_trains_nothing(tiny_sweep):
 
 @pytest.mark.slow
 def test_submitit_local_launcher_runs_a_two_job_sweep_and_lists_a_failed_one(tmp_path):
-    root = make_layout(tmp_path / "data", categories=["cat", "church_outdoor"], train_per_class=8)
+    # 12 per class: at n = 1 cat gives 6 to train and reserves 4 for validation
+    root = make_layout(tmp_path / "data", categories=["cat", "church_outdoor"], train_per_class=12)
     done = sweep(
         tmp_path / "outputs",
         root,

@@ -131,6 +131,7 @@ def test_trains_and_tests_on_real_lsun_church_vs_progan_images(tmp_path):
         "data.categories=[church_outdoor]",
         "data.num_categories=1",
         "data.train_per_class=16",
+        "data.val_per_class=2",  # 18 reals per class: 16 to train, 2 reserved for validation
         "data.image_size=64",
         "data.test_per_class=10",
     )

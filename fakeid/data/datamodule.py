@@ -10,17 +10,13 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from fakeid.data.datasets import error_check, image_dataset
-from fakeid.data.fingerprint import data_identity
+from fakeid.data.fingerprint import root_identity
 from fakeid.data.layout import (
     HOLDOUT,
     PAPER_MIXING_ORDER,
     TRAIN_GENERATOR,
-    category_sets,
-    discover_test_sets,
-    has_split,
     require_root,
 )
-from fakeid.data.mix import categories_in_mix
 from fakeid.data.selection import DataPlan, Selection, Selector, TestSelection, plan_data
 
 
@@ -92,13 +88,8 @@ class CategoryMixDataModule(pl.LightningDataModule):
         return self._plan
 
     def identity(self) -> dict[str, str]:
-        """data.root and the fingerprint of every class folder this run reads (listing only, no decoding)."""
-        h = self.hparams
-        used = categories_in_mix(list(h.categories), h.num_categories, list(h.holdout))
-        sets = list(category_sets(self.root, "train", used, h.train_generator).values())
-        if has_split(self.root, "val"):
-            sets += category_sets(self.root, "val", used, h.train_generator).values()
-        return data_identity(self.root, sets + discover_test_sets(self.root))
+        """data.root and the fingerprint of every file under its train/, val/ and test/ (listing only)."""
+        return root_identity(self.root)
 
     def _error_check(self):
         h = self.hparams

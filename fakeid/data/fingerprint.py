@@ -1,9 +1,11 @@
-"""A cheap fingerprint of the files a run reads: every file of every class folder it uses, by path relative to
-the data root, size and modification time (a listing and a stat per file; nothing is decoded).
+"""A cheap fingerprint of a dataset: every file, by path relative to the data root, size and modification
+time (a listing and a stat per file; nothing is decoded).
 
-Regenerating, adding, removing or touching a file changes it; moving the whole root does not (the root is
-recorded beside it). Used by fakeid.runs so that a job folder never holds results of two datasets, and by
-the collector so that runs of different datasets are never pooled into one figure.
+A training run fingerprints its whole root (train/, val/, test/: the same for every n, seed and dropout of a
+sweep, so runs of one dataset pool); an evaluation fingerprints the sets it evaluates. Regenerating, adding,
+removing or touching a file changes it; moving the whole root does not (the root is recorded beside it). Used
+by fakeid.runs so that a job folder never holds results of two datasets, and by the collector so that runs of
+different datasets are never pooled into one figure. Hidden files and folders (the decoded cache) are left out.
 """
 
 from __future__ import annotations
@@ -27,6 +29,26 @@ def fingerprint(folders: Iterable[ClassFolder], root: Path) -> str:
             stat = os.stat(file)
             digest.update(f"{os.path.relpath(file, root)}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def tree_files(root: Path, splits: Iterable[str]) -> list[Path]:
+    """Every non-hidden file under root/<split> for each split present, in a stable order."""
+    files = []
+    for split in splits:
+        for folder, subfolders, names in os.walk(root / split):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            files += [Path(folder) / name for name in sorted(names) if not name.startswith(".")]
+    return files
+
+
+def root_identity(root: Path, splits: Iterable[str] = ("train", "val", "test")) -> dict[str, str]:
+    """`data.root` (resolved) and the fingerprint of every file of its splits."""
+    root = Path(root).expanduser().resolve()
+    digest = hashlib.sha256()
+    for file in tree_files(root, splits):
+        stat = os.stat(file)
+        digest.update(f"{os.path.relpath(file, root)}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+    return {"root": str(root), "fingerprint": digest.hexdigest()[:16]}
 
 
 def data_identity(root: Path, sets: Iterable[ImageSet]) -> dict[str, str]:
