@@ -13,6 +13,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid.audit.report import audit, summary
+from fakeid.cli import hydra_entry
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.ingest.atomic import write_text_atomically
 from fakeid.key_values import as_bool, as_int
@@ -41,11 +42,13 @@ def check(cfg: DictConfig) -> int:
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="check")
-def main(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         code = check(cfg)
     raise SystemExit(code)
 
+
+main = hydra_entry(hydra_main, config_name="check")
 
 if __name__ == "__main__":
     main()

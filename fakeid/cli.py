@@ -87,7 +87,7 @@ def run_app(app: Callable[[], Any], config_name: str, argv: Sequence[str] | None
 
     `argv` (default: the process's own arguments) lets Python callers and tests run the app in-process.
     """
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = flags_first(sys.argv[1:] if argv is None else argv)
     if not any(arg.startswith("-") for arg in args):
         with one_line_errors():
             check_overrides(config_name, args)
@@ -98,6 +98,45 @@ def run_app(app: Callable[[], Any], config_name: str, argv: Sequence[str] | None
     finally:
         sys.argv = saved
     return 0
+
+
+# ----------------------------------------------------------------------------- flags in any order
+# Hydra's argparse takes the overrides as one positional list, so an override after a flag
+# (`+experiment=categories -m data.root=ROOT`) is refused ("unrecognized arguments"). Flags move to the front.
+VALUE_FLAGS = (
+    "-c",
+    "--cfg",
+    "-p",
+    "--package",
+    "-cp",
+    "--config-path",
+    "-cn",
+    "--config-name",
+    "-cd",
+    "--config-dir",
+    "--experimental-rerun",
+)
+OPTIONAL_VALUE_FLAGS = ("-i", "--info")
+INFO_TOPICS = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath")
+
+
+def flags_first(argv: Sequence[str]) -> list[str]:
+    """`argv` with Hydra's flags (and their values) first and the overrides after, each in their own order."""
+    flags: list[str] = []
+    overrides: list[str] = []
+    index = 0
+    while index < len(argv):
+        argument = argv[index]
+        takes_value = argument in VALUE_FLAGS or (
+            argument in OPTIONAL_VALUE_FLAGS and index + 1 < len(argv) and argv[index + 1] in INFO_TOPICS
+        )
+        if argument.startswith("-") and "=" not in argument:
+            flags += argv[index : index + 2] if takes_value else [argument]
+            index += 2 if takes_value else 1
+        else:
+            overrides.append(argument)
+            index += 1
+    return flags + overrides
 
 
 # ----------------------------------------------------------------------------- group choices and flat apps
@@ -149,6 +188,7 @@ def hydra_entry(hydra_main: Callable[[], None], config_name: str | None = None) 
     in one line."""
 
     def entry() -> None:
+        sys.argv[1:] = flags_first(sys.argv[1:])
         with one_line_errors():
             check_group_choices(sys.argv[1:], config_groups(config_name) if config_name else None)
             if config_name:

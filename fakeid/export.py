@@ -12,11 +12,12 @@ import hydra
 from omegaconf import DictConfig
 
 from fakeid import trained
+from fakeid.cli import hydra_entry
 from fakeid.errors import one_line_errors
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="export")
-def main(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         from fakeid.inference.exporting import check_out, export
 
@@ -29,6 +30,8 @@ def main(cfg: DictConfig) -> None:
             shapes = ", ".join("x".join(map(str, shape)) for shape in parity.shapes)
             print(f"parity with the PyTorch detector: max |difference| {parity.max_abs_diff:.2e} on {shapes}")
 
+
+main = hydra_entry(hydra_main, config_name="export")
 
 if __name__ == "__main__":
     main()

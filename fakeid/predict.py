@@ -15,12 +15,13 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from fakeid.cli import hydra_entry
 from fakeid.errors import one_line_errors
 from fakeid.inference.predicting import DEFAULT_OUT, predict
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
-def main(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         out = Path(cfg.out).expanduser() if cfg.out else Path(HydraConfig.get().runtime.output_dir) / DEFAULT_OUT
         inputs = OmegaConf.to_container(cfg.input) if OmegaConf.is_list(cfg.input) else cfg.input
@@ -39,6 +40,8 @@ def main(cfg: DictConfig) -> None:
             progress=cfg.progress,
         )
 
+
+main = hydra_entry(hydra_main, config_name="predict")
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from fakeid.cli import hydra_entry
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.ingest.cnndetection import Mix, prepare_cnndetection
 from fakeid.ingest.folders import prepare_folder
@@ -79,10 +80,12 @@ def prepare(cfg: DictConfig) -> str:
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="prepare")
-def main(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         print(prepare(cfg))
 
+
+main = hydra_entry(hydra_main, config_name="prepare")
 
 if __name__ == "__main__":
     main()

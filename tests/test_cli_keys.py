@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fakeid.cli import check_group_choices, check_known_keys, config_groups, config_keys
@@ -30,3 +32,40 @@ def test_a_flat_key_named_like_a_group_is_not_a_group_choice():
     check_group_choices(["model=anything"], groups=config_groups("bench"))  # bench has no groups
     with pytest.raises(FakeidError, match="not a choice of `model`"):
         check_group_choices(["model=anything"])  # fakeid.train's view: model is a group
+
+
+def test_flags_move_before_the_overrides_whatever_their_place():
+    from fakeid.cli import flags_first
+
+    argv = ["+experiment=categories", "-m", "data.root=/r", "--cfg", "job", "seed=1", "--info", "defaults"]
+    assert flags_first(argv) == [
+        "-m",
+        "--cfg",
+        "job",
+        "--info",
+        "defaults",
+        "+experiment=categories",
+        "data.root=/r",
+        "seed=1",
+    ]
+    assert flags_first(["a=1", "--info", "b=2"]) == ["--info", "a=1", "b=2"]
+
+
+@pytest.mark.slow
+def test_an_override_after_the_multirun_flag_is_an_override(tmp_path):
+    """The design's own command shape, `... -m data.root=ROOT`: argparse used to refuse the override."""
+    from tests.conftest import run_module
+
+    done = run_module(
+        "fakeid.train",
+        "data=tiny",
+        "-m",
+        f"data.root={tmp_path / 'missing'}",
+        f"paths.outputs={tmp_path / 'out'}",
+        "experiment_name=flags",
+        "seed=1",
+    )
+    assert "unrecognized arguments" not in done.stderr, done.stderr[-2000:]
+    assert done.returncode == 1 and "does not exist" in done.stderr, done.stderr[-2000:]
+    result = json.loads(next((tmp_path / "out" / "sweeps" / "flags").glob("*/metrics.json")).read_text())
+    assert result["status"] == "failed" and result["hparams"]["seed"] == 1

@@ -327,3 +327,31 @@ def test_progress_bar_off_works_with_the_default_callbacks(tmp_path):
     HydraConfig.instance().set_config(cfg)
     trainer = build_trainer(cfg, tmp_path)
     assert trainer.checkpoint_callback is not None and trainer.progress_bar_callback is None
+
+
+@pytest.mark.slow
+def test_an_exception_inside_validation_is_recorded_as_failed(tmp_path, monkeypatch):
+    from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict
+
+    from fakeid import train as train_module
+    from fakeid.models.detector import FakeImageDetector
+
+    root = make_layout(tmp_path / "data", categories=["cat", "church_outdoor"], test_sets=("progan/sheep",))
+    overrides = [*TINY, "model.name=test_resnet", f"data.root={root}"]
+    with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=overrides)
+        with_hydra = compose("train", overrides=overrides, return_hydra_config=True)
+    with open_dict(with_hydra):
+        with_hydra.hydra.runtime.output_dir = str(tmp_path / "run")
+    HydraConfig.instance().set_config(with_hydra)  # what ${hydra:runtime.output_dir} reads
+
+    def broken(self, batch, batch_idx):
+        raise RuntimeError("validation exploded")
+
+    monkeypatch.setattr(FakeImageDetector, "validation_step", broken)
+    result = train_module.run(cfg, tmp_path / "run", [], multirun=True)
+    assert result["status"] == "failed" and result["error"] == "RuntimeError: validation exploded"
+    assert "validation exploded" in (tmp_path / "run" / "error.log").read_text()
+    assert metrics(tmp_path / "run")["status"] == "failed"
