@@ -17,20 +17,10 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import yaml
 
-CATEGORY_ORDER = (
-    "cat",
-    "church_outdoor",
-    "train",
-    "airplane",
-    "bus",
-    "cow",
-    "bridge",
-    "bedroom",
-    "classroom",
-    "restaurant",
-)
-HOLDOUT = "sheep"
-UNSEEN_GENERATOR_SETS = (("stylegan2", "horse"), ("stylegan2", "ffhq"))
+from fakeid.data.layout import HOLDOUT, PAPER_MIXING_ORDER, UNSEEN_GENERATOR, UNSEEN_GENERATOR_CATEGORIES
+
+CATEGORY_ORDER = PAPER_MIXING_ORDER  # the vocabulary has one home: fakeid.data.layout
+UNSEEN_GENERATOR_SETS = tuple((UNSEEN_GENERATOR, category) for category in UNSEEN_GENERATOR_CATEGORIES)
 DEFAULTS = {"data.num_categories": 3, "model.drop_rate": 0.5, "seed": 0}
 EXPERIMENT = "fake"
 DATA_ROOT = "/data/fake_benchmark"
