@@ -151,7 +151,7 @@ def background_sweep(outputs: Path, root: Path, name: str, *extra: str) -> subpr
 def test_requeued_and_signalled_job_resumes_from_last_ckpt(root, tmp_path):
     """`scontrol requeue` after the first epoch, then USR2 (submitit's signal before the time limit) after
     the restart: each time the job comes back, resumes from checkpoints/last.ckpt and ends `ok`."""
-    epochs = 30
+    epochs = 60  # long enough that the signal lands while the job trains, also next to another test worker
     sweep = background_sweep(
         tmp_path,
         root,
@@ -173,7 +173,7 @@ def test_requeued_and_signalled_job_resumes_from_last_ckpt(root, tmp_path):
             "a checkpoint written after the requeue",
         )
         subprocess.run(["scancel", "--signal=USR2", job], check=True)
-        wait_for(lambda: restarts(job) == 2, "submitit's requeue after USR2", timeout=60)
+        wait_for(lambda: restarts(job) == 2, "submitit's requeue after USR2", timeout=240)
         out, err = sweep.communicate(timeout=420)
     finally:
         sweep.kill()
