@@ -1,4 +1,4 @@
-"""Write the synthetic benchmark to disk in the layout of docs/PROTOCOL.md, deterministically."""
+"""Write the synthetic benchmark to disk in the layout of docs/STUDY.md, deterministically."""
 
 from __future__ import annotations
 
