@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 LAUNCHER ?= local
+DEMO_LAUNCHER ?= parallel
 ARGS ?=
 DATA ?=
 DEMO_DATA := outputs/data/demo
@@ -16,7 +17,7 @@ export PY LAUNCHER
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
-	@echo "  variables: DATA=ROOT (real data for fig1-3)  LAUNCHER=local|submitit_local|slurm  ARGS='hydra overrides'"
+	@echo "  variables: DATA=ROOT (real data for fig1-3)  LAUNCHER=local|parallel|submitit_local|slurm  ARGS='hydra overrides'"
 	@echo "             EVALS=DIR (an evaluation folder of fakeid.eval, for figR-plot; default $(EVALS))"
 
 $(INSTALLED): pyproject.toml
@@ -41,9 +42,9 @@ test-fast: $(INSTALLED) ## the tests not marked slow (no model is trained): the 
 $(DEMO_DATA)/dataset.json: | $(INSTALLED)
 	$(PY) -m fakeid.synth out=$(DEMO_DATA) preset=demo seed=0 overwrite=true
 
-demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded synthetic benchmark -> outputs/figures/fig{1,2,3}
-	EXPERIMENT=demo_categories sweeps/fig1.sh $(ARGS)
-	EXPERIMENT=demo_dropout sweeps/fig2.sh $(ARGS)
+demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded synthetic benchmark -> outputs/figures/fig{1,2,3} (2 jobs at a time)
+	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh $(ARGS)
+	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh $(ARGS)
 	EXPERIMENT=demo_dropout sweeps/fig3.sh --plot-only
 
 fig1: $(INSTALLED) ## Fig 1 on real data (DATA=ROOT): run the categories sweep (finished jobs skipped), collect, plot

@@ -60,7 +60,7 @@ from fakeid.evaluate import autocast_for, predict_scores
 from fakeid.key_values import as_bool, as_int
 from fakeid.models.backbone import DetectorNet
 from fakeid.models.config import build_detector
-from fakeid.models.detector import FakeImageDetector
+from fakeid.models.detector import FakeImageDetector, adam
 from fakeid.results import versions, write_json_atomically
 from fakeid.synth.quick import write_labelled_set
 from fakeid.torch_threads import one_torch_thread
@@ -344,7 +344,7 @@ class PlainLoop:
         if self.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
         self.forward = torch.compile(self.net) if config.compile else self.net
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3)
+        self.optimizer = adam(self.net.parameters(), lr=1e-3)  # the detector's own optimizer
         self.loss_fn = nn.BCEWithLogitsLoss()
 
     def repeat(self, loader: DataLoader) -> dict:

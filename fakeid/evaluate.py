@@ -44,7 +44,7 @@ def predict_scores(
     detector, loader: DataLoader, device: torch.device, precision: str = "32-true"
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(probability of fake, label) for every image of the loader, in loader order, on the CPU."""
-    detector.eval().to(device)
+    detector.for_inference(device)
     scores, labels = [], []
     with autocast_for(device, precision):
         for batch in loader:

@@ -117,6 +117,7 @@ def test_eval_of_a_checkpoint_on_folders_without_train(trained_run, tmp_path):
 def test_a_robustness_grid_over_a_sweep_is_written_once_and_skipped_when_done(trained_run, tmp_path):
     sweep = tmp_path / "sweeps" / "mine"
     shutil.copytree(trained_run, sweep / "job0")
+    shutil.copytree(trained_run, sweep / "job2")  # the same run twice: two workers must agree on it
     (sweep / "job1").mkdir()
     (sweep / "job1" / "metrics.json").write_text(json.dumps({"status": "failed", "hparams": {}, "test": []}))
     args = [
@@ -125,6 +126,7 @@ def test_a_robustness_grid_over_a_sweep_is_written_once_and_skipped_when_done(tr
         f"paths.outputs={tmp_path / 'out'}",
         "levels=[{name:none},{name:blur,sigma:2.0},{name:format,format:jpeg,quality:75}]",
         "sets=[progan/sheep]",
+        "jobs=2",
     ]
     done = evaluate(*args)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -132,25 +134,31 @@ def test_a_robustness_grid_over_a_sweep_is_written_once_and_skipped_when_done(tr
     grid = json.loads((evals / "eval_grid.json").read_text())
     assert grid["level_ids"] == ["none", "blur_sigma=2.0", "format_format=jpeg,quality=75"]
     assert grid["sweep"] == str(sweep)
-    assert grid["runs"] == [{"run_dir": "job0", "status": "ok"}, {"run_dir": "job1", "status": "failed"}]
+    assert grid["runs"] == [
+        {"run_dir": "job0", "status": "ok"},
+        {"run_dir": "job1", "status": "failed"},
+        {"run_dir": "job2", "status": "ok"},
+    ]
     assert not (evals / "job1").exists()
     for level in grid["level_ids"]:
         result = metrics(evals / "job0" / level)
         assert result["status"] == "ok" and [e["set"] for e in result["test"]] == ["progan/sheep"]
         assert result["hparams"]["seed"] == 0 and result["hparams"]["eval.perturbation"] == level
         assert_recomputable(evals / "job0" / level)
+        assert metrics(evals / "job2" / level)["test"] == result["test"]  # evaluated by the other worker
     # collected and plotted through the CLIs, as sweeps/robustness.sh does
     collected = run_module("fakeid.collect", f"sweeps=[{evals}]", f"out={tmp_path / 'evals.csv'}")
     assert collected.returncode == 0, collected.stderr[-2000:]
     table = pd.read_csv(tmp_path / "evals.csv")
-    assert sorted(table["level"]) == sorted(grid["level_ids"]) and set(table["kind"]) == {"eval"}
+    assert sorted(table["level"]) == sorted(grid["level_ids"] * 2) and set(table["kind"]) == {"eval"}
     plotted = run_module("fakeid.figures", "figure=all", f"csv=[{tmp_path / 'evals.csv'}]", f"out={tmp_path / 'fig'}")
     assert plotted.returncode == 0, plotted.stderr[-2000:]
     assert {"figR.png", "figR.csv", "formatbias.csv", "formatbias.md"} <= {p.name for p in (tmp_path / "fig").iterdir()}
-    written = {level: (evals / "job0" / level / "metrics.json").stat().st_mtime_ns for level in grid["level_ids"]}
+    written = {p: p.stat().st_mtime_ns for p in evals.glob("job*/*/metrics.json")}
+    assert len(written) == 6
     again = evaluate(*args)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert written == {level: (evals / "job0" / level / "metrics.json").stat().st_mtime_ns for level in written}
+    assert written == {p: p.stat().st_mtime_ns for p in written}
 
 
 @pytest.mark.slow

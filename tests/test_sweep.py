@@ -109,21 +109,22 @@ def test_rerunning_a_finished_sweep_trains_nothing(tiny_sweep):
 
 
 @pytest.mark.slow
-def test_submitit_local_launcher_runs_a_two_job_sweep_and_lists_a_failed_one(tmp_path):
+@pytest.mark.parametrize("launcher", ["submitit_local", "parallel"])
+def test_process_launchers_run_a_two_job_sweep_and_list_a_failed_one(tmp_path, launcher):
     # 12 per class: at n = 1 cat gives 6 to train and reserves 4 for validation
     root = make_layout(tmp_path / "data", categories=["cat", "church_outdoor"], train_per_class=12)
     done = sweep(
         tmp_path / "outputs",
         root,
-        "submitit",
-        "launcher=submitit_local",
+        launcher,
+        f"launcher={launcher}",
         "data.num_categories=1,2,3",
         "data.categories=[cat,church_outdoor]",
         "data.train_per_class=6",
     )
     assert done.returncode == 1, done.stderr[-3000:]
     assert "1 of 3 jobs failed" in done.stderr and "data.num_categories=3 is outside 1..2" in done.stderr
-    results = [json.loads(p.read_text()) for p in metrics_files(tmp_path / "outputs" / "sweeps" / "submitit")]
+    results = [json.loads(p.read_text()) for p in metrics_files(tmp_path / "outputs" / "sweeps" / launcher)]
     results = [r for r in results if r["status"] == "ok"]
     assert len(results) == 2
     assert sorted(r["hparams"]["data.num_categories"] for r in results) == [1, 2]

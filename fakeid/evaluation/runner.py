@@ -4,9 +4,10 @@
     +experiment=robustness sweep=SWEEP_DIR     every ok run of a finished training sweep x every level of
                                                `levels`, into outputs/evals/<experiment_name>/<sweep name>/
 
-A grid loads each checkpoint once and evaluates all its levels with it. Each (run, level) folder is
-bookkept like a training job (`fakeid.runs`): done ones are skipped, failed ones are recorded and the grid
-goes on; the command exits 1 when any failed, listing them.
+A grid loads each checkpoint once and evaluates all its levels with it; `jobs=N` evaluates N runs at a
+time, each in a joblib worker process with cpu_count // N torch threads (as `launcher=parallel` does for
+training sweeps). Each (run, level) folder is bookkept like a training job (`fakeid.runs`): done ones are
+skipped, failed ones are recorded and the grid goes on; the command exits 1 when any failed, listing them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from fakeid.errors import FakeidError, check_choice
 from fakeid.evaluation import job
 from fakeid.evaluation.perturb import Perturbation, level_id, make
+from fakeid.key_values import as_int
 from fakeid.results import write_json_atomically
 from fakeid.runs import new_result, recorded, run_once
 from fakeid.trained import TrainedDetector, from_run, resolve
@@ -140,10 +142,21 @@ def grid_levels(cfg: DictConfig) -> list[dict[str, Any]]:
     return levels
 
 
+def in_parallel(function, args: list[tuple], jobs: int) -> list:
+    """`function(*a)` for every `a` of `args`: in this process when `jobs` is 1, else `jobs` at a time in
+    joblib's worker processes (loky), which give each worker cpu_count // jobs torch threads."""
+    if jobs == 1 or len(args) < 2:
+        return [function(*a) for a in args]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=min(jobs, len(args)), backend="loky")(delayed(function)(*a) for a in args)
+
+
 def evaluate_run_levels(
     cfg: DictConfig, run_dir: Path, out_dir: Path, levels: list[dict[str, Any]], overrides: list[str], device
 ) -> list[Path]:
     """Every level of one source run; the checkpoint is loaded once, and only if a level is not done yet."""
+    log.info("evaluating %s at %d levels", run_dir, len(levels))
     try:
         trained = from_run(run_dir, cfg.threshold)
     except FakeidError as err:
@@ -168,7 +181,9 @@ def evaluate_run_levels(
 
 def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
     sweep_dir = Path(str(cfg.sweep)).expanduser().resolve()
-    levels, device = grid_levels(cfg), device_of(cfg.device)
+    levels, device, n_jobs = grid_levels(cfg), device_of(cfg.device), as_int("jobs", cfg.jobs)
+    if n_jobs < 1:
+        raise FakeidError(f"jobs={n_jobs}: expected the number of runs to evaluate at a time, 1 or more")
     jobs = sweep_jobs(sweep_dir)
     out_root = Path(str(cfg.paths.outputs)).expanduser().resolve() / "evals" / cfg.experiment_name / sweep_dir.name
     write_json_atomically(
@@ -182,13 +197,12 @@ def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
             "runs": [{"run_dir": rel, "status": status} for rel, status in jobs],
         },
     )
-    failed: list[Path] = []
     for rel, status in jobs:
         if status != "ok":
             log.warning("not evaluated: %s (status %s)", sweep_dir / rel, status)
-            continue
-        log.info("evaluating %s at %d levels", sweep_dir / rel, len(levels))
-        failed += evaluate_run_levels(cfg, sweep_dir / rel, out_root / rel, levels, overrides, device)
+    todo = [rel for rel, status in jobs if status == "ok"]
+    args = [(cfg, sweep_dir / rel, out_root / rel, levels, overrides, device) for rel in todo]
+    failed = [folder for folders in in_parallel(evaluate_run_levels, args, n_jobs) for folder in folders]
     if failed:
         print(f"fakeid: {len(failed)} evaluations failed:", file=sys.stderr)
         for folder in failed:
