@@ -211,3 +211,12 @@ def test_the_decoded_cache_holds_perturbed_images_and_gives_the_same_scores(trai
     assert outs["true"] == outs["false"]
     metas = [json.loads(p.read_text()) for p in (tmp_path / "cache").glob("*.json")]
     assert metas and all(meta["transform"] == "jpeg_quality=40" for meta in metas)
+
+
+def test_a_grid_asked_for_0_jobs_is_refused_before_anything_is_written(tmp_path):
+    (tmp_path / "sweeps" / "mine").mkdir(parents=True)
+    out = tmp_path / "out"
+    done = evaluate("+experiment=robustness", f"sweep={tmp_path / 'sweeps' / 'mine'}", f"paths.outputs={out}", "jobs=0")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1].startswith("fakeid: error: jobs=0: expected the number of runs")
+    assert not list(out.rglob("eval_grid.json")) and not list(out.rglob("metrics.json"))
