@@ -5,9 +5,15 @@ The images come from fakeid.synth.quick, the one writer of plain labelled images
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
+import runpy
 import subprocess
 import sys
+import traceback
+import warnings
 from pathlib import Path
 
 import pytest
@@ -45,12 +51,72 @@ def tiny_root(tmp_path: Path) -> Path:
     return make_layout(tmp_path / "data")
 
 
-def run_module(module: str, *args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run `python -m module args...` as a user would, with the package's own interpreter."""
+# FAKEID_TESTS_SUBPROCESS=1 runs every command of the tests in its own process, as a user would type it
+SUBPROCESS_ONLY = os.environ.get("FAKEID_TESTS_SUBPROCESS") == "1"
+
+
+def run_module(
+    module: str, *args: str, cwd: Path | None = None, timeout: int = 600, in_process: bool = True
+) -> subprocess.CompletedProcess:
+    """Run `python -m module args...` as a user would: the module's `__main__` with that argv, its stdout,
+    stderr and exit status captured. In this process by default (torch, Lightning and timm take 8-15 s to
+    import on the 2-core CI machine, which dominated the suite's time); `in_process=False` starts a fresh
+    interpreter, as tests that depend on process state (threads, signals) need."""
+    if in_process and not SUBPROCESS_ONLY:
+        return run_here(module, list(args), cwd or REPO)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HYDRA_FULL_ERROR": "0"}
     return subprocess.run(
         [sys.executable, "-m", module, *args], cwd=cwd or REPO, env=env, text=True, capture_output=True, timeout=timeout
     )
+
+
+def run_here(module: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """`python -m module args` inside this process, as runpy runs it for `-m`; what a fresh process would
+    start without (argv, cwd, environment, warning filters, Hydra's global state) is set and put back."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_argv, saved_cwd, saved_env = sys.argv[:], os.getcwd(), dict(os.environ)
+    saved_handlers, saved_level = logging.root.handlers[:], logging.root.level
+    code: int = 0
+    GlobalHydra.instance().clear()
+    os.environ["HYDRA_FULL_ERROR"] = "0"
+    try:
+        os.chdir(cwd)
+        sys.argv = [module, *args]
+        with warnings.catch_warnings(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            warnings.simplefilter("default")  # each warning once per run, as in a fresh process
+            # runpy's note that the tests imported the module already: `-m` in a fresh process would not see it
+            warnings.filterwarnings("ignore", "'fakeid.* found in sys.modules", RuntimeWarning)
+            try:
+                runpy.run_module(module, run_name="__main__", alter_sys=True)
+            except SystemExit as stop:
+                code = exit_status(stop, err)
+            except BaseException:  # noqa: BLE001 - what an uncaught exception does to a process
+                traceback.print_exc(file=err)
+                code = 1
+    finally:
+        sys.argv = saved_argv
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        GlobalHydra.instance().clear()
+        for handler in logging.root.handlers:  # Hydra's: they write into this run's streams and log files
+            if handler not in saved_handlers:
+                handler.close()
+        logging.root.handlers[:] = saved_handlers
+        logging.root.setLevel(saved_level)
+    return subprocess.CompletedProcess([sys.executable, "-m", module, *args], code, out.getvalue(), err.getvalue())
+
+
+def exit_status(stop: SystemExit, err: io.StringIO) -> int:
+    """The status `sys.exit(code)` gives a process: None is 0, an int itself, anything else printed and 1."""
+    if stop.code is None:
+        return 0
+    if isinstance(stop.code, int):
+        return stop.code
+    print(stop.code, file=err)
+    return 1
 
 
 @pytest.fixture(scope="session")

@@ -73,6 +73,7 @@ def test_two_cpu_processes_train_one_run(tmp_path):
         f"data.root={root}",
         f"paths.outputs={tmp_path / 'outputs'}",
         f"hydra.run.dir={run_dir}",
+        in_process=False,  # Lightning starts rank 1 as a copy of this process's command line
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "MEMBER: 2/2" in done.stdout + done.stderr  # Lightning started the second process

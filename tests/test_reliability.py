@@ -35,7 +35,7 @@ TINY = [
 ]
 
 
-def train(run_dir: Path, root: Path, *extra: str):
+def train(run_dir: Path, root: Path, *extra: str, in_process: bool = True):
     return run_module(
         "fakeid.train",
         *TINY,
@@ -43,6 +43,7 @@ def train(run_dir: Path, root: Path, *extra: str):
         f"hydra.run.dir={run_dir}",
         f"paths.outputs={run_dir.parent / 'outputs'}",
         *extra,
+        in_process=in_process,
     )
 
 
@@ -151,7 +152,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monke
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     root = finished[0]
     args = ["keep_checkpoints=all", "logger=csv", "trainer.max_epochs=4", "trainer.log_every_n_steps=1"]
-    straight = train(tmp_path / "straight", root, *args)
+    straight = train(tmp_path / "straight", root, *args, in_process=False)  # each run in a process of its own
     assert straight.returncode == 0, straight.stderr[-3000:]
     run_dir = tmp_path / "stopped"
     command = [
@@ -182,7 +183,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monke
         pytest.skip("the run finished before the interrupt landed (a very fast machine)")
     assert process.returncode == 130 and result["status"] == "interrupted", stderr[-3000:]
     assert "fakeid: interrupted" in stderr
-    resumed = train(run_dir, root, *args)
+    resumed = train(run_dir, root, *args, in_process=False)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     after, reference = metrics(run_dir), metrics(tmp_path / "straight")
     assert after["status"] == "ok" and after.get("resumed_from_step", 0) > 0
