@@ -14,14 +14,12 @@ Anything starting with `-` (`--help`, `--cfg job`, ...) is left to Hydra.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
+from fakeid import CONF_DIR
 from fakeid.errors import FakeidError, one_line_errors
-
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"  # absolute: works from `-m`, console scripts and imports
 
 
 def _first_lines(err: BaseException, count: int = 2) -> str:

@@ -50,7 +50,8 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig
 
-from fakeid.cli import CONF_DIR, as_list, require, run_app
+from fakeid import CONF_DIR
+from fakeid.cli import as_list, require, run_app
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.metric_names import TEST_METRICS
 from fakeid.results import METRICS_FILE

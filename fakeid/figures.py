@@ -45,7 +45,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from fakeid.cli import CONF_DIR, as_list, require, run_app  # noqa: E402
+from fakeid import CONF_DIR  # noqa: E402
+from fakeid.cli import as_list, require, run_app  # noqa: E402
 from fakeid.collect import read_results  # noqa: E402
 from fakeid.errors import FakeidError, one_line_errors  # noqa: E402
 from fakeid.metric_names import TEST_METRICS  # noqa: E402

@@ -6,12 +6,11 @@ the detector from the same YAML through `model_config`, so its defaults live in 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+from fakeid import CONF_DIR
 
 
 def model_choices() -> list[str]:
