@@ -156,6 +156,8 @@ def evaluate_run_levels(
     cfg: DictConfig, run_dir: Path, out_dir: Path, levels: list[dict[str, Any]], overrides: list[str], device
 ) -> list[Path]:
     """Every level of one source run; the checkpoint is loaded once, and only if a level is not done yet."""
+    if not logging.root.handlers:  # a worker process of `jobs=N`: Hydra configured logging only in the parent
+        logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
     log.info("evaluating %s at %d levels", run_dir, len(levels))
     try:
         trained = from_run(run_dir, cfg.threshold)
