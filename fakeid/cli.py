@@ -2,10 +2,10 @@
 
 Hydra reports an unknown key, a malformed override or a missing group choice on several lines and exits 1.
 Before Hydra runs, fakeid turns each into one `FakeidError` line (exit 2, `fakeid.errors`):
-- the result tools (`fakeid.collect`, `fakeid.figures`): `run_app` composes the overrides on the tool's own
-  primary config with Hydra's compose API; keys a config does not have are refused even with `+`;
-- the flat apps (`fakeid.synth`, `fakeid.bench`): `hydra_entry(main, config_name)` checks every key against the
-  app's config and refuses a bare comma (a sweep in Hydra's syntax);
+- every app with its own flat config (`synth`, `bench`, `prepare`, `check`, `predict`, `export`, `collect`,
+  `figures`): `check_app_overrides` composes the overrides on that config with Hydra's compose API (keys it
+  does not have are refused even with `+`) and refuses a bare comma (a sweep in Hydra's syntax); the console
+  entry is `hydra_entry(main, config_name)`, or `run_app(app, config_name, argv)` for Python callers;
 - the training and evaluation apps (`fakeid.train`, `fakeid.eval`), which take sweeps, `-m` and experiments:
   `hydra_entry(main)` checks the config-group choices.
 Anything starting with `-` (`--help`, `--cfg job`, ...) is left to Hydra.
@@ -81,14 +81,14 @@ def as_list(value: Any) -> list[Any]:
 
 
 def run_app(app: Callable[[], Any], config_name: str, argv: Sequence[str] | None = None) -> int:
-    """Check the overrides (one line, exit 2, on a bad one), then run the `@hydra.main` function `app`.
+    """Check the command line (`check_app_overrides`: one line, exit 2, on a bad one), then run the
+    `@hydra.main` function `app`.
 
     `argv` (default: the process's own arguments) lets Python callers and tests run the app in-process.
     """
     args = flags_first(sys.argv[1:] if argv is None else argv)
-    if not any(arg.startswith("-") for arg in args):
-        with one_line_errors():
-            check_overrides(config_name, args)
+    with one_line_errors():
+        check_app_overrides(config_name, args)
     saved = sys.argv
     sys.argv = [saved[0] if saved else f"fakeid.{config_name}", *args]
     try:
@@ -162,35 +162,33 @@ def config_groups(config_name: str) -> list[str]:
     return [group for group in groups if not group.startswith("override ")]
 
 
-def config_keys(config_name: str) -> list[str]:
-    """The top-level keys of conf/<config_name>.yaml, and its config groups."""
-    config = OmegaConf.to_container(OmegaConf.load(CONF_DIR / f"{config_name}.yaml"))
-    return [key for key in config if key not in ("defaults", "hydra")] + config_groups(config_name)
-
-
-def check_known_keys(argv: Sequence[str], config_name: str) -> None:
-    """Raise for a `key=value` whose key (its first dotted part) conf/<config_name>.yaml does not have."""
-    keys = config_keys(config_name)
+def check_app_overrides(config_name: str, argv: Sequence[str]) -> None:
+    """The one check of an app with its own flat config (every app but train and eval): a group choice that
+    does not exist, a bare comma (a sweep in Hydra's syntax), a key conf/<config_name>.yaml does not have (with
+    `+` too) or a value Hydra cannot compose raises one FakeidError line. Flags (`--help`, `--cfg job`) are
+    left to Hydra."""
+    check_group_choices(argv, config_groups(config_name))
+    if any(argument.startswith("-") for argument in argv):
+        return
     for argument in argv:
-        key, sep, value = argument.partition("=")
-        if not sep or argument.startswith(("+", "~", "-")) or key.split(".")[0] == "hydra":
-            continue
-        if key.split(".")[0] not in keys:
-            raise FakeidError(f"unknown key {key}: expected one of {', '.join(keys)} (conf/{config_name}.yaml)")
-        if "," in value and value[:1] not in "[{'\"" and not {"-m", "--multirun"} & set(argv):
+        key, _, value = argument.lstrip("+~").partition("=")
+        if "," in value and value[:1] not in "[{'\"":
             raise FakeidError(f"{argument}: write a list as {key}=[{value}] (a bare comma means a sweep in Hydra)")
+    check_overrides(config_name, argv)
 
 
 def hydra_entry(hydra_main: Callable[[], None], config_name: str | None = None) -> Callable[[], None]:
-    """The console entry of a Hydra app: group choices (and, given `config_name`, every key) checked first,
-    in one line."""
+    """The console entry of a Hydra app, its command line checked first in one line: given `config_name` (an
+    app with a flat config), everything `check_app_overrides` checks; without (train and eval, which take
+    sweeps, `-m` and experiments), the config-group choices."""
 
     def entry() -> None:
+        if config_name:
+            run_app(hydra_main, config_name)
+            return
         sys.argv[1:] = flags_first(sys.argv[1:])
         with one_line_errors():
-            check_group_choices(sys.argv[1:], config_groups(config_name) if config_name else None)
-            if config_name:
-                check_known_keys(sys.argv[1:], config_name)
+            check_group_choices(sys.argv[1:])
         hydra_main()
 
     entry.__doc__ = hydra_main.__doc__

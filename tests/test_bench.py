@@ -108,7 +108,8 @@ def test_bad_values_are_one_line_errors(key: str, value: object):
 
 
 @pytest.mark.parametrize(
-    "argument, key", [("size=big", "size="), ("sise=64", "unknown key sise"), ("parts=loader,train", "parts=")]
+    "argument, key",
+    [("size=big", "size="), ("sise=64", "sise=64: unknown key 'sise'"), ("parts=loader,train", "parts=")],
 )
 def test_cli_reports_bad_arguments_without_traceback(argument: str, key: str):
     done = run_module("fakeid.bench", argument)

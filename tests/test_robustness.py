@@ -284,7 +284,7 @@ def test_cli_all_draws_what_the_table_supports(table: pd.DataFrame, tmp_path: Pa
         ("fakeid.figures", ["figure=figR"], "missing key 'csv': expected csv=RESULTS.csv"),
         ("fakeid.figures", ["csv=a.csv", "drop_rate=abc"], "drop_rate=abc: expected a number"),
         ("fakeid.collect", ["sweep=x"], "sweep=x: unknown key 'sweep' for python -m fakeid.collect; expected one of"),
-        ("fakeid.collect", ["sweeps=a,b"], "sweeps=a,b: Ambiguous value for argument 'sweeps=a,b'"),
+        ("fakeid.collect", ["sweeps=a,b"], "sweeps=a,b: write a list as sweeps=[a,b] (a bare comma means a sweep"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, module: str, args: list[str], message: str) -> None:
