@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.data.layout import CLASS_DIRS, PAPER_MIXING_ORDER
 from fakeid.synth.quick import write_images
 
@@ -44,6 +45,22 @@ def make_layout(
                 root / "test" / name / class_dir, test_per_class, size, bool(fake), seed=1000 + 2 * index + fake
             )
     return root
+
+
+def make_datamodule(root: Path, **overrides) -> CategoryMixDataModule:
+    """A CategoryMixDataModule on `root` with small test settings; `overrides` replace any of them."""
+    settings = dict(
+        root=str(root),
+        num_categories=3,
+        train_per_class=12,
+        val_per_class=6,
+        test_per_class=3,
+        image_size=32,
+        batch_size=4,
+        num_workers=0,
+        seed=0,
+    )
+    return CategoryMixDataModule(**{**settings, **overrides})
 
 
 @pytest.fixture

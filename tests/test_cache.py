@@ -16,11 +16,10 @@ import torch
 
 from fakeid.data import cache as cache_module
 from fakeid.data.cache import CachedImageDataset, cache_error_check, ensure_folder_cache
-from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.data.datasets import ImageFileDataset
 from fakeid.data.images import load_rgb
 from fakeid.errors import FakeidError
-from tests.conftest import REPO, make_layout, write_images
+from tests.conftest import REPO, make_datamodule, make_layout, write_images
 
 SIZE = 16
 
@@ -165,19 +164,9 @@ def test_datamodule_with_cache_yields_the_same_batches(tmp_path: Path, workers: 
     )
     # skipped in both modes: every test image is drawn (3 of 3), so the broken one is met for sure
     (root / "test" / "progan" / "sheep" / "1_fake" / "0001.png").write_bytes(b"broken")
-    common = dict(
-        root=str(root),
-        num_categories=2,
-        train_per_class=8,
-        val_per_class=4,
-        test_per_class=3,
-        image_size=SIZE,
-        batch_size=4,
-        num_workers=workers,
-        seed=3,
-    )
-    plain = CategoryMixDataModule(**common, cache=False)
-    cached = CategoryMixDataModule(**common, cache=True)
+    common = dict(num_categories=2, train_per_class=8, val_per_class=4, image_size=SIZE, num_workers=workers, seed=3)
+    plain = make_datamodule(root, **common, cache=False)
+    cached = make_datamodule(root, **common, cache=True)
     assert cached.plan().summary() == plain.plan().summary()
     assert cached.plan().train.paths == plain.plan().train.paths
     assert any("sheep/1_fake/0001.png" in str(path) for path, _ in cached.plan().tests[0].skipped)

@@ -23,7 +23,7 @@ from fakeid.data.selection import Selection, Selector
 from fakeid.errors import FakeidError
 from fakeid.results import PROTOCOL_KEY, config_differences, write_json_atomically
 from fakeid.training.checkpoints import resume_path
-from tests.conftest import REPO, make_layout, run_module, write_images
+from tests.conftest import REPO, make_datamodule, make_layout, run_module, write_images
 
 TINY = [
     "data=tiny",
@@ -279,33 +279,11 @@ def test_small_images_follow_data_small_images(tmp_path, policy):
 
 
 def test_a_last_training_batch_of_one_is_held_over(tmp_path):
-    from fakeid.data.datamodule import CategoryMixDataModule
-
     root = make_layout(tmp_path / "data", categories=["cat"], train_per_class=12)
-    module = CategoryMixDataModule(
-        str(root),
-        num_categories=1,
-        categories=["cat"],
-        train_per_class=9,
-        val_per_class=2,
-        test_per_class=2,
-        image_size=32,
-        batch_size=4,
-        num_workers=0,
-    )
-    loader = module.train_dataloader()
+    settings = dict(num_categories=1, categories=["cat"], train_per_class=9, val_per_class=2, test_per_class=2)
+    loader = make_datamodule(root, **settings, batch_size=4).train_dataloader()
     assert len(loader.dataset) == 18 and not loader.drop_last, "18 = 4 x 4 + 2: every image is used"
-    module17 = CategoryMixDataModule(
-        str(root),
-        num_categories=1,
-        categories=["cat"],
-        train_per_class=9,
-        val_per_class=2,
-        test_per_class=2,
-        image_size=32,
-        batch_size=17,
-        num_workers=0,
-    )
+    module17 = make_datamodule(root, **settings, batch_size=17)
     assert module17.train_dataloader().drop_last, "18 = 17 + 1: the one image waits for the next epoch"
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import REPO, make_layout, run_module
 from tests.test_ddp import CATEGORIES, DDP_ARGS, assert_two_process_run, ddp_layout
+from tests.test_sweep import TINY as SWEEP_TINY
 
 
 def cluster_answers() -> bool:
@@ -41,12 +42,7 @@ pytestmark = [
 ]
 
 TINY = [
-    "data=tiny",
-    "model=demo",
-    "model.name=test_resnet",
-    "trainer.max_epochs=1",
-    "logger=none",
-    "callbacks=checkpoint_only",
+    *SWEEP_TINY,  # tiny data, test_resnet, one epoch, no logger, checkpoints only
     "launcher=slurm",
     f"data.categories=[{','.join(CATEGORIES)}]",
     "data.train_per_class=6",
@@ -126,9 +122,14 @@ def wait_for(condition, what: str, timeout: float = 240, poll: float = 0.25):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def restarts(job: str) -> int:
+def job_info(job: str) -> dict[str, str]:
+    """The `Name=value` fields of `scontrol show job` (empty when the job is not shown)."""
     shown = subprocess.run(["scontrol", "show", "job", job], capture_output=True, text=True).stdout
-    return int(shown.split("Restarts=")[1].split()[0])
+    return dict(field.split("=", 1) for field in shown.split() if "=" in field)
+
+
+def restarts(job: str) -> int:
+    return int(job_info(job)["Restarts"])
 
 
 def background_sweep(outputs: Path, root: Path, name: str, *extra: str) -> subprocess.Popen:
@@ -148,11 +149,6 @@ def background_sweep(outputs: Path, root: Path, name: str, *extra: str) -> subpr
     return subprocess.Popen(args, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def job_state(job: str) -> str:
-    shown = subprocess.run(["scontrol", "show", "job", job], capture_output=True, text=True).stdout
-    return shown.split("JobState=")[1].split()[0] if "JobState=" in shown else ""
-
-
 def job_logs(sweep_dir: Path, job: str) -> str:
     # the job's stderr, appended to by every start of the job (submitit's --open-mode=append)
     return "".join(p.read_text() for p in (sweep_dir / ".submitit" / job).glob("*_log.*"))
@@ -165,14 +161,16 @@ def wait_for_resumed_training(sweep_dir: Path, job: str, last: Path, starts: int
     """Until start `starts` of the job has restored last.ckpt and written a new one itself. A last.ckpt written
     after the requeue is not enough: the old process can still finish an epoch while SLURM stops it, and a
     signal sent then reaches no one (the requeued job is pending), which made this test flaky under load."""
-    wait_for(
-        lambda: (
-            restarts(job) == starts
-            and job_state(job) == "RUNNING"
+
+    def running_again() -> bool:  # one scontrol call per poll
+        info = job_info(job)
+        return (
+            int(info["Restarts"]) == starts
+            and info["JobState"] == "RUNNING"
             and job_logs(sweep_dir, job).count(RESTORED) == starts
-        ),
-        f"start {starts + 1} of the job restoring last.ckpt",
-    )
+        )
+
+    wait_for(running_again, f"start {starts + 1} of the job restoring last.ckpt")
     restored = last.stat().st_mtime_ns
     wait_for(
         lambda: last.is_file() and last.stat().st_mtime_ns != restored, f"a checkpoint written by start {starts + 1}"
