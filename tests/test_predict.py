@@ -242,6 +242,22 @@ def test_crop_modes_score_what_they_say(trained_run, tmp_path):
     assert abs(capped - float(np.mean([singles[0], singles[2]]))) < 1e-6  # top row, both ends
 
 
+def test_a_run_scores_its_test_images_as_its_scores_csv_says(trained_run, tmp_path):
+    """predict (centre crop, the training rule) gives a run's own test images the scores its test wrote to
+    scores.csv, whatever the batch: the checkpoint path scores as training's test does (for_inference)."""
+    written = read_csv(trained_run / "scores.csv")[:12]
+    rows = predict(
+        inputs=[row["path"] for row in written],
+        out=tmp_path / "again.csv",
+        run=str(trained_run),
+        batch_size=5,
+        quiet=True,
+    )
+    assert [row["path"] for row in rows] == [row["path"] for row in written]
+    for row, before in zip(rows, written):
+        assert abs(float(row["score"]) - float(before["score"])) < 1e-6, row["path"]
+
+
 def test_more_than_20_images_get_a_progress_bar_not_a_table(trained_run, tmp_path, capsys):
     write_images(tmp_path / "many", 21, 32, fake=False, seed=4)
     rows = predict(inputs=str(tmp_path / "many"), out=tmp_path / "p.csv", run=str(trained_run), batch_size=8)

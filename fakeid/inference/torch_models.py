@@ -40,24 +40,26 @@ def torch_device(device: str) -> torch.device:
 
 
 class TorchScorer:
-    """uint8 (N, H, W, 3) numpy -> probability of fake, with a torch module on `device`, in float32."""
+    """uint8 (N, H, W, 3) numpy -> probability of fake, with a torch module on `device`, in float32. The batch
+    goes in as NHWC (`channels_last`) or NCHW tensors; the caller says which (the module's layout)."""
 
-    def __init__(self, module: nn.Module, device: str = "cpu"):
+    def __init__(self, module: nn.Module, device: str, channels_last: bool):
         self.device = torch_device(device)
         self.module = module.eval().to(self.device)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
 
     @torch.inference_mode()
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         images = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device).permute(0, 3, 1, 2)
-        images = (
-            images.contiguous(memory_format=torch.channels_last) if self.device.type == "cuda" else images.contiguous()
-        )
-        return self.module(images).float().cpu().numpy()
+        return self.module(images.contiguous(memory_format=self.memory_format)).float().cpu().numpy()
 
 
 def checkpoint_scorer(detector, device: str = "cpu") -> TorchScorer:
-    """A FakeImageDetector (from `fakeid.trained`) as a scorer."""
-    return TorchScorer(ScoringModule(detector.net), device)
+    """A FakeImageDetector (from `fakeid.trained`) as a scorer, in the layout the detector scores in everywhere
+    (`FakeImageDetector.for_inference`): a checkpoint scores the same here as in fakeid.eval and training's test."""
+    target = torch_device(device)
+    detector.for_inference(target)
+    return TorchScorer(ScoringModule(detector.net), device, channels_last=detector.uses_channels_last(target))
 
 
 def load_torchscript(path: Path, device: str = "cpu") -> tuple[TorchScorer, DetectorInfo]:
@@ -75,4 +77,6 @@ def load_torchscript(path: Path, device: str = "cpu") -> tuple[TorchScorer, Dete
         props = json.loads(extra[TORCHSCRIPT_EXTRA_FILE] or "{}")
     except json.JSONDecodeError:
         props = {}
-    return TorchScorer(module, device), parse_metadata(props, str(path))
+    # an exported file's weights keep the layout they were traced in; NHWC input pays off on GPUs (BENCHMARKS.md)
+    scorer = TorchScorer(module, device, channels_last=torch_device(device).type == "cuda")
+    return scorer, parse_metadata(props, str(path))
