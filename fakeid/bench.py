@@ -13,12 +13,12 @@ loader, module and evaluation code that `python -m fakeid.train` uses:
   with `workers` processes and on one core (no workers, one torch thread), and their ratios; the transport
   ceiling (the same loader over ready-made zero batches: what moving batches between processes alone
   allows); the cache's build time;
-- `train`: images/s of FakeImageDetector through a real `pl.Trainer.fit` and of a plain PyTorch loop over the
-  same DetectorNet (Adam, BCE, same batch, precision, memory format and on-device normalisation), each timed
-  after `warmup` steps, in `repeats` interleaved pairs (the order alternates), so that a change of machine
-  load hits both alike; Lightning's overhead is the median of the per-pair figures, with min and max beside
-  it; the share of step time spent waiting for the loader, and on CUDA how busy the GPU was (CUDA events:
-  1 - GPU idle between steps / span);
+- `train`: images/s of FakeImageDetector through a real `pl.Trainer.fit` (`repeats` fits, each timed after
+  `warmup` steps), the share of step time spent waiting for the loader, and on CUDA how busy the GPU was
+  (CUDA events: 1 - GPU idle between steps / span); then Lightning's overhead against a plain PyTorch loop
+  over the same DetectorNet (Adam, BCE, same batch, precision, memory format and on-device normalisation),
+  the two interleaved step by step (`PlainStepAfterEach`) so that a drift of the machine's speed hits both
+  alike: each of `repeats` fits gives one figure, and the overhead is their median, with min and max;
 - `eval`: images/s of `predict_scores`;
 - `formats` (not in the default parts): training through `pl.Trainer.fit` and evaluation with 32-true and
   bf16-mixed, NCHW and channels_last, in `repeats` interleaved rounds, and each one's speed relative to
@@ -78,8 +78,8 @@ class BenchConfig:
     eval_batch: int | None = None  # auto: 2 x batch
     images: int | None = None  # synthetic PNGs (half real, half fake); auto: 2048 on cuda, 256 on cpu
     workers: int | None = None  # loader worker processes; auto: min(8, cpus) on cuda, min(2, cpus) on cpu
-    steps: int | None = None  # timed training steps per repeat; auto: 100 on cuda, 8 on cpu
-    warmup: int | None = None  # untimed steps before each repeat's timed ones; auto: 20 on cuda, 2 on cpu
+    steps: int | None = None  # timed training steps per repeat; auto: 100 on cuda, 24 on cpu
+    warmup: int | None = None  # untimed steps before each repeat's timed ones; auto: 20 on cuda, 3 on cpu
     repeats: int = 5  # interleaved Lightning / plain pairs (train) and rounds (formats)
     precision: str = "auto"  # auto (bf16-mixed on cuda, 32-true on cpu) | 32-true | bf16-mixed
     channels_last: bool | None = None  # auto (None): the detector's own choice (on CUDA only) | true | false
@@ -109,8 +109,8 @@ class BenchConfig:
             eval_batch=self.eval_batch or 2 * batch,
             images=self.images or (2048 if cuda else 256),
             workers=self.workers if self.workers is not None else min(8 if cuda else 2, cpus),
-            steps=self.steps or (100 if cuda else 8),
-            warmup=self.warmup if self.warmup is not None else (20 if cuda else 2),
+            steps=self.steps or (100 if cuda else 24),
+            warmup=self.warmup if self.warmup is not None else (20 if cuda else 3),
             precision=("bf16-mixed" if cuda else "32-true") if self.precision == "auto" else self.precision,
         )
         if config.precision not in PRECISIONS:
@@ -309,7 +309,11 @@ def new_detector(config: BenchConfig) -> FakeImageDetector:
 
 
 def lightning_repeat(
-    config: BenchConfig, detector: FakeImageDetector, loader: DataLoader, device: torch.device
+    config: BenchConfig,
+    detector: FakeImageDetector,
+    loader: DataLoader,
+    device: torch.device,
+    *extra: pl.Callback,
 ) -> dict:
     """One repeat: a fresh `pl.Trainer.fit` of `warmup + steps` steps (set-up excluded from the timing)."""
     clock, total = StepClock(device), config.warmup + config.steps
@@ -326,7 +330,7 @@ def lightning_repeat(
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        callbacks=[StepClockCallback(clock, config.warmup, total)],
+        callbacks=[StepClockCallback(clock, config.warmup, total), *extra],
         default_root_dir=tempfile.gettempdir(),
     )
     trainer.fit(detector, train_dataloaders=loader)
@@ -347,24 +351,68 @@ class PlainLoop:
         self.optimizer = adam(self.net.parameters(), lr=1e-3)  # the detector's own optimizer
         self.loss_fn = nn.BCEWithLogitsLoss()
 
-    def repeat(self, loader: DataLoader) -> dict:
-        config, device = self.config, self.device
-        clock, total = StepClock(device), config.warmup + config.steps
-        batches = forever(loader)
-        for step in range(1, total + 1):
-            images, labels = next(batches)  # the wait for the loader falls between clock.end and clock.start
-            clock.start()
-            images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-            images = self.net.normalise(images)  # on the device, as FakeImageDetector.on_after_batch_transfer
-            if self.channels_last:
-                images = images.contiguous(memory_format=torch.channels_last)
-            with autocast_for(device, config.precision):
-                loss = self.loss_fn(self.forward(images), labels)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            clock.end(len(labels), synchronize=step in (config.warmup, total))
-        return clock.summary(config.warmup)
+    def step(self, images: torch.Tensor, labels: torch.Tensor) -> int:
+        """One training step on a loader batch; the number of images."""
+        images, labels = images.to(self.device, non_blocking=True), labels.to(self.device, non_blocking=True)
+        images = self.net.normalise(images)  # on the device, as FakeImageDetector.on_after_batch_transfer
+        if self.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        with autocast_for(self.device, self.config.precision):
+            loss = self.loss_fn(self.forward(images), labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return len(labels)
+
+
+class Marks:
+    """Moments in order: host clock readings on the CPU, events on the GPU's stream on CUDA (host times of
+    queued GPU work say nothing about when the GPU did it)."""
+
+    def __init__(self, device: torch.device):
+        self.cuda = device.type == "cuda"
+        self.marks: list = []
+
+    def mark(self) -> None:
+        if self.cuda:
+            self.marks.append(torch.cuda.Event(enable_timing=True))
+            self.marks[-1].record()
+        else:
+            self.marks.append(time.perf_counter())
+
+    def seconds(self, first: int, second: int) -> float:
+        if self.cuda:
+            torch.cuda.synchronize()
+            return self.marks[first].elapsed_time(self.marks[second]) / 1000
+        return self.marks[second] - self.marks[first]
+
+
+class PlainStepAfterEach(pl.Callback):
+    """Lightning and the plain loop interleaved step by step: after each Lightning step, one plain-loop step
+    on the next batch of its own pass over the same loader. Mark 2i is the end of Lightning step i, mark
+    2i + 1 the end of plain step i, so Lightning's step i is timed from the end of plain step i - 1 (its loop,
+    hooks and batch included) and plain step i from the end of Lightning step i (its batch included). Both
+    loops meet the same moment of the machine: a drift of its speed over seconds, which on the 2-core sandbox
+    moved whole repeats by 20-30%, hits both alike."""
+
+    def __init__(self, plain: PlainLoop, loader: DataLoader, device: torch.device):
+        self.plain, self.batches, self.marks = plain, forever(loader), Marks(device)
+        self.sizes: dict[str, list[int]] = {"lightning": [], "plain": []}
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        self.marks.mark()
+        self.sizes["lightning"].append(len(batch[1]))
+        self.sizes["plain"].append(self.plain.step(*next(self.batches)))
+        self.marks.mark()
+
+    def rates(self, warmup: int) -> dict[str, float]:
+        """Images/s of each loop over the steps after `warmup` (at least after the first, which has no start)."""
+        steps = range(max(warmup, 1), len(self.sizes["plain"]))
+        seconds = {
+            "lightning": sum(self.marks.seconds(2 * i - 1, 2 * i) for i in steps),
+            "plain": sum(self.marks.seconds(2 * i, 2 * i + 1) for i in steps),
+        }
+        return {loop: sum(self.sizes[loop][i] for i in steps) / seconds[loop] for loop in seconds}
 
 
 def spread(values: list[float]) -> dict:
@@ -386,31 +434,40 @@ def peak_gpu_mib(device: torch.device) -> float | None:
 
 
 def bench_train(config: BenchConfig, loader: DataLoader, device: torch.device) -> tuple[dict, FakeImageDetector]:
-    """Lightning and the plain loop in `repeats` interleaved pairs (plain first in even pairs, Lightning first
-    in odd ones); the overhead of each pair, and its median, min and max."""
+    """Lightning alone in `repeats` fits (its throughput, loader wait and GPU busy fraction), then `repeats`
+    fits with the plain loop interleaved step by step (PlainStepAfterEach): each gives one overhead, and
+    `lightning_overhead_pct` is their median, with min and max."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     detector, plain = new_detector(config), PlainLoop(config, device)
-    runs: dict[str, list[dict]] = {"lightning": [], "plain": []}
+    alone = []
     for index in range(config.repeats):
-        order = ("plain", "lightning") if index % 2 == 0 else ("lightning", "plain")
-        for name in order:
-            runs[name].append(
-                plain.repeat(loader) if name == "plain" else lightning_repeat(config, detector, loader, device)
-            )
-            print(
-                f"fakeid.bench: train repeat {index + 1}/{config.repeats} {name}: "
-                f"{runs[name][-1]['images_per_s']:.1f} img/s",
-                file=sys.stderr,
-            )
-    overheads = [
-        100 * (p["images_per_s"] / lightning["images_per_s"] - 1)
-        for p, lightning in zip(runs["plain"], runs["lightning"])
-    ]
+        alone.append(lightning_repeat(config, detector, loader, device))
+        print(
+            f"fakeid.bench: train repeat {index + 1}/{config.repeats} Lightning: {alone[-1]['images_per_s']:.1f} img/s",
+            file=sys.stderr,
+        )
+    interleaved = []
+    for index in range(config.repeats):
+        steps = PlainStepAfterEach(plain, loader, device)
+        lightning_repeat(config, detector, loader, device, steps)
+        interleaved.append(steps.rates(config.warmup))
+        print(
+            f"fakeid.bench: interleaved repeat {index + 1}/{config.repeats}: Lightning "
+            f"{interleaved[-1]['lightning']:.1f} img/s, plain loop {interleaved[-1]['plain']:.1f} img/s",
+            file=sys.stderr,
+        )
+    overheads = [100 * (rates["plain"] / rates["lightning"] - 1) for rates in interleaved]
     overhead = spread(overheads)
     return {
-        "lightning": median_figures(runs["lightning"]),
-        "plain": median_figures(runs["plain"]),
+        "lightning": median_figures(alone),
+        "interleaved": {
+            loop: {
+                "images_per_s": statistics.median(rates[loop] for rates in interleaved),
+                "images_per_s_repeats": [rates[loop] for rates in interleaved],
+            }
+            for loop in ("lightning", "plain")
+        },
         "repeats": config.repeats,
         "lightning_overhead_pct": overhead["median"],
         "lightning_overhead_pct_min": overhead["min"],

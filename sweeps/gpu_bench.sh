@@ -49,7 +49,8 @@ for name in ("bench_eager", "bench_compile"):
     result = json.loads((out / f"{name}.json").read_text())
     train = result["train"]
     print(f"{name}: train {train['lightning']['images_per_s']:.0f} img/s"
-          f" (plain loop {train['plain']['images_per_s']:.0f}),"
+          f" (interleaved: Lightning {train['interleaved']['lightning']['images_per_s']:.0f},"
+          f" plain loop {train['interleaved']['plain']['images_per_s']:.0f}),"
           f" GPU busy {train['lightning']['gpu_busy_fraction']:.3f}, Lightning overhead"
           f" {train['lightning_overhead_pct']:+.1f}% [{train['lightning_overhead_pct_min']:+.1f}, "
           f"{train['lightning_overhead_pct_max']:+.1f}], eval {result['eval']['images_per_s']:.0f} img/s,"

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
-from fakeid.bench import BenchConfig, bench_config, spread
+from fakeid.bench import BenchConfig, PlainStepAfterEach, bench_config, spread
 from fakeid.errors import FakeidError
 from tests.conftest import REPO, run_module
 
@@ -58,14 +59,15 @@ def test_tiny_benchmark_reports_every_figure(tmp_path: Path):
     assert len(result["load_average_start"]) == 3 and len(result["load_average_end"]) == 3
     assert LOADER_KEYS <= set(result["loader"]) and all(result["loader"][k] > 0 for k in LOADER_KEYS)
     train = result["train"]
-    for loop in ("lightning", "plain"):
-        figures = train[loop]
-        assert STEP_KEYS <= set(figures) and figures["images_per_s"] > 0 and 0 <= figures["host_wait_fraction"] < 1
-        assert figures["gpu_busy_fraction"] is None  # CPU run: no GPU to be busy
-        assert len(figures["images_per_s_repeats"]) == 2  # one figure per interleaved repeat
+    figures = train["lightning"]  # Lightning alone
+    assert STEP_KEYS <= set(figures) and figures["images_per_s"] > 0 and 0 <= figures["host_wait_fraction"] < 1
+    assert figures["gpu_busy_fraction"] is None  # CPU run: no GPU to be busy
+    assert len(figures["images_per_s_repeats"]) == 2  # one figure per repeat
     assert OVERHEAD_KEYS <= set(train) and len(train["lightning_overhead_pct_repeats"]) == 2
     assert train["lightning_overhead_pct_min"] <= train["lightning_overhead_pct"] <= train["lightning_overhead_pct_max"]
-    pairs = zip(train["plain"]["images_per_s_repeats"], train["lightning"]["images_per_s_repeats"])
+    rates = {loop: train["interleaved"][loop]["images_per_s_repeats"] for loop in ("lightning", "plain")}
+    assert all(rate > 0 for loop in rates.values() for rate in loop) and len(rates["plain"]) == 2
+    pairs = zip(rates["plain"], rates["lightning"])
     assert train["lightning_overhead_pct_repeats"] == pytest.approx([100 * (p / lit - 1) for p, lit in pairs])
     assert result["eval"]["images_per_s"] > 0 and result["loader_headroom"] > 0
     assert FORMATS <= set(result["formats"]) and result["formats"]["fastest_train"] in FORMATS
@@ -73,6 +75,17 @@ def test_tiny_benchmark_reports_every_figure(tmp_path: Path):
     for name in FORMATS:
         assert result["formats"][name]["eval_images_per_s"]["min"] > 0
     assert result["memory"]["peak_rss_mib"] > 0 and result["memory"]["peak_gpu_mib"] is None
+
+
+def test_interleaved_steps_are_timed_from_the_other_loops_end():
+    """Mark 2i ends Lightning step i, mark 2i + 1 ends plain step i: Lightning's step i runs from mark 2i - 1,
+    the plain step from mark 2i; the warm-up steps are left out."""
+    steps = PlainStepAfterEach(plain=None, loader=None, device=torch.device("cpu"))
+    steps.marks.marks = [1.0, 1.5, 3.5, 4.5, 6.5, 7.5]  # Lightning steps of 2 s, plain steps of 1 s after step 0
+    steps.sizes = {"lightning": [8, 8, 8], "plain": [8, 8, 8]}
+    assert steps.rates(warmup=1) == {"lightning": 4.0, "plain": 8.0}
+    assert steps.rates(warmup=0) == steps.rates(warmup=1)  # step 0 has no start: never timed
+    assert steps.rates(warmup=2) == {"lightning": 4.0, "plain": 8.0}
 
 
 def test_spread_is_median_min_max():
