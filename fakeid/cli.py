@@ -13,6 +13,7 @@ Anything starting with `-` (`--help`, `--cfg job`, ...) is left to Hydra.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any, Callable, Sequence
 
@@ -51,10 +52,15 @@ def _override_keys(overrides: Sequence[str]) -> list[tuple[str, str]]:
     return keys
 
 
+@functools.lru_cache(maxsize=None)
+def known_keys(config_name: str) -> tuple[str, ...]:
+    """The top-level keys of `conf/<config_name>.yaml` as composed without overrides (once per process)."""
+    return tuple(_compose(config_name, []).keys())
+
+
 def check_overrides(config_name: str, overrides: Sequence[str]) -> DictConfig:
     """The config `conf/<config_name>.yaml` with `overrides`, or a FakeidError naming the bad override."""
-    base = _compose(config_name, [])
-    known = list(base.keys())
+    known = known_keys(config_name)
     for key, text in _override_keys(overrides):
         if key not in known:
             raise FakeidError(
