@@ -21,7 +21,6 @@ from fakeid.cli import hydra_entry
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.results import PROTOCOL_KEY, PROTOCOL_VERSION, config_hash, flat_hparams, versions
 from fakeid.runs import new_result, run_once
-from fakeid.training.run import train_and_test
 
 
 def dataset_kind(root: str) -> str:
@@ -39,6 +38,10 @@ def require_values(cfg: DictConfig) -> None:
 
 
 def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) -> dict | None:
+    # Imported here, not at the top: the process that launches a sweep's jobs (launcher=parallel, submitit,
+    # slurm) never trains, and importing torch, Lightning and timm took it 10 s on the 2-core sandbox.
+    from fakeid.training.run import train_and_test
+
     with one_line_errors():
         require_values(cfg)
     hparams = {**flat_hparams(cfg), **versions(), PROTOCOL_KEY: PROTOCOL_VERSION}

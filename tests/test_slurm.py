@@ -243,6 +243,7 @@ def test_ddp_as_one_two_task_job(tmp_path):
     sweep_dir = tmp_path / "outputs" / "sweeps" / "ddp"
     [run_dir] = run_dirs(sweep_dir)
     assert_two_process_run(run_dir, root)
-    logs = "".join(p.read_text() for p in (sweep_dir / ".submitit").glob("*/*_log.err"))
+    # Lightning's lines go through the job's logging (Hydra's console handler, stdout): read both streams
+    logs = "".join(p.read_text() for p in (sweep_dir / ".submitit").glob("*/*_log.*"))
     assert "MEMBER: 2/2" in logs  # the second process is SLURM's second task, not a re-launch
     assert len(list((sweep_dir / ".submitit").glob("*/*_log.out"))) == 2  # one log per task
