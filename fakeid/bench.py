@@ -309,20 +309,24 @@ def new_detector(config: BenchConfig) -> FakeImageDetector:
 
 
 def lightning_repeat(
-    config: BenchConfig,
-    detector: FakeImageDetector,
-    loader: DataLoader,
-    device: torch.device,
-    *extra: pl.Callback,
+    config: BenchConfig, detector: FakeImageDetector, loader: DataLoader, device: torch.device
 ) -> dict:
     """One repeat: a fresh `pl.Trainer.fit` of `warmup + steps` steps (set-up excluded from the timing)."""
     clock, total = StepClock(device), config.warmup + config.steps
+    fit_steps(config, detector, loader, device, StepClockCallback(clock, config.warmup, total))
+    return clock.summary(config.warmup)
+
+
+def fit_steps(
+    config: BenchConfig, detector: FakeImageDetector, loader: DataLoader, device: torch.device, timer: pl.Callback
+) -> None:
+    """A fresh `pl.Trainer.fit` of `warmup + steps` steps, timed by the callback `timer` alone."""
     detector.train()  # Lightning keeps the mode it finds: after an evaluation, BatchNorm would stay frozen
     trainer = pl.Trainer(
         accelerator="gpu" if device.type == "cuda" else "cpu",
         devices=1,
         precision=config.precision,
-        max_steps=total,
+        max_steps=config.warmup + config.steps,
         max_epochs=-1,
         limit_val_batches=0,
         num_sanity_val_steps=0,
@@ -330,11 +334,10 @@ def lightning_repeat(
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        callbacks=[StepClockCallback(clock, config.warmup, total), *extra],
+        callbacks=[timer],
         default_root_dir=tempfile.gettempdir(),
     )
     trainer.fit(detector, train_dataloaders=loader)
-    return clock.summary(config.warmup)
 
 
 class PlainLoop:
@@ -450,7 +453,7 @@ def bench_train(config: BenchConfig, loader: DataLoader, device: torch.device) -
     interleaved = []
     for index in range(config.repeats):
         steps = PlainStepAfterEach(plain, loader, device)
-        lightning_repeat(config, detector, loader, device, steps)
+        fit_steps(config, detector, loader, device, steps)
         interleaved.append(steps.rates(config.warmup))
         print(
             f"fakeid.bench: interleaved repeat {index + 1}/{config.repeats}: Lightning "

@@ -39,7 +39,7 @@ def require_values(cfg: DictConfig) -> None:
 
 def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) -> dict | None:
     # Imported here, not at the top: the process that launches a sweep's jobs (launcher=parallel, submitit,
-    # slurm) never trains, and importing torch, Lightning and timm took it 10 s on the 2-core sandbox.
+    # slurm) never trains, and importing torch, Lightning and timm took it 15 s on the 2-core sandbox (0.4 s without).
     from fakeid.training.run import train_and_test
 
     with one_line_errors():
