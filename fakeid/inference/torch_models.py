@@ -43,9 +43,9 @@ class TorchScorer:
     """uint8 (N, H, W, 3) numpy -> probability of fake, with a torch module on `device`, in float32. The batch
     goes in as NHWC (`channels_last`) or NCHW tensors; the caller says which (the module's layout)."""
 
-    def __init__(self, module: nn.Module, device: str, channels_last: bool):
-        self.device = torch_device(device)
-        self.module = module.eval().to(self.device)
+    def __init__(self, module: nn.Module, device: torch.device, channels_last: bool):
+        self.device = device
+        self.module = module.eval().to(device)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
 
     @torch.inference_mode()
@@ -59,17 +59,17 @@ def checkpoint_scorer(detector, device: str = "cpu") -> TorchScorer:
     (`FakeImageDetector.for_inference`): a checkpoint scores the same here as in fakeid.eval and training's test."""
     target = torch_device(device)
     detector.for_inference(target)
-    return TorchScorer(ScoringModule(detector.net), device, channels_last=detector.uses_channels_last(target))
+    return TorchScorer(ScoringModule(detector.net), target, channels_last=detector.uses_channels_last(target))
 
 
 def load_torchscript(path: Path, device: str = "cpu") -> tuple[TorchScorer, DetectorInfo]:
     if not path.is_file():
         raise FakeidError(f"exported={path} is not a file (a TorchScript file written by fakeid.export was expected)")
-    extra = {TORCHSCRIPT_EXTRA_FILE: ""}
+    target, extra = torch_device(device), {TORCHSCRIPT_EXTRA_FILE: ""}
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=FutureWarning)  # torch.jit.load is marked deprecated
-            module = torch.jit.load(str(path), map_location=torch_device(device), _extra_files=extra)
+            module = torch.jit.load(str(path), map_location=target, _extra_files=extra)
     except (RuntimeError, ValueError) as err:
         first = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
         raise FakeidError(f"exported={path} is not a TorchScript file torch can load ({first})") from None
@@ -78,5 +78,5 @@ def load_torchscript(path: Path, device: str = "cpu") -> tuple[TorchScorer, Dete
     except json.JSONDecodeError:
         props = {}
     # an exported file's weights keep the layout they were traced in; NHWC input pays off on GPUs (BENCHMARKS.md)
-    scorer = TorchScorer(module, device, channels_last=torch_device(device).type == "cuda")
+    scorer = TorchScorer(module, target, channels_last=target.type == "cuda")
     return scorer, parse_metadata(props, str(path))
