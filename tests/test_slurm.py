@@ -150,7 +150,8 @@ def background_sweep(outputs: Path, root: Path, name: str, *extra: str) -> subpr
 
 
 def job_logs(sweep_dir: Path, job: str) -> str:
-    # the job's stderr, appended to by every start of the job (submitit's --open-mode=append)
+    # the job's stdout and stderr (every task's), appended to by every start of the job (--open-mode=append);
+    # Lightning's lines come through the job's logging, on stdout
     return "".join(p.read_text() for p in (sweep_dir / ".submitit" / job).glob("*_log.*"))
 
 
@@ -243,7 +244,6 @@ def test_ddp_as_one_two_task_job(tmp_path):
     sweep_dir = tmp_path / "outputs" / "sweeps" / "ddp"
     [run_dir] = run_dirs(sweep_dir)
     assert_two_process_run(run_dir, root)
-    # Lightning's lines go through the job's logging (Hydra's console handler, stdout): read both streams
-    logs = "".join(p.read_text() for p in (sweep_dir / ".submitit").glob("*/*_log.*"))
+    logs = job_logs(sweep_dir, job_id(sweep_dir))
     assert "MEMBER: 2/2" in logs  # the second process is SLURM's second task, not a re-launch
     assert len(list((sweep_dir / ".submitit").glob("*/*_log.out"))) == 2  # one log per task
