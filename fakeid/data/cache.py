@@ -6,11 +6,15 @@ order `fakeid.data.layout` lists them), so every run of a sweep, whatever its sa
 categories, shares the same caches.
 
     <cache_dir>/<key>.npy    the decoded rows, row i = i-th listed file (zeros where a file is unreadable)
-    <cache_dir>/<key>.json   meta: folder, paths, per-file decode error or null, image_size, version, build time
+    <cache_dir>/<key>.json   meta: folder, paths, per-file decode error or null, image_size, transform, version,
+                             decoders, build time
 
-`key` is a sha256 of the exact file list (each file's path, size and mtime_ns), the image size,
-PREPROCESSING_VERSION and the key of the image transform (an evaluation's perturbation), if any: any
-change of those gives a new key, hence a rebuild; otherwise the cache is reused.
+`key` is a sha256 of every input that changes the decoded pixels, so that a cache never gives other
+pixels than decoding the files would: the exact file list (each file's path, size and mtime_ns), the image
+size, PREPROCESSING_VERSION, the versions of Pillow and its libjpeg-turbo (which decode and re-encode), and
+the `cache_key` of the image transform (an evaluation's perturbation: its parameters and, for noise, its
+seed), if any. Any change of those gives a new key, hence a rebuild; otherwise the cache is reused. An input
+that does not change pixels stays out (a noise-free level's seed), so runs that differ only there share it.
 The meta file is written last, so its presence means the cache is complete. Two processes that start at
 once serialise on `<key>.lock`; the first writes temporary files and renames them into place, the
 second waits and reuses the result.
@@ -29,8 +33,10 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+import PIL
 import torch
 from filelock import FileLock
+from PIL import features
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
@@ -83,10 +89,15 @@ def folder_images(folder: Path) -> list[Path]:
     return list(list_class_folder(folder, CLASS_DIRS.get(folder.name, 0)).images)
 
 
+def decoder_versions() -> str:
+    """The libraries whose version can change decoded or perturbed pixels."""
+    return f"pillow {PIL.__version__}, libjpeg-turbo {features.version('libjpeg_turbo')}"
+
+
 def cache_key(files: Sequence[Path], image_size: int, transform: ImageTransform | None = None) -> str:
     """sha256 of everything that decides the cache's content (see the module docstring)."""
-    transform_key = f"{transform.key}\n" if transform is not None else ""
-    digest = hashlib.sha256(f"{PREPROCESSING_VERSION}\n{image_size}\n{transform_key}".encode())
+    transform_key = f"{transform.cache_key}\n" if transform is not None else ""
+    digest = hashlib.sha256(f"{PREPROCESSING_VERSION}\n{decoder_versions()}\n{image_size}\n{transform_key}".encode())
     for file in files:
         stat = os.stat(file)
         digest.update(f"{absolute(file)}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
@@ -166,8 +177,9 @@ def build(
             "paths": names,
             "errors": errors,
             "image_size": image_size,
-            "transform": transform.key if transform is not None else None,
+            "transform": transform.cache_key if transform is not None else None,
             "version": PREPROCESSING_VERSION,
+            "decoders": decoder_versions(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "build_seconds": round(time.time() - started, 3),
         },

@@ -28,10 +28,11 @@ PREPROCESSING_VERSION = "rgb-centercrop-v1"
 class ImageTransform(Protocol):
     """The one seam for changing pixels before the crop, used by the file dataset and the cache alike.
 
-    `key` names the transform and its parameters: the cache keeps transformed images apart by it.
+    `cache_key` names every input of the transform that changes pixels (parameters, seed): the cache keeps
+    transformed images apart by it, so two transforms that give different pixels must never share one.
     """
 
-    key: str
+    cache_key: str
 
     def __call__(self, image: Image.Image, path: str, source_format: str | None) -> Image.Image: ...
 

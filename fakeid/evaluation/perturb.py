@@ -42,6 +42,7 @@ PARAMETERS = {
     "noise": ("sigma",),
     "format": ("format", "quality"),
 }
+CANONICAL = {"quality": int, "sigma": float, "scale": float, "format": str}  # each value as the functions use it
 
 
 def jpeg(image: Image.Image, quality: int) -> Image.Image:
@@ -89,7 +90,8 @@ def image_seed(split_seed: int, path: str) -> int:
 class Perturbation:
     """One perturbation and its parameters: an `ImageTransform` for `fakeid.data.images.load_rgb`.
 
-    Picklable (loader and cache workers receive it), and `key` names it for the cache and for folders.
+    Picklable (loader and cache workers receive it). `key` names the level (its folder, `eval.perturbation`);
+    `cache_key` names its pixels for the decoded cache.
     """
 
     name: str = "none"
@@ -99,6 +101,20 @@ class Perturbation:
     @property
     def key(self) -> str:
         return level_id(self.describe())
+
+    @property
+    def cache_key(self) -> str:
+        """Every input of this perturbation that changes pixels, and only those (the rule of fakeid.data.cache).
+
+        The parameters as `__call__` uses them (quality 40.0 is 40), and for `noise` its seed and numpy's
+        version (numpy does not promise the same random stream across versions); Pillow's version is in every
+        cache key already. `key` leaves the seed out: it names a level, and the seed is the run's split_seed.
+        """
+        params = {key: CANONICAL.get(key, lambda value: value)(value) for key, value in self.params.items()}
+        described = level_id({"name": self.name, **params})
+        if self.name == "noise":
+            return f"{described},seed={int(self.seed)},numpy={np.__version__}"
+        return described
 
     def describe(self) -> dict[str, Any]:
         """The `perturbation` entry of metrics.json: the name and its parameters."""
