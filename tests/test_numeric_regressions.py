@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from fakeid.data.cache import CachedImageDataset
 from fakeid.data.datasets import ImageFileDataset
 from fakeid.evaluation.perturb import make
+from fakeid.inference.scoring import CropRule, cut, tile_origins
 from tests.conftest import run_module, write_images
 
 
@@ -64,3 +66,20 @@ def test_a_cached_noise_eval_of_a_second_seed_scores_that_seeds_pixels(trained_r
         assert done.returncode == 0, done.stderr[-2000:]
         runs[name] = (tmp_path / name / "scores.csv").read_text()
     assert runs["cached"] == runs["decoded"]
+
+
+# ---- 2. crop=tiles keeps at most max_tiles on tall images too ----------------------------------------------
+
+
+@pytest.mark.parametrize(("width", "height"), [(40, 1000), (96, 2000), (1000, 40), (2000, 96)])
+def test_tiles_of_a_tall_or_wide_image_are_capped_at_max_tiles(width, height):
+    """fails on d1b9663: 40x1000 gave 22 tiles and 96x2000 18, with max_tiles=16."""
+    origins, total = tile_origins(width, height, 32, 16)
+    assert len(origins) == 16 < total
+    assert len(set(origins)) == len(origins)
+    assert all(0 <= left and left + 32 <= width and 0 <= top and top + 32 <= height for left, top in origins)
+
+
+def test_the_note_of_a_tall_image_says_max_tiles_tiles():
+    tiles, note = cut(Image.new("RGB", (40, 1000)), CropRule(crop="tiles", image_size=32, max_tiles=16))
+    assert len(tiles) == 16 and note == "16 of 31 tiles (max_tiles=16)"

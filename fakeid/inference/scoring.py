@@ -86,12 +86,15 @@ def tile_origins(width: int, height: int, size: int, max_tiles: int) -> tuple[li
     """Top-left corners (left, top) of the tiles to score, and how many the full grid holds.
 
     The grid is centred on the image; when it holds more than `max_tiles`, a sub-lattice of evenly spaced
-    rows and columns (in the grid's aspect ratio) is kept, so the tiles still cover the whole image.
+    rows and columns (in the grid's aspect ratio) is kept, so the tiles still cover the whole image. The
+    kept rows times the kept columns never exceed `max_tiles`: on a tall image (one column) the rows are
+    capped at `max_tiles` themselves, as the columns of a wide one are. The image holds one tile at least.
     """
     cols, rows = width // size, height // size
     left, top = (width - cols * size) // 2, (height - rows * size) // 2
-    keep_rows = max(1, min(rows, int(math.sqrt(max_tiles * rows / cols))))
-    keep_cols = max(1, min(cols, max_tiles // keep_rows))
+    keep_rows = max(1, min(rows, max_tiles, int(math.sqrt(max_tiles * rows / cols))))
+    keep_cols = min(cols, max_tiles // keep_rows)  # >= 1, as keep_rows <= max_tiles
+    keep_rows = min(rows, max_tiles // keep_cols)  # the rows the columns leave room for (10x3 in 16: 8x2)
     origins = [
         (left + col * size, top + row * size) for row in spread(rows, keep_rows) for col in spread(cols, keep_cols)
     ]
