@@ -2,7 +2,8 @@
 
 Evaluation runs in one process over whole sets (no distributed sampler, which would pad sets with
 repeated images), under the same autocast precision as training. Every score is kept: `scores.csv`
-(`set, path, label, score`, score = probability of fake) lets anyone recompute every reported metric.
+(`set, path, label, score`, score = probability of fake, written to read back exactly) lets anyone recompute
+every reported metric.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from torch.utils.data import DataLoader
 
 from fakeid.data.selection import TestSelection
 from fakeid.metrics import calibrate_threshold, metrics_of_set
+from fakeid.scores import number_text
 
 SCORES_FILE = "scores.csv"
 SCORES_COLUMNS = ("set", "path", "label", "score")
@@ -94,7 +96,7 @@ def set_result(
 
 
 def write_scores(path: Path, scored_sets: list[ScoredSet]) -> None:
-    """scores.csv: one row per image; 9 significant digits keep every float32 score exactly."""
+    """scores.csv: one row per image, each score written to read back exactly (`fakeid.scores.number_text`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     with open(temporary, "w", newline="") as handle:
@@ -102,7 +104,7 @@ def write_scores(path: Path, scored_sets: list[ScoredSet]) -> None:
         writer.writerow(SCORES_COLUMNS)
         for scored in scored_sets:
             for file, label, score in zip(scored.selection.paths, scored.labels.tolist(), scored.scores.tolist()):
-                writer.writerow([scored.selection.name, file, int(label), f"{score:.9g}"])
+                writer.writerow([scored.selection.name, file, int(label), number_text(score)])
     temporary.replace(path)
 
 

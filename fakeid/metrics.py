@@ -13,14 +13,19 @@ from fakeid.metric_names import TEST_METRICS
 
 
 def accuracies(scores: torch.Tensor, labels: torch.Tensor, threshold: float) -> dict[str, float]:
-    """Overall, real-class and fake-class accuracy when scores >= threshold are called fake."""
-    called_fake = scores >= threshold
+    """Overall, real-class and fake-class accuracy when scores >= threshold are called fake.
+
+    Compared in float64, as `fakeid.scores.called_fake` (predict's verdicts) and the calibration compare: a
+    torch float32 tensor against a Python float compares in float32, which rounds a calibrated threshold onto
+    a score. The shares are float64 too, so they equal a count over scores.csv divided by its length.
+    """
+    called_fake = scores.double() >= float(threshold)
     correct = called_fake == labels.bool()
     real, fake = labels == 0, labels == 1
     return {
-        "acc": correct.float().mean().item(),
-        "real_acc": correct[real].float().mean().item() if real.any() else float("nan"),
-        "fake_acc": correct[fake].float().mean().item() if fake.any() else float("nan"),
+        "acc": correct.double().mean().item(),
+        "real_acc": correct[real].double().mean().item() if real.any() else float("nan"),
+        "fake_acc": correct[fake].double().mean().item() if fake.any() else float("nan"),
     }
 
 
@@ -28,7 +33,9 @@ def calibrate_threshold(scores: torch.Tensor, labels: torch.Tensor) -> float:
     """The threshold that maximises balanced accuracy (mean of real and fake accuracy) on these scores.
 
     Candidates are midpoints between consecutive distinct scores (and the extremes); ties go to the
-    candidate closest to 0.5, so a well-calibrated detector keeps its natural threshold.
+    candidate closest to 0.5, so a well-calibrated detector keeps its natural threshold. Scores and candidates
+    are float64, the precision every comparison with the threshold uses (`accuracies`, `fakeid.scores`): a
+    midpoint of two float32 neighbours separates them only there.
     """
     values, index = torch.unique(scores.double(), return_inverse=True)
     candidates = torch.cat([values[:1] - 1e-6, (values[1:] + values[:-1]) / 2, values[-1:] + 1e-6])

@@ -4,6 +4,7 @@ written score reads back to the exact value its verdict and metrics were compute
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,12 @@ from PIL import Image
 
 from fakeid.data.cache import CachedImageDataset
 from fakeid.data.datasets import ImageFileDataset
+from fakeid.data.selection import TestSelection
+from fakeid.evaluate import ScoredSet, write_scores
 from fakeid.evaluation.perturb import make
-from fakeid.inference.scoring import CropRule, cut, tile_origins
+from fakeid.inference.predicting import Verdicts, row
+from fakeid.inference.scoring import CropRule, ImageResult, cut, tile_origins
+from fakeid.metrics import accuracies, calibrate_threshold, metrics_of_set
 from tests.conftest import run_module, write_images
 
 
@@ -83,3 +88,78 @@ def test_tiles_of_a_tall_or_wide_image_are_capped_at_max_tiles(width, height):
 def test_the_note_of_a_tall_image_says_max_tiles_tiles():
     tiles, note = cut(Image.new("RGB", (40, 1000)), CropRule(crop="tiles", image_size=32, max_tiles=16))
     assert len(tiles) == 16 and note == "16 of 31 tiles (max_tiles=16)"
+
+
+# ---- 3. a threshold is compared in float64 everywhere ------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0.3, 0.7, 0.5, 0.123456789])
+def test_a_threshold_between_two_neighbouring_scores_separates_them(value):
+    """fails on d1b9663 for half of these: the float64 midpoint was rounded to float32, onto a score."""
+    low, high = neighbours(value)
+    scores, labels = torch.tensor([low, high], dtype=torch.float32), torch.tensor([0.0, 1.0])
+    threshold = calibrate_threshold(scores, labels)
+    assert threshold == midpoint(low, high)
+    assert accuracies(scores, labels, threshold)["acc"] == 1.0
+    assert metrics_of_set(scores, labels, threshold)["acc_cal"] == 1.0
+    verdicts = Verdicts(threshold, "calibrated")
+    assert [verdicts.of(float(score)) for score in (low, high)] == ["real", "fake"]
+
+
+def test_acc_cal_and_the_verdicts_of_predict_agree_score_by_score():
+    """eval's acc_cal and predict's verdicts at the same threshold call the same images fake."""
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.2, 0.8, 200).astype(np.float32)
+    scores = np.concatenate([base, np.nextafter(base, np.float32(2))])  # every score with its upper neighbour
+    for score in base[:30]:
+        threshold = midpoint(*neighbours(float(score)))
+        labels = torch.ones(len(scores))
+        fake_share = accuracies(torch.from_numpy(scores), labels, threshold)["acc"]
+        verdicts = Verdicts(threshold, "calibrated")
+        assert fake_share == np.mean([verdicts.of(float(s)) == "fake" for s in scores])
+
+
+# ---- 4. written scores read back exactly -------------------------------------------------------------------
+
+
+def between_score_and_digits(score: float, digits: int) -> float:
+    """A float64 threshold strictly between a score and its `digits`-significant-digit form (or the score)."""
+    return (score + float(f"{score:.{digits}g}")) / 2
+
+
+def awkward_scores() -> np.ndarray:
+    """float32 scores whose 8- or 9-digit forms read back, as float64, to another value."""
+    rng = np.random.default_rng(1)
+    base = rng.uniform(0, 1, 300).astype(np.float32)
+    return np.concatenate([base, np.nextafter(base, np.float32(2))])
+
+
+def test_a_predicted_score_reads_back_bit_equal_and_agrees_with_its_verdict():
+    """fails on d1b9663: predict wrote 8 significant digits, which print neighbouring float32 scores alike."""
+    scores = awkward_scores()
+    for score in scores:
+        exact = float(score)
+        for threshold in (between_score_and_digits(exact, 8), between_score_and_digits(exact, 9), exact):
+            written = row(ImageResult(path=Path("x.png"), score=float(score)), Verdicts(threshold, "given"))
+            read = float(written["score"])
+            assert np.float32(read).tobytes() == score.tobytes() and read == float(score)
+            assert (read >= threshold) == (written["verdict"] == "fake"), (written, threshold)
+
+
+def test_scores_csv_recomputes_acc_cal_exactly_at_any_threshold(tmp_path: Path):
+    """fails on d1b9663: 9 digits read back as float64 sit on the other side of a threshold between them and
+    the float32 score, and acc_cal compared in float32."""
+    scores = torch.from_numpy(awkward_scores())
+    labels = torch.tensor([0.0, 1.0]).repeat(len(scores) // 2)
+    selection = TestSelection("set", [Path(f"{i}.png") for i in range(len(scores))], labels.long().tolist())
+    write_scores(tmp_path / "scores.csv", [ScoredSet(selection, scores, labels)])
+    with open(tmp_path / "scores.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    read = np.array([float(item["score"]) for item in rows])
+    assert np.array_equal(read, scores.double().numpy())
+    assert np.array_equal(read.astype(np.float32).view(np.uint32), scores.numpy().view(np.uint32))
+    y = np.array([int(item["label"]) for item in rows])
+    for score in scores[:40].tolist():
+        threshold = between_score_and_digits(score, 9)
+        acc_cal = metrics_of_set(scores, labels, threshold)["acc_cal"]
+        assert acc_cal == pytest.approx(((read >= threshold) == (y == 1)).mean(), abs=1e-12)

@@ -5,8 +5,9 @@ validation-calibrated threshold), `ckpt=` (a checkpoint; threshold only when giv
 file written by `fakeid.export`: `.onnx` on onnxruntime, `.pt` TorchScript). Only the checkpoint path imports
 Lightning and timm, and only the checkpoint and TorchScript paths import torch.
 
-CSV columns (`COLUMNS`): path, score (probability of fake, empty when the file could not be scored),
-verdict (`fake` when score >= threshold, at the run's calibrated threshold when known, else 0.5),
+CSV columns (`COLUMNS`): path, score (probability of fake, empty when the file could not be scored; written
+so that it reads back exactly, `fakeid.scores`), verdict (`fake` when score >= threshold in float64, at the
+run's calibrated threshold when known, else 0.5),
 verdict_at_0.5, width, height, format (Pillow's name), error (why there is no score), note (what was
 changed to score it: 16-bit scaled, alpha dropped, enlarged, tiles capped).
 """
@@ -24,11 +25,11 @@ from fakeid.errors import FakeidError
 from fakeid.inference.inputs import expand_inputs
 from fakeid.inference.metadata import DetectorInfo
 from fakeid.inference.scoring import CropRule, ImageResult, Scorer, score_files
+from fakeid.scores import called_fake, number_text
 
 COLUMNS = ("path", "score", "verdict", "verdict_at_0.5", "width", "height", "format", "error", "note")
 DEFAULT_OUT = "predictions.csv"
 TABLE_LIMIT = 20  # at most this many images: a table on stdout; more: a progress bar
-SCORE_FORMAT = "{:.8g}"  # float32 carries about 7 significant digits
 ONNX_SUFFIXES, TORCHSCRIPT_SUFFIXES = (".onnx",), (".pt", ".pth", ".ts", ".torchscript")
 
 
@@ -40,7 +41,7 @@ class Verdicts:
     def of(self, score: float | None, threshold: float | None = None) -> str:
         if score is None:
             return ""
-        return "fake" if score >= (self.threshold if threshold is None else threshold) else "real"
+        return "fake" if called_fake(score, self.threshold if threshold is None else threshold) else "real"
 
 
 def choose_threshold(info: DetectorInfo, given: float | None) -> Verdicts:
@@ -94,7 +95,7 @@ def exported_scorer(path: Path, device: str) -> tuple[Scorer, DetectorInfo]:
 
 
 def row(result: ImageResult, verdicts: Verdicts) -> dict[str, str]:
-    score = "" if result.score is None else SCORE_FORMAT.format(result.score)
+    score = "" if result.score is None else number_text(result.score)
     return {
         "path": str(result.path),
         "score": score,
@@ -119,10 +120,11 @@ def progress_bar(total: int, enabled: bool) -> tuple[Callable[[int], None] | Non
 
 def print_table(rows: list[dict[str, str]]) -> None:
     width = min(60, max(len(item["path"]) for item in rows))
-    print(f"{'path':<{width}}  {'score':>8}  verdict  error")
+    digits = max(5, *(len(item["score"]) for item in rows))  # the CSV's exact scores, so the table agrees with it
+    print(f"{'path':<{width}}  {'score':>{digits}}  verdict  error")
     for item in rows:
         path = item["path"] if len(item["path"]) <= width else "..." + item["path"][-(width - 3) :]
-        print(f"{path:<{width}}  {item['score']:>8}  {item['verdict']:<7}  {item['error']}")
+        print(f"{path:<{width}}  {item['score']:>{digits}}  {item['verdict']:<7}  {item['error']}")
 
 
 def summary(results: list[ImageResult], skipped: int, verdicts: Verdicts, rule: CropRule, out: Path) -> str:
@@ -130,7 +132,7 @@ def summary(results: list[ImageResult], skipped: int, verdicts: Verdicts, rule: 
     fakes = sum(verdicts.of(result.score) == "fake" for result in scored)
     lines = [
         f"scored {len(scored)} of {len(results)} images (crop={rule.crop}, image_size={rule.image_size}): "
-        f"{fakes} fake, {len(scored) - fakes} real at threshold {verdicts.threshold:.4f} ({verdicts.source})"
+        f"{fakes} fake, {len(scored) - fakes} real at threshold {number_text(verdicts.threshold)} ({verdicts.source})"
     ]
     errors = Counter(result.error.split(" (")[0].split(":")[0] for result in results if result.error)
     if errors:
