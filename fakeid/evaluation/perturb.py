@@ -5,7 +5,8 @@ protocol does), and is deterministic per image: the same file gives the same pix
 
 - `none`                       the identity
 - `jpeg`   quality 1..100      re-encoded as JPEG (Pillow, 4:2:0 chroma subsampling as libjpeg's default)
-- `blur`   sigma >= 0 (px)     Gaussian blur; sigma 0 is the identity
+- `blur`   0 <= sigma <= 1e6   Gaussian blur (px); sigma 0 is the identity (1e6 px is far past any image's size,
+                               where the blur is flat anyway; Pillow refuses radii from about 2.1e9)
 - `resize` 0 < scale <= 1      antialiased down-scale (Pillow's bicubic filter widens with the scale factor);
                                the decoding rule then centre-crops, and an image now smaller than the crop is
                                enlarged back (bicubic), so at scale < 1 on images of the crop size the
@@ -18,12 +19,15 @@ protocol does), and is deterministic per image: the same file gives the same pix
                                through that format exactly once. Real and fake are treated alike; this removes
                                a JPEG-reals / PNG-fakes shortcut. PNG is lossless: `format=png` changes no
                                pixel (it shows that the container alone carries no cue to the detector).
+
+Every number must be finite (inf and nan are refused, in one line naming the key and the range).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,7 @@ PARAMETERS = {
     "noise": ("sigma",),
     "format": ("format", "quality"),
 }
+BLUR_SIGMA_MAX = 1e6  # px; Pillow refuses radii from about 2.1e9 (a C int)
 CANONICAL = {"quality": int, "sigma": float, "scale": float, "format": str}  # each value as the functions use it
 
 
@@ -142,15 +147,17 @@ def level_id(description: dict[str, Any]) -> str:
 
 
 def _check_range(name: str, key: str, value: Any, low: float, high: float, low_open: bool = False) -> None:
+    """A finite number in the range (inf and nan are refused: no perturbation is defined there)."""
     ok = (
         isinstance(value, (int, float))
         and not isinstance(value, bool)
+        and math.isfinite(value)
         and (low < value if low_open else low <= value)
         and value <= high
     )
     if not ok:
-        bound = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
-        raise FakeidError(f"perturb.{key}={value!r} is out of range for {name}: expected a number in {bound}")
+        bound = f"{'(' if low_open else '['}{low:g}, " + (f"{high:g}]" if math.isfinite(high) else "inf)")
+        raise FakeidError(f"perturb.{key}={value!r} is out of range for {name}: expected a finite number in {bound}")
 
 
 def validate(name: str, params: dict[str, Any]) -> None:
@@ -165,11 +172,13 @@ def validate(name: str, params: dict[str, Any]) -> None:
         _check_range(name, "quality", params["quality"], 1, 100)
         if int(params["quality"]) != params["quality"]:
             raise FakeidError(f"perturb.quality={params['quality']!r} must be a whole number in [1, 100]")
-    if name in ("blur", "noise"):
+    if name == "blur":
+        _check_range(name, "sigma", params["sigma"], 0, BLUR_SIGMA_MAX)
+    if name == "noise":
         _check_range(name, "sigma", params["sigma"], 0, float("inf"))
     if name == "resize":
         _check_range(name, "scale", params["scale"], 0, 1, low_open=True)
-    if name == "format" and params["format"] not in FORMATS:
+    if name == "format" and (not isinstance(params["format"], str) or params["format"] not in FORMATS):
         raise FakeidError(f"perturb.format={params['format']!r} is not a format (choices: {', '.join(FORMATS)})")
 
 
