@@ -74,12 +74,16 @@ def conversion_note(mode: str, image: Image.Image) -> str | None:
 
 
 def spread(count: int, keep: int) -> list[int]:
-    """`keep` of range(count), evenly spaced and symmetric (the middle one when keep is 1)."""
+    """`keep` of range(count), evenly spaced and mirror-symmetric about the middle: the first half rounded to
+    nearest, the second its mirror image (numpy's round-half-to-even keeps 0, 2, 3, 4, 6, 8, 9, 10, 12, 14, 15
+    of 16: lopsided). An odd number kept of an even count has no index on the middle: it takes (count - 1) // 2,
+    as keep=1 does."""
     if keep >= count:
         return list(range(count))
-    if keep == 1:
-        return [(count - 1) // 2]
-    return sorted({int(index) for index in np.linspace(0, count - 1, keep).round()})
+    positions = np.linspace(0, count - 1, keep)
+    first = [int(math.floor(position + 0.5)) for position in positions[: keep // 2]]  # spaced > 1: distinct
+    middle = [(count - 1) // 2] if keep % 2 else []
+    return first + middle + [count - 1 - index for index in reversed(first)]
 
 
 def tile_origins(width: int, height: int, size: int, max_tiles: int) -> tuple[list[tuple[int, int]], int]:
