@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from fakeid.data.selection import TestSelection
+from fakeid.ingest.atomic import write_atomically
 from fakeid.metrics import calibrate_threshold, metrics_of_set
 
 SCORES_FILE = "scores.csv"
@@ -95,15 +96,16 @@ def set_result(
 
 def write_scores(path: Path, scored_sets: list[ScoredSet]) -> None:
     """scores.csv: one row per image; 9 significant digits keep every float32 score exactly."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(SCORES_COLUMNS)
-        for scored in scored_sets:
-            for file, label, score in zip(scored.selection.paths, scored.labels.tolist(), scored.scores.tolist()):
-                writer.writerow([scored.selection.name, file, int(label), f"{score:.9g}"])
-    temporary.replace(path)
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(SCORES_COLUMNS)
+            for scored in scored_sets:
+                for file, label, score in zip(scored.selection.paths, scored.labels.tolist(), scored.scores.tolist()):
+                    writer.writerow([scored.selection.name, file, int(label), f"{score:.9g}"])
+
+    write_atomically(path, write)
 
 
 def evaluate(
