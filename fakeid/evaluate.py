@@ -17,6 +17,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from fakeid.data.selection import TestSelection
+from fakeid.ingest.atomic import write_atomically
 from fakeid.metrics import calibrate_threshold, metrics_of_set
 from fakeid.scores import number_text
 
@@ -97,15 +98,16 @@ def set_result(
 
 def write_scores(path: Path, scored_sets: list[ScoredSet]) -> None:
     """scores.csv: one row per image, each score written to read back exactly (`fakeid.scores.number_text`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(SCORES_COLUMNS)
-        for scored in scored_sets:
-            for file, label, score in zip(scored.selection.paths, scored.labels.tolist(), scored.scores.tolist()):
-                writer.writerow([scored.selection.name, file, int(label), number_text(score)])
-    temporary.replace(path)
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(SCORES_COLUMNS)
+            for scored in scored_sets:
+                for file, label, score in zip(scored.selection.paths, scored.labels.tolist(), scored.scores.tolist()):
+                    writer.writerow([scored.selection.name, file, int(label), number_text(score)])
+
+    write_atomically(path, write)
 
 
 def evaluate(

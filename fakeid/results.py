@@ -25,6 +25,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from fakeid.ingest.atomic import write_atomically
+
 METRICS_FILE = "metrics.json"
 # Keys that change where or how fast a run goes, not what it measures; and the library versions, which
 # are recorded but not hashed, so that an upgrade does not make a finished sweep train again.
@@ -118,18 +120,17 @@ def versions() -> dict[str, str]:
 
 
 def write_json_atomically(path: Path, payload: dict) -> None:
-    """Write to a temporary file, then rename: a failure at any point leaves the previous file intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        text = json.dumps(payload, indent=2, default=str)  # fails before anything touches the disk
+    """Write to a temporary file, then rename (fakeid.ingest.atomic): a failure at any point, a full disk
+    included, leaves the previous file intact and no temporary file."""
+    text = json.dumps(payload, indent=2, default=str)  # fails before anything touches the disk
+
+    def write(temporary: Path) -> None:
         with open(temporary, "w") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+
+    write_atomically(path, write)
 
 
 def read_metrics(run_dir: Path) -> dict | None:

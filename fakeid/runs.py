@@ -14,10 +14,14 @@ when the run fails or is interrupted. The life of a run (README, "What a run gua
 5. the body runs and fills the result as it goes; a failure is recorded (`status: failed`, the error in one
    line, the traceback in `error.log`) and reported in one line; Ctrl-C records `status: interrupted`. A single
    run then exits non-zero; a job of a sweep lets the sweep go on.
+
+A full disk anywhere in this (setting aside, error.log, metrics.json) is one `fakeid: error: no space left on
+...` line (fakeid.errors.DiskFull); the record is written where it still fits, and the line says when it did not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -31,7 +35,8 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from fakeid.errors import FakeidError
+from fakeid.errors import DiskFull, FakeidError, as_user_error
+from fakeid.ingest.atomic import write_text_atomically
 from fakeid.results import METRICS_FILE, config_differences, read_metrics, write_json_atomically
 
 log = logging.getLogger("fakeid.runs")
@@ -39,6 +44,7 @@ STATE_FILE = "run_state.json"  # the identity the files in this folder (checkpoi
 ERROR_LOG = "error.log"
 LOCK_FILE = ".lock"
 REPLACED_DIR = ".replaced"
+REASON_FILE = "REASON.txt"
 INTERRUPTED_EXIT = 130
 
 
@@ -57,11 +63,11 @@ def is_rank_zero() -> bool:
 
 
 def root_cause(err: BaseException) -> BaseException:
-    """The FakeidError behind `err` if there is one, else the innermost cause (Hydra's instantiate wraps
-    whatever a constructor raised in an InstantiationException)."""
-    while not isinstance(err, FakeidError) and (err.__cause__ or err.__context__) is not None:
+    """The FakeidError (or full disk, as DiskFull) behind `err` if there is one, else the innermost cause
+    (Hydra's instantiate wraps whatever a constructor raised in an InstantiationException)."""
+    while as_user_error(err) is None and (err.__cause__ or err.__context__) is not None:
         err = err.__cause__ or err.__context__
-    return err
+    return as_user_error(err) or err
 
 
 @contextmanager
@@ -97,30 +103,43 @@ def new_result(hparams: dict[str, Any], overrides: list[str], expected_hash: str
     }
 
 
-def finish(result: dict, run_dir: Path, started: float) -> None:
+def finish(result: dict, run_dir: Path, started: float) -> DiskFull | None:
+    """Write metrics.json (rank 0); the DiskFull error when there was no space for it."""
     result["wall_time_s"] = round(time.time() - started, 3)
     if is_rank_zero():
-        write_json_atomically(run_dir / METRICS_FILE, result)
+        try:
+            write_json_atomically(run_dir / METRICS_FILE, result)
+        except DiskFull as full:
+            return full
+    return None
 
 
-def record_failure(caught: BaseException, result: dict, run_dir: Path) -> int:
-    """Fill the result's error, write error.log, print one line; the exit code a single run should use."""
+def not_recorded(full: DiskFull | None) -> str:
+    return "" if full is None else f" (not recorded: no space for {METRICS_FILE} either)"
+
+
+def record_failure(caught: BaseException, result: dict, run_dir: Path) -> tuple[int, str]:
+    """Fill the result's error and write error.log; (the exit code a single run should use, the line to print
+    once metrics.json is written)."""
     err = root_cause(caught)
     result["error"] = f"{type(err).__name__}: {err}".splitlines()[0]
-    run_dir.mkdir(parents=True, exist_ok=True)
+    log_note = f"traceback in {run_dir / ERROR_LOG}"
     if is_rank_zero():
-        (run_dir / ERROR_LOG).write_text(traceback.format_exc())
+        try:
+            write_text_atomically(run_dir / ERROR_LOG, traceback.format_exc())
+        except (DiskFull, OSError) as failed:  # the traceback is a convenience; the record is metrics.json
+            log_note = f"no {ERROR_LOG}: {failed}".splitlines()[0]
+            result["error_log"] = log_note
     if isinstance(err, FakeidError):
-        print(f"fakeid: error: {err}", file=sys.stderr)
-        return 2
-    print(f"fakeid: run failed: {result['error']} (traceback in {run_dir / ERROR_LOG})", file=sys.stderr)
-    return 1
+        return err.exit_code or 2, f"fakeid: error: {err}"
+    return 1, f"fakeid: run failed: {result['error']} ({log_note})"
 
 
 @contextmanager
 def recorded(run_dir: Path, result: dict, *, multirun: bool) -> Iterator[None]:
-    """Run the block; metrics.json is written whatever happens. A failure is recorded in `result` and either
-    exits (a single run) or lets the caller carry on (a job of a sweep sees `result["status"]`)."""
+    """Run the block; metrics.json is written whatever happens (where it fits). A failure is recorded in
+    `result` and either exits (a single run) or lets the caller carry on (a job of a sweep sees
+    `result["status"]`)."""
     started = time.time()
     try:
         yield
@@ -128,17 +147,26 @@ def recorded(run_dir: Path, result: dict, *, multirun: bool) -> Iterator[None]:
         result.update(
             status="interrupted", error=f"interrupted ({caught or type(caught).__name__}); run it again to resume"
         )
-        finish(result, run_dir, started)
-        print(f"fakeid: interrupted: {run_dir} (status interrupted; the same command resumes it)", file=sys.stderr)
+        full = finish(result, run_dir, started)
+        print(
+            f"fakeid: interrupted: {run_dir} (status interrupted; the same command resumes it){not_recorded(full)}",
+            file=sys.stderr,
+        )
         raise SystemExit(INTERRUPTED_EXIT) from None
     except Exception as caught:  # noqa: BLE001 - every failure is recorded, then reported
         result["status"] = "failed"
-        code = record_failure(caught, result, run_dir)
-        finish(result, run_dir, started)
+        code, line = record_failure(caught, result, run_dir)
+        full = finish(result, run_dir, started)
+        print(line + not_recorded(full), file=sys.stderr)
         if not multirun:
             raise SystemExit(code) from None
         return
-    finish(result, run_dir, started)
+    full = finish(result, run_dir, started)
+    if full is not None:  # the work is done but its result could not be written: a failure, said so
+        result.update(status="failed", error=f"DiskFull: {full}")
+        print(f"fakeid: error: {full} (the run's {METRICS_FILE} could not be written)", file=sys.stderr)
+        if not multirun:
+            raise SystemExit(full.exit_code) from None
 
 
 def refuse_other_data(run_dir: Path, previous: dict, identity: dict | None) -> None:
@@ -160,10 +188,15 @@ def set_aside(run_dir: Path, reason: str, previous_hash: str | None) -> Path | N
     if not entries:
         return None
     target = run_dir / REPLACED_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}_{previous_hash or 'unknown'}"
-    target.mkdir(parents=True, exist_ok=True)
+    try:  # the reason first: on a full disk nothing has moved yet, and a rerun finds the folder as it was
+        write_text_atomically(target / REASON_FILE, reason + "\n")
+    except DiskFull:
+        for empty in (target, target.parent):
+            with contextlib.suppress(OSError):
+                empty.rmdir()
+        raise
     for entry in entries:
-        shutil.move(str(entry), str(target / entry.name))
-    (target / "REASON.txt").write_text(reason + "\n")
+        shutil.move(str(entry), str(target / entry.name))  # a rename: the same file system
     log.warning("moved the previous run of %s aside to %s: %s", run_dir, target, reason)
     print(
         f"fakeid: note: the previous run in {run_dir} was another experiment; moved aside to {target}", file=sys.stderr
@@ -216,21 +249,30 @@ def run_once(
         except Exception:  # noqa: BLE001 - a bad root or config: recorded as this run's failure
             result["data_identity"] = None
             if previous is not None:
-                set_aside(
-                    run_dir,
-                    "a new run of this folder failed before its data could be compared",
-                    previous.get("config_hash"),
-                )
+                with refused_in_one_line():
+                    set_aside(
+                        run_dir,
+                        "a new run of this folder failed before its data could be compared",
+                        previous.get("config_hash"),
+                    )
             with recorded(run_dir, result, multirun=multirun):
                 raise
             return result
-        try:
+        with refused_in_one_line():
             if claim(run_dir, result, previous):
                 log.info("skipping %s: its metrics.json says ok for this experiment", run_dir)
                 return previous
-        except DataConflict as conflict:
-            print(f"fakeid: error: {conflict}", file=sys.stderr)
-            raise SystemExit(2) from None
         with recorded(run_dir, result, multirun=multirun):
             body(result)
     return result
+
+
+@contextmanager
+def refused_in_one_line() -> Iterator[None]:
+    """Before the body: another dataset's folder, or no space to set the previous run aside, is one line and
+    an exit; nothing of the previous run changed, so there is nothing to record (its metrics.json stays)."""
+    try:
+        yield
+    except FakeidError as refused:
+        print(f"fakeid: error: {refused}", file=sys.stderr)
+        raise SystemExit(refused.exit_code or 2) from None

@@ -60,12 +60,13 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
-    run(
-        cfg,
-        Path(hydra_cfg.runtime.output_dir),
-        list(hydra_cfg.overrides.task),
-        multirun=hydra_cfg.mode == RunMode.MULTIRUN,
-    )
+    with one_line_errors():  # what fakeid.runs did not already record and report (a full disk at the lock)
+        run(
+            cfg,
+            Path(hydra_cfg.runtime.output_dir),
+            list(hydra_cfg.overrides.task),
+            multirun=hydra_cfg.mode == RunMode.MULTIRUN,
+        )
 
 
 main = hydra_entry(hydra_main)

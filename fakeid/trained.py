@@ -22,6 +22,7 @@ from fakeid.results import METRICS_FILE
 
 CHECKPOINT_DIR = "checkpoints"
 LEGACY_NAME = "model_name"  # what the hyper-parameter `name` (conf/model's key) was called in older checkpoints
+RUN_KEY = "fakeid_run"  # {"config_hash": ...}: the run that wrote a checkpoint (fakeid.training.checkpoints)
 
 
 @dataclass
@@ -133,21 +134,41 @@ def run_metrics(run_dir: Path) -> dict:
     return metrics
 
 
+def written_by(payload: dict) -> str | None:
+    """The config hash of the run that wrote a checkpoint (None for one written before the stamp existed)."""
+    stamp = payload.get(RUN_KEY) if isinstance(payload, dict) else None
+    return stamp.get("config_hash") if isinstance(stamp, dict) else None
+
+
+def kept_no_weights(metrics: dict) -> bool:
+    """The run finished without keeping any weights (`keep_checkpoints=none`): it cannot be evaluated again."""
+    return not metrics.get("tested_checkpoint") and metrics.get("hparams", {}).get("keep_checkpoints") == "none"
+
+
 def tested_checkpoint(run_dir: Path, metrics: dict) -> Path:
-    """The checkpoint the run tested; found in the run's own checkpoints/ folder if the run was moved."""
+    """The checkpoint the run tested. A run folder is self-contained: its own `checkpoints/<name>` first (the
+    run may have been moved aside into .replaced/, moved or copied with `cp -a`); the absolute path recorded in
+    metrics.json only when that file is missing here and the checkpoint there was written by this run (its
+    config hash, stamped by fakeid.train, is this run's). Another run's weights are never used silently."""
     recorded = metrics.get("tested_checkpoint")
-    if not recorded and metrics.get("hparams", {}).get("keep_checkpoints") == "none":
+    if kept_no_weights(metrics):
         raise FakeidError(f"run={run_dir} kept no weights (keep_checkpoints=none): it cannot be evaluated again")
-    candidates = [Path(recorded)] if recorded else []
-    if recorded:
-        candidates.append(run_dir / CHECKPOINT_DIR / Path(recorded).name)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate.resolve()
-    raise FakeidError(
-        f"run={run_dir}: its tested checkpoint {recorded or '(none recorded)'} is missing "
-        f"(looked in {run_dir / CHECKPOINT_DIR})"
-    )
+    if not recorded:
+        raise FakeidError(f"run={run_dir}: its {METRICS_FILE} records no tested checkpoint")
+    own = run_dir / CHECKPOINT_DIR / Path(recorded).name
+    if own.is_file():
+        return own.resolve()
+    elsewhere = Path(recorded)
+    if not elsewhere.is_file():
+        raise FakeidError(f"run={run_dir}: its tested checkpoint {own.name} is missing (looked in {own.parent})")
+    writer, expected = written_by(read_checkpoint(elsewhere)), metrics.get("config_hash")
+    if writer is None or writer != expected:
+        raise FakeidError(
+            f"run={run_dir}: its tested checkpoint {own.name} is missing (looked in {own.parent}); the recorded "
+            f"{elsewhere} is not this run's (written by config hash {writer or 'unknown'}, this run is "
+            f"{expected}): pass ckpt= to use it anyway"
+        )
+    return elsewhere.resolve()
 
 
 def from_run(run_dir: str | Path, threshold: float | None = None) -> TrainedDetector:

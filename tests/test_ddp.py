@@ -49,7 +49,7 @@ def assert_two_process_run(run_dir: Path, root: Path) -> dict:
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "ok", metrics["error"]
     assert metrics["world_size"] == 2
-    assert not list(run_dir.glob(".*.tmp")), "a rank left a half-written file"
+    assert not list(run_dir.glob(".*.partial-*")), "a rank left a half-written file"
     assert header_lines(run_dir / "file_lists.csv") == 1
     file_lists = (run_dir / "file_lists.csv").read_text().splitlines()
     assert len(file_lists) == len(set(file_lists)), "file_lists.csv has repeated rows"

@@ -198,7 +198,7 @@ def ensure_folder_cache(
     cache_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cache_dir / f"{key}.lock")):
         if not (cache.meta_path.is_file() and cache.array_path.is_file()):  # another process may have built it
-            for leftover in [*cache_dir.glob(f"{key}.*.tmp*"), *cache_dir.glob(f".{key}.json.*.tmp")]:
+            for leftover in [*cache_dir.glob(f"{key}.*.tmp*"), *cache_dir.glob(f".{key}.json.partial-*")]:
                 # left by a killed build: we hold the lock, so no one else is writing them
                 leftover.unlink(missing_ok=True)
             build(folder, files, image_size, cache.array_path, cache.meta_path, workers, transform)

@@ -8,6 +8,8 @@ A grid loads each checkpoint once and evaluates all its levels with it; `jobs=N`
 time, each in a joblib worker process with cpu_count // N torch threads (as `launcher=parallel` does for
 training sweeps). Each (run, level) folder is bookkept like a training job (`fakeid.runs`): done ones are
 skipped, failed ones are recorded and the grid goes on; the command exits 1 when any failed, listing them.
+A run that finished ok but kept no weights (`keep_checkpoints=none`) cannot be evaluated: it is named in one
+line, counted in the summary and listed in eval_grid.json with status "no weights", not failed on every rerun.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from fakeid.evaluation.perturb import Perturbation, level_id, make
 from fakeid.key_values import as_int
 from fakeid.results import write_json_atomically
 from fakeid.runs import new_result, recorded, run_once
-from fakeid.trained import TrainedDetector, from_run, resolve
+from fakeid.trained import TrainedDetector, from_run, kept_no_weights, resolve
 
 log = logging.getLogger("fakeid.eval")
 GRID_FILE = "eval_grid.json"
+NO_WEIGHTS = "no weights"  # an ok training run that kept no checkpoint (keep_checkpoints=none)
+NO_WEIGHTS_WHY = "no weights: the run kept no checkpoint (keep_checkpoints=none); retrain it to evaluate it"
 
 
 def device_of(name: str):
@@ -116,7 +120,8 @@ def evaluate_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
 
 
 def sweep_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
-    """(job folder relative to the sweep, status) of every job of a training sweep."""
+    """(job folder relative to the sweep, status) of every job of a training sweep; an ok run that kept no
+    weights has status `NO_WEIGHTS` (it cannot be evaluated: skipped and counted, not failed every time)."""
     from fakeid.collect import find_metrics_files
     from fakeid.results import read_metrics
 
@@ -126,7 +131,10 @@ def sweep_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
     for path in find_metrics_files(sweep_dir):
         metrics = read_metrics(path.parent) or {}
         if metrics.get("kind", "train") == "train":
-            jobs.append((str(path.parent.relative_to(sweep_dir)), str(metrics.get("status"))))
+            status = str(metrics.get("status"))
+            if status == "ok" and kept_no_weights(metrics):
+                status = NO_WEIGHTS
+            jobs.append((str(path.parent.relative_to(sweep_dir)), status))
     if not jobs:
         raise FakeidError(f"sweep={sweep_dir} holds no training runs (no metrics.json below it)")
     return jobs
@@ -200,7 +208,9 @@ def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
         },
     )
     for rel, status in jobs:
-        if status != "ok":
+        if status == NO_WEIGHTS:
+            print(f"fakeid: note: not evaluated: {sweep_dir / rel} ({NO_WEIGHTS_WHY})", file=sys.stderr)
+        elif status != "ok":
             log.warning("not evaluated: %s (status %s)", sweep_dir / rel, status)
     todo = [rel for rel, status in jobs if status == "ok"]
     args = [(cfg, sweep_dir / rel, out_root / rel, levels, overrides, device) for rel in todo]
@@ -210,5 +220,10 @@ def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
         for folder in failed:
             print(f"  {folder} (see {folder / 'error.log'})", file=sys.stderr)
         raise SystemExit(1)
-    print(f"evaluated {sum(s == 'ok' for _, s in jobs)} runs x {len(levels)} levels into {out_root}", file=sys.stderr)
+    skipped = sum(s == NO_WEIGHTS for _, s in jobs)
+    print(
+        f"evaluated {sum(s == 'ok' for _, s in jobs)} runs x {len(levels)} levels into {out_root}"
+        + (f"; skipped {skipped} runs without weights (keep_checkpoints=none)" if skipped else ""),
+        file=sys.stderr,
+    )
     return out_root

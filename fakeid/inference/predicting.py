@@ -25,6 +25,7 @@ from fakeid.errors import FakeidError
 from fakeid.inference.inputs import expand_inputs
 from fakeid.inference.metadata import DetectorInfo
 from fakeid.inference.scoring import CropRule, ImageResult, Scorer, score_files
+from fakeid.ingest.atomic import write_atomically
 from fakeid.scores import called_fake, number_text
 
 COLUMNS = ("path", "score", "verdict", "verdict_at_0.5", "width", "height", "format", "error", "note")
@@ -153,13 +154,15 @@ def summary(results: list[ImageResult], skipped: int, verdicts: Verdicts, rule: 
 
 
 def write_rows(out: Path, rows: list[dict[str, str]]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(out.name + ".tmp")
-    with temporary.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    temporary.replace(out)
+    """The CSV, atomically (a full disk is one line and leaves no temporary file)."""
+
+    def write(temporary: Path) -> None:
+        with temporary.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    write_atomically(out, write)
 
 
 def predict(

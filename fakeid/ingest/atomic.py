@@ -1,7 +1,11 @@
-"""Writes that an interruption cannot leave half done: a hidden temporary file, then a rename.
+"""Writes that an interruption or a full disk cannot leave half done: a hidden temporary file in the
+destination's own folder (so the rename never crosses file systems), then a rename.
 
-Temporary files are named `.<name>.partial-<pid>`; `remove_partials` deletes the ones an interrupted run left,
-so that a re-run continues cleanly. Hidden names are ignored by the layout (fakeid.data.layout).
+Every atomic write of fakeid goes through `write_atomically` (metrics.json, scores.csv, predictions, checkpoints,
+prepared data). Temporary files are named `.<name>.partial-<pid>`; a failure removes its own, and a full disk
+is one `DiskFull` line naming the file system (fakeid.errors). A process killed mid-write (SIGKILL) cannot clean
+up: `remove_partials` deletes what it left, so that a re-run continues cleanly. Hidden names are ignored by the
+layout (fakeid.data.layout).
 """
 
 from __future__ import annotations
@@ -11,39 +15,46 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from fakeid.errors import DiskFull, is_disk_full
+
 PARTIAL_MARK = ".partial-"
 
 
-def _partial_name(target: Path) -> Path:
+def partial_name(target: Path) -> Path:
     return target.with_name(f".{target.name}{PARTIAL_MARK}{os.getpid()}")
 
 
-def _commit(target: Path, write: Callable[[Path], None]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = _partial_name(target)
+def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+    """`write(partial)`, then rename the partial file to `target`: whatever fails (a full disk, a bug in `write`),
+    `target` keeps its previous content and no partial file stays behind."""
+    partial = partial_name(target)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         write(partial)
         os.replace(partial, target)
-    finally:
+    except BaseException as err:
         if partial.exists() or partial.is_symlink():
-            partial.unlink()
+            partial.unlink()  # first: the error then tells the space there is without it
+        if is_disk_full(err):
+            raise DiskFull.writing(target) from err
+        raise
 
 
 def write_bytes_atomically(target: Path, data: bytes) -> None:
-    _commit(target, lambda partial: partial.write_bytes(data))
+    write_atomically(target, lambda partial: partial.write_bytes(data))
 
 
 def write_text_atomically(target: Path, text: str) -> None:
-    _commit(target, lambda partial: partial.write_text(text))
+    write_atomically(target, lambda partial: partial.write_text(text))
 
 
 def copy_atomically(source: Path, target: Path) -> None:
-    _commit(target, lambda partial: shutil.copyfile(source, partial))
+    write_atomically(target, lambda partial: shutil.copyfile(source, partial))
 
 
 def symlink_atomically(source: Path, target: Path) -> None:
     """`target` becomes a symbolic link to the absolute path of `source`."""
-    _commit(target, lambda partial: partial.symlink_to(source.resolve()))
+    write_atomically(target, lambda partial: partial.symlink_to(source.resolve()))
 
 
 def write_text_if_changed(target: Path, text: str) -> bool:
@@ -60,5 +71,5 @@ def remove_partials(folder: Path) -> int:
         return 0
     leftovers = [p for p in folder.rglob(f".*{PARTIAL_MARK}*") if p.is_file() or p.is_symlink()]
     for path in leftovers:
-        path.unlink()
+        path.unlink(missing_ok=True)
     return len(leftovers)

@@ -8,19 +8,30 @@
   `checkpoints/tested.ckpt` without optimizer state (what fakeid.eval, fakeid.predict and fakeid.export load)
   and removes best.ckpt and last.ckpt; `all` keeps those two as they are; `none` keeps no weights (the run's
   numbers stay in metrics.json and scores.csv; it cannot be evaluated again). A run still in progress keeps
-  what resume needs.
+  what resume needs. `slim` removes last.ckpt before best.ckpt: a kill between the two leaves best.ckpt, and the
+  rerun trains again; the reverse (last.ckpt naming a best.ckpt that is gone) is set aside as
+  `last.ckpt.no-best-<time>` by `resume_path`, and the run starts over.
+- Written (`RunCheckpointIO`): every checkpoint, Lightning's included, goes to a hidden partial file next to it
+  (never through $TMPDIR, which would be a copy across file systems), then is renamed; a failure (a full disk)
+  leaves nothing, and the partial files a killed process left are removed when the run starts again. Each is
+  stamped with the run's config hash (`RUN_KEY`), so that a copied or moved run can tell its own weights.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
+from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from fakeid.errors import FakeidError, check_choice
+from fakeid.ingest.atomic import remove_partials, write_atomically
+from fakeid.trained import RUN_KEY
 
 log = logging.getLogger("fakeid.train")
 SELECT_CHOICES = ("best", "last")
@@ -29,19 +40,72 @@ TESTED = "tested.ckpt"
 TRAINING_ONLY_KEYS = ("optimizer_states", "lr_schedulers")
 
 
+class RunCheckpointIO(TorchCheckpointIO):
+    """Lightning's torch checkpoint IO, written atomically in the checkpoint's own folder and stamped with the
+    run's config hash (module docstring)."""
+
+    def __init__(self, config_hash: str | None) -> None:
+        self.config_hash = config_hash
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} takes no storage_options")
+        checkpoint[RUN_KEY] = {"config_hash": self.config_hash}
+        save_file(checkpoint, Path(path))
+
+
+def save_file(payload: dict, target: Path) -> None:
+    """torch.save, atomically: serialised in memory first (as Lightning does), then written by Python, whose
+    write raises ENOSPC as an OSError and closes the file (torch's own file writer turns a full disk into a
+    RuntimeError and keeps the file open, so its space is not freed when the partial file is removed)."""
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+
+    def write(partial: Path) -> None:
+        with open(partial, "wb") as handle:
+            handle.write(buffer.getbuffer())
+
+    write_atomically(target, write)
+
+
+def use_run_checkpoint_io(trainer, config_hash: str | None) -> None:
+    """Every checkpoint the trainer writes goes through RunCheckpointIO (unless a custom IO was configured)."""
+    if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
+        trainer.strategy.checkpoint_io = RunCheckpointIO(config_hash)
+
+
+def set_aside_checkpoint(last: Path, why: str, mark: str, notes: dict) -> None:
+    aside = last.with_name(f"{last.name}.{mark}-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.replace(last, aside)
+    message = f"{last} {why}; set aside as {aside.name}, starting over"
+    log.warning(message)
+    notes["resume_warning"] = message
+
+
 def resume_path(checkpoint_dir: Path, notes: dict) -> tuple[Path | None, int]:
-    """(last.ckpt if it can be resumed from, else None; its global step). A corrupt one is set aside."""
+    """(last.ckpt if it can be resumed from, else None; its global step). A corrupt one, or one whose best.ckpt
+    is gone (so the run could not pick its tested weights), is set aside. Partial files a killed save left are
+    removed first."""
+    removed = remove_partials(checkpoint_dir)
+    if removed:
+        log.warning("removed %d partial checkpoint files a killed run left in %s", removed, checkpoint_dir)
     last = checkpoint_dir / "last.ckpt"
     if not last.is_file():
         return None, 0
     try:
-        step = int(torch.load(last, map_location="cpu", weights_only=False).get("global_step", 0))
+        payload = torch.load(last, map_location="cpu", weights_only=False)
+        step = int(payload.get("global_step", 0))
     except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is set aside, whatever torch raised
-        aside = last.with_name(f"last.ckpt.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
-        os.replace(last, aside)
-        message = f"{last} could not be read ({type(err).__name__}); set aside as {aside.name}, starting over"
-        log.warning(message)
-        notes["resume_warning"] = message
+        set_aside_checkpoint(last, f"could not be read ({type(err).__name__})", "corrupt", notes)
+        return None, 0
+    best = [
+        state.get("best_model_path")
+        for key, state in (payload.get("callbacks") or {}).items()
+        if "ModelCheckpoint" in str(key) and isinstance(state, dict)
+    ]
+    missing = [path for path in best if path and not (checkpoint_dir / Path(path).name).is_file()]
+    if missing:
+        set_aside_checkpoint(last, f"names best weights {Path(missing[0]).name} that are gone", "no-best", notes)
         return None, 0
     return last, step
 
@@ -51,7 +115,9 @@ def tested_checkpoint(checkpoint_callback, select: str) -> Path:
     best = checkpoint_callback.best_model_path
     if select == "best" and not best:
         raise FakeidError("select=best but no checkpoint recorded a validation loss (is the val split empty?)")
-    return Path(best if select == "best" else checkpoint_callback.last_model_path)
+    chosen = Path(best if select == "best" else checkpoint_callback.last_model_path)
+    # in the callback's own folder: a run moved (or copied) while unfinished resumes with the old folder's paths
+    return Path(checkpoint_callback.dirpath) / chosen.name
 
 
 def slim(tested: Path, keep: str) -> Path | None:
@@ -65,9 +131,7 @@ def slim(tested: Path, keep: str) -> Path | None:
         for key in TRAINING_ONLY_KEYS:
             payload.pop(key, None)
         target = tested.with_name(TESTED)
-        temporary = target.with_name(f".{TESTED}.{os.getpid()}.tmp")
-        torch.save(payload, temporary)
-        os.replace(temporary, target)
-    for name in ("best.ckpt", "last.ckpt"):
+        save_file(payload, target)
+    for name in ("last.ckpt", "best.ckpt"):  # last first: see the module docstring
         (tested.parent / name).unlink(missing_ok=True)
     return target

@@ -2,7 +2,8 @@
 
 Lightning's CSV writer deletes an existing metrics.csv when it starts. This one keeps it (the rows logged
 after the checkpoint the run resumes from are trimmed first by `trim_rows_after`, because those steps run
-again) and appends, with the existing header as its starting columns.
+again; a run that starts over keeps none of a dead attempt's rows) and appends, with the existing header as
+its starting columns.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 from lightning_fabric.loggers.logger import rank_zero_experiment
 from pytorch_lightning.loggers import CSVLogger
 from pytorch_lightning.loggers.csv_logs import ExperimentWriter
+
+from fakeid.ingest.atomic import write_atomically
 
 
 class AppendingWriter(ExperimentWriter):
@@ -44,8 +47,12 @@ def trim_rows_after(metrics_csv: Path, step: int) -> int:
         fields, rows = reader.fieldnames or [], list(reader)
     kept = [row for row in rows if not row.get("step") or int(float(row["step"])) < step]
     if len(kept) != len(rows):
-        with open(metrics_csv, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(kept)
+
+        def write(partial: Path) -> None:
+            with open(partial, "w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=fields)
+                writer.writeheader()
+                writer.writerows(kept)
+
+        write_atomically(metrics_csv, write)
     return len(rows) - len(kept)

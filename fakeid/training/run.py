@@ -23,7 +23,14 @@ from fakeid.errors import check_choice
 from fakeid.evaluate import SCORES_FILE, evaluate, write_scores
 from fakeid.models.detector import FakeImageDetector
 from fakeid.runs import Interrupted, is_rank_zero
-from fakeid.training.checkpoints import KEEP_CHOICES, SELECT_CHOICES, resume_path, slim, tested_checkpoint
+from fakeid.training.checkpoints import (
+    KEEP_CHOICES,
+    SELECT_CHOICES,
+    resume_path,
+    slim,
+    tested_checkpoint,
+    use_run_checkpoint_io,
+)
 from fakeid.training.logs import trim_rows_after
 
 log = logging.getLogger("fakeid.train")
@@ -59,23 +66,30 @@ def record_plan(plan: DataPlan, run_dir: Path, result: dict) -> None:
             )
 
 
-def build_trainer(cfg: DictConfig, run_dir: Path) -> pl.Trainer:
+def build_trainer(cfg: DictConfig, run_dir: Path, config_hash: str | None = None) -> pl.Trainer:
+    """The configured trainer, its checkpoints written in place and stamped with `config_hash`
+    (fakeid.training.checkpoints.RunCheckpointIO)."""
     callbacks = [instantiate(c) for c in cfg.callbacks.values()]
     if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a progress bar it was told to hide
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     loggers = [instantiate(c) for c in cfg.logger.values()]
-    return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, default_root_dir=str(run_dir))
+    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, default_root_dir=str(run_dir))
+    use_run_checkpoint_io(trainer, config_hash)
+    return trainer
 
 
 def fit(
     trainer: pl.Trainer, detector: FakeImageDetector, datamodule: CategoryMixDataModule, run_dir: Path, result: dict
 ) -> None:
-    """trainer.fit, resumed from last.ckpt when there is a readable one; Ctrl-C becomes `Interrupted`."""
+    """trainer.fit, resumed from last.ckpt when there is a readable one; Ctrl-C becomes `Interrupted`. The CSV
+    log keeps only the rows before the step it resumes from: none when it starts over (an attempt killed before
+    its first last.ckpt, or a retrain), so that no epoch is logged twice."""
     checkpoint_dir = Path(trainer.checkpoint_callback.dirpath) if trainer.checkpoint_callback else run_dir
     last, step = resume_path(checkpoint_dir, result.setdefault("data", {}))
-    if last is not None and is_rank_zero():
+    if is_rank_zero():
         trim_rows_after(run_dir / "logs" / "metrics.csv", step)
-        result["resumed_from_step"] = step
+        if last is not None:
+            result["resumed_from_step"] = step
     try:
         trainer.fit(detector, datamodule=datamodule, ckpt_path=str(last) if last else None)
     except SystemExit as stop:  # Lightning turns Ctrl-C into sys.exit(1) after its own clean-up
@@ -96,7 +110,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     datamodule: CategoryMixDataModule = instantiate(cfg.data, _convert_="all")
     plan = datamodule.plan()
     record_plan(plan, run_dir, result)
-    trainer = build_trainer(cfg, run_dir)
+    trainer = build_trainer(cfg, run_dir, result.get("config_hash"))
     fit(trainer, detector, datamodule, run_dir, result)
     result["world_size"], result["epochs_trained"] = trainer.world_size, trainer.current_epoch
     if not trainer.is_global_zero:
