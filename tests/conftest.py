@@ -21,6 +21,7 @@ import pytest
 from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.data.layout import CLASS_DIRS, PAPER_MIXING_ORDER
 from fakeid.synth.quick import write_images
+from tests.helpers.parity import ScoredRun
 
 REPO = Path(__file__).resolve().parents[1]
 MIXING_ORDER = list(PAPER_MIXING_ORDER)
@@ -33,7 +34,9 @@ def make_layout(
     test_per_class: int = 4,
     size: int = 32,
     test_sets=("progan/sheep", "progan/cat", "stylegan2/horse"),
+    test_size: int | None = None,
 ) -> Path:
+    """Train and test folders of quick images; the test images are `test_size` px (default: `size`)."""
     for index, category in enumerate(categories):
         for class_dir, fake in CLASS_DIRS.items():
             write_images(
@@ -42,7 +45,11 @@ def make_layout(
     for index, name in enumerate(test_sets):
         for class_dir, fake in CLASS_DIRS.items():
             write_images(
-                root / "test" / name / class_dir, test_per_class, size, bool(fake), seed=1000 + 2 * index + fake
+                root / "test" / name / class_dir,
+                test_per_class,
+                test_size or size,
+                bool(fake),
+                seed=1000 + 2 * index + fake,
             )
     return root
 
@@ -166,3 +173,43 @@ def trained_run(tmp_path_factory) -> Path:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return run_dir
+
+
+# test images of the discriminating run: larger than its 32 px input, so that the centre crop has room to be
+# wrong by a pixel ((41 - 32) / 2 = 4.5: a crop rounding up instead of down is one pixel off)
+DISCRIMINATING_TEST_SIZE = 41
+
+
+@pytest.fixture(scope="session")
+def discriminating_run(tmp_path_factory) -> ScoredRun:
+    """The detector of every numeric-agreement test (eval vs training, predict vs training, exports, tiles, cache).
+
+    `trained_run` (one epoch) scores its test images between 0.477 and 0.509 and random noise within 0.013 of
+    each other: a wrong preprocessing moves its scores by hundredths at most, and its 32 px test images leave a
+    centre crop no room to be off by a pixel. This run trains timm's `test_resnet` through the real CLI for 2
+    epochs at lr 0.01 on the same quick images, enough to learn their fakes' period-2 checkerboard but not to
+    saturate: its test scores spread over most of [0, 1] (asserted by `ScoredRun.of`; 0.036..0.874, std 0.33),
+    and they depend on colour, on crop position (the checkerboard's phase) and on normalisation, which
+    tests/test_parity_guard.py measures. About 2 s of training (all figures: 2-core Intel Xeon sandbox,
+    2026-12-03). Tests must not modify its folders (run and data).
+    """
+    base = tmp_path_factory.mktemp("discriminating")
+    root = make_layout(base / "data", test_size=DISCRIMINATING_TEST_SIZE)
+    run_dir = base / "run"
+    done = run_module(
+        "fakeid.train",
+        "data=tiny",
+        "model.name=test_resnet",
+        f"data.root={root}",
+        "data.num_categories=3",
+        "trainer.max_epochs=2",
+        "model.lr=0.01",
+        "logger=none",
+        "seed=0",
+        f"paths.outputs={base / 'outputs'}",
+        f"hydra.run.dir={run_dir}",
+        "trainer.enable_progress_bar=false",
+        "callbacks=checkpoint_only",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return ScoredRun.of(run_dir)

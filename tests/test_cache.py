@@ -1,5 +1,6 @@
 """The decoded cache: exact pixels, rebuilt exactly when its inputs change, safe under concurrent builds,
-unreadable files reported, and a datamodule with `cache=True` yielding the batches of `cache=False`."""
+unreadable files reported, a datamodule with `cache=True` yielding the batches of `cache=False`, and a detector
+scoring through the cache what its training scored from the files."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from fakeid.data.cache import CachedImageDataset, cache_error_check, ensure_fold
 from fakeid.data.datasets import ImageFileDataset
 from fakeid.data.images import load_rgb
 from fakeid.errors import FakeidError
-from tests.conftest import REPO, make_datamodule, make_layout, write_images
+from tests.conftest import REPO, make_datamodule, make_layout, run_module, write_images
+from tests.helpers.parity import SAME_ENGINE_TOLERANCE, ScoredRun, assert_scores_match
 
 SIZE = 16
 
@@ -180,3 +182,23 @@ def test_datamodule_with_cache_yields_the_same_batches(tmp_path: Path, workers: 
             for (image_a, label_a), (image_b, label_b) in zip(expected, got):
                 assert torch.equal(image_a, image_b) and torch.equal(label_a, label_b)
     assert (root / ".fakeid-cache").is_dir()  # the default cache_dir
+
+
+@pytest.mark.slow
+def test_eval_through_the_cache_scores_what_training_scored_from_the_files(discriminating_run, tmp_path: Path):
+    """`fakeid.eval data.cache=true` against the scores.csv its run's test wrote decoding every file (41 px test
+    images: the cache's centre crop has room to differ from the file dataset's), on the discriminating detector."""
+    out = tmp_path / "eval"
+    done = run_module(
+        "fakeid.eval",
+        f"run={discriminating_run.run}",
+        "data.cache=true",
+        f"data.cache_dir={tmp_path / 'cache'}",
+        f"hydra.run.dir={out}",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert list((tmp_path / "cache").glob("*.npy")), "the scores came from the cache"
+    cached = ScoredRun.of(out).scores
+    assert list(cached) == list(discriminating_run.scores)
+    expected = list(discriminating_run.scores.values())
+    assert_scores_match(list(cached.values()), expected, discriminating_run.spread, SAME_ENGINE_TOLERANCE)

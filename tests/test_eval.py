@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import make_layout, run_module
+from tests.helpers.parity import SAME_ENGINE_TOLERANCE, ScoredRun, assert_scores_match
 
 FIELDS = ("acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal")
 
@@ -69,14 +70,25 @@ def test_a_training_run_scores_csv_recomputes_its_metrics(trained_run):
     assert_recomputable(trained_run)
 
 
+def assert_same_scores(folder: Path, reference: ScoredRun, relative: float = SAME_ENGINE_TOLERANCE) -> None:
+    """scores.csv of `folder` holds the images of `reference` and their scores (tests/helpers/parity.py)."""
+    scores = ScoredRun.of(folder).scores
+    assert list(scores) == list(reference.scores)
+    assert_scores_match(list(scores.values()), list(reference.scores.values()), reference.spread, relative)
+
+
 @pytest.mark.slow
-def test_eval_without_perturbation_equals_the_training_run(trained_run, tmp_path):
-    done = evaluate(f"run={trained_run}", f"hydra.run.dir={tmp_path / 'eval'}")
+def test_eval_without_perturbation_equals_the_training_run(discriminating_run, tmp_path):
+    """The same test images, threshold, metrics and per-image scores as the run's own test, on the detector
+    whose scores spread (so a decoding, crop or normalisation that differs from training's shows)."""
+    run_dir = discriminating_run.run
+    done = evaluate(f"run={run_dir}", f"hydra.run.dir={tmp_path / 'eval'}")
     assert done.returncode == 0, done.stderr[-3000:]
-    trained, evaluated = metrics(trained_run), metrics(tmp_path / "eval")
+    trained, evaluated = metrics(run_dir), metrics(tmp_path / "eval")
     assert evaluated["status"] == "ok" and evaluated["kind"] == "eval"
     assert evaluated["threshold"] == trained["threshold"]
-    assert evaluated["source"]["run"] == str(trained_run) and evaluated["source"]["ckpt"].endswith("tested.ckpt")
+    assert evaluated["source"]["run"] == str(run_dir) and evaluated["source"]["ckpt"].endswith("tested.ckpt")
+    assert_same_scores(tmp_path / "eval", discriminating_run)
     assert len(evaluated["test"]) == len(trained["test"]) == 3
     for before, after in zip(trained["test"], evaluated["test"]):
         assert after["perturbation"] == {"name": "none"}
@@ -114,10 +126,10 @@ def test_eval_of_a_checkpoint_on_folders_without_train(trained_run, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_robustness_grid_over_a_sweep_is_written_once_and_skipped_when_done(trained_run, tmp_path):
+def test_a_robustness_grid_over_a_sweep_is_written_once_and_skipped_when_done(discriminating_run, tmp_path):
     sweep = tmp_path / "sweeps" / "mine"
-    shutil.copytree(trained_run, sweep / "job0")
-    shutil.copytree(trained_run, sweep / "job2")  # the same run twice: two workers must agree on it
+    shutil.copytree(discriminating_run.run, sweep / "job0")
+    shutil.copytree(discriminating_run.run, sweep / "job2")  # the same run twice: two workers must agree on it
     (sweep / "job1").mkdir()
     (sweep / "job1" / "metrics.json").write_text(json.dumps({"status": "failed", "hparams": {}, "test": []}))
     args = [
@@ -146,6 +158,15 @@ def test_a_robustness_grid_over_a_sweep_is_written_once_and_skipped_when_done(tr
         assert result["hparams"]["seed"] == 0 and result["hparams"]["eval.perturbation"] == level
         assert_recomputable(evals / "job0" / level)
         assert metrics(evals / "job2" / level)["test"] == result["test"]  # evaluated by the other worker
+        scores = (evals / "job0" / level / "scores.csv").read_text()
+        assert (evals / "job2" / level / "scores.csv").read_text() == scores  # to the last digit
+    # the grid's unperturbed level scores progan/sheep as the run's own test did
+    sheep = {path: score for path, score in discriminating_run.scores.items() if "/progan/sheep/" in path}
+    unperturbed = ScoredRun.of(evals / "job0" / "none").scores
+    assert list(unperturbed) == list(sheep)
+    assert_scores_match(
+        list(unperturbed.values()), list(sheep.values()), discriminating_run.spread, SAME_ENGINE_TOLERANCE
+    )
     # collected and plotted through the CLIs, as sweeps/robustness.sh does
     collected = run_module("fakeid.collect", f"sweeps=[{evals}]", f"out={tmp_path / 'evals.csv'}")
     assert collected.returncode == 0, collected.stderr[-2000:]
@@ -194,12 +215,14 @@ def test_bad_input_is_one_line_exit_2_and_recorded_in_the_eval_folder(trained_ru
 
 
 @pytest.mark.slow
-def test_the_decoded_cache_holds_perturbed_images_and_gives_the_same_scores(trained_run, tmp_path):
+def test_the_decoded_cache_holds_perturbed_images_and_gives_the_same_scores(discriminating_run, tmp_path):
+    """data.cache=true scores exactly (the same text) what decoding every file scores, on JPEG-perturbed images
+    whose scores still spread (asserted: equal scores of a detector that cannot tell them apart prove nothing)."""
     outs = {}
     for cache in ("false", "true"):
         out = tmp_path / f"cache_{cache}"
         done = evaluate(
-            f"run={trained_run}",
+            f"run={discriminating_run.run}",
             "perturb=jpeg",
             "perturb.quality=40",
             f"data.cache={cache}",
@@ -209,6 +232,7 @@ def test_the_decoded_cache_holds_perturbed_images_and_gives_the_same_scores(trai
         assert done.returncode == 0, done.stderr[-2000:]
         outs[cache] = (out / "scores.csv").read_text()
     assert outs["true"] == outs["false"]
+    ScoredRun.of(tmp_path / "cache_true")  # asserts that these scores spread
     metas = [json.loads(p.read_text()) for p in (tmp_path / "cache").glob("*.json")]
     assert metas and all(meta["transform"] == "jpeg_quality=40" for meta in metas)
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import torch
 
+from fakeid.data.images import load_rgb
 from fakeid.models.config import build_detector
 from fakeid.models.detector import FakeImageDetector
+from tests.helpers.parity import assert_scores_match
 
 
 def detector(channels_last: bool | None) -> FakeImageDetector:
@@ -31,3 +35,21 @@ def test_default_is_channels_last_on_cuda_only():
     assert not detector(None).uses_channels_last(torch.device("cpu"))
     assert detector(None).uses_channels_last(torch.device("cuda"))
     assert detector(True).uses_channels_last(torch.device("cpu"))
+
+
+@pytest.mark.slow
+def test_channels_last_scores_a_discriminating_detector_alike(discriminating_run):
+    """The same scores in both layouts from the detector whose scores spread (the random-init network above
+    scores every image nearly alike), on the run's own test images, and as its test wrote them."""
+    paths = list(discriminating_run.scores)
+    images = torch.from_numpy(np.stack([load_rgb(path, 32) for path in paths])).permute(0, 3, 1, 2)
+    scores = {}
+    for channels_last in (False, True):
+        loaded = FakeImageDetector.load_from_checkpoint(
+            str(discriminating_run.checkpoint), map_location="cpu", channels_last=channels_last
+        ).eval()
+        with torch.no_grad():
+            logits = loaded(loaded.prepare_input((images, torch.zeros(len(paths)))))
+        scores[channels_last] = torch.sigmoid(logits).numpy()
+    assert_scores_match(scores[True], scores[False], discriminating_run.spread)
+    assert_scores_match(scores[False], list(discriminating_run.scores.values()), discriminating_run.spread)

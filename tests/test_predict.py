@@ -1,7 +1,9 @@
 """`fakeid.predict`: inputs, the three crop modes, the CSV, and every bad input (README, "Use a trained detector").
 
-Uses the session's tiny trained run (`trained_run`); most tests call `predict()` in-process, the command-line
-behaviour (table, default output, exit 2 with one line) goes through `python -m fakeid.predict`.
+Uses the session's tiny trained run (`trained_run`), and where scores must agree (with training's test, between
+crop modes, after a conversion) the discriminating one (`discriminating_run`, compared by
+tests/helpers/parity.py); most tests call `predict()` in-process, the command-line behaviour (table, default
+output, exit 2 with one line) goes through `python -m fakeid.predict`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from fakeid.errors import FakeidError
 from fakeid.inference.inputs import expand_inputs
 from fakeid.inference.predicting import COLUMNS, predict
 from fakeid.inference.scoring import CropRule, tile_origins
+from fakeid.synth.quick import quick_pixels
 from tests.conftest import run_module, write_images
+from tests.helpers.parity import SAME_ENGINE_TOLERANCE, assert_scores_match
 
 GAN_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "gan-samples"
 
@@ -108,7 +112,7 @@ def test_needs_exactly_one_detector(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def bad_files(trained_run, tmp_path_factory) -> dict[str, dict[str, str]]:
+def bad_files(discriminating_run, tmp_path_factory) -> dict[str, dict[str, str]]:
     """One predict over a good image and every kind of bad file; rows keyed by file name."""
     folder = tmp_path_factory.mktemp("bad")
     good = image(folder / "good.png", noise(40, 40))
@@ -125,7 +129,7 @@ def bad_files(trained_run, tmp_path_factory) -> dict[str, dict[str, str]]:
     predict(
         inputs=[str(folder), str(listing)],
         out=out,
-        ckpt=str(trained_run / "checkpoints" / "tested.ckpt"),
+        ckpt=str(discriminating_run.checkpoint),
         min_size=16,
         quiet=True,
     )
@@ -150,13 +154,14 @@ def test_a_non_image_is_a_row_with_its_error(bad_files):
     assert row["score"] == "" and row["error"] == "not an image Pillow can read"
 
 
-def test_a_16_bit_png_is_scaled_like_training_and_says_so(bad_files, trained_run, tmp_path):
+def test_a_16_bit_png_is_scaled_like_training_and_says_so(bad_files, discriminating_run, tmp_path):
     row = bad_files["grey16.png"]
     assert row["error"] == "" and "16-bit grey (I;16) scaled to 8-bit" in row["note"]
     with Image.open(Path(row["path"])) as opened:
         eight_bit = image(tmp_path / "eight.png", np.array(to_rgb(opened)))
-    again = predict(inputs=[str(eight_bit)], out=tmp_path / "p.csv", run=str(trained_run), quiet=True)
-    assert abs(float(again[0]["score"]) - float(row["score"])) < 1e-6
+    again = predict(inputs=[str(eight_bit)], out=tmp_path / "p.csv", run=str(discriminating_run.run), quiet=True)
+    spread = discriminating_run.spread
+    assert_scores_match([float(again[0]["score"])], [float(row["score"])], spread, SAME_ENGINE_TOLERANCE)
 
 
 def test_a_10x10_image_is_too_small(bad_files):
@@ -215,47 +220,64 @@ def test_tile_grid_is_centred_and_capped_evenly():
         CropRule(crop="middle")
 
 
-def test_crop_modes_score_what_they_say(trained_run, tmp_path):
-    """tiles = the mean of its tiles scored alone; center = the centre tile; none on a 32 px image = center."""
-    pixels = noise(70, 100, seed=5)
+def test_crop_modes_score_what_they_say(discriminating_run, tmp_path):
+    """tiles = the mean of its tiles scored alone; center = the centre tile; none on a 32 px image = center.
+
+    A quick image, fake on its left half only, so that its tiles score far apart and a wrong tile, crop or
+    mean shows. The discriminating detector reads the phase of the fakes' period-2 checkerboard: it is laid
+    one row down so that every tile (origins at odd left + top) and the centre crop see it as training did."""
+    rng = np.random.default_rng(5)
+    pixels = quick_pixels(rng, 100, fake=False)[:70]
+    pixels[:, :50] = quick_pixels(rng, 101, fake=True)[1:71, :50]
     big = image(tmp_path / "big.png", pixels)
-    ckpt = str(trained_run / "checkpoints" / "tested.ckpt")
+    spread = discriminating_run.spread
 
     def score(path: Path, crop: str, **keys) -> tuple[float, dict]:
-        row = predict(inputs=[str(path)], out=tmp_path / f"{crop}.csv", ckpt=ckpt, crop=crop, quiet=True, **keys)[0]
+        row = predict(
+            inputs=[str(path)],
+            out=tmp_path / f"{crop}.csv",
+            ckpt=str(discriminating_run.checkpoint),
+            crop=crop,
+            quiet=True,
+            **keys,
+        )[0]
         return float(row["score"]), row
+
+    def assert_same(a: float, b: float) -> None:
+        assert_scores_match([a], [b], spread, SAME_ENGINE_TOLERANCE)
 
     tiles = [
         image(tmp_path / f"tile{index}.png", pixels[top : top + 32, left : left + 32])
         for index, (left, top) in enumerate(tile_origins(100, 70, 32, 16)[0])
     ]
     singles = [score(tile, "center")[0] for tile in tiles]
+    assert np.ptp(singles) > 0.3, singles  # the tiles are told apart
     tiled, row = score(big, "tiles")
-    assert abs(tiled - float(np.mean(singles))) < 1e-6 and row["note"] == ""
+    assert_same(tiled, float(np.mean(singles)))
+    assert row["note"] == ""
     centre = image(tmp_path / "centre.png", pixels[19:51, 34:66])
-    assert abs(score(big, "center")[0] - score(centre, "center")[0]) < 1e-6
-    assert abs(score(centre, "none")[0] - score(centre, "center")[0]) < 1e-6
+    assert_same(score(big, "center")[0], score(centre, "center")[0])
+    assert_same(score(centre, "none")[0], score(centre, "center")[0])
     whole, row = score(big, "none")
     assert 0 <= whole <= 1 and row["width"] == "100" and row["height"] == "70"
     capped, row = score(big, "tiles", max_tiles=2)
     assert row["note"] == "2 of 6 tiles (max_tiles=2)"
-    assert abs(capped - float(np.mean([singles[0], singles[2]]))) < 1e-6  # top row, both ends
+    assert_same(capped, float(np.mean([singles[0], singles[2]])))  # top row, both ends
 
 
-def test_a_run_scores_its_test_images_as_its_scores_csv_says(trained_run, tmp_path):
-    """predict (centre crop, the training rule) gives a run's own test images the scores its test wrote to
-    scores.csv, whatever the batch: the checkpoint path scores as training's test does (for_inference)."""
-    written = read_csv(trained_run / "scores.csv")[:12]
-    rows = predict(
-        inputs=[row["path"] for row in written],
-        out=tmp_path / "again.csv",
-        run=str(trained_run),
-        batch_size=5,
-        quiet=True,
+def test_a_run_scores_its_test_images_as_its_scores_csv_says(discriminating_run, tmp_path):
+    """predict (centre crop, the training rule) gives a run's own test images (41 px: the crop has room to be
+    off) the scores its test wrote to scores.csv, whatever the batch: the checkpoint path scores as training's
+    test does (for_inference)."""
+    paths = list(discriminating_run.scores)
+    rows = predict(inputs=paths, out=tmp_path / "again.csv", run=str(discriminating_run.run), batch_size=5, quiet=True)
+    assert [row["path"] for row in rows] == paths
+    assert_scores_match(
+        [float(row["score"]) for row in rows],
+        list(discriminating_run.scores.values()),
+        discriminating_run.spread,
+        SAME_ENGINE_TOLERANCE,
     )
-    assert [row["path"] for row in rows] == [row["path"] for row in written]
-    for row, before in zip(rows, written):
-        assert abs(float(row["score"]) - float(before["score"])) < 1e-6, row["path"]
 
 
 def test_more_than_20_images_get_a_progress_bar_not_a_table(trained_run, tmp_path, capsys):
