@@ -70,7 +70,7 @@ def test_a_short_run_writes_a_complete_metrics_json(trained_run):
     "overrides, message",
     [
         (["data.root={missing}"], "data.root .*missing does not exist"),
-        # out-of-range values (data.num_categories=11, ...) stop before a run folder: tests/test_faults_inputs.py
+        (["data.root={root}", "data.num_categories=11"], "data.num_categories=11 is outside 1..10"),
         (["data.root={root}", "data.holdout=[cat]"], "held-out cat"),
         (
             ["data.root={root}", "data.train_per_class=100"],
