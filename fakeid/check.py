@@ -33,6 +33,7 @@ def check(cfg: DictConfig) -> int:
         train_generator=str(cfg.data.train_generator),
         decode=as_bool("decode", cfg.decode),
         workers=workers,
+        max_pixels=as_int("data.max_pixels", cfg.data.max_pixels),
     )
     out = Path(str(cfg.out)).expanduser() if cfg.out else root / "check.json"
     write_text_atomically(out, json.dumps(result.as_dict(), indent=2) + "\n")

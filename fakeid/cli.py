@@ -7,14 +7,20 @@ Before Hydra runs, fakeid turns each into one `FakeidError` line (exit 2, `fakei
   does not have are refused even with `+`) and refuses a bare comma (a sweep in Hydra's syntax); the console
   entry is `hydra_entry(main, config_name)`, or `run_app(app, config_name, argv)` for Python callers;
 - the training and evaluation apps (`fakeid.train`, `fakeid.eval`), which take sweeps, `-m` and experiments:
-  `hydra_entry(main)` checks the config-group choices.
+  `hydra_entry(main, check=...)` checks the config-group choices, then the app's own check (training:
+  `fakeid.config_checks`, every key and value of every job, before a run folder exists).
 Anything starting with `-` (`--help`, `--cfg job`, ...) is left to Hydra.
+
+A path Hydra cannot read as a value (a sweep's job folder `.../data.num_categories=1,seed=0` holds `=` and `,`)
+is taken as given when it exists (`quote_paths` quotes it for Hydra); one that does not exist gets a line
+saying how to quote it.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from omegaconf import DictConfig, OmegaConf
@@ -43,6 +49,9 @@ def _override_keys(overrides: Sequence[str]) -> list[tuple[str, str]]:
     try:
         parsed = OverridesParser.create().parse_overrides(list(overrides))
     except HydraException as err:
+        for text in overrides:
+            if "=" in text.partition("=")[2] and not parses(text):
+                raise FakeidError(quoting_hint(text)) from None
         raise FakeidError(f"cannot parse the command line {' '.join(overrides)}: {_first_lines(err, 1)}") from None
     keys = []
     for override, text in zip(parsed, overrides):
@@ -92,7 +101,7 @@ def run_app(app: Callable[[], Any], config_name: str, argv: Sequence[str] | None
 
     `argv` (default: the process's own arguments) lets Python callers and tests run the app in-process.
     """
-    args = flags_first(sys.argv[1:] if argv is None else argv)
+    args = quote_paths(flags_first(sys.argv[1:] if argv is None else argv))
     with one_line_errors():
         check_app_overrides(config_name, args)
     saved = sys.argv
@@ -102,6 +111,50 @@ def run_app(app: Callable[[], Any], config_name: str, argv: Sequence[str] | None
     finally:
         sys.argv = saved
     return 0
+
+
+# ----------------------------------------------------------------------------- paths Hydra cannot read
+def parses(override: str) -> bool:
+    """Whether Hydra reads `override` as a single value (not a sweep, not a syntax error)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        return not OverridesParser.create().parse_override(override).is_sweep_override()
+    except HydraException:
+        return False
+
+
+def quoted(value: str) -> str | None:
+    """`value` as a Hydra quoted string, or None when it holds both kinds of quote."""
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    return None
+
+
+def quote_paths(argv: Sequence[str]) -> list[str]:
+    """`argv` with each `key=PATH` that Hydra cannot read but names an existing path quoted for Hydra."""
+    result = []
+    for argument in argv:
+        prefix, sep, value = argument.partition("=")
+        if sep and not argument.startswith("-") and value[:1] not in "[{'\"" and not parses(argument):
+            if ("=" in value or "/" in value) and Path(value).expanduser().exists() and quoted(value):
+                argument = f"{prefix}={quoted(value)}"
+        result.append(argument)
+    return result
+
+
+def quoting_hint(argument: str) -> str:
+    """The one line for a path value Hydra cannot read (`=` or `,` in it) that does not exist here."""
+    key, _, value = argument.partition("=")
+    written = f"{key}={quoted(value) or value}"
+    shell = f'"{written}"' if "'" in written else f"'{written}'"
+    return (
+        f"{argument}: no such path, and Hydra reads '=' and ',' in a value as syntax: an existing path is taken "
+        f"as given; to pass this one anyway, quote it for Hydra and the shell: {shell}"
+    )
 
 
 # ----------------------------------------------------------------------------- flags in any order
@@ -179,22 +232,30 @@ def check_app_overrides(config_name: str, argv: Sequence[str]) -> None:
     for argument in argv:
         key, _, value = argument.lstrip("+~").partition("=")
         if "," in value and value[:1] not in "[{'\"":
+            if "=" in value or "/" in value:  # a path: a list of paths would not parse either
+                raise FakeidError(quoting_hint(argument))
             raise FakeidError(f"{argument}: write a list as {key}=[{value}] (a bare comma means a sweep in Hydra)")
     check_overrides(config_name, argv)
 
 
-def hydra_entry(hydra_main: Callable[[], None], config_name: str | None = None) -> Callable[[], None]:
+def hydra_entry(
+    hydra_main: Callable[[], None],
+    config_name: str | None = None,
+    check: Callable[[Sequence[str]], None] | None = None,
+) -> Callable[[], None]:
     """The console entry of a Hydra app, its command line checked first in one line: given `config_name` (an
     app with a flat config), everything `check_app_overrides` checks; without (train and eval, which take
-    sweeps, `-m` and experiments), the config-group choices."""
+    sweeps, `-m` and experiments), the config-group choices, then `check(argv)` when given."""
 
     def entry() -> None:
         if config_name:
             run_app(hydra_main, config_name)
             return
-        sys.argv[1:] = flags_first(sys.argv[1:])
+        sys.argv[1:] = quote_paths(flags_first(sys.argv[1:]))
         with one_line_errors():
             check_group_choices(sys.argv[1:])
+            if check is not None:
+                check(sys.argv[1:])
         hydra_main()
 
     entry.__doc__ = hydra_main.__doc__

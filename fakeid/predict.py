@@ -34,6 +34,7 @@ def hydra_main(cfg: DictConfig) -> None:
             crop=cfg.crop,
             min_size=cfg.min_size,
             max_tiles=cfg.max_tiles,
+            max_pixels=cfg.max_pixels,
             batch_size=cfg.batch_size,
             device=cfg.device,
             threshold=cfg.threshold,

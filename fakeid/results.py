@@ -49,6 +49,7 @@ NOT_PART_OF_THE_EXPERIMENT = (
     "experiment",
     "keep_checkpoints",
     "model.channels_last",
+    "data.max_pixels",  # a memory guard; what it skipped is counted in the run's data summary
 )
 PROTOCOL_VERSION = 2  # 2: validation reserved per category independently of n (the same size for every n)
 PROTOCOL_KEY = "protocol.version"

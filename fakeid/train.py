@@ -18,6 +18,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid.cli import hydra_entry
+from fakeid.config_checks import check_train_command
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.results import PROTOCOL_KEY, PROTOCOL_VERSION, config_hash, flat_hparams, versions
 from fakeid.runs import new_result, run_once
@@ -69,7 +70,7 @@ def hydra_main(cfg: DictConfig) -> None:
         )
 
 
-main = hydra_entry(hydra_main)
+main = hydra_entry(hydra_main, check=check_train_command)
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import runpy
 import subprocess
 import sys
@@ -141,6 +142,16 @@ def exit_status(stop: SystemExit, err: io.StringIO) -> int:
         return stop.code
     print(stop.code, file=err)
     return 1
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, pattern: str, code: int = 2) -> str:
+    """The project's rule for bad input: exit `code`, no traceback, and stderr is exactly one line
+    `fakeid: error: ...` matching `pattern` (a regular expression); returns that line."""
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == code, f"exit {done.returncode}: {done.stderr[-2000:]}"
+    assert "Traceback" not in done.stderr and len(lines) == 1, done.stderr[-2000:]
+    assert lines[0].startswith("fakeid: error: ") and re.search(pattern, lines[0]), lines[0]
+    return lines[0]
 
 
 @pytest.fixture(scope="session")

@@ -115,6 +115,33 @@ def test_bad_root_is_one_line(tmp_path):
     assert "missing key root" in run_module("fakeid.check").stderr
 
 
+def test_empty_undecodable_and_oversized_files_are_unreadable_never_duplicates(tmp_path):
+    """Every 0-byte file has the same sha256: they used to be BLOCKING train/test and cross-label duplicates,
+    though training skips all of them. The same for two copies of one undecodable file."""
+    root = make_layout(
+        tmp_path / "data", categories=CATEGORIES, train_per_class=3, test_per_class=2, test_sets=("progan/sheep",)
+    )
+    empty = [root / "train/cat/0_real/empty.png", root / "test/progan/sheep/1_fake/empty.png"]
+    broken = [root / "train/cat/1_fake/broken.png", root / "test/progan/sheep/0_real/broken.png"]
+    for path in empty:
+        path.write_bytes(b"")
+    for path in broken:
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    big = root / "train/church_outdoor/0_real/big.png"
+    Image.new("L", (60, 60)).save(big)
+    shutil.copy(big, root / "test/progan/sheep/1_fake/big.png")  # a duplicate too, but over the budget
+    out = tmp_path / "check.json"
+    done = check(root, f"out={out}", "data.categories=[cat,church_outdoor]", "data.max_pixels=3000")
+    assert done.returncode == 0 and "BLOCKING" not in done.stdout, done.stdout + done.stderr
+    report = json.loads(out.read_text())
+    assert report["duplicates"]["groups"] == 0 and report["ok"]
+    reasons = {Path(u["path"]).relative_to(root).as_posix(): u["error"] for u in report["unreadable"]}
+    assert {reasons[str(p.relative_to(root))] for p in empty} == {"empty file (0 bytes)"}
+    assert all(reasons[str(p.relative_to(root))] for p in broken)
+    assert reasons["train/church_outdoor/0_real/big.png"].startswith("over the pixel budget: 60x60")
+    assert "6 unreadable files (training skips them" in " | ".join(report["warnings"])
+
+
 @pytest.mark.slow
 def test_prepare_check_train_end_to_end(tmp_path):
     """LSUN-like LMDBs + folders of fakes -> a data root -> check passes -> one epoch of training at 32 px."""

@@ -1,5 +1,7 @@
 """What a data root holds, without stopping at the first problem: every class folder of every set, and the
-facts of every file (sha256, format, size, JPEG quality, whether it decodes).
+facts of every file (sha256, format, size, JPEG quality, whether it decodes: an empty file, one that does not
+decode and one over the pixel budget are errors, and `fakeid.audit.report` lists them as unreadable, never as
+duplicates of each other).
 
 Unlike `fakeid.data.layout`, which a training run uses and which stops at the first missing or empty
 folder, the inventory records such folders as problems so that one check reports all of them.
@@ -7,8 +9,10 @@ folder, the inventory records such folders as problems so that one check reports
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +20,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from fakeid.audit.formats import estimate_jpeg_quality, sniff_format
-from fakeid.data.images import is_image_name
+from fakeid.data.images import MAX_PIXELS, OVER_BUDGET, is_image_name
 from fakeid.data.layout import CLASS_DIRS
 
 SPLITS = ("train", "val", "test")
@@ -84,14 +88,23 @@ def walk_root(root: Path) -> list[ClassEntry]:
     ]
 
 
-def probe(path: Path, decode: bool = True) -> FileFacts:
-    """Read one file once: its hash, and what Pillow finds in it (fully decoded when `decode`)."""
+def probe(path: Path, decode: bool = True, max_pixels: int = MAX_PIXELS) -> FileFacts:
+    """Read one file once: its hash, and what Pillow finds in it (fully decoded when `decode`, unless its header
+    claims more than `max_pixels` pixels: then it is an error, as training skips it)."""
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     sniffed = sniff_format(data[:16])
+    if not data:
+        return FileFacts(digest, None, None, None, None, None, "empty file (0 bytes)")
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # max_pixels decides, below
+            image = Image.open(io.BytesIO(data))
+        with image:
             facts = (image.format or sniffed, image.width, image.height, image.mode, estimate_jpeg_quality(image))
+            if image.width * image.height > max_pixels:
+                over = f"{OVER_BUDGET}: {image.width}x{image.height} pixels, more than data.max_pixels={max_pixels}"
+                return FileFacts(digest, *facts[:4], None, over)
             if decode:
                 image.load()
     except UnidentifiedImageError:
@@ -102,17 +115,9 @@ def probe(path: Path, decode: bool = True) -> FileFacts:
     return FileFacts(digest, *facts, None)
 
 
-def _probe_decoding(path: Path) -> FileFacts:
-    return probe(path, True)
-
-
-def _probe_header(path: Path) -> FileFacts:
-    return probe(path, False)
-
-
-def probe_all(paths: list[Path], decode: bool, workers: int) -> list[FileFacts]:
+def probe_all(paths: list[Path], decode: bool, workers: int, max_pixels: int = MAX_PIXELS) -> list[FileFacts]:
     """`probe` every file, in `workers` processes when more than one (order kept)."""
-    function = _probe_decoding if decode else _probe_header
+    function = functools.partial(probe, decode=decode, max_pixels=max_pixels)
     if workers <= 1 or len(paths) < 64:
         return [function(p) for p in paths]
     with ProcessPoolExecutor(workers) as pool:

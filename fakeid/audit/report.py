@@ -3,7 +3,8 @@
 Blocking (exit 1): a missing or empty class folder, an image in both train and test, an image under both
 labels. Warnings (exit 0): real and fake differing in format, size or JPEG quality within a split or test set
 (the shortcut a detector can learn instead of the generator), other duplicates, unreadable or non-image files
-(training skips them), categories of the mix or held-out categories missing.
+(training skips them; an empty, undecodable or oversized file is listed as unreadable, never as a duplicate),
+categories of the mix or held-out categories missing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from fakeid.audit.duplicates import Placed, count_kinds, find_duplicates
 from fakeid.audit.formats import DIFFERENCE_THRESHOLD, QUALITY_GAP, distribution_gap, shares
 from fakeid.audit.inventory import ClassEntry, FileFacts, probe_all, walk_root
+from fakeid.data.images import MAX_PIXELS
 from fakeid.data.layout import FAKE_DIR, LAYOUT_HINT, REAL_DIR
 from fakeid.errors import FakeidError
 
@@ -125,6 +127,7 @@ def audit(
     train_generator: str,
     decode: bool = True,
     workers: int = 1,
+    max_pixels: int = MAX_PIXELS,
 ) -> Audit:
     """Inventory, probe and judge every file under ROOT (see the module docstring)."""
     if not root.is_dir():
@@ -133,7 +136,7 @@ def audit(
     if not entries:
         raise FakeidError(f"root={root} holds none of train/, val/, test/ ({LAYOUT_HINT})")
     paths = [p for e in entries for p in e.images]
-    facts = dict(zip(paths, probe_all(paths, decode, workers)))
+    facts = dict(zip(paths, probe_all(paths, decode, workers, max_pixels)))
     result = Audit(root)
     by_scope: dict[str, dict[str, list[FileFacts]]] = {}
     for entry in entries:
@@ -160,7 +163,14 @@ def audit(
         result.classes[scope] = stats
         if all(s["n"] for s in stats.values()) and len(stats) == 2:
             result.warnings += compare_classes(scope, *stats.values())
-    placed = [Placed(e.split, e.set_name, e.class_dir, p, facts[p].sha256) for e in entries for p in e.images]
+    # a file training skips (empty, undecodable, over the pixel budget) is reported as unreadable, not as a
+    # duplicate: every empty file has the same hash, and no skipped file can leak between splits or labels
+    placed = [
+        Placed(e.split, e.set_name, e.class_dir, p, facts[p].sha256)
+        for e in entries
+        for p in e.images
+        if not facts[p].error
+    ]
     groups = find_duplicates(placed)
     result.duplicates = [g.as_dict() for g in groups]
     add_duplicate_verdicts(result, groups)

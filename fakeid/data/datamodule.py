@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from fakeid.data.datasets import error_check, image_dataset
 from fakeid.data.fingerprint import root_identity
+from fakeid.data.images import MAX_PIXELS
 from fakeid.data.layout import (
     HOLDOUT,
     PAPER_MIXING_ORDER,
@@ -47,6 +48,7 @@ class CategoryMixDataModule(pl.LightningDataModule):
         small_images: str = "enlarge",
         cache: bool = False,
         cache_dir: str | None = None,
+        max_pixels: int = MAX_PIXELS,
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -83,6 +85,7 @@ class CategoryMixDataModule(pl.LightningDataModule):
                     allow_shortfall=h.allow_shortfall,
                     image_size=h.image_size,
                     small_images=h.small_images,
+                    max_pixels=h.max_pixels,
                 ),
             )
         return self._plan

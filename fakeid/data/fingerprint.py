@@ -6,6 +6,7 @@ sweep, so runs of one dataset pool); an evaluation fingerprints the sets it eval
 removing or touching a file changes it; moving the whole root does not (the root is recorded beside it). Used
 by fakeid.runs so that a job folder never holds results of two datasets, and by the collector so that runs of
 different datasets are never pooled into one figure. Hidden files and folders (the decoded cache) are left out.
+The walk is iterative (`fakeid.data.tree`: any depth), and a broken or looping link counts by its own stat.
 """
 
 from __future__ import annotations
@@ -16,29 +17,33 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fakeid.data.layout import ClassFolder, ImageSet
+from fakeid.data.tree import walk_files
 
 
 def class_folders(sets: Iterable[ImageSet]) -> list[ClassFolder]:
     return [folder for image_set in sets for folder in (image_set.real, image_set.fake)]
 
 
+def file_line(file: Path, root: Path) -> bytes:
+    """What the fingerprint reads of one file: its relative path, size and modification time."""
+    try:
+        stat = os.stat(file)
+    except OSError:  # a broken or looping link: the link itself
+        stat = os.lstat(file)
+    return f"{os.path.relpath(file, root)}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode()
+
+
 def fingerprint(folders: Iterable[ClassFolder], root: Path) -> str:
     digest = hashlib.sha256()
     for folder in sorted(folders, key=lambda f: str(f.path)):
         for file in (*folder.images, *folder.non_image):
-            stat = os.stat(file)
-            digest.update(f"{os.path.relpath(file, root)}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+            digest.update(file_line(file, root))
     return digest.hexdigest()[:16]
 
 
 def tree_files(root: Path, splits: Iterable[str]) -> list[Path]:
     """Every non-hidden file under root/<split> for each split present, in a stable order."""
-    files = []
-    for split in splits:
-        for folder, subfolders, names in os.walk(root / split):
-            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
-            files += [Path(folder) / name for name in sorted(names) if not name.startswith(".")]
-    return files
+    return [file for split in splits for file in walk_files(root / split, hidden=False)]
 
 
 def root_identity(root: Path, splits: Iterable[str] = ("train", "val", "test")) -> dict[str, str]:
@@ -46,8 +51,7 @@ def root_identity(root: Path, splits: Iterable[str] = ("train", "val", "test")) 
     root = Path(root).expanduser().resolve()
     digest = hashlib.sha256()
     for file in tree_files(root, splits):
-        stat = os.stat(file)
-        digest.update(f"{os.path.relpath(file, root)}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+        digest.update(file_line(file, root))
     return {"root": str(root), "fingerprint": digest.hexdigest()[:16]}
 
 

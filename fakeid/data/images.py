@@ -6,6 +6,10 @@ The one documented way (README, "Data layout"):
   YCbCr are converted by Pillow;
 - an optional transform (the evaluation's perturbation, `fakeid.perturb`) acts on the whole decoded RGB image,
   before the crop, as in CNNDetection's robustness protocol;
+- an image whose header claims more pixels than the pixel budget (`data.max_pixels`, predict's `max_pixels`;
+  default Pillow's decompression-bomb limit `Image.MAX_IMAGE_PIXELS`) is never decoded: `over_budget` reads
+  the size from the header (Pillow's `open` reads nothing else), and the caller skips it (training,
+  evaluation: counted and listed) or reports it (predict: an error row), so that no file can exhaust memory;
 - the image is brought to `size` x `size` by a centre crop, never by resampling an image that is large
   enough, because resampling smears the high-frequency traces a GAN detector relies on; an image smaller
   than `size` on either side is first enlarged (bicubic) so that its shorter side equals `size`.
@@ -13,6 +17,7 @@ The one documented way (README, "Data layout"):
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +25,10 @@ import numpy as np
 from PIL import Image
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
+
+# The default pixel budget: Pillow's own decompression-bomb limit (about 89.5 megapixels in Pillow 10-13).
+MAX_PIXELS: int = Image.MAX_IMAGE_PIXELS or 89_478_485
+OVER_BUDGET = "over the pixel budget"  # how a refused file's reason starts, in file lists and predict's rows
 
 # Bumped whenever the decoding rule above changes, so that caches of decoded images are rebuilt.
 PREPROCESSING_VERSION = "rgb-centercrop-v1"
@@ -68,6 +77,23 @@ def load_rgb(path: str | Path, size: int, transform: ImageTransform | None = Non
         if transform is not None:
             rgb = transform(rgb, str(path), image.format)
         return np.array(center_fit(rgb, size), dtype=np.uint8)  # a writable copy, as torch wants
+
+
+def over_budget(path: str | Path, max_pixels: int, key: str) -> str | None:
+    """Why `path` must not be decoded (more than `max_pixels` pixels by its header, `key` naming the budget's
+    config key), or None when it is within budget or its header cannot be read (decoding then reports why)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our budget decides, said once below
+            with Image.open(path) as image:
+                width, height = image.size
+    except Image.DecompressionBombError as err:  # over twice Pillow's limit: Pillow refuses even the header
+        return f"{OVER_BUDGET} ({' '.join(str(err).split())[:120]})"
+    except Exception:  # noqa: BLE001 - an unreadable header is the decoder's to report
+        return None
+    if width * height > max_pixels:
+        return f"{OVER_BUDGET}: {width}x{height} = {width * height} pixels, more than {key}={max_pixels}"
+    return None
 
 
 def is_image_name(path: Path) -> bool:

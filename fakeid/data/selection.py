@@ -6,7 +6,9 @@ summarised in `metrics.json`, so a run can be audited and repeated. Seeds:
 - validation and test samples follow `split_seed` (default 0), so every run of a sweep is validated
   and tested on the same images.
 A file that does not decode is skipped, counted and listed, and the next file of the same seeded order
-takes its place, so the budget holds; `strict` turns the first such file into an error.
+takes its place, so the budget holds; `strict` turns the first such file into an error. A file whose header
+claims more pixels than `data.max_pixels` is skipped the same way, before anything decodes it
+(`fakeid.data.images.over_budget`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from fakeid.data.datasets import ErrorCheck
+from fakeid.data.images import MAX_PIXELS, over_budget
 from fakeid.data.layout import ClassFolder, ImageSet, category_sets, discover_test_sets, has_split
 from fakeid.data.mix import (
     categories_in_mix,
@@ -128,8 +131,9 @@ def pixel_size(path: Path) -> tuple[int, int]:
 
 
 class Selector:
-    """Draws quotas from class folders, replacing files that fail `error_check` (and small images when
-    `small_images=skip`; `enlarge` uses and marks them, `error` stops at the first one)."""
+    """Draws quotas from class folders, replacing files over the pixel budget `max_pixels` (by their header,
+    never decoded), files that fail `error_check`, and small images when `small_images=skip` (`enlarge` uses
+    and marks them, `error` stops at the first one)."""
 
     def __init__(
         self,
@@ -138,8 +142,10 @@ class Selector:
         allow_shortfall: bool,
         image_size: int = 0,
         small_images: str = "enlarge",
+        max_pixels: int = MAX_PIXELS,
     ):
         check_choice("data.small_images", small_images, SMALL_IMAGE_CHOICES)
+        self.max_pixels = max_pixels
         self.error_check = error_check
         self.strict = strict
         self.allow_shortfall = allow_shortfall
@@ -151,6 +157,19 @@ class Selector:
             raise FakeidError(f"{(folder.non_image + folder.broken)[0]} is not an image file (data.strict=true)")
         into.skipped += [(extra, "not an image file") for extra in folder.non_image]
         into.skipped += [(link, "broken or looping symbolic link") for link in folder.broken]
+
+    def within_budget(self, into: Selection, files: Sequence[Path]) -> list[Path]:
+        """`files` without those over the pixel budget, which are skipped (an error under `strict`)."""
+        kept = []
+        for file in files:
+            reason = over_budget(file, self.max_pixels, "data.max_pixels")
+            if reason is None:
+                kept.append(file)
+            elif self.strict:
+                raise FakeidError(f"{file} is {reason} (data.strict=true)")
+            else:
+                into.skipped.append((file, reason))
+        return kept
 
     def usable(self, into: Selection, file: Path) -> bool:
         """Whether a file that decodes may be used under `small_images`; marks the ones that get enlarged."""
@@ -188,6 +207,7 @@ class Selector:
         while len(chosen) < quota and position < len(ordered):
             batch = ordered[position : position + quota - len(chosen)]
             position += len(batch)
+            batch = self.within_budget(into, batch)
             for file, error in zip(batch, self.error_check(batch)):
                 if error is None:
                     if self.usable(into, file):

@@ -25,8 +25,8 @@ from fakeid.errors import FakeidError, check_choice
 from fakeid.evaluation import job
 from fakeid.evaluation.perturb import Perturbation, level_id, make
 from fakeid.key_values import as_int
-from fakeid.results import write_json_atomically
-from fakeid.runs import new_result, recorded, run_once
+from fakeid.results import METRICS_FILE, write_json_atomically
+from fakeid.runs import ERROR_LOG, new_result, recorded, run_once
 from fakeid.trained import TrainedDetector, from_run, kept_no_weights, resolve
 
 log = logging.getLogger("fakeid.eval")
@@ -162,8 +162,9 @@ def in_parallel(function, args: list[tuple], jobs: int) -> list:
 
 def evaluate_run_levels(
     cfg: DictConfig, run_dir: Path, out_dir: Path, levels: list[dict[str, Any]], overrides: list[str], device
-) -> list[Path]:
-    """Every level of one source run; the checkpoint is loaded once, and only if a level is not done yet."""
+) -> list[tuple[Path, str]]:
+    """Every level of one source run; the checkpoint is loaded once, and only if a level is not done yet.
+    Returns (folder, where to read why) of each failure."""
     if not logging.root.handlers:  # a worker process of `jobs=N`: Hydra configured logging only in the parent
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
     log.info("evaluating %s at %d levels", run_dir, len(levels))
@@ -171,8 +172,8 @@ def evaluate_run_levels(
         trained = from_run(run_dir, cfg.threshold)
     except FakeidError as err:
         print(f"fakeid: error: {err}", file=sys.stderr)
-        return [out_dir]
-    failed: list[Path] = []
+        return [(run_dir, f"not evaluated: {err}")]  # nothing was written for this run
+    failed: list[tuple[Path, str]] = []
     loaded: dict[str, Any] = {}
     for level in levels:
         result, data, perturbation, precision = prepared(cfg, trained, level, overrides)
@@ -185,8 +186,16 @@ def evaluate_run_levels(
 
         done = run_once(level_dir, result, body, multirun=True, data_identity=lambda data=data: job.identity(data))
         if done.get("status") != "ok":
-            failed.append(level_dir)
+            failed.append((level_dir, failure_pointer(level_dir)))
     return failed
+
+
+def failure_pointer(folder: Path) -> str:
+    """Where the reason of a failed evaluation can be read: a file that exists."""
+    for name, what in ((ERROR_LOG, "traceback"), (METRICS_FILE, "error")):
+        if (folder / name).is_file():
+            return f"{what} in {folder / name}"
+    return "nothing recorded in the folder: the error was printed above"
 
 
 def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
@@ -214,11 +223,11 @@ def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
             log.warning("not evaluated: %s (status %s)", sweep_dir / rel, status)
     todo = [rel for rel, status in jobs if status == "ok"]
     args = [(cfg, sweep_dir / rel, out_root / rel, levels, overrides, device) for rel in todo]
-    failed = [folder for folders in in_parallel(evaluate_run_levels, args, n_jobs) for folder in folders]
+    failed = [failure for failures in in_parallel(evaluate_run_levels, args, n_jobs) for failure in failures]
     if failed:
         print(f"fakeid: {len(failed)} evaluations failed:", file=sys.stderr)
-        for folder in failed:
-            print(f"  {folder} (see {folder / 'error.log'})", file=sys.stderr)
+        for folder, why in failed:
+            print(f"  {folder} ({why})", file=sys.stderr)
         raise SystemExit(1)
     skipped = sum(s == NO_WEIGHTS for _, s in jobs)
     print(

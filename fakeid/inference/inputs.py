@@ -3,8 +3,9 @@
 An input is
 - a file with an image suffix (`fakeid.data.images.IMAGE_SUFFIXES`), or any other file that is not a list:
   it is scored (a non-image becomes a row with its error);
-- a folder: every file with an image suffix below it, recursively, sorted; other files are counted as skipped
-  and reported, never scored;
+- a folder: every file with an image suffix below it, recursively, sorted (walked iteratively: any depth;
+  links to folders followed, each folder once); other files are counted as skipped and reported, never
+  scored. A broken or looping link with an image suffix is a row with its error, never left out;
 - a list file (`.txt`, `.lst`, `.list`): one path per line, relative to the list file's folder unless absolute;
   blank lines and lines starting with `#` are ignored. A listed path that does not exist becomes a row with
   the error `not found` (the list is data); a listed folder is expanded like a folder.
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fakeid.data.images import IMAGE_SUFFIXES, is_image_name
+from fakeid.data.tree import walk_files
 from fakeid.errors import FakeidError
 
 LIST_SUFFIXES = frozenset({".txt", ".lst", ".list"})
@@ -46,7 +48,7 @@ def as_input_list(value: str | Sequence[str] | None) -> list[str]:
 
 def folder_images(folder: Path, expanded: ExpandedInputs) -> None:
     found = 0
-    for path in sorted(item for item in folder.rglob("*") if item.is_file()):
+    for path in sorted(walk_files(folder, follow_links=True)):
         if is_image_name(path):
             expanded.files.append(path)
             found += 1

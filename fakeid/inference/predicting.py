@@ -9,7 +9,7 @@ CSV columns (`COLUMNS`): path, score (probability of fake, empty when the file c
 so that it reads back exactly, `fakeid.scores`), verdict (`fake` when score >= threshold in float64, at the
 run's calibrated threshold when known, else 0.5),
 verdict_at_0.5, width, height, format (Pillow's name), error (why there is no score), note (what was
-changed to score it: 16-bit scaled, alpha dropped, enlarged, tiles capped).
+changed to score it: 16-bit scaled, alpha dropped, enlarged, tiles capped, first frame of an animation).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from fakeid.data.images import MAX_PIXELS
 from fakeid.errors import FakeidError
 from fakeid.inference.inputs import expand_inputs
 from fakeid.inference.metadata import DetectorInfo
@@ -175,6 +176,7 @@ def predict(
     crop: str = "center",
     min_size: int = 32,
     max_tiles: int = 16,
+    max_pixels: int = MAX_PIXELS,
     batch_size: int = 32,
     device: str = "cpu",
     threshold: float | None = None,
@@ -185,7 +187,9 @@ def predict(
     expanded = expand_inputs(inputs)
     if out.exists() and out.is_dir():
         raise FakeidError(f"out={out} is a folder (a .csv file path was expected)")
-    rule = CropRule(crop=crop, min_size=int(min_size), max_tiles=int(max_tiles))  # checked before the load
+    rule = CropRule(
+        crop=crop, min_size=int(min_size), max_tiles=int(max_tiles), max_pixels=int(max_pixels)
+    )  # checked before the load
     choose_threshold(DetectorInfo(image_size=rule.image_size), threshold)
     scorer, info = load_scorer(run, ckpt, exported, device, threshold)
     rule = replace(rule, image_size=info.image_size)

@@ -11,11 +11,16 @@ batch (N, H, W, 3) to the probability of fake per crop.
 
 Every crop mode refuses an image with a side under `min_size` (an error row; default 32 px): a detector of
 upsampling traces has nothing to read in a thumbnail, and enlarging one invents the traces it looks for.
+An image whose header claims more than `max_pixels` pixels (default Pillow's decompression-bomb limit) is an
+error row before anything decodes it, so that no input can exhaust memory (crop=none holds a whole image).
+An animated image (GIF, APNG, WebP) is scored from its first frame, and its note says so.
 """
 
 from __future__ import annotations
 
+import errno
 import math
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from fakeid.data.images import center_fit, to_rgb
+from fakeid.data.images import MAX_PIXELS, OVER_BUDGET, center_fit, to_rgb
 from fakeid.errors import FakeidError
 
 CROPS = ("center", "none", "tiles")
@@ -38,6 +43,7 @@ class CropRule:
     image_size: int = 256
     min_size: int = 32
     max_tiles: int = 16
+    max_pixels: int = MAX_PIXELS
 
     def __post_init__(self) -> None:
         if self.crop not in CROPS:
@@ -46,6 +52,8 @@ class CropRule:
             raise FakeidError(f"min_size={self.min_size} must be a positive number of pixels")
         if int(self.max_tiles) < 1:
             raise FakeidError(f"max_tiles={self.max_tiles} must be at least 1")
+        if int(self.max_pixels) < 1:
+            raise FakeidError(f"max_pixels={self.max_pixels} must be a positive number of pixels")
 
 
 @dataclass
@@ -124,8 +132,12 @@ def cut(rgb: Image.Image, rule: CropRule) -> tuple[list[np.ndarray], str | None]
     return tiles, (f"{len(tiles)} of {total} tiles (max_tiles={rule.max_tiles})" if total > len(tiles) else None)
 
 
-def read_error(err: Exception) -> str:
+def read_error(err: Exception, path: Path | None = None) -> str:
     """One line for the `error` column."""
+    if isinstance(err, OSError) and err.errno == errno.ELOOP:
+        return "looping symbolic link"
+    if isinstance(err, FileNotFoundError) and path is not None and path.is_symlink():
+        return "broken symbolic link"
     if isinstance(err, FileNotFoundError):
         return "not found"
     if isinstance(err, IsADirectoryError):
@@ -133,7 +145,7 @@ def read_error(err: Exception) -> str:
     if isinstance(err, UnidentifiedImageError):
         return "not an image Pillow can read"
     if isinstance(err, Image.DecompressionBombError):
-        return "over Pillow's decompression-bomb pixel limit"
+        return f"{OVER_BUDGET} (over twice Pillow's decompression-bomb limit, {MAX_PIXELS} pixels)"
     message = " ".join(str(err).split()) or type(err).__name__
     return f"corrupt or truncated ({message[:120]})"
 
@@ -142,19 +154,31 @@ def prepare(path: Path, rule: CropRule) -> ImageResult:
     """Decode `path` by the training rule and cut its crops; a file that cannot be used gets its error."""
     result = ImageResult(path=path)
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # max_pixels decides, below
+            image = Image.open(path)
+        with image:
             result.width, result.height = image.size
             result.format = image.format or ""
             if min(image.size) < rule.min_size:
                 result.error = f"too small: {result.width}x{result.height} px, a side under min_size={rule.min_size}"
                 return result
+            pixels = result.width * result.height
+            if pixels > rule.max_pixels:  # from the header: the file is never decoded
+                result.error = (
+                    f"{OVER_BUDGET}: {result.width}x{result.height} = {pixels} pixels, more than "
+                    f"max_pixels={rule.max_pixels}"
+                )
+                return result
             image.load()  # a truncated file fails here
             note = conversion_note(image.mode, image)
             rgb = to_rgb(image)
+            frames = int(getattr(image, "n_frames", 1) or 1)  # after the copy: counting frames seeks
         result.crops, crop_note = cut(rgb, rule)
-        result.notes = [text for text in (note, crop_note) if text]
+        frame_note = f"animated (first frame of {frames})" if frames > 1 else None
+        result.notes = [text for text in (frame_note, note, crop_note) if text]
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
-        result.error, result.crops = read_error(err), []
+        result.error, result.crops = read_error(err, path), []
     return result
 
 

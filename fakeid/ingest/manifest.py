@@ -50,7 +50,7 @@ def check_out(out: Path, source: str, arguments: dict) -> None:
         raise FakeidError(f"out={out} is a file: expected a new or empty folder")
     marker = out / MARKER
     if marker.is_file():
-        found = json.loads(marker.read_text())
+        found = read_marker(marker)
         if found != marker_content(source, arguments):
             raise FakeidError(
                 f"out={out} holds a prepare run with other arguments ({_describe(found)}): "
@@ -58,6 +58,21 @@ def check_out(out: Path, source: str, arguments: dict) -> None:
             )
     elif out.is_dir() and any(out.iterdir()):
         raise FakeidError(f"out={out} already holds other files: expected a new or empty folder")
+
+
+def read_marker(marker: Path) -> dict:
+    """The arguments an earlier prepare run recorded in `marker`, or one line saying it is not such a file."""
+    try:
+        found = json.loads(marker.read_text())
+    except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+        found = err
+    if not isinstance(found, dict):
+        reason = f"{type(found).__name__}: {' '.join(str(found).split())[:80]}"
+        raise FakeidError(
+            f"{marker} is not a {MARKER} fakeid.prepare wrote ({reason}): expected a new or empty out= folder, "
+            "or one holding an intact marker; remove the damaged file if the folder is yours"
+        )
+    return found
 
 
 def mark_out(out: Path, source: str, arguments: dict) -> None:

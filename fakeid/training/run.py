@@ -59,7 +59,7 @@ def record_plan(plan: DataPlan, run_dir: Path, result: dict) -> None:
     for selection in (plan.train, plan.val, *plan.tests):
         if selection.skipped:
             log.warning(
-                "%s: skipped %d files (unreadable, not images or too small); listed in %s",
+                "%s: skipped %d files (unreadable, not images, too small or over data.max_pixels); listed in %s",
                 selection.name,
                 len(selection.skipped),
                 FILE_LISTS,
