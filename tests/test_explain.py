@@ -62,9 +62,10 @@ def explained(trained_run, tmp_path_factory) -> tuple[Path, list[dict[str, str]]
         f"out={out}",
         "explain=gradcam",
         "explain_raw=true",
+        f"hydra.run.dir={folder / 'cmd'}",  # Hydra's own folder: not the working tree's outputs/
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "Grad-CAM" in done.stdout
+    assert "gradcam overlays into" in done.stdout
     return out, read_csv(out)
 
 
@@ -95,7 +96,7 @@ def test_exported_models_are_refused_in_one_line_and_nothing_is_written(tmp_path
     picture(tmp_path / "a.png", 32, 32, seed=0)
     done = run_module(
         "fakeid.predict", f"exported={tmp_path / 'detector.onnx'}", f"input={tmp_path / 'a.png'}", f"out={out}",
-        "explain=gradcam",
+        "explain=gradcam", f"hydra.run.dir={tmp_path / 'cmd'}",
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
@@ -106,7 +107,7 @@ def test_exported_models_are_refused_in_one_line_and_nothing_is_written(tmp_path
 
 
 def test_an_unknown_method_is_one_line() -> None:
-    with pytest.raises(FakeidError, match="explain=shap is not one of none, gradcam"):
+    with pytest.raises(FakeidError, match="explain=shap is not one of none, gradcam, layercam"):
         explain.check_method("shap", None)
 
 
@@ -164,6 +165,22 @@ def test_every_backbone_of_conf_model_gets_its_target_layer_and_a_map(choice: st
     maps = explainer.crop_maps(crops, fake=True)
     explainer.close()
     assert maps.shape == (2, 32, 32) and np.isfinite(maps).all()
+
+
+@pytest.mark.slow
+def test_layercam_maps_the_same_crops(trained_run, tmp_path) -> None:
+    detector = trained.from_run(trained_run).load()
+    rule = CropRule(crop="center", image_size=32)
+    maps = {}
+    for method in ("gradcam", "layercam"):
+        explainer = explain.Explainer(detector.net, 32, method=method)
+        maps[method] = [
+            explainer.image_map(picture(tmp_path / f"{seed}.png", 32, 32, seed), rule, True, 4)[0] for seed in (0, 1)
+        ]
+        explainer.close()
+    for heat in maps["layercam"]:
+        assert heat.shape == (32, 32) and np.isfinite(heat).all() and heat.max() == pytest.approx(1.0)
+    assert not np.allclose(*maps["layercam"]) and not np.allclose(maps["layercam"][0], maps["gradcam"][0])
 
 
 def test_a_backbone_without_a_feature_map_is_refused() -> None:

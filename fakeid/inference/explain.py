@@ -5,10 +5,14 @@
 `explanation` column. Needs the optional extra `[explain]` (the `grad-cam` package, `pytorch_grad_cam`).
 
 - *What is explained*: the image's verdict. For an image judged fake (score >= the verdict threshold) the
-  map shows what raises the fake logit, for an image judged real what lowers it (Grad-CAM of the chosen
-  class, the usual convention): channel weights = the spatial mean of the target's gradient at the target
-  layer, map = ReLU(weighted sum of the layer's channels), bilinearly resized to the crop (Selvaraju et al.
-  2017, `pytorch_grad_cam.GradCAM`).
+  map shows what raises the fake logit, for an image judged real what lowers it (the class the detector
+  chose, the usual convention). `explain=gradcam` (Selvaraju et al. 2017, `pytorch_grad_cam.GradCAM`):
+  channel weights = the spatial mean of the target's gradient at the target layer, map = ReLU(weighted sum
+  of the layer's channels). `explain=layercam` (Jiang et al. 2021, `pytorch_grad_cam.LayerCAM`): map =
+  ReLU(sum over channels of ReLU(gradient) x activation, element by element), made for layers shallower
+  than the last, where Grad-CAM's one weight per channel can be negative for every channel: on the demo's
+  32-px Xception (block 2's output) Grad-CAM gave an all-zero map for every fake we tried, LayerCAM a map for
+  both verdicts (docs/REPORT.md). Either map is bilinearly resized to the crop.
 - *Target layer*: the last module whose output is the feature map the backbone's global pool reads (timm's
   `forward_features`), found by one forward pass at the crop size: `act4` for `legacy_xception` (Xception),
   `layer4` for the ResNets (`resnet50`, `test_resnet`), `bn2` for the EfficientNets. All of these reduce
@@ -49,7 +53,7 @@ from fakeid.errors import FakeidError
 from fakeid.inference.scoring import CropRule, tile_origins
 from fakeid.ingest.atomic import write_bytes_atomically
 
-METHODS = ("none", "gradcam")
+METHODS = ("none", "gradcam", "layercam")
 FOLDER = "explain"
 COLUMN = "explanation"
 MIN_GRID = 4  # cells a side: a coarser map (1 x 1 at 32 px for every backbone here) cannot say where
@@ -144,7 +148,7 @@ class _Logit(nn.Module):
 
 
 class _Signed:
-    """Grad-CAM target: the logit (an image judged fake) or its negative (judged real)."""
+    """The CAM target: the logit (an image judged fake) or its negative (judged real)."""
 
     def __init__(self, sign: float):
         self.sign = sign
@@ -153,12 +157,12 @@ class _Signed:
         return self.sign * output
 
 
-def _unscaled_gradcam():
-    """pytorch_grad_cam's GradCAM without its per-crop rescaling to [0, 1], so the tiles of one image keep one
-    scale; the resize to the crop stays (bilinear)."""
-    from pytorch_grad_cam import GradCAM
+def _unscaled(method: str):
+    """pytorch_grad_cam's GradCAM (or LayerCAM) without its per-crop rescaling to [0, 1], so the tiles of one
+    image keep one scale; the resize to the crop stays (bilinear)."""
+    from pytorch_grad_cam import GradCAM, LayerCAM
 
-    class UnscaledGradCAM(GradCAM):
+    class Unscaled({"gradcam": GradCAM, "layercam": LayerCAM}[method]):
         def compute_cam_per_layer(self, input_tensor, targets, eigen_smooth):
             activations = [a.cpu().data.numpy() for a in self.activations_and_grads.activations]
             grads = [g.cpu().data.numpy() for g in self.activations_and_grads.gradients]
@@ -174,7 +178,7 @@ def _unscaled_gradcam():
         def aggregate_multi_layers(self, cam_per_target_layer):
             return np.mean(np.concatenate(cam_per_target_layer, axis=1), axis=1)
 
-    return UnscaledGradCAM
+    return Unscaled
 
 
 @dataclass(frozen=True)
@@ -237,14 +241,15 @@ def overlay(rgb: np.ndarray, heat: np.ndarray, seen: np.ndarray) -> Image.Image:
 
 
 class Explainer:
-    """Grad-CAM maps of one detector network (`DetectorNet`: a timm backbone, our head, its normalisation)."""
+    """Grad-CAM (or LayerCAM) maps of one detector network (`DetectorNet`: a timm backbone, our head, its
+    normalisation)."""
 
-    def __init__(self, net: nn.Module, image_size: int, layer: str | None = None):
+    def __init__(self, net: nn.Module, image_size: int, layer: str | None = None, method: str = "gradcam"):
         self.net = net
         self.device = next(net.parameters()).device
         self.layer = layer or feature_layer(net.backbone, image_size)
         self.model = _Logit(net).eval()
-        self.cam = _unscaled_gradcam()(model=self.model, target_layers=[find_module(net.backbone, self.layer)])
+        self.cam = _unscaled(method)(model=self.model, target_layers=[find_module(net.backbone, self.layer)])
 
     def crop_maps(self, crops: Sequence[np.ndarray], fake: bool) -> np.ndarray:
         """(N, size, size) unscaled maps of crops of one shape, for the verdict `fake` (True) or real."""
@@ -287,6 +292,7 @@ def write_explanations(
     raw: bool = False,
     layer: str | None = None,
     batch_size: int = 32,
+    method: str = "gradcam",
 ) -> Path:
     """Fill each row's `explanation` (empty for rows without a score) for its `verdict` (`fake` or `real`),
     and write `explain/` beside the CSV:
@@ -296,7 +302,7 @@ def write_explanations(
     partial = csv_path.parent / f".{FOLDER}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    explainer = Explainer(net, rule.image_size, layer)
+    explainer = Explainer(net, rule.image_size, layer, method)
     try:
         for index, row in enumerate(rows):
             row[COLUMN] = ""

@@ -180,7 +180,7 @@ def predict(
     explain_layer: str | None = None,
 ) -> list[dict[str, str]]:
     """Score every input file and write the CSV; returns its rows. `progress=None`: a bar above 20 images.
-    `explain=gradcam`: Grad-CAM maps into explain/ beside the CSV (`fakeid.inference.explain`)."""
+    `explain=gradcam|layercam`: class-activation maps into explain/ beside the CSV (`fakeid.inference.explain`)."""
     if explain != "none":
         from fakeid.inference import explain as explaining  # torch and grad-cam: only when maps are asked for
 
@@ -212,5 +212,5 @@ def predict(
             print_table(rows)
         print(summary(results, len(expanded.skipped), verdicts, rule, out))
         if explained:
-            print(f"wrote {sum(bool(item[explaining.COLUMN]) for item in rows)} Grad-CAM overlays into {explained}")
+            print(f"wrote {sum(bool(item[explaining.COLUMN]) for item in rows)} {explain} overlays into {explained}")
     return rows
