@@ -203,7 +203,7 @@ def predict(
     columns, explained = COLUMNS, None
     if explain != "none":
         explained = explaining.write_explanations(
-            rows, scorer.module.net, rule, out, explain_raw, explain_layer, batch_size
+            rows, scorer.module.net, rule, out, explain_raw, explain_layer, batch_size, method=explain
         )
         columns = (*COLUMNS, explaining.COLUMN)
     write_rows(out, rows, columns)
