@@ -14,7 +14,8 @@ import pytest
 
 from fakeid.synth.quick import write_images
 from tests.conftest import run_module
-from tests.fake_sweep import FAIL_ERROR, write_fake_sweep
+from tests.fake_evals import write_fake_evals
+from tests.fake_sweep import FAIL_ERROR, FakeSweep, write_fake_sweep
 
 GRID = {"data.num_categories": [1, 3], "model.drop_rate": [0.0, 0.5], "seed": [0, 1]}
 PER_SET = 3  # images per class of each test set
@@ -25,6 +26,11 @@ METRICS = ("acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal")
 def make_report_sweep(base: Path) -> tuple[Path, Path]:
     """A fake sweep (tests/fake_sweep.py: job 1 failed, job 6 crashed) whose ok runs record a real data root
     of tiny images and a scores.csv over it: the sweep folder and the root."""
+    sweep, root = make_report_fake_sweep(base)
+    return sweep.path, root
+
+
+def make_report_fake_sweep(base: Path) -> tuple[FakeSweep, Path]:
     sweep = write_fake_sweep(base / "sweep", grid=GRID, fail=[1], missing=[6])
     root = base / "data"
     first = json.loads(next(job.run_dir / "metrics.json" for job in sweep.jobs if job.status == "ok").read_text())
@@ -49,7 +55,7 @@ def make_report_sweep(base: Path) -> tuple[Path, Path]:
             for file in sorted((root / "test" / entry["set"] / class_dir).iterdir())
         ]
         pd.DataFrame(rows).to_csv(job.run_dir / "scores.csv", index=False, float_format="%.9g")
-    return sweep.path, root
+    return sweep, root
 
 
 class Page(HTMLParser):
@@ -224,6 +230,27 @@ def test_images_moved_since_the_run_are_shown_missing_and_counted(report, tmp_pa
     assert f"fakeid: warning: {len(missing)} of {len(page.tiles)} gallery images are missing from disk" in done.stderr
     assert page.counts["gallery_missing"] == str(len(missing))
     assert (tmp_path / "site" / "index.html").read_text().count('class="missing"') == len(missing)
+
+
+def test_an_evaluation_folder_is_reported_by_level_and_pictured_at_level_none(tmp_path) -> None:
+    sweep, root = make_report_fake_sweep(tmp_path)
+    evals = write_fake_evals(tmp_path / "evals", sweep, missing=[("0", "blur_sigma=1.0")])
+    for index, evaluation in enumerate(evals.evaluations):  # each scored the source run's images, its own way
+        if evaluation.status == "ok":
+            scores = pd.read_csv(sweep.path / evaluation.run_dir / "scores.csv")
+            rng = np.random.default_rng(index)
+            scores.assign(score=rng.random(len(scores))).to_csv(evaluation.path.parent / "scores.csv", index=False)
+    out = tmp_path / "site"
+    done = run_module("fakeid.report", f"sweeps=[{sweep.path},{evals.path}]", f"out={out}", f"k={K}", "spectra=false")
+    assert done.returncode == 0, done.stderr[-3000:]
+    page = Page((out / "index.html").read_text())
+    assert page.headers["per-set-evals"][:2] == ["set", "level"]
+    assert {row[1] for row in page.tables["per-set-evals"]} == set(evals.level_ids)
+    assert "figures/figR.png" in page.images  # drawn from the evaluation rows
+    assert "evaluation folder (fakeid.eval)" in (out / "index.html").read_text()
+    eval_tiles = [tile for tile in page.tiles if "/" in tile["run"]]  # an evaluation's run_dir is <run>/<level>
+    assert eval_tiles and all(tile["run"].endswith("/none") for tile in eval_tiles)
+    assert "run=0 level=blur_sigma=1.0" in (out / "index.html").read_text()  # the missing evaluation is listed
 
 
 def test_a_rerun_replaces_an_earlier_report_and_leaves_no_partial(report, tmp_path) -> None:
