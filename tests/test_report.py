@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from fakeid.synth.quick import write_images
 from tests.conftest import run_module
@@ -253,6 +254,21 @@ def test_an_evaluation_folder_is_reported_by_level_and_pictured_at_level_none(tm
     assert "run=0 level=blur_sigma=1.0" in (out / "index.html").read_text()  # the missing evaluation is listed
 
 
+def test_figures_of_other_folders_are_shown_with_their_files(report, tmp_path) -> None:
+    drawn = tmp_path / "more" / "calibration"
+    drawn.mkdir(parents=True)
+    Image.new("RGB", (40, 30), "red").save(drawn / "figC.png")
+    (drawn / "figC.csv").write_text("x,y\n1,2\n")
+    out = tmp_path / "site"
+    done = run_module(
+        "fakeid.report", f"sweeps=[{report['sweep']}]", f"out={out}", f"figures=[{tmp_path / 'more'}]", "spectra=false"
+    )
+    assert done.returncode == 0, done.stderr
+    page = Page((out / "index.html").read_text())
+    assert "figures/extra-0-more/calibration/figC.png" in page.images and "figC" in page.figures
+    assert (out / "figures" / "extra-0-more" / "calibration" / "figC.csv").read_text() == "x,y\n1,2\n"
+
+
 def test_a_rerun_replaces_an_earlier_report_and_leaves_no_partial(report, tmp_path) -> None:
     out = tmp_path / "site"
     for _ in range(2):
@@ -270,6 +286,7 @@ def test_a_rerun_replaces_an_earlier_report_and_leaves_no_partial(report, tmp_pa
         ("spectra", "spectra_per_class=0: expected a positive number of images per class"),
         ("out_taken", "holds other files (expected a new or empty folder, or an earlier report)"),
         ("out_file", "is a file (a folder for the report was expected)"),
+        ("figures", "no such folder (a folder of figure PNGs was expected)"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(report, tmp_path, case, expected) -> None:
@@ -288,6 +305,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(report, tmp_path, case,
         (out / "notes.txt").write_text("mine")
     elif case == "out_file":
         out.write_text("a file")
+    elif case == "figures":
+        extra = [f"figures=[{tmp_path / 'nowhere'}]"]
     before = sorted(tmp_path.rglob("*"))
     done = run_module("fakeid.report", f"sweeps=[{sweep}]", f"out={out}", *extra)
     assert done.returncode == 2
