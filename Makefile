@@ -46,6 +46,7 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh $(ARGS)
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh $(ARGS)
 	EXPERIMENT=demo_dropout sweeps/fig3.sh --plot-only
+	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_categories,outputs/sweeps/demo_dropout] out=outputs/report
 
 fig1: $(INSTALLED) ## Fig 1 on real data (DATA=ROOT): run the categories sweep (finished jobs skipped), collect, plot
 	sweeps/fig1.sh $(if $(DATA),data.root=$(DATA)) $(ARGS)

@@ -1,7 +1,8 @@
 """`python -m fakeid.check root=ROOT`: audit a data root before training (the work is in fakeid.audit).
 
 Prints a summary, writes `check.json` (ROOT/check.json unless out=FILE) and exits 1 when a blocking problem
-is found, 0 otherwise (warnings included), 2 on bad input.
+is found, 0 otherwise (warnings included), 2 on bad input. `spectra=true` also writes the Fourier spectra of
+the root beside check.json (`fakeid.audit.spectra`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from fakeid.audit import spectra
 from fakeid.audit.report import audit, summary
 from fakeid.cli import hydra_entry
 from fakeid.errors import FakeidError, one_line_errors
@@ -26,6 +28,10 @@ def check(cfg: DictConfig) -> int:
     workers = as_int("workers", cfg.workers)
     if workers < 1:
         raise FakeidError(f"workers={workers}: expected a positive integer")
+    with_spectra, per_class = as_bool("spectra", cfg.spectra), as_int("spectra_per_class", cfg.spectra_per_class)
+    size = None if cfg.spectra_size is None else as_int("spectra_size", cfg.spectra_size)
+    if with_spectra:
+        spectra.check_settings(per_class, size)  # before anything is read or written
     result = audit(
         root,
         categories=list(cfg.data.categories),
@@ -36,7 +42,12 @@ def check(cfg: DictConfig) -> int:
         max_pixels=as_int("data.max_pixels", cfg.data.max_pixels),
     )
     out = Path(str(cfg.out)).expanduser() if cfg.out else root / "check.json"
-    write_text_atomically(out, json.dumps(result.as_dict(), indent=2) + "\n")
+    record = result.as_dict()
+    if with_spectra:
+        found = spectra.data_spectra(root, per_class, as_int("spectra_seed", cfg.spectra_seed), size)
+        record["spectra"] = spectra.as_dict(found, spectra.save(found, out.parent))
+        print(spectra.summary(found, out.parent))
+    write_text_atomically(out, json.dumps(record, indent=2) + "\n")
     print(summary(result))
     print(f"wrote {out}")
     return result.exit_code

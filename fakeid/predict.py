@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from fakeid.cli import hydra_entry
 from fakeid.errors import one_line_errors
 from fakeid.inference.predicting import DEFAULT_OUT, predict
+from fakeid.key_values import as_bool
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
@@ -39,6 +40,9 @@ def hydra_main(cfg: DictConfig) -> None:
             device=cfg.device,
             threshold=cfg.threshold,
             progress=cfg.progress,
+            explain=str(cfg.explain or "none"),
+            explain_raw=as_bool("explain_raw", cfg.explain_raw),
+            explain_layer=cfg.explain_layer,
         )
 
 

@@ -154,12 +154,12 @@ def summary(results: list[ImageResult], skipped: int, verdicts: Verdicts, rule: 
     return "\n".join(lines)
 
 
-def write_rows(out: Path, rows: list[dict[str, str]]) -> None:
+def write_rows(out: Path, rows: list[dict[str, str]], columns: tuple[str, ...] = COLUMNS) -> None:
     """The CSV, atomically (a full disk is one line and leaves no temporary file)."""
 
     def write(temporary: Path) -> None:
         with temporary.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+            writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
 
@@ -182,8 +182,16 @@ def predict(
     threshold: float | None = None,
     progress: bool | None = None,
     quiet: bool = False,
+    explain: str = "none",
+    explain_raw: bool = False,
+    explain_layer: str | None = None,
 ) -> list[dict[str, str]]:
-    """Score every input file and write the CSV; returns its rows. `progress=None`: a bar above 20 images."""
+    """Score every input file and write the CSV; returns its rows. `progress=None`: a bar above 20 images.
+    `explain=gradcam|layercam`: class-activation maps into explain/ beside the CSV (`fakeid.inference.explain`)."""
+    if explain != "none":
+        from fakeid.inference import explain as explaining  # torch and grad-cam: only when maps are asked for
+
+        explaining.check_method(explain, exported)
     expanded = expand_inputs(inputs)
     if out.exists() and out.is_dir():
         raise FakeidError(f"out={out} is a folder (a .csv file path was expected)")
@@ -201,9 +209,17 @@ def predict(
     finally:
         close()
     rows = [row(result, verdicts) for result in results]
-    write_rows(out, rows)
+    columns, explained = COLUMNS, None
+    if explain != "none":
+        explained = explaining.write_explanations(
+            rows, scorer.module.net, rule, out, explain_raw, explain_layer, batch_size, method=explain
+        )
+        columns = (*COLUMNS, explaining.COLUMN)
+    write_rows(out, rows, columns)
     if not quiet:
         if not many:
             print_table(rows)
         print(summary(results, len(expanded.skipped), verdicts, rule, out))
+        if explained:
+            print(f"wrote {sum(bool(item[explaining.COLUMN]) for item in rows)} {explain} overlays into {explained}")
     return rows
