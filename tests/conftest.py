@@ -154,6 +154,27 @@ def assert_one_line_error(done: subprocess.CompletedProcess, pattern: str, code:
     return lines[0]
 
 
+def train_tiny_run(base: Path, root: Path, *overrides: str) -> Path:
+    """A 3-category `test_resnet` run on `root` through the real CLI, into `base / "run"` (the shared detectors)."""
+    run_dir = base / "run"
+    done = run_module(
+        "fakeid.train",
+        "data=tiny",
+        "model.name=test_resnet",
+        f"data.root={root}",
+        "data.num_categories=3",
+        *overrides,
+        "logger=none",
+        "seed=0",
+        f"paths.outputs={base / 'outputs'}",
+        f"hydra.run.dir={run_dir}",
+        "trainer.enable_progress_bar=false",
+        "callbacks=checkpoint_only",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return run_dir
+
+
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory) -> Path:
     """One tiny training run shared by every test that needs a trained detector (eval, predict, export).
@@ -165,25 +186,7 @@ def trained_run(tmp_path_factory) -> Path:
     one trains).
     """
     base = tmp_path_factory.mktemp("trained")
-    root = make_layout(base / "data")
-    run_dir = base / "run"
-    done = run_module(
-        "fakeid.train",
-        "data=tiny",
-        "model.name=test_resnet",
-        f"data.root={root}",
-        "data.num_categories=3",
-        "model.drop_rate=0.3",
-        "trainer.max_epochs=1",
-        "logger=none",
-        "seed=0",
-        f"paths.outputs={base / 'outputs'}",
-        f"hydra.run.dir={run_dir}",
-        "trainer.enable_progress_bar=false",
-        "callbacks=checkpoint_only",
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return run_dir
+    return train_tiny_run(base, make_layout(base / "data"), "model.drop_rate=0.3", "trainer.max_epochs=1")
 
 
 # test images of the discriminating run: larger than its 32 px input, so that the centre crop has room to be
@@ -206,21 +209,4 @@ def discriminating_run(tmp_path_factory) -> ScoredRun:
     """
     base = tmp_path_factory.mktemp("discriminating")
     root = make_layout(base / "data", test_size=DISCRIMINATING_TEST_SIZE)
-    run_dir = base / "run"
-    done = run_module(
-        "fakeid.train",
-        "data=tiny",
-        "model.name=test_resnet",
-        f"data.root={root}",
-        "data.num_categories=3",
-        "trainer.max_epochs=2",
-        "model.lr=0.01",
-        "logger=none",
-        "seed=0",
-        f"paths.outputs={base / 'outputs'}",
-        f"hydra.run.dir={run_dir}",
-        "trainer.enable_progress_bar=false",
-        "callbacks=checkpoint_only",
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return ScoredRun.of(run_dir)
+    return ScoredRun.of(train_tiny_run(base, root, "trainer.max_epochs=2", "model.lr=0.01"))
