@@ -81,9 +81,8 @@ def test_fig1_primary_series_is_on_the_sets_unseen_at_every_n(
 ) -> None:
     ok = results[(results["status"] == "ok") & (results["model.drop_rate"] == 0.5)]
     # the categories are trained on in a fixed order: with n <= 3 of 10, the last seven and sheep stay unseen
-    constant = sorted(
-        set(ok.loc[(ok["seen_generator"] == True), "set"]) - set(ok.loc[ok["seen_category"] == True, "set"])
-    )  # noqa: E712
+    training_generator = set(ok.loc[ok["seen_generator"].astype(bool), "set"])
+    constant = sorted(training_generator - set(ok.loc[ok["seen_category"].astype(bool), "set"]))
     rows = ok[ok["set"].isin(constant)]
     per_run = rows.groupby(["run_dir", "data.num_categories"], as_index=False)[metric].mean()
     expected = per_run.groupby("data.num_categories")[metric].mean()
