@@ -124,7 +124,7 @@ class Comparison:
         for group, rows in self.table.groupby("group", sort=False):
             sets = rows["sets"].iloc[0]
             lines += [f"## {group} ({rows['n_sets'].iloc[0]} sets: {sets})", ""]
-            header = ["level", "metric", "diff", "95 % interval", "p", "p_holm", "", "seeds", "method"]
+            header = ["level", "metric", "diff", "95 % interval", "p", "p_holm", "", "seed-only t interval", "seeds"]
             body = [
                 [
                     level_text(row.level),
@@ -134,12 +134,27 @@ class Comparison:
                     _p(row.p),
                     _p(row.p_holm),
                     "*" if row.excludes_zero else "",
+                    f"[{_signed(row.t_ci_low)}, {_signed(row.t_ci_high)}]",
                     str(row.seeds),
-                    row.method,
                 ]
                 for row in rows.itertuples()
             ]
             lines += [*markdown_table(header, body), ""]
+        methods = ", ".join(sorted(set(self.table["method"])))
+        lines += [f"Method: {methods}.", ""]
+        bootstrapped = self.table[self.table["method"] == BOOTSTRAP]
+        disagree = bootstrapped[
+            bootstrapped["excludes_zero"] & (bootstrapped["t_ci_low"] <= 0) & (bootstrapped["t_ci_high"] >= 0)
+        ]
+        seed_noise = bootstrapped[bootstrapped["var_seed"] > 2 * bootstrapped["var_image"]]
+        if len(disagree):
+            lines += [
+                f"{len(disagree)} of {len(bootstrapped)} bootstrap intervals exclude 0 where the seed-only t interval "
+                f"does not; in {len(seed_noise)} rows the seeds' variance exceeds twice the image-level variance. With "
+                "few seeds and seed noise dominant the bootstrap's seed level is too narrow (docs/STATISTICS.md): "
+                "read those rows with the t interval.",
+                "",
+            ]
         lines += ["## Power", ""]
         effect = self.table["effect"].iloc[0] if len(self.table) else math.nan
         header = ["group", "metric", "paired seeds", "sd of a paired difference", "detectable difference", ""]
