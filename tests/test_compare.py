@@ -129,6 +129,11 @@ def test_two_level_bootstrap_is_deterministic_and_paired(scored: pd.DataFrame) -
     assert set(first["group"]) == {"unseen content", "unseen generator", "seen"}
     assert (first["ci_low"] <= first["ci_high"]).all()
     assert first["var_image"].gt(0).all(), "the image level adds variance"
+    # a star needs the bootstrap interval, and where the seeds' variance dominates the t interval too
+    t_excludes = (first["t_ci_low"] > 0) | (first["t_ci_high"] < 0)
+    expected_dominated = first["var_seed"] > 2 * first["var_image"]
+    assert (first["seed_dominated"] == expected_dominated).all()
+    assert (first["supported"] == (first["excludes_zero"] & (~expected_dominated | t_excludes))).all()
     # the estimate is the mean paired difference of the table's values
     acc = scored[scored["set"].isin(["stylegan2/horse", "stylegan2/ffhq"])]  # only generator sets
     per_run = acc.groupby(["model.drop_rate", "seed"])["acc"].mean()

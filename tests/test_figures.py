@@ -211,3 +211,53 @@ def test_a_flat_test_set_is_left_out_of_unseen_content_and_named(results):
     figure = figures.fig1_data(with_flat)
     assert "left out (content unknown: no category level): progan" in figure.caption
     assert figure.data.equals(figures.fig1_data(results).data), "the flat set changes no plotted number"
+
+
+def test_fig1_primary_series_holds_the_sets_fixed_when_composition_and_set_effects_differ_in_sign() -> None:
+    """Hand-made: sheep is unseen at every n and falls 0.80 -> 0.70; bus and cow sit at 0.50 while unseen and
+    are trained on from n = 2 and n = 3. The average over the unseen sets rises (0.60 -> 0.70): composition."""
+    sheep = {1: 0.80, 2: 0.75, 3: 0.70}
+    rows = []
+    for n in (1, 2, 3):
+        trained = {"bus", "cow"} & ({"bus"} if n == 2 else {"bus", "cow"} if n == 3 else set())
+        for seed in (0, 1):
+            for category, acc in (("sheep", sheep[n]), ("bus", 0.5), ("cow", 0.5)):
+                seen = category in trained
+                value = 0.95 if seen else acc + 0.01 * seed
+                rows.append(
+                    {
+                        "sweep": "hand",
+                        "run_dir": f"{n}-{seed}",
+                        "status": "ok",
+                        "set": f"progan/{category}",
+                        "generator": "progan",
+                        "seen_generator": True,
+                        "seen_category": seen,
+                        "data.num_categories": n,
+                        "model.drop_rate": 0.0,
+                        "seed": seed,
+                        "acc": value,
+                        "acc_cal": value,
+                        "ap": value,
+                    }
+                )
+    figure = figures.fig1_data(pd.DataFrame(rows))
+    data = figure.data
+    trends = figure.trends[figure.trends["panel"] == "acc"]
+    primary = trends[trends["series"].str.contains("unseen at every n")]["slope"].iloc[0]
+    secondary = trends[trends["series"].str.contains("mean over all unseen")]["slope"].iloc[0]
+    assert primary == pytest.approx(-0.05) and secondary == pytest.approx(0.05, abs=0.01)
+    points = data[(data["kind"] == "point") & (data["metric"] == "acc")]
+    first = points[points["role"] == figures.PRIMARY]
+    assert first["mean"].to_numpy() == pytest.approx([0.805, 0.755, 0.705])
+    assert set(first["sets"]) == {"progan/sheep"}
+    mixed = points[points["role"] == figures.SECONDARY].sort_values("x")
+    assert mixed["n_sets"].tolist() == [3, 2, 1]
+    assert mixed["sets"].tolist() == [
+        "progan/bus; progan/cow; progan/sheep",
+        "progan/cow; progan/sheep",
+        "progan/sheep",
+    ]
+    per_set = data[(data["panel"] == "set_acc") & (data["kind"] == "point")]
+    assert per_set.loc[per_set["series"] == "progan/bus", "x"].tolist() == [1]  # bus only while unseen
+    assert "Solid: the set unseen at every n (progan/sheep)" in figure.caption

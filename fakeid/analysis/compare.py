@@ -19,7 +19,12 @@ swept variable, and every run is tested on the same images. For the variable the
 - *fallback* (`method` "seed-only paired t"): where a paired run has no scores.csv (runs older than scores.csv)
   the interval and p are the paired t test over seeds (`fakeid.stats.paired_t`), and the runs are named.
 - `p_holm`: Holm's correction of `p` across the levels compared, per group and metric; `excludes_zero`: the
-  interval excludes 0 (what Figs 1-3 mark).
+  interval excludes 0.
+- `seed_dominated`: the seeds' sample variance of the paired difference exceeds twice the image-level variance.
+  With few seeds the bootstrap's seed level is then too narrow (docs/STATISTICS.md: at 3 seeds its 95 %
+  interval excluded a true 0 in about a fifth of simulated sweeps), so `supported` (what Figs 1-3 mark and
+  compare.md stars) asks for the seed-only t interval to exclude 0 as well in those rows:
+  `supported = excludes_zero and (not seed_dominated or the t interval excludes 0)`.
 - power (`fakeid.analysis.power`): `mde`, the smallest difference this many seeds detect with 80 % power at the
   5 % level, and `seeds_needed` for `effect`.
 
@@ -59,6 +64,8 @@ COLUMNS = [
     "p",
     "p_holm",
     "excludes_zero",
+    "seed_dominated",
+    "supported",
     "method",
     "n_seeds",
     "seeds",
@@ -106,9 +113,9 @@ class Comparison:
         )
 
     def marks(self, group: str, metric: str) -> dict[float, tuple[bool, float]]:
-        """level -> (interval excludes 0, Holm-adjusted p) for one group and metric (the figures' marks)."""
+        """level -> (`supported`, Holm-adjusted p) for one group and metric (the figures' marks)."""
         rows = self.table[(self.table["group"] == group) & (self.table["metric"] == metric)]
-        return {_key(row.level): (bool(row.excludes_zero), float(row.p_holm)) for row in rows.itertuples()}
+        return {_key(row.level): (bool(row.supported), float(row.p_holm)) for row in rows.itertuples()}
 
     def markdown(self) -> str:
         lines = [
@@ -118,7 +125,9 @@ class Comparison:
             f"From {self.source}. Difference = level - baseline, mean over paired seeds; 95 % interval and p from "
             "a two-level bootstrap (seeds, then images of each test set, from scores.csv) unless `method` says "
             "seed-only; p_holm: Holm's correction across the levels, per group and metric; `*`: the interval "
-            "excludes 0. Each group is computed on the sets in it at every level (listed below).",
+            "excludes 0 and, where seed noise dominates, so does the seed-only t interval; `(*)`: only the bootstrap "
+            "interval excludes 0 while seed noise dominates (too few seeds to tell). Each group is computed on the "
+            "sets in it at every level (listed below).",
             "",
         ]
         for group, rows in self.table.groupby("group", sort=False):
@@ -133,7 +142,7 @@ class Comparison:
                     f"[{_signed(row.ci_low)}, {_signed(row.ci_high)}]",
                     _p(row.p),
                     _p(row.p_holm),
-                    "*" if row.excludes_zero else "",
+                    "*" if row.supported else ("(*)" if row.excludes_zero else ""),
                     f"[{_signed(row.t_ci_low)}, {_signed(row.t_ci_high)}]",
                     str(row.seeds),
                 ]
@@ -475,6 +484,9 @@ def compare(
                         "ci_high": high,
                         "p": p_value,
                         "excludes_zero": bool(low > 0 or high < 0),
+                        "seed_dominated": bool(k >= 2 and np.nanvar(differences, ddof=1) > 2 * var_image)
+                        if not math.isnan(var_image)
+                        else False,
                         "method": method,
                         "n_seeds": k,
                         "seeds": _seeds_text(common),
@@ -501,6 +513,8 @@ def compare(
             f"{variable}={level_text(baseline)}"
         )
     table = pd.DataFrame(out)
+    t_excludes = (table["t_ci_low"] > 0) | (table["t_ci_high"] < 0)
+    table["supported"] = table["excludes_zero"] & (~table["seed_dominated"] | t_excludes)
     table["p_holm"] = np.nan
     for _, index in table.groupby(["group", "metric"], sort=False).groups.items():
         table.loc[index, "p_holm"] = holm(table.loc[index, "p"].to_numpy(dtype=float))
