@@ -2,9 +2,12 @@
 
 Definitions (stated again in every figure's caption):
 - *unseen content*: test sets of the training generator (`seen_generator`) whose category was not in the
-  training mix (`not seen_category`); the holdout `sheep` is always among them. A run's value is the mean
-  of a metric over its unseen-content sets (as the paper's "average accuracy on unseen data"; with fewer
-  training categories there are more such sets).
+  training mix (`not seen_category`); the holdout `sheep` is always among them. Which sets these are changes
+  with the number of categories, so Fig 1's primary series is the mean over the sets unseen at *every* n
+  (`fakeid.analysis.rows.constant_sets`; the demo's and the paper's: `sheep`), the mean over all of a run's
+  unseen-content sets (the paper's "average accuracy on unseen data") is a grey secondary series, and two
+  panels show each category's set while it is unseen. Fig 2's lines use, per number of categories, the sets
+  unseen at every dropout ratio. Every point records the sets it averages (`sets`, `n_sets`).
 - *unseen generator*: test sets with `not seen_generator` (StyleGAN2 horse, FFHQ); each set plotted on its own.
 - Points are the mean over runs (seeds) with a Student-t 95% CI (`fakeid.stats.mean_ci`; no bar when n == 1).
 - Trend lines are least-squares fits on the per-run values, not on the per-point means, so the slope's CI
@@ -16,14 +19,22 @@ Definitions (stated again in every figure's caption):
 
 Each figure is written as `<name>.png`, `<name>.pdf` and `<name>.csv`. The CSV holds exactly the numbers
 drawn (the drawing reads only that table): columns `CSV_COLUMNS`; `kind` is "point" (mean and CI) or
-"trend" (the fitted line at its two ends, with slope, slope CI, R^2 and n of the fit).
+"trend" (the fitted line at its two ends, with slope, slope CI, R^2 and n of the fit); `role` is "primary",
+"secondary" or "per set"; `marked` (a star) and `p_holm` come from the paired comparison of each level with
+the smallest one (`fakeid.analysis.compare`: `supported`), whose power statement the caption quotes.
+
+`figure=compare` writes `compare.csv` and `compare.md` (`fakeid.analysis.compare`; keys `baseline`,
+`variable`, `n_boot`, `bootstrap_seed`, `effect`); `figure=calibration` writes `calibration.{png,pdf,csv}`,
+reliability diagrams per test-set group (`fakeid.analysis.calibration`; `run=` or `level=`). They are entry
+points of this app rather than commands of their own because Figs 1-3 need the same comparison for their
+marks and the same keys: one dialect, one config (conf/figures.yaml).
 
 Fig R and the format-bias table, drawn from evaluation rows (`kind` "eval"), live in
 `fakeid.robustness_figures`; Figs 1-3 read training rows only (`kind` "train", or a table without `kind`).
 
 CLI (a Hydra app, conf/figures.yaml):
-`python -m fakeid.figures figure=fig1|fig2|fig3|figR|formatbias|all csv=[A.csv,B.csv] out=DIR`
-(`drop_rate=` for Fig 1, `num_categories=` for Fig 3).
+`python -m fakeid.figures figure=fig1|fig2|fig3|figR|formatbias|compare|calibration|all csv=[A.csv,B.csv] out=DIR`
+(`drop_rate=` for Fig 1, `num_categories=` for Fig 3, `baseline=` for the comparison).
 """
 
 from __future__ import annotations
@@ -92,7 +103,7 @@ CSV_COLUMNS = [
     "role",
     "sets",
     "n_sets",
-    "excludes_zero",
+    "marked",
     "p_holm",
 ]
 # role of a series: "primary" (the test sets held fixed across x), "secondary" (an average whose sets change
@@ -313,8 +324,8 @@ def _apply_marks(points: list[dict], comparison: object, group: str, metric: str
         return points
     marks = comparison.marks(group, metric)  # type: ignore[attr-defined]
     for point in points:
-        excludes, p_holm = marks.get(round(float(point["x"]), 9), (None, math.nan))
-        point["excludes_zero"], point["p_holm"] = excludes, p_holm
+        supported, p_holm = marks.get(round(float(point["x"]), 9), (None, math.nan))
+        point["marked"], point["p_holm"] = supported, p_holm
     return points
 
 
@@ -565,8 +576,8 @@ def draw(figure: Figure) -> plt.Figure:
                     label=series,
                 )
             )
-            if "excludes_zero" in points.columns:
-                marked = points[points["excludes_zero"].fillna(False).astype(bool)]
+            if "marked" in points.columns:
+                marked = points[points["marked"].fillna(False).astype(bool)]
                 if not marked.empty:
                     ax.plot(marked["x"], marked["mean"], linestyle="none", marker="*", markersize=11, color=color)
             trend = rows[rows["kind"] == "trend"].sort_values("x")

@@ -142,8 +142,10 @@ def test_two_level_bootstrap_is_deterministic_and_paired(scored: pd.DataFrame) -
     assert row["diff"] == pytest.approx(expected)
 
 
-def test_cli_writes_compare_csv_and_md(scored: pd.DataFrame, tmp_path: Path, capsys) -> None:
-    csv = collect.write_results(scored, tmp_path / "results.csv")
+def test_cli_writes_compare_csv_and_md(scored_sweep, tmp_path: Path, capsys) -> None:
+    csv = tmp_path / "results.csv"
+    assert collect.main([f"sweeps={scored_sweep.path}", f"out={csv}", "n_boot=100"]) == 0
+    assert pd.read_csv(csv)["auroc_img_low"].notna().all()
     out = tmp_path / "cmp"
     args = ["figure=compare", f"csv={csv}", "baseline=0.0", "n_boot=200", f"out={out}", "effect=0.05"]
     assert figures.main(args) == 0
@@ -218,3 +220,18 @@ def test_the_variable_is_found_in_the_table_or_named(scored: pd.DataFrame) -> No
     only = augmented.drop(columns=["model.drop_rate"])
     result = compare(only, variable="augment", baseline="none", n_boot=50)
     assert set(result.table["level"]) == {"blur"} and result.variable == "augment"
+
+
+def test_figs_2_and_3_mark_levels_and_state_the_power(scored: pd.DataFrame, tmp_path: Path) -> None:
+    csv = collect.write_results(scored, tmp_path / "results.csv")
+    assert figures.main(["figure=fig3", f"csv={csv}", "n_boot=200", f"out={tmp_path}"]) == 0
+    assert figures.main(["figure=fig2", f"csv={csv}", "n_boot=200", f"out={tmp_path}"]) == 0
+    for name in ("fig2", "fig3"):
+        points = pd.read_csv(tmp_path / f"{name}.csv").query("kind == 'point'")
+        baseline = points[points["x"] == 0.0]
+        assert baseline["marked"].isna().all() and points.loc[points["x"] > 0, "marked"].notna().all()
+    made = figures.fig3_data(scored, options=figures.Options(n_boot=200))
+    assert "this sweep can detect differences of" in made.caption and "two-level bootstrap" in made.caption
+    comparison = made.comparison.table  # type: ignore[union-attr]
+    unseen_sets = set(scored.loc[~scored["seen_generator"].astype(bool), "set"])
+    assert set(comparison["group"]) == unseen_sets, "Fig 3 compares each unseen-generator set on its own"
