@@ -364,7 +364,8 @@ def add_intervals(df: pd.DataFrame, n_boot: int = 2000, bootstrap_seed: int = 0)
     """The table with `INTERVAL_COLUMNS`: per run and test set, 95 % intervals over the set's images. Accuracy
     at 0.5: Wilson's interval (from `acc` and the set's size); AP and AUROC: the stratified bootstrap of
     `fakeid.analysis.bootstrap` on the run's scores.csv (`n_boot` replicates, seeded by `bootstrap_seed` and
-    the set's name). Also returns the runs without scores.csv, whose AP and AUROC intervals stay empty."""
+    the set's name). Also returns the runs without scores.csv (and `run (set S)` for a scores.csv without set S),
+    whose AP and AUROC intervals stay empty."""
     df = df.copy()
     for name in INTERVAL_COLUMNS:
         df[name] = float("nan")
@@ -382,8 +383,9 @@ def add_intervals(df: pd.DataFrame, n_boot: int = 2000, bootstrap_seed: int = 0)
             continue
         per_set = read_scores(path)
         for index, name in zip(rows.index, rows["set"]):
-            if name not in per_set:
-                raise FakeidError(f"{path}: has no scores of test set {name}, which metrics.json lists")
+            if name not in per_set:  # a scores.csv that lacks a set metrics.json lists: no interval, counted
+                without.append(f"{sweep}/{run_dir} (set {name})")
+                continue
             data = per_set[name]
             rng = np.random.default_rng(seed_sequence(bootstrap_seed, "images", name))
             intervals = set_intervals(data.scores, data.labels, n_boot, rng)
@@ -640,8 +642,8 @@ def collect(
         if without:
             shown = ", ".join(without[:3]) + (f", ... ({len(without)} runs)" if len(without) > 3 else "")
             print(
-                f"fakeid: note: {len(without)} runs have no {SCORES_FILE} ({shown}): their AP and AUROC intervals "
-                "over images are left empty",
+                f"fakeid: note: {len(without)} runs (or sets) have no scores in {SCORES_FILE} ({shown}): their AP "
+                "and AUROC intervals over images are left empty",
                 file=sys.stderr,
             )
     return df, [check_completeness(sweep_dir, runs) for sweep_dir in sweep_dirs]

@@ -63,7 +63,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory):
 
 def test_collect_gives_each_set_its_image_intervals(scored, capsys) -> None:
     df, _ = collect.collect([scored.path], n_boot=200)
-    assert "1 runs have no scores.csv" in capsys.readouterr().err
+    assert "1 runs (or sets) have no scores in scores.csv" in capsys.readouterr().err
     ok = df[df["status"] == "ok"]
     with_scores = ok[ok["run_dir"] != "3"]
     assert (with_scores["ap_img_low"] <= with_scores["ap"] + 1e-9).all()

@@ -4,6 +4,7 @@ each bad input."""
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -235,3 +236,48 @@ def test_figs_2_and_3_mark_levels_and_state_the_power(scored: pd.DataFrame, tmp_
     comparison = made.comparison.table  # type: ignore[union-attr]
     unseen_sets = set(scored.loc[~scored["seen_generator"].astype(bool), "set"])
     assert set(comparison["group"]) == unseen_sets, "Fig 3 compares each unseen-generator set on its own"
+
+
+@pytest.mark.slow
+def test_a_trained_sweep_through_every_cli(tmp_path: Path) -> None:
+    """A real 2 x 2 sweep (dropout 0.0, 0.5 x seeds 0, 1) on the tiny benchmark: each test entry's ece and brier
+    equal this test's own numpy on the run's scores.csv; collect, compare and calibration run on it."""
+    from fakeid.synth import generate
+    from tests.conftest import run_module
+    from tests.test_sweep import TINY
+
+    root = generate(tmp_path / "data", preset="tiny", seed=0, progress=False)
+    done = run_module(
+        "fakeid.train",
+        "-m",
+        *TINY,
+        f"data.root={root}",
+        f"paths.outputs={tmp_path / 'outputs'}",
+        "experiment_name=pairs",
+        "model.drop_rate=0.0,0.5",
+        "seed=0,1",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    sweep = tmp_path / "outputs" / "sweeps" / "pairs"
+    for metrics_path in sorted(sweep.glob("*/metrics.json")):
+        scores = pd.read_csv(metrics_path.parent / "scores.csv")
+        for entry in json.loads(metrics_path.read_text())["test"]:
+            rows = scores[scores["set"] == entry["set"]]
+            score, label = rows["score"].to_numpy(), rows["label"].to_numpy()
+            index = np.minimum(np.floor(score * 15).astype(int), 14)
+            own = sum(
+                (index == b).mean() * abs(label[index == b].mean() - score[index == b].mean())
+                for b in range(15)
+                if (index == b).any()
+            )
+            assert entry["ece"] == pytest.approx(own, abs=1e-9)
+            assert entry["brier"] == pytest.approx(np.mean((score - label) ** 2), abs=1e-9)
+    csv = tmp_path / "results.csv"
+    assert run_module("fakeid.collect", f"sweeps={sweep}", f"out={csv}", "n_boot=200").returncode == 0
+    done = run_module("fakeid.figures", "figure=compare", f"csv={csv}", "baseline=0.0", "n_boot=200", f"out={tmp_path}")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(tmp_path / "compare.csv")
+    assert set(table["method"]) == {BOOTSTRAP} and set(table["seeds"]) == {"0;1"}
+    done = run_module("fakeid.figures", "figure=calibration", f"csv={csv}", f"out={tmp_path}")
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(tmp_path / "calibration.csv")["count"].sum() > 0
