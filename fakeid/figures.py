@@ -57,11 +57,16 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from fakeid import CONF_DIR  # noqa: E402
-from fakeid.analysis.rows import (  # noqa: E402, F401 - re-exported: fakeid.robustness_figures and tests use them
+from fakeid.analysis.compare import compare  # noqa: E402
+from fakeid.analysis.rows import (  # noqa: E402, F401 - some re-exported: fakeid.robustness_figures and tests use them
+    GROUPS,
     RUN_KEY,
+    UNSEEN_CONTENT,
     condition_label,
+    constant_sets,
     ok_test_rows,
     row_kinds,
+    set_list_text,
     sweeps_varying,
     training_rows,
 )
@@ -288,8 +293,6 @@ def _marks(
 ) -> tuple[object, str]:
     """The paired comparison behind a figure's marks (baseline: `options.baseline` or the smallest level), and
     a caption sentence; without a comparison (one seed, one level, ...) None and the reason."""
-    from fakeid.analysis.compare import compare  # it builds on fakeid.analysis.rows, which this module re-exports
-
     baseline = options.baseline if options.variable in (None, variable) else None
     try:
         comparison = compare(
@@ -311,6 +314,10 @@ def _marks(
         f"interval excluding 0 ({method}; where seed noise dominates, the seed-only t interval too; Holm-adjusted p "
         "in the CSV)"
     )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _level_text(variable: str, value: object) -> str:
@@ -338,8 +345,6 @@ def fig1_data(
     """Fig 1 vs the number of training categories: accuracy and AP on the sets unseen at every n (primary),
     the mean over all unseen-content sets, whose sets change with n (secondary), and each category's set
     while it is unseen (the per-set panels)."""
-    from fakeid.analysis.rows import GROUPS, UNSEEN_CONTENT, constant_sets
-
     options = options or Options(drop_rate=drop_rate)
     drop_rate = drop_rate if drop_rate is not None else options.drop_rate
     metrics = ["acc", "acc_cal", "ap"]
@@ -367,7 +372,7 @@ def fig1_data(
             labels = {
                 "figure": "fig1",
                 "panel": panel,
-                "series": f"{METRIC_TEXT[metric]} on {', '.join(constant)} (unseen at every n)",
+                "series": f"{METRIC_TEXT[metric]} on {set_list_text(constant, 3)} (unseen at every n)",
                 "group": metric,
                 "role": PRIMARY,
             }
@@ -394,14 +399,14 @@ def fig1_data(
     data = _frame(out)
     if constant:
         which = (
-            f"Solid: the set{'s' if len(constant) > 1 else ''} unseen at every n ({', '.join(constant)}); grey: the "
-            "mean over all unseen-content sets, whose sets change with n (composition effect; `sets` in the CSV)"
+            f"Solid: the set{'s' if len(constant) > 1 else ''} unseen at every n ({set_list_text(constant)}); grey: "
+            "the mean over all unseen-content sets, whose sets change with n (composition effect; `sets` in the CSV)"
         )
     else:
         which = "No set is unseen at every n: only the mean over all unseen sets (its sets change with n) is drawn"
     power_text = ""
     if comparison is not None:
-        power_text = f" {comparison.power_statement(UNSEEN_CONTENT).capitalize()}; {marks_text}."  # type: ignore
+        power_text = f" {_sentence(comparison.power_statement(UNSEEN_CONTENT))}; {marks_text}."  # type: ignore
     elif marks_text:
         power_text = f" {marks_text}"
     return Figure(
@@ -425,8 +430,6 @@ def fig1_data(
 def fig2_data(df: pd.DataFrame, source: str = "the results table", options: Options | None = None) -> Figure:
     """Fig 2: unseen-content accuracy and AP vs dropout ratio, a line and trend per number of categories, each
     on the unseen-content sets of that mix (the same at every dropout ratio)."""
-    from fakeid.analysis.rows import GROUPS, UNSEEN_CONTENT, constant_sets
-
     options = options or Options()
     metrics = ["acc", "ap"]
     rows = ok_test_rows(df, "fig2", [CATEGORIES, DROP_RATE, *metrics], source)
@@ -664,8 +667,6 @@ class Written:
 
 def compare_table(df: pd.DataFrame, out_dir: str | Path, source: str, options: Options) -> Written:
     """figure=compare: compare.csv and compare.md (fakeid.analysis.compare), the summary printed on stderr."""
-    from fakeid.analysis.compare import compare
-
     comparison = compare(
         training_rows(df),
         options.variable,
