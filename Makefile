@@ -12,7 +12,7 @@ EVALS ?= outputs/evals/robustness/dropout
 export PY LAUNCHER
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast lint demo figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
+.PHONY: help venv test test-fast lint demo compare figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
 	bench bench-gpu clean-demo robustness robustness-demo format-shortcut
 
 help: ## list the targets
@@ -46,6 +46,10 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh $(ARGS)
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh $(ARGS)
 	EXPERIMENT=demo_dropout sweeps/fig3.sh --plot-only
+	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_dropout BASELINE=0.0 ARGS=
+	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_categories BASELINE=1 ARGS=
+	$(PY) -m fakeid.figures figure=calibration csv=outputs/sweeps/demo_dropout/results.csv \
+		out=outputs/figures/calibration/demo_dropout
 	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_categories,outputs/sweeps/demo_dropout] out=outputs/report
 
 fig1: $(INSTALLED) ## Fig 1 on real data (DATA=ROOT): run the categories sweep (finished jobs skipped), collect, plot
@@ -69,7 +73,13 @@ fig3-plot: $(INSTALLED) ## collect and plot Fig 3 only
 	sweeps/fig3.sh --plot-only
 
 SWEEP ?=
+BASELINE ?=
 JPEG_DATA := outputs/data/demo_jpeg75
+
+compare: $(INSTALLED) ## paired comparison of a collected SWEEP=DIR's levels vs BASELINE=VALUE -> outputs/figures/compare/NAME
+	@test -n "$(SWEEP)" || { echo "make compare SWEEP=outputs/sweeps/NAME BASELINE=VALUE"; exit 2; }
+	$(PY) -m fakeid.figures figure=compare csv=$(SWEEP)/results.csv $(if $(BASELINE),baseline=$(BASELINE)) \
+		out=outputs/figures/compare/$(notdir $(SWEEP)) $(ARGS)
 
 robustness: $(INSTALLED) ## re-evaluate every ok run of SWEEP=DIR under JPEG, blur, resize and format-matching -> Fig R
 	@test -n "$(SWEEP)" || { echo "make robustness SWEEP=outputs/sweeps/NAME"; exit 2; }

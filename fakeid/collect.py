@@ -46,15 +46,18 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import hydra
+import numpy as np
 import pandas as pd
 import yaml
 from omegaconf import DictConfig
 
 from fakeid import CONF_DIR
+from fakeid.analysis.bootstrap import seed_sequence, set_intervals, wilson_interval
+from fakeid.analysis.scores import read_scores
 from fakeid.cli import as_list, require, run_app
 from fakeid.errors import FakeidError, one_line_errors
-from fakeid.metric_names import TEST_METRICS
-from fakeid.results import METRICS_FILE
+from fakeid.metric_names import CALIBRATION_METRICS, TEST_METRICS
+from fakeid.results import METRICS_FILE, SCORES_FILE
 
 TEST_FIELDS = ("set", "generator", "category", "seen_generator", "seen_category", "n_real", "n_fake", *TEST_METRICS)
 # Hyper-parameters worth a column even when they were not swept.
@@ -69,6 +72,10 @@ RUN_HPARAMS = (
     "experiment_name",
 )
 RUN_FIELDS = ("config_hash", "threshold", "wall_time_s")
+OPTIONAL_TEST_FIELDS = CALIBRATION_METRICS  # absent from test entries written before they existed: left empty
+SCORES_COLUMN = "scores_file"  # the run's scores.csv (absolute), empty when it has none
+INTERVAL_METRICS = ("acc", "ap", "auroc")
+INTERVAL_COLUMNS = tuple(f"{metric}_img_{end}" for metric in INTERVAL_METRICS for end in ("low", "high"))
 DATA_COLUMNS = ("data_root", "data_fingerprint")  # a run's data identity (fakeid.data.fingerprint)
 MULTIRUN_FILE = "multirun.yaml"
 RUN_STATUSES = ("ok", "failed", "interrupted")
@@ -88,6 +95,7 @@ TEXT_COLUMNS = (
     "perturbation.format",
     *SOURCE_COLUMNS,
     *DATA_COLUMNS,
+    SCORES_COLUMN,
 )
 MAX_DEPTH = 3  # job folders sit 1 level down with the basic launcher, deeper with custom subdirs
 
@@ -242,6 +250,11 @@ def _eval_fields(
     }
 
 
+def _scores_beside(metrics_path: Path) -> str | None:
+    scores = metrics_path.parent / SCORES_FILE
+    return str(scores.resolve()) if scores.is_file() else None
+
+
 def _load_sweep_runs(sweep_dir: Path) -> list[dict[str, Any]]:
     has_multirun = (sweep_dir / MULTIRUN_FILE).is_file()
     paths = find_metrics_files(sweep_dir) if sweep_dir.is_dir() else []
@@ -262,6 +275,7 @@ def _load_sweep_runs(sweep_dir: Path) -> list[dict[str, Any]]:
                 "sweep": str(sweep_dir),
                 "run_dir": str(path.parent.relative_to(sweep_dir)),
                 "swept": {key: _run_value(metrics, key, overrides) for key in keys},
+                SCORES_COLUMN: _scores_beside(path),
             }
         )
     return runs
@@ -298,7 +312,9 @@ def tidy(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
         *SOURCE_COLUMNS,
         *DATA_COLUMNS,
         *RUN_FIELDS,
+        SCORES_COLUMN,
         *TEST_FIELDS,
+        *OPTIONAL_TEST_FIELDS,
     ]
     rows = []
     for run in runs:
@@ -315,13 +331,67 @@ def tidy(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
         }
         base.update({column: perturbation.get(column[len(PERTURBATION_PREFIX) :]) for column in params})
         base.update({key: run["swept"].get(key, hparams.get(key)) for key in hparam_columns})
-        base.update({key: run.get(key) for key in (*SOURCE_COLUMNS, *RUN_FIELDS)})
+        base.update({key: run.get(key) for key in (*SOURCE_COLUMNS, *RUN_FIELDS, SCORES_COLUMN)})
         identity = run.get("data_identity") or {}
         base.update(data_root=identity.get("root"), data_fingerprint=identity.get("fingerprint"))
         entries = run.get("test") or [{}]
         for entry in entries:
-            rows.append({**base, **{name: entry.get(name) for name in TEST_FIELDS}})
+            rows.append({**base, **{name: entry.get(name) for name in (*TEST_FIELDS, *OPTIONAL_TEST_FIELDS)}})
     return pd.DataFrame(rows, columns=columns)
+
+
+def hparam_columns(columns: Iterable[str]) -> list[str]:
+    """The columns of a tidy table that hold a run's hyper-parameters (grid keys and `RUN_HPARAMS`): all but
+    the run's identity, status, kind, source, data identity, run fields, scores and test fields."""
+    others = {
+        "sweep",
+        "run_dir",
+        "status",
+        "error",
+        *KIND_COLUMNS,
+        *SOURCE_COLUMNS,
+        *DATA_COLUMNS,
+        *RUN_FIELDS,
+        SCORES_COLUMN,
+        *TEST_FIELDS,
+        *OPTIONAL_TEST_FIELDS,
+        *INTERVAL_COLUMNS,
+    }
+    return [name for name in columns if name not in others and not str(name).startswith(PERTURBATION_PREFIX)]
+
+
+def add_intervals(df: pd.DataFrame, n_boot: int = 2000, bootstrap_seed: int = 0) -> tuple[pd.DataFrame, list[str]]:
+    """The table with `INTERVAL_COLUMNS`: per run and test set, 95 % intervals over the set's images. Accuracy
+    at 0.5: Wilson's interval (from `acc` and the set's size); AP and AUROC: the stratified bootstrap of
+    `fakeid.analysis.bootstrap` on the run's scores.csv (`n_boot` replicates, seeded by `bootstrap_seed` and
+    the set's name). Also returns the runs without scores.csv (and `run (set S)` for a scores.csv without set S),
+    whose AP and AUROC intervals stay empty."""
+    df = df.copy()
+    for name in INTERVAL_COLUMNS:
+        df[name] = float("nan")
+    tested = df["set"].notna() & (df["status"] == "ok")
+    sizes = pd.to_numeric(df["n_real"], errors="coerce") + pd.to_numeric(df["n_fake"], errors="coerce")
+    accuracy = pd.to_numeric(df["acc"], errors="coerce")
+    for index in df.index[tested & sizes.notna() & accuracy.notna()]:
+        n = float(sizes[index])
+        df.loc[index, ["acc_img_low", "acc_img_high"]] = wilson_interval(round(accuracy[index] * n), n)
+    without = []
+    for (sweep, run_dir), rows in df[tested].groupby(["sweep", "run_dir"], sort=True):
+        path = rows[SCORES_COLUMN].iloc[0]
+        if not isinstance(path, str) or not Path(path).is_file():
+            without.append(f"{sweep}/{run_dir}")
+            continue
+        per_set = read_scores(path)
+        for index, name in zip(rows.index, rows["set"]):
+            if name not in per_set:  # a scores.csv that lacks a set metrics.json lists: no interval, counted
+                without.append(f"{sweep}/{run_dir} (set {name})")
+                continue
+            data = per_set[name]
+            rng = np.random.default_rng(seed_sequence(bootstrap_seed, "images", name))
+            intervals = set_intervals(data.scores, data.labels, n_boot, rng)
+            for metric in ("ap", "auroc"):
+                df.loc[index, [f"{metric}_img_low", f"{metric}_img_high"]] = intervals[metric]
+    return df, without
 
 
 def read_results(csv_path: str | Path) -> pd.DataFrame:
@@ -486,6 +556,7 @@ def _load_eval_runs(evals_dir: Path) -> list[dict[str, Any]]:
                 "sweep": str(evals_dir),
                 "run_dir": str(relative),
                 "swept": {key: _run_value(metrics, key, overrides) for key in keys},
+                SCORES_COLUMN: _scores_beside(path),
             }
         )
     return runs
@@ -553,16 +624,38 @@ def keep_dataset(df: pd.DataFrame, data_root: str | None = None) -> pd.DataFrame
     return df
 
 
-def collect(sweep_dirs: Sequence[str | Path], data_root: str | None = None) -> tuple[pd.DataFrame, list[Completeness]]:
+def collect(
+    sweep_dirs: Sequence[str | Path],
+    data_root: str | None = None,
+    n_boot: int | None = None,
+    bootstrap_seed: int = 0,
+) -> tuple[pd.DataFrame, list[Completeness]]:
     """The tidy table of all sweeps (one dataset per kind, see `keep_dataset`) and a completeness report per
-    sweep."""
+    sweep; with `n_boot`, the per-set image-level intervals of `add_intervals` too (runs without scores.csv are
+    named on stderr)."""
     runs = load_runs(sweep_dirs)
-    return keep_dataset(tidy(runs), data_root), [check_completeness(sweep_dir, runs) for sweep_dir in sweep_dirs]
+    df = keep_dataset(tidy(runs), data_root)
+    if n_boot is not None:
+        if int(n_boot) < 1:
+            raise FakeidError(f"n_boot={n_boot}: expected a positive number of bootstrap replicates, e.g. 2000")
+        df, without = add_intervals(df, int(n_boot), int(bootstrap_seed))
+        if without:
+            shown = ", ".join(without[:3]) + (f", ... ({len(without)} runs)" if len(without) > 3 else "")
+            print(
+                f"fakeid: note: {len(without)} runs (or sets) have no scores in {SCORES_FILE} ({shown}): their AP "
+                "and AUROC intervals over images are left empty",
+                file=sys.stderr,
+            )
+    return df, [check_completeness(sweep_dir, runs) for sweep_dir in sweep_dirs]
 
 
 # ----------------------------------------------------------------------------- CLI
 def collect_to_csv(
-    sweep_dirs: Sequence[str | Path], out: str | Path | None = None, data_root: str | None = None
+    sweep_dirs: Sequence[str | Path],
+    out: str | Path | None = None,
+    data_root: str | None = None,
+    n_boot: int | None = 2000,
+    bootstrap_seed: int = 0,
 ) -> Path:
     """What the CLI does: collect, print each completeness report on stderr, write the CSV."""
     sweep_dirs = [Path(sweep_dir) for sweep_dir in sweep_dirs]
@@ -571,7 +664,7 @@ def collect_to_csv(
     for sweep_dir in sweep_dirs:
         if not sweep_dir.is_dir():
             raise FakeidError(f"{sweep_dir}: no such sweep folder")
-    df, reports = collect(sweep_dirs, data_root)
+    df, reports = collect(sweep_dirs, data_root, n_boot, bootstrap_seed)
     for report in reports:
         print(report.summary(), file=sys.stderr)
     written = write_results(df, out or sweep_dirs[0] / "results.csv")
@@ -585,7 +678,19 @@ def _app(cfg: DictConfig) -> None:
     with one_line_errors():
         expected = "sweeps=DIR or sweeps=[DIR1,DIR2] (training sweeps or evaluation folders)"
         sweeps = as_list(require(cfg, "sweeps", expected))
-        collect_to_csv([Path(str(sweep)) for sweep in sweeps], Path(str(cfg.out)) if cfg.out else None, cfg.data_root)
+        collect_to_csv(
+            [Path(str(sweep)) for sweep in sweeps],
+            Path(str(cfg.out)) if cfg.out else None,
+            cfg.data_root,
+            _count(cfg.n_boot, "n_boot"),
+            _count(cfg.bootstrap_seed, "bootstrap_seed"),
+        )
+
+
+def _count(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FakeidError(f"{key}={value}: expected an integer")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,11 +18,9 @@ from torch.utils.data import DataLoader
 
 from fakeid.data.selection import TestSelection
 from fakeid.ingest.atomic import write_atomically
-from fakeid.metrics import calibrate_threshold, metrics_of_set
+from fakeid.metrics import calibrate_threshold, calibration_of_set, metrics_of_set
+from fakeid.results import SCORES_COLUMNS, SCORES_FILE  # noqa: F401 - defined beside METRICS_FILE, kept here
 from fakeid.scores import number_text
-
-SCORES_FILE = "scores.csv"
-SCORES_COLUMNS = ("set", "path", "label", "score")
 
 
 @dataclass
@@ -93,6 +91,7 @@ def set_result(
         "n_real": int((labels == 0).sum()),
         "n_fake": int((labels == 1).sum()),
         **metrics,
+        **calibration_of_set(scored.scores, labels),
     }
 
 

@@ -2,9 +2,12 @@
 
 Definitions (stated again in every figure's caption):
 - *unseen content*: test sets of the training generator (`seen_generator`) whose category was not in the
-  training mix (`not seen_category`); the holdout `sheep` is always among them. A run's value is the mean
-  of a metric over its unseen-content sets (as the paper's "average accuracy on unseen data"; with fewer
-  training categories there are more such sets).
+  training mix (`not seen_category`); the holdout `sheep` is always among them. Which sets these are changes
+  with the number of categories, so Fig 1's primary series is the mean over the sets unseen at *every* n
+  (`fakeid.analysis.rows.constant_sets`; the demo's and the paper's: `sheep`), the mean over all of a run's
+  unseen-content sets (the paper's "average accuracy on unseen data") is a grey secondary series, and two
+  panels show each category's set while it is unseen. Fig 2's lines use, per number of categories, the sets
+  unseen at every dropout ratio. Every point records the sets it averages (`sets`, `n_sets`).
 - *unseen generator*: test sets with `not seen_generator` (StyleGAN2 horse, FFHQ); each set plotted on its own.
 - Points are the mean over runs (seeds) with a Student-t 95% CI (`fakeid.stats.mean_ci`; no bar when n == 1).
 - Trend lines are least-squares fits on the per-run values, not on the per-point means, so the slope's CI
@@ -16,14 +19,22 @@ Definitions (stated again in every figure's caption):
 
 Each figure is written as `<name>.png`, `<name>.pdf` and `<name>.csv`. The CSV holds exactly the numbers
 drawn (the drawing reads only that table): columns `CSV_COLUMNS`; `kind` is "point" (mean and CI) or
-"trend" (the fitted line at its two ends, with slope, slope CI, R^2 and n of the fit).
+"trend" (the fitted line at its two ends, with slope, slope CI, R^2 and n of the fit); `role` is "primary",
+"secondary" or "per set"; `marked` (a star) and `p_holm` come from the paired comparison of each level with
+the smallest one (`fakeid.analysis.compare`: `supported`), whose power statement the caption quotes.
+
+`figure=compare` writes `compare.csv` and `compare.md` (`fakeid.analysis.compare`; keys `baseline`,
+`variable`, `n_boot`, `bootstrap_seed`, `effect`); `figure=calibration` writes `calibration.{png,pdf,csv}`,
+reliability diagrams per test-set group (`fakeid.analysis.calibration`; `run=` or `level=`). They are entry
+points of this app rather than commands of their own because Figs 1-3 need the same comparison for their
+marks and the same keys: one dialect, one config (conf/figures.yaml).
 
 Fig R and the format-bias table, drawn from evaluation rows (`kind` "eval"), live in
 `fakeid.robustness_figures`; Figs 1-3 read training rows only (`kind` "train", or a table without `kind`).
 
 CLI (a Hydra app, conf/figures.yaml):
-`python -m fakeid.figures figure=fig1|fig2|fig3|figR|formatbias|all csv=[A.csv,B.csv] out=DIR`
-(`drop_rate=` for Fig 1, `num_categories=` for Fig 3).
+`python -m fakeid.figures figure=fig1|fig2|fig3|figR|formatbias|compare|calibration|all csv=[A.csv,B.csv] out=DIR`
+(`drop_rate=` for Fig 1, `num_categories=` for Fig 3, `baseline=` for the comparison).
 """
 
 from __future__ import annotations
@@ -46,13 +57,25 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from fakeid import CONF_DIR  # noqa: E402
+from fakeid.analysis.compare import compare  # noqa: E402
+from fakeid.analysis.rows import (  # noqa: E402, F401 - some re-exported: fakeid.robustness_figures and tests use them
+    GROUPS,
+    RUN_KEY,
+    UNSEEN_CONTENT,
+    condition_label,
+    constant_sets,
+    ok_test_rows,
+    row_kinds,
+    set_list_text,
+    sweeps_varying,
+    training_rows,
+)
 from fakeid.cli import as_list, require, run_app  # noqa: E402
 from fakeid.collect import read_results  # noqa: E402
 from fakeid.errors import FakeidError, one_line_errors  # noqa: E402
 from fakeid.metric_names import TEST_METRICS  # noqa: E402
 from fakeid.stats import linear_trend, summarize  # noqa: E402
 
-RUN_KEY = ["sweep", "run_dir"]
 CATEGORIES = "data.num_categories"
 DROP_RATE = "model.drop_rate"
 DATASET_KIND = "data.dataset_kind"
@@ -82,10 +105,19 @@ CSV_COLUMNS = [
     "slope_ci_low",
     "slope_ci_high",
     "r2",
+    "role",
+    "sets",
+    "n_sets",
+    "marked",
+    "p_holm",
 ]
+# role of a series: "primary" (the test sets held fixed across x), "secondary" (an average whose sets change
+# with x: drawn grey), "per set" (one test set, at the x where it is in the group)
+PRIMARY, SECONDARY, PER_SET = "primary", "secondary", "per set"
 FIGURES = ("fig1", "fig2", "fig3")
 ROBUSTNESS = ("figR", "formatbias")  # from evaluation rows: fakeid.robustness_figures
-CHOICES = (*FIGURES, *ROBUSTNESS, "all")
+ANALYSES = ("compare", "calibration")  # fakeid.analysis: asked for by name, not part of `all`
+CHOICES = (*FIGURES, *ROBUSTNESS, *ANALYSES, "all")
 UNSEEN_CONTENT_TEXT = "unseen content = test sets of the training generator whose category was not trained on"
 
 
@@ -101,6 +133,7 @@ class Figure:
     caption: str
     integer_x: bool = False
     paths: dict[str, Path] = field(default_factory=dict)
+    comparison: object = None  # the fakeid.analysis.compare.Comparison behind the marks, when one was made
 
     @property
     def trends(self) -> pd.DataFrame:
@@ -113,33 +146,6 @@ class Figure:
 
 
 # ----------------------------------------------------------------------------- selecting rows
-def condition_label(seen_generator: bool, seen_category: bool) -> str:
-    generator = "seen generator" if seen_generator else "unseen generator"
-    content = "seen content" if seen_category else "unseen content"
-    return f"{generator}, {content}"
-
-
-def ok_test_rows(df: pd.DataFrame, figure: str, needed: Sequence[str], source: str) -> pd.DataFrame:
-    """Rows of successful runs with a test set, after checking that `needed` columns exist."""
-    required = [*RUN_KEY, "status", "set", "seen_generator", "seen_category", *needed]
-    absent = [name for name in dict.fromkeys(required) if name not in df.columns]
-    if absent:
-        raise FakeidError(f"{figure} needs columns {', '.join(absent)}; {source} lacks them")
-    rows = training_rows(df)
-    rows = rows[(rows["status"] == "ok") & rows["set"].notna()].copy()
-    if rows.empty:
-        raise FakeidError(f"{figure} needs successful runs with test results; {source} has none")
-    # a set without a generator or category level (a flat test/<generator>/{0_real,1_fake}) is neither seen nor
-    # unseen content: left out of every seen/unseen aggregate and named in the caption
-    unknown = rows["seen_generator"].isna() | rows["seen_category"].isna()
-    unknown_sets = sorted(rows.loc[unknown, "set"].astype(str).unique())
-    rows = rows[~unknown].copy()
-    rows["seen_generator"] = rows["seen_generator"].astype(bool)
-    rows["seen_category"] = rows["seen_category"].astype(bool)
-    rows.attrs["unknown_sets"] = unknown_sets
-    return rows
-
-
 def per_run_means(rows: pd.DataFrame, metrics: Sequence[str], keep: Sequence[str] = ()) -> pd.DataFrame:
     """One row per run: the mean of each metric over the given test-set rows, plus the `keep` columns."""
     grouped = rows.groupby(RUN_KEY, sort=True)
@@ -254,63 +260,233 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=CSV_COLUMNS)
 
 
-def fig1_data(df: pd.DataFrame, drop_rate: float | None = None, source: str = "the results table") -> Figure:
-    """Fig 1: unseen-content accuracy and AP vs the number of training categories, with trends."""
+@dataclass
+class Options:
+    """The figure keys of conf/figures.yaml that choose a slice or tune the comparison behind the marks."""
+
+    drop_rate: float | None = None
+    num_categories: int | None = None
+    baseline: object = None
+    variable: str | None = None
+    n_boot: int = 2000
+    bootstrap_seed: int = 0
+    effect: float = 0.02
+    run: str | None = None
+    level: object = None
+
+
+def _sets_of(rows: pd.DataFrame) -> tuple[str, int]:
+    names = sorted(rows["set"].astype(str).unique())
+    return "; ".join(names), len(names)
+
+
+def _with_sets(points: list[dict], rows: pd.DataFrame, x: str) -> list[dict]:
+    """Each point gets the sets its runs' values average (`sets`, `n_sets`) at its x."""
+    for point in points:
+        at_x = rows[np.isclose(rows[x].astype(float), float(point["x"]))]
+        point["sets"], point["n_sets"] = _sets_of(at_x)
+    return points
+
+
+def _marks(
+    rows: pd.DataFrame, variable: str, groups: dict, metrics: Sequence[str], options: Options, source: str
+) -> tuple[object, str]:
+    """The paired comparison behind a figure's marks (baseline: `options.baseline` or the smallest level), and
+    a caption sentence; without a comparison (one seed, one level, ...) None and the reason."""
+    baseline = options.baseline if options.variable in (None, variable) else None
+    try:
+        comparison = compare(
+            rows,
+            variable,
+            baseline,
+            metrics=list(metrics),
+            groups=groups,
+            n_boot=options.n_boot,
+            bootstrap_seed=options.bootstrap_seed,
+            effect=options.effect,
+            source=source,
+        )
+    except FakeidError as err:
+        return None, f"No paired comparison ({err})."
+    method = comparison.table["method"].iloc[0] if len(comparison.table) else "?"
+    return comparison, (
+        f"* marks a level whose paired difference from {_level_text(variable, comparison.baseline)} has a 95 % "
+        f"interval excluding 0 ({method}; where seed noise dominates, the seed-only t interval too; Holm-adjusted p "
+        "in the CSV)"
+    )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _level_text(variable: str, value: object) -> str:
+    if variable == CATEGORIES:
+        return _categories_text(float(value))
+    return f"{'dropout' if variable == DROP_RATE else variable} {value:g}" if isinstance(value, float) else str(value)
+
+
+def _apply_marks(points: list[dict], comparison: object, group: str, metric: str) -> list[dict]:
+    if comparison is None:
+        return points
+    marks = comparison.marks(group, metric)  # type: ignore[attr-defined]
+    for point in points:
+        supported, p_holm = marks.get(round(float(point["x"]), 9), (None, math.nan))
+        point["marked"], point["p_holm"] = supported, p_holm
+    return points
+
+
+def fig1_data(
+    df: pd.DataFrame,
+    drop_rate: float | None = None,
+    source: str = "the results table",
+    options: Options | None = None,
+) -> Figure:
+    """Fig 1 vs the number of training categories: accuracy and AP on the sets unseen at every n (primary),
+    the mean over all unseen-content sets, whose sets change with n (secondary), and each category's set
+    while it is unseen (the per-set panels)."""
+    options = options or Options(drop_rate=drop_rate)
+    drop_rate = drop_rate if drop_rate is not None else options.drop_rate
     metrics = ["acc", "acc_cal", "ap"]
     rows = ok_test_rows(df, "fig1", [CATEGORIES, DROP_RATE, *metrics], source)
-    per_run = per_run_means(_unseen_content(rows, "fig1", source), metrics, keep=[CATEGORIES, DROP_RATE])
+    unseen = _unseen_content(rows, "fig1", source)
+    per_run = per_run_means(unseen, metrics, keep=[CATEGORIES, DROP_RATE])
     fixed = _pick_fixed(per_run, DROP_RATE, CATEGORIES, drop_rate, "fig1", source)
+    rows = rows[np.isclose(rows[DROP_RATE], fixed)]
+    unseen = unseen[np.isclose(unseen[DROP_RATE], fixed)]
     per_run = per_run[np.isclose(per_run[DROP_RATE], fixed)]
     _require_spread(per_run[CATEGORIES], CATEGORIES, "fig1", source, f" at {DROP_RATE}={fixed}")
+    constant = constant_sets(rows, GROUPS[UNSEEN_CONTENT](rows), CATEGORIES)
+    comparison, marks_text = (
+        _marks(rows, CATEGORIES, {UNSEEN_CONTENT: GROUPS[UNSEEN_CONTENT]}, metrics, options, source)
+        if constant
+        else (None, "")
+    )
+    fixed_rows = unseen[unseen["set"].isin(constant)]
+    primary = per_run_means(fixed_rows, metrics, keep=[CATEGORIES]) if constant else per_run.iloc[0:0]
     out: list[dict] = []
     for panel, metric in (("acc", "acc"), ("acc", "acc_cal"), ("ap", "ap")):
         if not _has_values(per_run, metric):
             continue
-        labels = {"figure": "fig1", "panel": panel, "series": METRIC_TEXT[metric], "group": panel}
-        out += _point_rows(per_run, CATEGORIES, metric, **labels)
-        if metric != "acc_cal":  # one trend per panel keeps the legend readable
-            out += _trend_rows(per_run, CATEGORIES, metric, **labels)
+        if constant:
+            labels = {
+                "figure": "fig1",
+                "panel": panel,
+                "series": f"{METRIC_TEXT[metric]} on {set_list_text(constant, 3)} (unseen at every n)",
+                "group": metric,
+                "role": PRIMARY,
+            }
+            points = _with_sets(_point_rows(primary, CATEGORIES, metric, **labels), fixed_rows, CATEGORIES)
+            out += _apply_marks(points, comparison, UNSEEN_CONTENT, metric)
+            if metric != "acc_cal":  # one trend per series keeps the legend readable
+                out += _trend_rows(primary, CATEGORIES, metric, **labels)
+        if metric == "acc_cal":
+            continue
+        labels = {
+            "figure": "fig1",
+            "panel": panel,
+            "series": f"{METRIC_TEXT[metric]}, mean over all unseen sets (the sets change with n)",
+            "group": f"{metric} (all unseen)",
+            "role": SECONDARY,
+        }
+        out += _with_sets(_point_rows(per_run, CATEGORIES, metric, **labels), unseen, CATEGORIES)
+        out += _trend_rows(per_run, CATEGORIES, metric, **labels)
+    for panel, metric in (("set_acc", "acc"), ("set_ap", "ap")):
+        for test_set, set_rows in unseen.groupby("set", sort=True):
+            labels = {"figure": "fig1", "panel": panel, "series": str(test_set), "group": test_set, "role": PER_SET}
+            points = _point_rows(set_rows.reset_index(drop=True), CATEGORIES, metric, **labels)
+            out += [{**point, "sets": str(test_set), "n_sets": 1} for point in points]
     data = _frame(out)
+    if constant:
+        which = (
+            f"Solid: the set{'s' if len(constant) > 1 else ''} unseen at every n ({set_list_text(constant)}); grey: "
+            "the mean over all unseen-content sets, whose sets change with n (composition effect; `sets` in the CSV)"
+        )
+    else:
+        which = "No set is unseen at every n: only the mean over all unseen sets (its sets change with n) is drawn"
+    power_text = ""
+    if comparison is not None:
+        power_text = f" {_sentence(comparison.power_statement(UNSEEN_CONTENT))}; {marks_text}."  # type: ignore
+    elif marks_text:
+        power_text = f" {marks_text}"
     return Figure(
         name="fig1",
         data=data,
         title=f"Fig 1. Detection of unseen content vs number of training categories (dropout {fixed:g})",
         xlabel="number of training categories",
-        panels=[("acc", "accuracy on unseen content"), ("ap", "AP on unseen content")],
-        caption=f"{_describe_runs(rows, data)}. {UNSEEN_CONTENT_TEXT}; trend: least squares on per-run values.",
+        panels=[
+            ("acc", "accuracy on unseen content"),
+            ("ap", "AP on unseen content"),
+            ("set_acc", "accuracy on category c while c is unseen"),
+            ("set_ap", "AP on category c while c is unseen"),
+        ],
+        caption=f"{_describe_runs(rows, data)}. {UNSEEN_CONTENT_TEXT}. {which}; trend: least squares on per-run "
+        f"values.{power_text}",
         integer_x=True,
+        comparison=comparison,
     )
 
 
-def fig2_data(df: pd.DataFrame, source: str = "the results table") -> Figure:
-    """Fig 2: unseen-content accuracy and AP vs dropout ratio, a line and trend per number of categories."""
+def fig2_data(df: pd.DataFrame, source: str = "the results table", options: Options | None = None) -> Figure:
+    """Fig 2: unseen-content accuracy and AP vs dropout ratio, a line and trend per number of categories, each
+    on the unseen-content sets of that mix (the same at every dropout ratio)."""
+    options = options or Options()
     metrics = ["acc", "ap"]
     rows = ok_test_rows(df, "fig2", [CATEGORIES, DROP_RATE, *metrics], source)
-    per_run = per_run_means(_unseen_content(rows, "fig2", source), metrics, keep=[CATEGORIES, DROP_RATE])
+    unseen_all = _unseen_content(rows, "fig2", source)
+    per_run = per_run_means(unseen_all, metrics, keep=[CATEGORIES, DROP_RATE])
     _require_spread(per_run[DROP_RATE], DROP_RATE, "fig2", source)
     spread = per_run.groupby(CATEGORIES)[DROP_RATE].nunique()
     out: list[dict] = []
+    statements = []
     for categories in spread[spread >= 2].index:
-        runs = per_run[per_run[CATEGORIES] == categories]
+        line_rows = rows[rows[CATEGORIES] == categories]
+        constant = constant_sets(line_rows, GROUPS[UNSEEN_CONTENT](line_rows), DROP_RATE)
+        unseen = unseen_all[(unseen_all[CATEGORIES] == categories) & unseen_all["set"].isin(constant)]
+        if unseen.empty:
+            continue
+        runs = per_run_means(unseen, metrics, keep=[CATEGORIES, DROP_RATE])
+        groups = {UNSEEN_CONTENT: GROUPS[UNSEEN_CONTENT]}
+        comparison, marks_text = _marks(line_rows, DROP_RATE, groups, metrics, options, source)
+        if comparison is not None:
+            statements.append(f"{_categories_text(categories)}: {comparison.power_statement(UNSEEN_CONTENT)}")
+        elif marks_text:
+            statements.append(f"{_categories_text(categories)}: {marks_text}")
         for metric in metrics:
-            labels = {"figure": "fig2", "panel": metric, "series": _categories_text(categories), "group": categories}
-            out += _point_rows(runs, DROP_RATE, metric, **labels)
+            labels = {
+                "figure": "fig2",
+                "panel": metric,
+                "series": _categories_text(categories),
+                "group": categories,
+                "role": PRIMARY,
+            }
+            points = _with_sets(_point_rows(runs, DROP_RATE, metric, **labels), unseen, DROP_RATE)
+            out += _apply_marks(points, comparison, UNSEEN_CONTENT, metric)
             out += _trend_rows(runs, DROP_RATE, metric, **labels)
     if not out:
         raise FakeidError(f"fig2 needs, for some {CATEGORIES}, runs with more than one {DROP_RATE}; {source} has none")
     data = _frame(out)
+    marks = f" {marks_text}." if statements and "marks" in marks_text else ""
     return Figure(
         name="fig2",
         data=data,
         title="Fig 2. Detection of unseen content vs dropout ratio",
         xlabel="dropout ratio",
         panels=[("acc", "accuracy on unseen content (threshold 0.5)"), ("ap", "AP on unseen content")],
-        caption=f"{_describe_runs(rows, data)}. {UNSEEN_CONTENT_TEXT}; trend: least squares on per-run values.",
+        caption=f"{_describe_runs(rows, data)}. {UNSEEN_CONTENT_TEXT} (per line, the sets unseen at every dropout "
+        f"ratio; `sets` in the CSV); trend: least squares on per-run values. {'; '.join(statements)}.{marks}",
     )
 
 
-def fig3_data(df: pd.DataFrame, num_categories: int | None = None, source: str = "the results table") -> Figure:
+def fig3_data(
+    df: pd.DataFrame,
+    num_categories: int | None = None,
+    source: str = "the results table",
+    options: Options | None = None,
+) -> Figure:
     """Fig 3: accuracy (at 0.5 and calibrated) and AP vs dropout ratio on each unseen-generator test set."""
+    options = options or Options(num_categories=num_categories)
+    num_categories = num_categories if num_categories is not None else options.num_categories
     metrics = ["acc", "acc_cal", "ap"]
     rows = ok_test_rows(df, "fig3", [CATEGORIES, DROP_RATE, *metrics], source)
     unseen = rows[~rows["seen_generator"]]
@@ -319,6 +495,11 @@ def fig3_data(df: pd.DataFrame, num_categories: int | None = None, source: str =
     fixed = _pick_fixed(unseen, CATEGORIES, DROP_RATE, num_categories, "fig3", source)
     unseen = unseen[np.isclose(unseen[CATEGORIES], fixed)]
     _require_spread(unseen[DROP_RATE], DROP_RATE, "fig3", source, f" at {CATEGORIES}={fixed:g}")
+    set_names = sorted(unseen["set"].astype(str).unique())
+    groups = {name: (lambda frame, name=name: ~frame["seen_generator"] & (frame["set"] == name)) for name in set_names}
+    comparison, marks_text = _marks(
+        rows[np.isclose(rows[CATEGORIES], fixed)], DROP_RATE, groups, metrics, options, source
+    )
     out: list[dict] = []
     for test_set, set_rows in unseen.groupby("set", sort=True):
         seen = set_rows["seen_category"].unique()
@@ -328,9 +509,22 @@ def fig3_data(df: pd.DataFrame, num_categories: int | None = None, source: str =
             if not _has_values(per_run, metric):
                 continue
             suffix = ", calibrated threshold" if metric == "acc_cal" else ""
-            labels = {"figure": "fig3", "panel": panel, "series": f"{test_set} ({content}){suffix}", "group": test_set}
-            out += _point_rows(per_run, DROP_RATE, metric, **labels)
+            labels = {
+                "figure": "fig3",
+                "panel": panel,
+                "series": f"{test_set} ({content}){suffix}",
+                "group": test_set,
+                "role": PER_SET,
+                "sets": str(test_set),
+                "n_sets": 1,
+            }
+            out += _apply_marks(_point_rows(per_run, DROP_RATE, metric, **labels), comparison, str(test_set), metric)
     data = _frame(out)
+    power_text = ""
+    if comparison is not None and set_names:
+        power_text = f" On {set_names[0]}: {comparison.power_statement(set_names[0])}; {marks_text}."  # type: ignore
+    elif marks_text:
+        power_text = f" {marks_text}"
     return Figure(
         name="fig3",
         data=data,
@@ -338,7 +532,8 @@ def fig3_data(df: pd.DataFrame, num_categories: int | None = None, source: str =
         xlabel="dropout ratio",
         panels=[("acc", "accuracy"), ("ap", "average precision")],
         caption=f"{_describe_runs(rows, data)}. Each line is one test set of a generator not seen in training; "
-        "the calibrated threshold is chosen on validation data of the training generator.",
+        f"the calibrated threshold is chosen on validation data of the training generator.{power_text}",
+        comparison=comparison,
     )
 
 
@@ -346,16 +541,27 @@ def fig3_data(df: pd.DataFrame, num_categories: int | None = None, source: str =
 def draw(figure: Figure) -> plt.Figure:
     """Draw a figure from its `data` table only, so the CSV is exactly what is plotted."""
     # Constrained layout makes room for the title, the caption and the legends below the axes.
+    columns = 2 if len(figure.panels) > 3 else len(figure.panels)  # four panels: two rows of two
+    lines = math.ceil(len(figure.panels) / columns)
     fig, axes = plt.subplots(
-        1, len(figure.panels), figsize=(6.2 * len(figure.panels), 4.8), squeeze=False, layout="constrained"
+        lines,
+        columns,
+        figsize=(6.2 * columns, (4.8 if lines == 1 else 6.4) * lines),
+        squeeze=False,
+        layout="constrained",
     )
-    groups = list(dict.fromkeys(figure.data["group"].astype(str)))
-    colors = {group: plt.get_cmap("tab10")(index % 10) for index, group in enumerate(groups)}
-    for ax, (panel, ylabel) in zip(axes[0], figure.panels):
+    roles = figure.data["role"] if "role" in figure.data.columns else pd.Series("", index=figure.data.index)
+    groups = list(dict.fromkeys(figure.data.loc[roles != SECONDARY, "group"].astype(str)))
+    palette = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
+    colors = {group: palette(index % palette.N) for index, group in enumerate(groups)}
+    for ax in axes.ravel()[len(figure.panels) :]:
+        ax.set_visible(False)
+    for ax, (panel, ylabel) in zip(axes.ravel(), figure.panels):
         panel_rows = figure.data[figure.data["panel"] == panel]
         handles = []  # legend in drawing order: each series, then its trend
         for (series, metric), rows in panel_rows.groupby(["series", "metric"], sort=False):
-            color = colors[str(rows["group"].iloc[0])]
+            secondary = rows.get("role", pd.Series([""])).iloc[0] == SECONDARY
+            color = "0.55" if secondary else colors[str(rows["group"].iloc[0])]
             points = rows[rows["kind"] == "point"].sort_values("x")
             lower = (points["mean"] - points["ci_low"]).fillna(0.0)
             upper = (points["ci_high"] - points["mean"]).fillna(0.0)
@@ -368,10 +574,15 @@ def draw(figure: Figure) -> plt.Figure:
                     marker="o",
                     markersize=4,
                     capsize=3,
-                    linestyle=LINESTYLE.get(metric, "-"),
+                    linestyle="-." if secondary else LINESTYLE.get(metric, "-"),
+                    alpha=0.8 if secondary else 1.0,
                     label=series,
                 )
             )
+            if "marked" in points.columns:
+                marked = points[points["marked"].fillna(False).astype(bool)]
+                if not marked.empty:
+                    ax.plot(marked["x"], marked["mean"], linestyle="none", marker="*", markersize=11, color=color)
             trend = rows[rows["kind"] == "trend"].sort_values("x")
             if not trend.empty:
                 first = trend.iloc[0]
@@ -421,37 +632,104 @@ def save(figure: Figure, out_dir: str | Path) -> Figure:
 
 
 def fig1(
-    df: pd.DataFrame, out_dir: str | Path, drop_rate: float | None = None, source: str = "the results table"
+    df: pd.DataFrame,
+    out_dir: str | Path,
+    drop_rate: float | None = None,
+    source: str = "the results table",
+    options: Options | None = None,
 ) -> Figure:
-    return save(fig1_data(df, drop_rate, source), out_dir)
+    return save(fig1_data(df, drop_rate, source, options), out_dir)
 
 
-def fig2(df: pd.DataFrame, out_dir: str | Path, source: str = "the results table") -> Figure:
-    return save(fig2_data(df, source), out_dir)
+def fig2(
+    df: pd.DataFrame, out_dir: str | Path, source: str = "the results table", options: Options | None = None
+) -> Figure:
+    return save(fig2_data(df, source, options), out_dir)
 
 
 def fig3(
-    df: pd.DataFrame, out_dir: str | Path, num_categories: int | None = None, source: str = "the results table"
+    df: pd.DataFrame,
+    out_dir: str | Path,
+    num_categories: int | None = None,
+    source: str = "the results table",
+    options: Options | None = None,
 ) -> Figure:
-    return save(fig3_data(df, num_categories, source), out_dir)
+    return save(fig3_data(df, num_categories, source, options), out_dir)
+
+
+@dataclass
+class Written:
+    """What a table-like maker wrote (the comparison, the reliability diagram): its files, and the object."""
+
+    paths: dict[str, Path]
+    result: object = None
+
+
+def compare_table(df: pd.DataFrame, out_dir: str | Path, source: str, options: Options) -> Written:
+    """figure=compare: compare.csv and compare.md (fakeid.analysis.compare), the summary printed on stderr."""
+    comparison = compare(
+        training_rows(df),
+        options.variable,
+        options.baseline,
+        n_boot=options.n_boot,
+        bootstrap_seed=options.bootstrap_seed,
+        effect=options.effect,
+        source=source,
+    )
+    paths = comparison.write(out_dir)
+    table = comparison.table
+    marked = table[table["supported"]]
+    print(
+        f"compared {comparison.variable} = {', '.join(map(str, comparison.levels))} with the baseline "
+        f"{comparison.baseline} ({len(table)} differences, {len(marked)} supported: 95 % interval excluding 0, "
+        "seed-only t too where seed noise dominates)",
+        file=sys.stderr,
+    )
+    for group in comparison.power["group"].unique():
+        print(f"  {comparison.power_statement(group)}", file=sys.stderr)
+    for note in comparison.notes:
+        print(f"  note: {note}", file=sys.stderr)
+    return Written(paths, comparison)
+
+
+def calibration_figure(df: pd.DataFrame, out_dir: str | Path, source: str, options: Options) -> Written:
+    """figure=calibration: reliability diagrams per test-set group (fakeid.analysis.calibration)."""
+    from fakeid.analysis import calibration  # imports torch through fakeid.metrics: only this figure pays for it
+
+    data = calibration.reliability_data(
+        training_rows(df), run=options.run, level=options.level, variable=options.variable, source=source
+    )
+    which = f"run {options.run}" if options.run else "one curve per level, the images of its runs pooled"
+    caption = (
+        f"{which}; {calibration.ECE_BINS} equal-width bins of the score, marker size ~ images in the bin; "
+        "x: mean score, y: fraction of fakes; ECE = sum over bins of (share of images) x |fraction of fakes - "
+        "mean score|; Brier = mean (score - label)^2. Groups: each run's own unseen-content, unseen-generator "
+        "and seen sets."
+    )
+    paths = calibration.save_reliability(data, out_dir, "Reliability of the score as a probability of fake", caption)
+    return Written(paths, data)
 
 
 def _makers() -> dict[str, Callable[..., object]]:
-    """name -> maker(df, out_dir, source, drop_rate, num_categories) of every figure and table."""
+    """name -> maker(df, out_dir, source, options) of every figure and table."""
     from fakeid import robustness_figures  # it builds on this module
 
     return {
         # Each of Figs 1-3 reads only the sweeps that vary its x variable: the categories sweep's 10-category
         # point is the same experiment as a dropout-sweep point, and counting both would double runs.
-        "fig1": lambda df, out, source, drop_rate, _: fig1(
-            sweeps_varying(training_rows(df), CATEGORIES), out, drop_rate, source
+        "fig1": lambda df, out, source, options: fig1(
+            sweeps_varying(training_rows(df), CATEGORIES), out, options.drop_rate, source, options
         ),
-        "fig2": lambda df, out, source, *_: fig2(sweeps_varying(training_rows(df), DROP_RATE), out, source),
-        "fig3": lambda df, out, source, _, num_categories: fig3(
-            sweeps_varying(training_rows(df), DROP_RATE), out, num_categories, source
+        "fig2": lambda df, out, source, options: fig2(
+            sweeps_varying(training_rows(df), DROP_RATE), out, source, options
         ),
-        "figR": lambda df, out, source, *_: robustness_figures.figR(df, out, source),
-        "formatbias": lambda df, out, source, *_: robustness_figures.formatbias(df, out, source),
+        "fig3": lambda df, out, source, options: fig3(
+            sweeps_varying(training_rows(df), DROP_RATE), out, options.num_categories, source, options
+        ),
+        "figR": lambda df, out, source, _: robustness_figures.figR(df, out, source),
+        "formatbias": lambda df, out, source, _: robustness_figures.formatbias(df, out, source),
+        "compare": compare_table,
+        "calibration": calibration_figure,
     }
 
 
@@ -461,41 +739,22 @@ def write_all(
     source: str = "the results table",
     drop_rate: float | None = None,
     num_categories: int | None = None,
+    options: Options | None = None,
 ) -> dict[str, object]:
     """Every figure the table supports: name -> Figure (or table), or name -> the one-line reason it cannot be
     drawn. Figs 1-3 are tried when the table has training rows, Fig R and the format-bias table when it has
-    evaluation rows."""
+    evaluation rows (the comparison and the reliability diagram are asked for by name)."""
+    options = options or Options(drop_rate=drop_rate, num_categories=num_categories)
     kinds = set(row_kinds(df))
     names = [*(FIGURES if "train" in kinds else ()), *(ROBUSTNESS if "eval" in kinds else ())]
     makers = _makers()
     made: dict[str, object] = {}
     for name in names:
         try:
-            made[name] = makers[name](df, out_dir, source, drop_rate, num_categories)
+            made[name] = makers[name](df, out_dir, source, options)
         except FakeidError as err:
             made[name] = str(err)
     return made
-
-
-def row_kinds(df: pd.DataFrame) -> pd.Series:
-    """Each row's kind: "train" or "eval" (tables collected before evaluations existed are all training)."""
-    if "kind" not in df.columns:
-        return pd.Series("train", index=df.index)
-    return df["kind"].fillna("train").astype(str)
-
-
-def training_rows(df: pd.DataFrame) -> pd.DataFrame:
-    """The rows of training runs (evaluation rows carry their source run's hparams and would be counted twice)."""
-    return df[row_kinds(df) == "train"]
-
-
-def sweeps_varying(df: pd.DataFrame, column: str) -> pd.DataFrame:
-    """The rows of the sweeps in which `column` takes more than one value (all rows when none does)."""
-    if "sweep" not in df.columns or column not in df.columns:
-        return df
-    varying = df.groupby("sweep")[column].nunique()
-    chosen = varying[varying > 1].index
-    return df[df["sweep"].isin(chosen)] if len(chosen) else df
 
 
 # ----------------------------------------------------------------------------- tables
@@ -519,11 +778,22 @@ def per_set_table(
     metrics: Sequence[str] = TEST_METRICS,
     source: str = "the results table",
 ) -> pd.DataFrame:
-    """Mean and 95% CI over runs of each metric, per test set and value of `by` (one row per set x value)."""
+    """Mean and 95% CI over runs of each metric, per test set and value of `by` (one row per set x value), and
+    where the table has per-set image intervals, `<metric>_img_half`: their mean half width over the runs."""
     rows = ok_test_rows(df, "per_set_table", [*by, *metrics], source)
     rows["condition"] = [condition_label(g, c) for g, c in zip(rows["seen_generator"], rows["seen_category"])]
     # A set's condition can differ between values of `by` (its category is trained on from some n on).
-    return _summary_table(rows, ["set", "condition", *by], metrics)
+    table = _summary_table(rows, ["set", "condition", *by], metrics)
+    # the image-level uncertainty beside the seeds' (fakeid.collect.add_intervals): per run the half width of
+    # the set's 95 % interval over its images (Wilson for acc, bootstrap for AP and AUROC), averaged over runs
+    halves = [m for m in metrics if f"{m}_img_low" in rows.columns and rows[f"{m}_img_low"].notna().any()]
+    if halves:
+        for metric in halves:
+            rows[f"{metric}_img_half"] = (rows[f"{metric}_img_high"] - rows[f"{metric}_img_low"]) / 2
+        keys = ["set", "condition", *by]
+        image = rows.groupby(keys, dropna=False)[[f"{m}_img_half" for m in halves]].mean().reset_index()
+        table = table.merge(image, on=keys, how="left")
+    return table
 
 
 def seen_unseen_table(
@@ -547,8 +817,10 @@ def draw_from_csvs(
     out_dir: str | Path,
     drop_rate: float | None = None,
     num_categories: int | None = None,
+    options: Options | None = None,
 ) -> dict[str, object]:
     """What the CLI does: read the CSVs, draw `figure` (or `all` it supports), print what was written."""
+    options = options or Options(drop_rate=drop_rate, num_categories=num_categories)
     if figure not in CHOICES:
         raise FakeidError(f"figure={figure}: expected one of {', '.join(CHOICES)}")
     if not csvs:
@@ -556,9 +828,9 @@ def draw_from_csvs(
     df = pd.concat([read_results(path) for path in csvs], ignore_index=True)
     source = ", ".join(str(path) for path in csvs)
     if figure == "all":
-        made = write_all(df, out_dir, source, drop_rate, num_categories)
+        made = write_all(df, out_dir, source, options=options)
     else:
-        made = {figure: _makers()[figure](df, out_dir, source, drop_rate, num_categories)}
+        made = {figure: _makers()[figure](df, out_dir, source, options)}
     for name, result in made.items():
         if isinstance(result, str):
             print(f"fakeid: skipped {name}: {result}", file=sys.stderr)
@@ -574,13 +846,32 @@ def _app(cfg: DictConfig) -> None:
     with one_line_errors():
         expected = "csv=RESULTS.csv or csv=[A.csv,B.csv] (written by python -m fakeid.collect)"
         csvs = as_list(require(cfg, "csv", expected))
-        draw_from_csvs(
-            str(cfg.figure),
-            [Path(str(path)) for path in csvs],
-            Path(str(cfg.out)),
-            _number(cfg, "drop_rate", float),
-            _number(cfg, "num_categories", int),
+        options = Options(
+            drop_rate=_number(cfg, "drop_rate", float),
+            num_categories=_number(cfg, "num_categories", int),
+            baseline=cfg.baseline,
+            variable=None if cfg.variable is None else str(cfg.variable),
+            n_boot=_positive(cfg, "n_boot"),
+            bootstrap_seed=_integer(cfg, "bootstrap_seed"),
+            effect=_number(cfg, "effect", float),
+            run=None if cfg.run is None else str(cfg.run),
+            level=cfg.level,
         )
+        draw_from_csvs(str(cfg.figure), [Path(str(path)) for path in csvs], Path(str(cfg.out)), options=options)
+
+
+def _integer(cfg: DictConfig, key: str) -> int:
+    value = _number(cfg, key, int)
+    if value is None:
+        raise FakeidError(f"{key}=null: expected an integer")
+    return int(value)
+
+
+def _positive(cfg: DictConfig, key: str) -> int:
+    value = _integer(cfg, key)
+    if value < 1:
+        raise FakeidError(f"{key}={value}: expected a positive integer, e.g. 2000")
+    return value
 
 
 def _number(cfg: DictConfig, key: str, kind: type) -> float | int | None:

@@ -6,10 +6,11 @@ class. `acc_cal` is accuracy at the threshold calibrated on the validation split
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torchmetrics.functional.classification import binary_auroc, binary_average_precision
 
-from fakeid.metric_names import TEST_METRICS
+from fakeid.metric_names import CALIBRATION_METRICS, ECE_BINS, TEST_METRICS
 
 
 def accuracies(scores: torch.Tensor, labels: torch.Tensor, threshold: float) -> dict[str, float]:
@@ -61,3 +62,40 @@ def metrics_of_set(scores: torch.Tensor, labels: torch.Tensor, calibrated_thresh
     result["auroc"] = binary_auroc(scores, labels_int).item() if both_classes else float("nan")
     result["acc_cal"] = accuracies(scores, labels, calibrated_threshold)["acc"]
     return {name: result[name] for name in TEST_METRICS}
+
+
+def calibration_bins(scores, labels, n_bins: int = ECE_BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per equal-width bin of the score on [0, 1] (bin b holds b/n <= score < (b+1)/n, the last one also 1):
+    the image count, the mean score and the fraction of fakes (NaN in an empty bin). The reliability diagram
+    of `fakeid.analysis.calibration` draws these."""
+    score = np.asarray(scores, dtype=np.float64).ravel()
+    label = np.asarray(labels, dtype=np.float64).ravel()
+    index = np.clip(np.floor(score * n_bins).astype(np.int64), 0, n_bins - 1)
+    count = np.bincount(index, minlength=n_bins).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_score = np.bincount(index, weights=score, minlength=n_bins) / count
+        fraction_fake = np.bincount(index, weights=label, minlength=n_bins) / count
+    return count, mean_score, fraction_fake
+
+
+def ece(scores, labels, n_bins: int = ECE_BINS) -> float:
+    """Expected calibration error of the score read as P(fake): sum over the `n_bins` equal-width bins of
+    (images in the bin / all images) * |fraction of fakes in the bin - mean score in the bin|."""
+    count, mean_score, fraction_fake = calibration_bins(scores, labels, n_bins)
+    if count.sum() == 0:
+        return float("nan")
+    filled = count > 0
+    return float((count[filled] / count.sum() * np.abs(fraction_fake[filled] - mean_score[filled])).sum())
+
+
+def brier(scores, labels) -> float:
+    """Mean squared difference between the score (P(fake)) and the label (1 fake, 0 real)."""
+    score = np.asarray(scores, dtype=np.float64).ravel()
+    label = np.asarray(labels, dtype=np.float64).ravel()
+    return float(np.mean((score - label) ** 2)) if score.size else float("nan")
+
+
+def calibration_of_set(scores, labels) -> dict[str, float]:
+    """The CALIBRATION_METRICS of one test set (scores and labels: tensors or arrays)."""
+    result = {"ece": ece(scores, labels), "brier": brier(scores, labels)}
+    return {name: result[name] for name in CALIBRATION_METRICS}

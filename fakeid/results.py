@@ -28,6 +28,9 @@ from omegaconf import DictConfig, OmegaConf
 from fakeid.ingest.atomic import write_atomically
 
 METRICS_FILE = "metrics.json"
+# per-image scores beside it (fakeid.evaluate writes them, fakeid.analysis.scores reads them)
+SCORES_FILE = "scores.csv"
+SCORES_COLUMNS = ("set", "path", "label", "score")
 # Keys that change where or how fast a run goes, not what it measures; and the library versions, which
 # are recorded but not hashed, so that an upgrade does not make a finished sweep train again.
 # data.root is the data identity's, checked with the fingerprint, not the configuration's.

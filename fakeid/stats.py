@@ -3,6 +3,7 @@
 - `mean_ci`: mean over runs (seeds) with a Student-t interval, `mean +- t(1-a/2, n-1) * sd / sqrt(n)`.
   NaN values are dropped first (a metric can be undefined for a run). With n == 1 the interval is
   undefined and reported as NaN (never as a zero-width interval, which would look like certainty).
+- `holm`: Holm's step-down correction of a family of p-values; `paired_t`: the seed-only paired t test.
 - `linear_trend`: ordinary least squares `y = intercept + slope * x` with the slope's t interval
   (n-2 degrees of freedom: `slope +- t * sqrt(SSR / (n-2) / Sxx)`) and R^2. With n == 2 the line
   is exact and the slope's interval is NaN; R^2 is NaN when y does not vary.
@@ -99,3 +100,33 @@ def linear_trend(
     else:
         low = high = math.nan
     return Trend(slope, intercept, low, high, r2, n)
+
+
+def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (NaN stays NaN and is not counted): sorted
+    ascending, the i-th (0-based) of m becomes `max_{j<=i} min(1, (m - j) * p_(j))`, in the input order."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p.shape, math.nan)
+    present = np.flatnonzero(~np.isnan(p))
+    m = present.size
+    if m == 0:
+        return adjusted
+    order = present[np.argsort(p[present], kind="stable")]
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return adjusted
+
+
+def paired_t(differences: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """The Student-t interval and two-sided p-value of the mean of paired differences (NaN dropped): the
+    seed-only test (`scipy.stats.ttest_rel` on the two sides gives the same p). NaN with fewer than 2."""
+    ci = mean_ci(differences, confidence)
+    arr = np.asarray(differences, dtype=float)
+    arr = arr[~np.isnan(arr)]
+    if arr.size < 2:
+        return ci.ci_low, ci.ci_high, math.nan
+    sd = float(arr.std(ddof=1))
+    if sd == 0:
+        return ci.ci_low, ci.ci_high, (1.0 if arr.mean() == 0 else 0.0)
+    t = float(arr.mean()) / (sd / math.sqrt(arr.size))
+    return ci.ci_low, ci.ci_high, float(2 * scipy_stats.t.sf(abs(t), arr.size - 1))

@@ -39,11 +39,13 @@ def _unseen_content_per_run(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     return unseen.groupby(["sweep", "run_dir", "data.num_categories", "model.drop_rate"], as_index=False)[metric].mean()
 
 
-def _points(figure: figures.Figure, metric: str, group: object | None = None) -> pd.DataFrame:
+def _points(figure: figures.Figure, metric: str, group: object | None = None, role: str | None = None) -> pd.DataFrame:
     data = pd.read_csv(figure.paths["csv"])  # the file beside the picture, not the in-memory table
     rows = data[(data["kind"] == "point") & (data["metric"] == metric)]
     if group is not None:
         rows = rows[rows["group"].astype(str) == str(group)]
+    if role is not None:
+        rows = rows[rows["role"] == role]
     return rows.sort_values("x").reset_index(drop=True)
 
 
@@ -55,14 +57,16 @@ def test_each_figure_is_written_as_png_pdf_and_csv(drawn: dict[str, figures.Figu
         assert list(pd.read_csv(figure.paths["csv"]).columns) == figures.CSV_COLUMNS
 
 
-@pytest.mark.parametrize("metric", ["acc", "ap", "acc_cal"])
-def test_fig1_points_equal_groupby_of_the_tidy_table(
+@pytest.mark.parametrize("metric", ["acc", "ap"])
+def test_fig1_secondary_series_is_the_mean_over_all_unseen_sets(
     results: pd.DataFrame, drawn: dict[str, figures.Figure], metric: str
 ) -> None:
     per_run = _unseen_content_per_run(results, metric)
     per_run = per_run[per_run["model.drop_rate"] == 0.5]  # the fixed ratio: both ratios cover 3 n; 0.5 lost fewer runs
     expected = per_run.groupby("data.num_categories")[metric].agg(["mean", "size", "sem"])
-    points = _points(drawn["fig1"], metric)
+    points = _points(drawn["fig1"], metric, role=figures.SECONDARY)
+    assert points["n_sets"].tolist() == [10, 9, 8]  # ten categories and the holdout, minus those trained on
+    assert "progan/sheep" in points["sets"].iloc[0] and "progan/cat" not in points["sets"].iloc[0]
     assert points["x"].tolist() == expected.index.tolist()
     assert points["mean"].to_numpy() == pytest.approx(expected["mean"].to_numpy())
     assert points["n"].tolist() == expected["size"].tolist()
@@ -71,19 +75,38 @@ def test_fig1_points_equal_groupby_of_the_tidy_table(
     assert "dropout 0.5" in drawn["fig1"].title
 
 
+@pytest.mark.parametrize("metric", ["acc", "ap", "acc_cal"])
+def test_fig1_primary_series_is_on_the_sets_unseen_at_every_n(
+    results: pd.DataFrame, drawn: dict[str, figures.Figure], metric: str
+) -> None:
+    ok = results[(results["status"] == "ok") & (results["model.drop_rate"] == 0.5)]
+    # the categories are trained on in a fixed order: with n <= 3 of 10, the last seven and sheep stay unseen
+    training_generator = set(ok.loc[ok["seen_generator"].astype(bool), "set"])
+    constant = sorted(training_generator - set(ok.loc[ok["seen_category"].astype(bool), "set"]))
+    rows = ok[ok["set"].isin(constant)]
+    per_run = rows.groupby(["run_dir", "data.num_categories"], as_index=False)[metric].mean()
+    expected = per_run.groupby("data.num_categories")[metric].mean()
+    points = _points(drawn["fig1"], metric, role=figures.PRIMARY)
+    assert points["mean"].to_numpy() == pytest.approx(expected.to_numpy())
+    assert set(points["sets"]) == {"; ".join(constant)} and set(points["n_sets"]) == {len(constant)}
+    assert "unseen at every n" in points["series"].iloc[0]
+    assert "Solid: the sets unseen at every n" in drawn["fig1"].caption
+
+
 def test_fig1_trend_is_least_squares_on_per_run_values(results: pd.DataFrame, drawn: dict[str, figures.Figure]) -> None:
     per_run = _unseen_content_per_run(results, "acc")
     per_run = per_run[per_run["model.drop_rate"] == 0.5]
     reference = scipy_stats.linregress(per_run["data.num_categories"], per_run["acc"])
     half = scipy_stats.t.ppf(0.975, len(per_run) - 2) * reference.stderr
-    trend = drawn["fig1"].trends.set_index("panel").loc["acc"]
+    trends = drawn["fig1"].trends
+    trend = trends[(trends["panel"] == "acc") & trends["series"].str.contains("mean over all unseen")].iloc[0]
     assert trend["slope"] == pytest.approx(reference.slope)
     assert (trend["slope_ci_low"], trend["slope_ci_high"]) == pytest.approx(
         (reference.slope - half, reference.slope + half)
     )
     assert trend["r2"] == pytest.approx(reference.rvalue**2)
     assert trend["n"] == len(per_run)
-    line = pd.read_csv(drawn["fig1"].paths["csv"]).query("kind == 'trend' and metric == 'acc'")
+    line = pd.read_csv(drawn["fig1"].paths["csv"]).query("kind == 'trend' and metric == 'acc' and role == 'secondary'")
     assert line["mean"].to_numpy() == pytest.approx(reference.intercept + reference.slope * line["x"].to_numpy())
 
 
@@ -188,3 +211,53 @@ def test_a_flat_test_set_is_left_out_of_unseen_content_and_named(results):
     figure = figures.fig1_data(with_flat)
     assert "left out (content unknown: no category level): progan" in figure.caption
     assert figure.data.equals(figures.fig1_data(results).data), "the flat set changes no plotted number"
+
+
+def test_fig1_primary_series_holds_the_sets_fixed_when_composition_and_set_effects_differ_in_sign() -> None:
+    """Hand-made: sheep is unseen at every n and falls 0.80 -> 0.70; bus and cow sit at 0.50 while unseen and
+    are trained on from n = 2 and n = 3. The average over the unseen sets rises (0.60 -> 0.70): composition."""
+    sheep = {1: 0.80, 2: 0.75, 3: 0.70}
+    rows = []
+    for n in (1, 2, 3):
+        trained = {"bus", "cow"} & ({"bus"} if n == 2 else {"bus", "cow"} if n == 3 else set())
+        for seed in (0, 1):
+            for category, acc in (("sheep", sheep[n]), ("bus", 0.5), ("cow", 0.5)):
+                seen = category in trained
+                value = 0.95 if seen else acc + 0.01 * seed
+                rows.append(
+                    {
+                        "sweep": "hand",
+                        "run_dir": f"{n}-{seed}",
+                        "status": "ok",
+                        "set": f"progan/{category}",
+                        "generator": "progan",
+                        "seen_generator": True,
+                        "seen_category": seen,
+                        "data.num_categories": n,
+                        "model.drop_rate": 0.0,
+                        "seed": seed,
+                        "acc": value,
+                        "acc_cal": value,
+                        "ap": value,
+                    }
+                )
+    figure = figures.fig1_data(pd.DataFrame(rows))
+    data = figure.data
+    trends = figure.trends[figure.trends["panel"] == "acc"]
+    primary = trends[trends["series"].str.contains("unseen at every n")]["slope"].iloc[0]
+    secondary = trends[trends["series"].str.contains("mean over all unseen")]["slope"].iloc[0]
+    assert primary == pytest.approx(-0.05) and secondary == pytest.approx(0.05, abs=0.01)
+    points = data[(data["kind"] == "point") & (data["metric"] == "acc")]
+    first = points[points["role"] == figures.PRIMARY]
+    assert first["mean"].to_numpy() == pytest.approx([0.805, 0.755, 0.705])
+    assert set(first["sets"]) == {"progan/sheep"}
+    mixed = points[points["role"] == figures.SECONDARY].sort_values("x")
+    assert mixed["n_sets"].tolist() == [3, 2, 1]
+    assert mixed["sets"].tolist() == [
+        "progan/bus; progan/cow; progan/sheep",
+        "progan/cow; progan/sheep",
+        "progan/sheep",
+    ]
+    per_set = data[(data["panel"] == "set_acc") & (data["kind"] == "point")]
+    assert per_set.loc[per_set["series"] == "progan/bus", "x"].tolist() == [1]  # bus only while unseen
+    assert "Solid: the set unseen at every n (progan/sheep)" in figure.caption

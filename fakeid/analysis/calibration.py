@@ -1,0 +1,179 @@
+"""Reliability diagrams: is a score of 0.8 fake 80 % of the time?
+
+For a run, or for every run at one level of the swept variable, the images of each test-set group
+(`fakeid.analysis.rows.GROUPS`, a run's own group membership) are pooled from the runs' `scores.csv` and cut into
+`ECE_BINS` equal-width bins of the score (`fakeid.metrics.calibration_bins`). Each bin gives the mean score (x)
+and the fraction of fakes (y); a calibrated detector lies on the diagonal. ECE and Brier score of the pooled
+images are in the legend and in `calibration.csv` (columns `CALIBRATION_COLUMNS`, one row per level x group x
+bin). Nothing is read from metrics.json, so runs written before it had `ece` and `brier` are drawn alike.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from fakeid.analysis.compare import detect_variable, level_text, match_level, sorted_levels
+from fakeid.analysis.rows import GROUPS, RUN_KEY, ok_test_rows
+from fakeid.analysis.scores import read_scores, scores_file
+from fakeid.errors import FakeidError
+from fakeid.metric_names import ECE_BINS
+
+# fakeid.metrics holds the one definition of the bins, ECE and Brier score; it imports torch, which only this
+# figure pays for (fakeid.figures imports this module when figure=calibration is asked for)
+from fakeid.metrics import brier, calibration_bins, ece
+
+CALIBRATION_COLUMNS = [
+    "level",
+    "group",
+    "bin",
+    "bin_low",
+    "bin_high",
+    "count",
+    "mean_score",
+    "fraction_fake",
+    "ece",
+    "brier",
+    "n_images",
+    "n_runs",
+    "runs",
+]
+
+
+def _select_runs(
+    df: pd.DataFrame, run: str | None, level: Any, variable: str | None, source: str
+) -> tuple[pd.DataFrame, str | None]:
+    rows = ok_test_rows(df, "calibration", [], source)
+    if run is not None:
+        chosen = rows[(rows["run_dir"].astype(str) == str(run)) | (rows["sweep"] + "/" + rows["run_dir"] == str(run))]
+        if chosen.empty:
+            listed = ", ".join(sorted(rows["run_dir"].astype(str).unique())[:5])
+            raise FakeidError(f"run={run}: {source} has no ok run with that run_dir (e.g. {listed})")
+        return chosen.assign(_level=f"run {run}"), None
+    try:
+        variable, rows = detect_variable(rows, variable, source)
+    except FakeidError:
+        if level is not None or variable is not None:
+            raise
+        return rows.assign(_level="all runs"), None  # nothing varies: one diagram of every run
+    levels = sorted_levels(rows[variable])
+    if level is not None:
+        wanted = match_level(levels, level, variable, source)
+        rows = rows[rows[variable].map(lambda value: level_text(value) == level_text(wanted))]
+    return rows.assign(_level=rows[variable].map(lambda value: f"{variable}={level_text(value)}")), variable
+
+
+def reliability_data(
+    df: pd.DataFrame,
+    run: str | None = None,
+    level: Any = None,
+    variable: str | None = None,
+    n_bins: int = ECE_BINS,
+    source: str = "the results table",
+) -> pd.DataFrame:
+    """The reliability bins of each level (or the one run) and group: columns `CALIBRATION_COLUMNS`."""
+    rows, _ = _select_runs(df, run, level, variable, source)
+    missing = []
+    loaded = {}
+    for key, run_rows in rows.groupby(RUN_KEY, sort=True):
+        recorded = run_rows["scores_file"].iloc[0] if "scores_file" in run_rows.columns else None
+        path = scores_file(key[0], key[1], recorded)
+        if path.is_file():
+            loaded[key] = read_scores(path)
+        else:
+            missing.append(str(path.parent))
+    if missing:
+        raise FakeidError(
+            f"calibration needs each run's scores.csv; {len(missing)} runs have none ({', '.join(missing[:3])})"
+        )
+    out = []
+    for level_name, level_rows in rows.groupby("_level", sort=False):
+        for group, mask in GROUPS.items():
+            member = level_rows[mask(level_rows).to_numpy()]
+            if member.empty:
+                continue
+            scores, labels = [], []
+            for (sweep, run_dir), name in zip(zip(member["sweep"], member["run_dir"]), member["set"]):
+                data = loaded[(sweep, run_dir)][str(name)]
+                scores.append(data.scores)
+                labels.append(data.labels)
+            score, label = np.concatenate(scores), np.concatenate(labels)
+            count, mean_score, fraction_fake = calibration_bins(score, label, n_bins)
+            n_runs = member[RUN_KEY].drop_duplicates().shape[0]
+            for index in range(n_bins):
+                out.append(
+                    {
+                        "level": level_name,
+                        "group": group,
+                        "bin": index,
+                        "bin_low": index / n_bins,
+                        "bin_high": (index + 1) / n_bins,
+                        "count": int(count[index]),
+                        "mean_score": mean_score[index],
+                        "fraction_fake": fraction_fake[index],
+                        "ece": ece(score, label, n_bins),
+                        "brier": brier(score, label),
+                        "n_images": int(score.size),
+                        "n_runs": n_runs,
+                        "runs": "; ".join(sorted(set(member["run_dir"].astype(str)))),
+                    }
+                )
+    return pd.DataFrame(out, columns=CALIBRATION_COLUMNS)
+
+
+def draw_reliability(data: pd.DataFrame, title: str, caption: str) -> plt.Figure:
+    """One panel per group, one curve per level; marker area grows with the bin's image count."""
+    groups = list(dict.fromkeys(data["group"]))
+    fig, axes = plt.subplots(1, len(groups), figsize=(5.0 * len(groups), 5.0), squeeze=False, layout="constrained")
+    levels = list(dict.fromkeys(data["level"]))
+    palette = plt.get_cmap("viridis")
+    for ax, group in zip(axes[0], groups):
+        ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="calibrated")
+        for index, level in enumerate(levels):
+            rows = data[(data["group"] == group) & (data["level"] == level) & (data["count"] > 0)]
+            if rows.empty:
+                continue
+            color = palette(index / max(1, len(levels) - 1))
+            first = rows.iloc[0]
+            ax.plot(
+                rows["mean_score"],
+                rows["fraction_fake"],
+                color=color,
+                marker="o",
+                markersize=3,
+                label=f"{level}: ECE {first['ece']:.3f}, Brier {first['brier']:.3f} ({first['n_images']} images)",
+            )
+            ax.scatter(
+                rows["mean_score"],
+                rows["fraction_fake"],
+                s=4 + 200 * rows["count"] / rows["count"].sum(),
+                color=color,
+                alpha=0.35,
+            )
+        ax.set_title(group, fontsize=10)
+        ax.set_xlabel("mean score in the bin (probability of fake)")
+        ax.set_ylabel("fraction of fakes in the bin")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
+    fig.suptitle(f"{title}\n{textwrap.fill(caption, 130)}", fontsize=9)
+    return fig
+
+
+def save_reliability(data: pd.DataFrame, out_dir: str | Path, title: str, caption: str) -> dict[str, Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {suffix: out_dir / f"calibration.{suffix}" for suffix in ("png", "pdf", "csv")}
+    drawn = draw_reliability(data, title, caption)
+    drawn.savefig(paths["png"], dpi=150, bbox_inches="tight")
+    drawn.savefig(paths["pdf"], bbox_inches="tight", metadata={"CreationDate": None})
+    plt.close(drawn)
+    data.to_csv(paths["csv"], index=False)
+    return paths

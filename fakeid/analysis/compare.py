@@ -1,0 +1,536 @@
+"""Paired comparisons of a sweep's levels against a baseline level, with seed- and image-level uncertainty.
+
+Runs of a sweep are paired: one seed gives the same training sample and initial weights at every level of the
+swept variable, and every run is tested on the same images. For the variable the table varies (detected, or
+`variable=`), each level L is compared with the baseline level b, per test-set group and metric:
+
+- *pairs*: the seeds that have a run at both L and b. A seed with a run on one side only is listed
+  (`only_level_seeds`, `only_baseline_seeds`) and left out of that comparison; two runs at one (level, seed),
+  or paired runs scored on different images, are refused (a mismatched pairing).
+- *sets*: a group's sets are those in the group at every level (`fakeid.analysis.rows.constant_sets`), so a
+  difference never mixes in a change of test data; they are listed in `sets`.
+- *estimate*: `diff`, the mean over paired seeds of `metric(L, seed) - metric(b, seed)`, a run's metric being
+  the mean over the group's sets of the value in metrics.json.
+- *interval* (`method` "two-level bootstrap"): each of `n_boot` replicates draws k seeds with replacement from
+  the k paired seeds, then for each drawn seed one stratified resample of every test set's images (the same
+  images for both sides of the pair, `fakeid.analysis.bootstrap`), recomputes the metric of both runs on it and
+  averages the differences. The 95 % interval is the percentile interval of the replicates; `p` is two-sided,
+  `2 * min(share of replicates <= 0, share >= 0)`, with `(count + 1) / (n_boot + 1)` shares so it is never 0.
+- *fallback* (`method` "seed-only paired t"): where a paired run has no scores.csv (runs older than scores.csv)
+  the interval and p are the paired t test over seeds (`fakeid.stats.paired_t`), and the runs are named.
+- `p_holm`: Holm's correction of `p` across the levels compared, per group and metric; `excludes_zero`: the
+  interval excludes 0.
+- `seed_dominated`: the seeds' sample variance of the paired difference exceeds twice the image-level variance.
+  With few seeds the bootstrap's seed level is then too narrow (docs/STATISTICS.md: at 3 seeds its 95 %
+  interval excluded a true 0 in about a fifth of simulated sweeps), so `supported` (what Figs 1-3 mark and
+  compare.md stars) asks for the seed-only t interval to exclude 0 as well in those rows:
+  `supported = excludes_zero and (not seed_dominated or the t interval excludes 0)`.
+- power (`fakeid.analysis.power`): `mde`, the smallest difference this many seeds detect with 80 % power at the
+  5 % level, and `seeds_needed` for `effect`.
+
+Deterministic: the replicates depend only on `bootstrap_seed`, the level, the set names and `n_boot`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from fakeid.analysis import power
+from fakeid.analysis.bootstrap import bootstrap_set, percentile_interval, seed_sequence
+from fakeid.analysis.rows import GROUPS, RUN_KEY, constant_sets, ok_test_rows, sweeps_varying
+from fakeid.analysis.scores import SetScores, read_scores, scores_file
+from fakeid.collect import hparam_columns
+from fakeid.errors import FakeidError
+from fakeid.stats import CONFIDENCE, holm, paired_t
+
+COMPARE_METRICS = ("acc", "acc_cal", "ap", "auroc")
+BOOTSTRAP, SEED_ONLY = "two-level bootstrap", "seed-only paired t"
+SEED = "seed"
+COLUMNS = [
+    "variable",
+    "baseline",
+    "level",
+    "group",
+    "metric",
+    "diff",
+    "ci_low",
+    "ci_high",
+    "p",
+    "p_holm",
+    "excludes_zero",
+    "seed_dominated",
+    "supported",
+    "method",
+    "n_seeds",
+    "seeds",
+    "only_level_seeds",
+    "only_baseline_seeds",
+    "n_sets",
+    "sets",
+    "t_ci_low",
+    "t_ci_high",
+    "t_p",
+    "var_seed",
+    "var_image",
+    "mde",
+    "seeds_needed",
+    "effect",
+    "n_boot",
+    "bootstrap_seed",
+]
+METRIC_SHORT = {"acc": "acc", "acc_cal": "acc_cal", "ap": "AP", "auroc": "AUROC"}
+
+
+@dataclass
+class Comparison:
+    """The comparison table (`COLUMNS`, one row per level x group x metric), its power summary and notes."""
+
+    variable: str
+    baseline: Any
+    levels: list[Any]
+    table: pd.DataFrame
+    power: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    source: str = "the results table"
+
+    def power_statement(self, group: str, metrics: Sequence[str] = ("acc", "ap")) -> str:
+        """ "this sweep can detect differences of X (acc), Y (AP) or more on <group>" (80 % power, 5 % level)."""
+        rows = self.power[(self.power["group"] == group) & self.power["metric"].isin(metrics)]
+        rows = rows[rows["mde"].notna()]
+        if rows.empty:
+            return f"the power on {group} is unknown (fewer than 2 paired seeds and no scores.csv)"
+        parts = ", ".join(f"{row.mde:.3f} ({METRIC_SHORT.get(row.metric, row.metric)})" for row in rows.itertuples())
+        seeds = int(rows["n_seeds"].min())
+        return (
+            f"with {seeds} paired seed{'s' if seeds != 1 else ''} this sweep can detect differences of {parts} or "
+            f"more on {group} (80 % power, 5 % level)"
+        )
+
+    def marks(self, group: str, metric: str) -> dict[float, tuple[bool, float]]:
+        """level -> (`supported`, Holm-adjusted p) for one group and metric (the figures' marks)."""
+        rows = self.table[(self.table["group"] == group) & (self.table["metric"] == metric)]
+        return {_key(row.level): (bool(row.supported), float(row.p_holm)) for row in rows.itertuples()}
+
+    def markdown(self) -> str:
+        lines = [
+            f"# Paired comparison: {self.variable}, each level vs the baseline "
+            f"{self.variable}={level_text(self.baseline)}",
+            "",
+            f"From {self.source}. Difference = level - baseline, mean over paired seeds; 95 % interval and p from "
+            "a two-level bootstrap (seeds, then images of each test set, from scores.csv) unless `method` says "
+            "seed-only; p_holm: Holm's correction across the levels, per group and metric; `*`: the interval "
+            "excludes 0 and, where seed noise dominates, so does the seed-only t interval; `(*)`: only the bootstrap "
+            "interval excludes 0 while seed noise dominates (too few seeds to tell). Each group is computed on the "
+            "sets in it at every level (listed below).",
+            "",
+        ]
+        for group, rows in self.table.groupby("group", sort=False):
+            sets = rows["sets"].iloc[0]
+            lines += [f"## {group} ({rows['n_sets'].iloc[0]} sets: {sets})", ""]
+            header = ["level", "metric", "diff", "95 % interval", "p", "p_holm", "", "seed-only t interval", "seeds"]
+            body = [
+                [
+                    level_text(row.level),
+                    METRIC_SHORT.get(row.metric, row.metric),
+                    _signed(row.diff),
+                    f"[{_signed(row.ci_low)}, {_signed(row.ci_high)}]",
+                    _p(row.p),
+                    _p(row.p_holm),
+                    "*" if row.supported else ("(*)" if row.excludes_zero else ""),
+                    f"[{_signed(row.t_ci_low)}, {_signed(row.t_ci_high)}]",
+                    str(row.seeds),
+                ]
+                for row in rows.itertuples()
+            ]
+            lines += [*markdown_table(header, body), ""]
+        methods = ", ".join(sorted(set(self.table["method"])))
+        lines += [f"Method: {methods}.", ""]
+        bootstrapped = self.table[self.table["method"] == BOOTSTRAP]
+        disagree = bootstrapped[
+            bootstrapped["excludes_zero"] & (bootstrapped["t_ci_low"] <= 0) & (bootstrapped["t_ci_high"] >= 0)
+        ]
+        seed_noise = bootstrapped[bootstrapped["var_seed"] > 2 * bootstrapped["var_image"]]
+        if len(disagree):
+            lines += [
+                f"{len(disagree)} of {len(bootstrapped)} bootstrap intervals exclude 0 where the seed-only t interval "
+                f"does not; in {len(seed_noise)} rows the seeds' variance exceeds twice the image-level variance. With "
+                "few seeds and seed noise dominant the bootstrap's seed level is too narrow (docs/STATISTICS.md): "
+                "read those rows with the t interval.",
+                "",
+            ]
+        lines += ["## Power", ""]
+        effect = self.table["effect"].iloc[0] if len(self.table) else math.nan
+        header = ["group", "metric", "paired seeds", "sd of a paired difference", "detectable difference", ""]
+        header[-1] = f"seeds for a difference of {effect:g}"
+        body = [
+            [
+                row.group,
+                METRIC_SHORT.get(row.metric, row.metric),
+                str(int(row.n_seeds)),
+                _number(math.sqrt(row.sigma2) if not math.isnan(row.sigma2) else math.nan),
+                _number(row.mde),
+                "n/a" if math.isnan(row.seeds_needed) else str(int(row.seeds_needed)),
+            ]
+            for row in self.power.itertuples()
+        ]
+        lines += [
+            *markdown_table(header, body),
+            "",
+            "Detectable difference: `(z_0.975 + z_0.8) * sd / sqrt(seeds)` (normal approximation; with this few "
+            "seeds a t quantile is larger, so these are optimistic); the sd of a paired difference is the larger "
+            "of the seeds' sample sd and the image-level sd the bootstrap measures (fakeid.analysis.power).",
+            "",
+        ]
+        for group in self.power["group"].unique():
+            lines.append(f"- {self.power_statement(group)}.")
+        if self.notes:
+            lines += ["", "## Notes", "", *(f"- {note}" for note in self.notes)]
+        return "\n".join(lines) + "\n"
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = {"csv": out_dir / "compare.csv", "md": out_dir / "compare.md"}
+        self.table.to_csv(paths["csv"], index=False)
+        paths["md"].write_text(self.markdown())
+        return paths
+
+
+# ----------------------------------------------------------------------------- formatting
+def markdown_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(cells) + " |" for cells in body),
+    ]
+
+
+def level_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}" if abs(value) >= 1 else f"{value:.1f}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _signed(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:+.3f}"
+
+
+def _number(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+def _p(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "n/a"
+    return f"{value:.4f}" if value < 0.001 else f"{value:.3f}"
+
+
+def _key(value: Any) -> Any:
+    return round(float(value), 9) if isinstance(value, (int, float, np.number)) else value
+
+
+# ----------------------------------------------------------------------------- levels and pairs
+def detect_variable(rows: pd.DataFrame, variable: str | None, source: str) -> tuple[str, pd.DataFrame]:
+    """The variable to compare and the rows that vary it: `variable` (rows restricted to the sweeps that vary
+    it), else the one hyper-parameter column that takes more than one value."""
+    if variable is not None:
+        if variable not in rows.columns:
+            raise FakeidError(f"variable={variable}: {source} has no such column")
+        rows = sweeps_varying(rows, variable)
+    candidates = [name for name in hparam_columns(rows.columns) if name != SEED]
+    varying = [name for name in candidates if rows[name].dropna().astype(str).nunique() > 1]
+    if variable is None:
+        if not varying:
+            raise FakeidError(f"compare needs a table that varies a hyper-parameter; {source} has one level of each")
+        if len(varying) > 1:
+            raise FakeidError(
+                f"{source} varies {', '.join(varying)}: pass variable=NAME to say which to compare "
+                "(the others must be fixed: collect one sweep)"
+            )
+        return varying[0], rows
+    others = [name for name in varying if name != variable]
+    if others:
+        raise FakeidError(
+            f"variable={variable}: {source} also varies {', '.join(others)}, so runs would be paired across "
+            "them; compare one sweep (collect it alone)"
+        )
+    return variable, rows
+
+
+def match_level(levels: Sequence[Any], wanted: Any, variable: str, source: str) -> Any:
+    """The level equal to `wanted` (numbers compare as numbers: 1 == 1.0), else one line listing the levels."""
+    for level in levels:
+        try:
+            if math.isclose(float(level), float(wanted), rel_tol=0, abs_tol=1e-9):
+                return level
+        except (TypeError, ValueError):
+            if str(level) == str(wanted):
+                return level
+    listed = ", ".join(level_text(level) for level in levels)
+    raise FakeidError(f"baseline={wanted}: {source} has no runs with {variable}={wanted} (levels: {listed})")
+
+
+def sorted_levels(values: pd.Series) -> list[Any]:
+    unique = list(pd.unique(values.dropna()))
+    try:
+        return sorted(unique, key=float)
+    except (TypeError, ValueError):
+        return sorted(unique, key=str)
+
+
+def _run_table(rows: pd.DataFrame, variable: str, source: str) -> pd.DataFrame:
+    """One row per run: its level, seed, threshold and scores file; refuses two runs at one (level, seed)."""
+    if SEED not in rows.columns or rows[SEED].isna().any():
+        raise FakeidError(f"mismatched pairing: {source} has runs without a `seed`; runs are paired by seed")
+    extra = [name for name in ("threshold", "scores_file") if name in rows.columns]
+    runs = rows.groupby(RUN_KEY, sort=True)[[variable, SEED, *extra]].first().reset_index()
+    runs["level_key"] = runs[variable].map(_key)
+    duplicated = runs[runs.duplicated(["level_key", SEED], keep=False)]
+    if not duplicated.empty:
+        first = duplicated.iloc[0]
+        same = duplicated[(duplicated["level_key"] == first["level_key"]) & (duplicated[SEED] == first[SEED])]
+        dirs = ", ".join(f"{row.sweep}/{row.run_dir}" for row in same.itertuples())
+        raise FakeidError(
+            f"mismatched pairing: {variable}={level_text(first[variable])} seed={first[SEED]} has {len(same)} runs "
+            f"({dirs}); each level needs one run per seed (collect one sweep)"
+        )
+    return runs
+
+
+# ----------------------------------------------------------------------------- image-level replicates
+def _load_scores(runs: pd.DataFrame) -> tuple[dict[tuple[str, str], dict[str, SetScores]], list[str]]:
+    loaded, missing = {}, []
+    for run in runs.itertuples():
+        path = scores_file(run.sweep, run.run_dir, getattr(run, "scores_file", None))
+        if path.is_file():
+            loaded[(run.sweep, run.run_dir)] = read_scores(path)
+        else:
+            missing.append(str(path.parent))
+    return loaded, missing
+
+
+def _check_images(scores: dict[tuple[str, str], dict[str, SetScores]], sets: Sequence[str]) -> None:
+    """Every run with scores has each set, on the same images as the others (or a mismatched pairing)."""
+    for name in sets:
+        reference: tuple[tuple[str, str], SetScores] | None = None
+        for key, per_set in scores.items():
+            if name not in per_set:
+                raise FakeidError(f"{key[0]}/{key[1]}/scores.csv: has no scores of test set {name}")
+            if reference is None:
+                reference = (key, per_set[name])
+            elif per_set[name].paths != reference[1].paths:
+                other, theirs = reference
+                raise FakeidError(
+                    f"mismatched pairing: test set {name} has different images in {key[0]}/{key[1]} "
+                    f"({len(per_set[name].paths)} images) and {other[0]}/{other[1]} ({len(theirs.paths)}); paired "
+                    "runs must be scored on the same test images"
+                )
+
+
+def _set_replicates(
+    scores: dict[tuple[str, str], dict[str, SetScores]],
+    thresholds: dict[tuple[str, str], float],
+    sets: Sequence[str],
+    n_boot: int,
+    bootstrap_seed: int,
+) -> dict[tuple[tuple[str, str], str], dict[str, np.ndarray]]:
+    """(run, set) -> metric -> (n_boot,) replicates; one random stream per set, so paired runs share images."""
+    result = {}
+    for key, per_set in scores.items():
+        for name in sets:
+            rng = np.random.default_rng(seed_sequence(bootstrap_seed, "images", name))
+            data = per_set[name]
+            result[(key, name)] = bootstrap_set(data.scores, data.labels, n_boot, rng, thresholds.get(key))
+    return result
+
+
+# ----------------------------------------------------------------------------- the comparison
+def bootstrap_p(replicates: np.ndarray) -> float:
+    """Two-sided: twice the smaller share of replicates on either side of 0, counted as (count+1)/(n+1)."""
+    values = replicates[~np.isnan(replicates)]
+    if values.size == 0:
+        return math.nan
+    below = (np.count_nonzero(values <= 0) + 1) / (values.size + 1)
+    above = (np.count_nonzero(values >= 0) + 1) / (values.size + 1)
+    return float(min(1.0, 2 * min(below, above)))
+
+
+def _seeds_text(seeds: Sequence[Any]) -> str:
+    return ";".join(level_text(seed) for seed in seeds) if len(seeds) else ""
+
+
+def compare(
+    df: pd.DataFrame,
+    variable: str | None = None,
+    baseline: Any = None,
+    *,
+    metrics: Sequence[str] = COMPARE_METRICS,
+    groups: dict[str, Callable[[pd.DataFrame], pd.Series]] | None = None,
+    n_boot: int = 2000,
+    bootstrap_seed: int = 0,
+    effect: float = 0.02,
+    confidence: float = CONFIDENCE,
+    source: str = "the results table",
+) -> Comparison:
+    """Each level of `variable` vs `baseline` (default: the smallest level), per group and metric (module
+    docstring). `groups`: name -> mask of the test-set rows (default `fakeid.analysis.rows.GROUPS`)."""
+    if int(n_boot) < 1:
+        raise FakeidError(f"n_boot={n_boot}: expected a positive number of bootstrap replicates, e.g. 2000")
+    if not effect > 0:
+        raise FakeidError(f"effect={effect}: expected a positive difference, e.g. 0.02")
+    rows = ok_test_rows(df, "compare", list(metrics), source)
+    variable, rows = detect_variable(rows, variable, source)
+    levels = sorted_levels(rows[variable])
+    if len(levels) < 2:
+        raise FakeidError(
+            f"compare needs at least two levels of {variable}; {source} has only {', '.join(map(level_text, levels))}"
+        )
+    notes: list[str] = []
+    if baseline is None:
+        baseline = levels[0]
+        notes.append(f"baseline {variable}={level_text(baseline)}: the smallest level (no baseline= given)")
+    baseline = match_level(levels, baseline, variable, source)
+    runs = _run_table(rows, variable, source)
+    group_masks = groups if groups is not None else GROUPS
+    group_sets = {}
+    for name, mask in group_masks.items():
+        sets = constant_sets(rows, mask(rows), variable)
+        if sets:
+            group_sets[name] = sets
+        else:
+            notes.append(f"group {name}: no test set is in it at every level of {variable}; not compared")
+    if not group_sets:
+        raise FakeidError(f"compare: no test-set group of {source} keeps the same sets at every level of {variable}")
+    needed_sets = sorted({name for sets in group_sets.values() for name in sets})
+    scores, missing = _load_scores(runs)
+    if missing:
+        shown = ", ".join(missing[:4]) + (f", ... ({len(missing)} runs)" if len(missing) > 4 else "")
+        notes.append(
+            f"{len(missing)} of {len(runs)} runs have no scores.csv ({shown}): comparisons involving them use "
+            f"seed-only intervals ({SEED_ONLY})"
+        )
+    _check_images(scores, needed_sets)
+    thresholds = {
+        (run.sweep, run.run_dir): (float(run.threshold) if "threshold" in runs.columns else math.nan)
+        for run in runs.itertuples()
+    }
+    thresholds = {key: (None if math.isnan(value) else value) for key, value in thresholds.items()}
+    replicates = _set_replicates(scores, thresholds, needed_sets, n_boot, bootstrap_seed)
+
+    def observed(run_key: tuple[str, str], sets: Sequence[str], metric: str) -> float:
+        mine = rows[(rows["sweep"] == run_key[0]) & (rows["run_dir"] == run_key[1]) & rows["set"].isin(sets)]
+        return float(pd.to_numeric(mine[metric], errors="coerce").mean())
+
+    def resampled(run_key: tuple[str, str], sets: Sequence[str], metric: str) -> np.ndarray | None:
+        if run_key not in scores:
+            return None
+        return np.mean([replicates[(run_key, name)][metric] for name in sets], axis=0)
+
+    by_level = {
+        key: {row[SEED]: (row["sweep"], row["run_dir"]) for _, row in part.iterrows()}
+        for key, part in runs.groupby("level_key", sort=False)
+    }
+    base_runs = by_level[_key(baseline)]
+    out = []
+    for level in levels:
+        if _key(level) == _key(baseline):
+            continue
+        level_runs = by_level[_key(level)]
+        common = sorted(set(level_runs) & set(base_runs))
+        only_level = sorted(set(level_runs) - set(base_runs))
+        only_base = sorted(set(base_runs) - set(level_runs))
+        if only_level or only_base:
+            notes.append(
+                f"{variable}={level_text(level)}: seeds {_seeds_text(only_level) or '-'} have no baseline run and "
+                f"baseline seeds {_seeds_text(only_base) or '-'} have no run at this level; left out of its pairs"
+            )
+        rng = np.random.default_rng(seed_sequence(bootstrap_seed, "seeds", level_text(level)))
+        k = len(common)
+        seed_draws = rng.integers(0, max(k, 1), size=(n_boot, max(k, 1)))
+        image_draws = rng.integers(0, n_boot, size=(n_boot, max(k, 1)))
+        pairs = [(level_runs[seed], base_runs[seed]) for seed in common]
+        with_scores = k > 0 and all(a in scores and b in scores for a, b in pairs)
+        for group, sets in group_sets.items():
+            for metric in metrics:
+                differences = np.array([observed(a, sets, metric) - observed(b, sets, metric) for a, b in pairs])
+                diff = float(np.nanmean(differences)) if k and not np.isnan(differences).all() else math.nan
+                t_low, t_high, t_p = paired_t(differences, confidence) if k else (math.nan,) * 3
+                var_image = math.nan
+                if with_scores:
+                    per_seed = np.stack([resampled(a, sets, metric) - resampled(b, sets, metric) for a, b in pairs])
+                    replicated = per_seed[seed_draws, image_draws].mean(axis=1)
+                    low, high = percentile_interval(replicated, confidence)
+                    p_value, method = bootstrap_p(replicated), BOOTSTRAP
+                    if not np.isnan(per_seed).all():
+                        var_image = float(np.nanmean(per_seed.var(axis=1, ddof=1)))
+                else:
+                    low, high, p_value, method = t_low, t_high, t_p, SEED_ONLY
+                sigma2 = power.difference_variance(differences, var_image)
+                out.append(
+                    {
+                        "variable": variable,
+                        "baseline": baseline,
+                        "level": level,
+                        "group": group,
+                        "metric": metric,
+                        "diff": diff,
+                        "ci_low": low,
+                        "ci_high": high,
+                        "p": p_value,
+                        "excludes_zero": bool(low > 0 or high < 0),
+                        "seed_dominated": bool(k >= 2 and np.nanvar(differences, ddof=1) > 2 * var_image)
+                        if not math.isnan(var_image)
+                        else False,
+                        "method": method,
+                        "n_seeds": k,
+                        "seeds": _seeds_text(common),
+                        "only_level_seeds": _seeds_text(only_level),
+                        "only_baseline_seeds": _seeds_text(only_base),
+                        "n_sets": len(sets),
+                        "sets": "; ".join(sets),
+                        "t_ci_low": t_low,
+                        "t_ci_high": t_high,
+                        "t_p": t_p,
+                        "var_seed": float(np.nanvar(differences, ddof=1)) if k >= 2 else math.nan,
+                        "var_image": var_image,
+                        "mde": power.detectable_difference(sigma2, k),
+                        "seeds_needed": power.seeds_needed(sigma2, effect),
+                        "effect": effect,
+                        "n_boot": int(n_boot),
+                        "bootstrap_seed": int(bootstrap_seed),
+                        "_sigma2": sigma2,
+                    }
+                )
+    if not any(row["n_seeds"] for row in out):
+        raise FakeidError(
+            f"mismatched pairing: no level of {variable} shares a seed with the baseline "
+            f"{variable}={level_text(baseline)}"
+        )
+    table = pd.DataFrame(out)
+    t_excludes = (table["t_ci_low"] > 0) | (table["t_ci_high"] < 0)
+    table["supported"] = table["excludes_zero"] & (~table["seed_dominated"] | t_excludes)
+    table["p_holm"] = np.nan
+    for _, index in table.groupby(["group", "metric"], sort=False).groups.items():
+        table.loc[index, "p_holm"] = holm(table.loc[index, "p"].to_numpy(dtype=float))
+    summary = (
+        table.groupby(["group", "metric"], sort=False)
+        .agg(n_seeds=("n_seeds", "min"), sigma2=("_sigma2", "mean"))
+        .reset_index()
+    )
+    summary["mde"] = [power.detectable_difference(s, int(k)) for s, k in zip(summary["sigma2"], summary["n_seeds"])]
+    summary["seeds_needed"] = [power.seeds_needed(s, effect) for s in summary["sigma2"]]
+    return Comparison(
+        variable=variable,
+        baseline=baseline,
+        levels=levels,
+        table=table.drop(columns="_sigma2").reindex(columns=COLUMNS),
+        power=summary,
+        notes=notes,
+        source=source,
+    )
