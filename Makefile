@@ -50,7 +50,8 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_categories BASELINE=1 ARGS=
 	$(PY) -m fakeid.figures figure=calibration csv=outputs/sweeps/demo_dropout/results.csv \
 		out=outputs/figures/calibration/demo_dropout
-	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_categories,outputs/sweeps/demo_dropout] out=outputs/report
+	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_categories,outputs/sweeps/demo_dropout] out=outputs/report \
+		figures=[outputs/figures/compare/demo_dropout,outputs/figures/compare/demo_categories,outputs/figures/calibration/demo_dropout]
 
 fig1: $(INSTALLED) ## Fig 1 on real data (DATA=ROOT): run the categories sweep (finished jobs skipped), collect, plot
 	sweeps/fig1.sh $(if $(DATA),data.root=$(DATA)) $(ARGS)
