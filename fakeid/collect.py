@@ -19,7 +19,9 @@ The grid's keys are those whose final override is a sweeper param or a sweep ove
 overrides such as `data.root=/x` are constants of the sweep, not grid dimensions.
 
 A run's value for a grid key is its resolved `hparams[key]`, else the value in its own `overrides`
-(a config-group sweep such as `model=a,b` has no hparam of that name).
+(a config-group sweep such as `model=a,b` has no hparam of that name). The training augmentation gets the
+column `augment`, a label of its recorded `augment.*` hparams (`none` when a run has none; also for a sweep
+over `augment=...` choices), and a column per `augment.*` hparam any run records.
 
 - An *evaluation folder* (`python -m fakeid.eval +experiment=robustness sweep=SWEEP`) is recognised by its
   `eval_grid.json`: `sweep` (the absolute path of the source training sweep), `levels` and `level_ids`
@@ -52,6 +54,7 @@ from omegaconf import DictConfig
 
 from fakeid import CONF_DIR
 from fakeid.cli import as_list, require, run_app
+from fakeid.data.augment import augment_label
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.metric_names import TEST_METRICS
 from fakeid.results import METRICS_FILE
@@ -69,6 +72,8 @@ RUN_HPARAMS = (
     "experiment_name",
 )
 RUN_FIELDS = ("config_hash", "threshold", "wall_time_s")
+AUGMENT = "augment"  # the training augmentation's label (fakeid.data.augment.augment_label), "none" without
+AUGMENT_PREFIX = "augment."
 DATA_COLUMNS = ("data_root", "data_fingerprint")  # a run's data identity (fakeid.data.fingerprint)
 MULTIRUN_FILE = "multirun.yaml"
 RUN_STATUSES = ("ok", "failed", "interrupted")
@@ -86,6 +91,10 @@ TEXT_COLUMNS = (
     "level",
     "perturbation",
     "perturbation.format",
+    AUGMENT,
+    "augment.name",
+    "augment.format",
+    "augment.crop",
     *SOURCE_COLUMNS,
     *DATA_COLUMNS,
 )
@@ -282,10 +291,17 @@ def _perturbation_params(runs: Sequence[dict[str, Any]]) -> list[str]:
     return [f"{PERTURBATION_PREFIX}{key}" for key in dict.fromkeys(params)]
 
 
+def _augment_params(runs: Sequence[dict[str, Any]]) -> list[str]:
+    """The `augment.*` hparams any run records (none for runs without training augmentation)."""
+    keys = (key for run in runs for key in (run.get("hparams") or {}) if key.startswith(AUGMENT_PREFIX))
+    return list(dict.fromkeys(keys))
+
+
 def tidy(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """One row per run and test set (a failed run gets one row with empty test fields)."""
     swept = list(dict.fromkeys(key for run in runs for key in run["swept"]))
     hparam_columns = [*swept, *(key for key in RUN_HPARAMS if key not in swept)]
+    hparam_columns += [key for key in (AUGMENT, *_augment_params(runs)) if key not in hparam_columns]
     params = _perturbation_params(runs)
     columns = [
         "sweep",
@@ -315,6 +331,7 @@ def tidy(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
         }
         base.update({column: perturbation.get(column[len(PERTURBATION_PREFIX) :]) for column in params})
         base.update({key: run["swept"].get(key, hparams.get(key)) for key in hparam_columns})
+        base[AUGMENT] = augment_label(hparams)  # a label of the recorded values, whatever the choice was named
         base.update({key: run.get(key) for key in (*SOURCE_COLUMNS, *RUN_FIELDS)})
         identity = run.get("data_identity") or {}
         base.update(data_root=identity.get("root"), data_fingerprint=identity.get("fingerprint"))

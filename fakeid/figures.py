@@ -22,8 +22,11 @@ Fig R and the format-bias table, drawn from evaluation rows (`kind` "eval"), liv
 `fakeid.robustness_figures`; Figs 1-3 read training rows only (`kind` "train", or a table without `kind`).
 
 CLI (a Hydra app, conf/figures.yaml):
-`python -m fakeid.figures figure=fig1|fig2|fig3|figR|formatbias|all csv=[A.csv,B.csv] out=DIR`
-(`drop_rate=` for Fig 1, `num_categories=` for Fig 3).
+`python -m fakeid.figures figure=fig1|fig2|fig3|figR|formatbias|figA|all csv=[A.csv,B.csv] out=DIR`
+(`drop_rate=` for Figs 1 and A, `num_categories=` for Fig 3). Fig A (unseen content and generators vs
+categories, one line per training augmentation) lives in `fakeid.augment_figures`; when the runs of a table
+differ in training augmentation (column `augment`), Figs 1-3 draw each augmentation's lines apart
+(`by_augmentation`).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ RUN_KEY = ["sweep", "run_dir"]
 CATEGORIES = "data.num_categories"
 DROP_RATE = "model.drop_rate"
 DATASET_KIND = "data.dataset_kind"
+AUGMENT = "augment"  # the training augmentation's label (fakeid.collect); figures group by it when it varies
 DATASET_KIND_TEXT = {"synthetic": "embedded synthetic benchmark", "real": "real data"}
 METRIC_TEXT = {
     "acc": "accuracy (threshold 0.5)",
@@ -85,7 +89,8 @@ CSV_COLUMNS = [
 ]
 FIGURES = ("fig1", "fig2", "fig3")
 ROBUSTNESS = ("figR", "formatbias")  # from evaluation rows: fakeid.robustness_figures
-CHOICES = (*FIGURES, *ROBUSTNESS, "all")
+AUGMENTATION = ("figA",)  # from training rows of an augmentation sweep: fakeid.augment_figures
+CHOICES = (*FIGURES, *ROBUSTNESS, *AUGMENTATION, "all")
 UNSEEN_CONTENT_TEXT = "unseen content = test sets of the training generator whose category was not trained on"
 
 
@@ -420,25 +425,55 @@ def save(figure: Figure, out_dir: str | Path) -> Figure:
     return figure
 
 
+def by_augmentation(make: Callable[[pd.DataFrame], Figure], df: pd.DataFrame) -> Figure:
+    """`make(df)`; when the runs differ in training augmentation (column `augment`, fakeid.collect), `make` on
+    each augmentation's runs, merged into one figure: every series and colour group carries its augmentation,
+    so no point pools runs trained differently. An augmentation whose runs cannot make the figure is left out
+    and named in the caption."""
+    labels = sorted(df[AUGMENT].dropna().astype(str).unique()) if AUGMENT in df.columns else []
+    if len(labels) < 2:
+        return make(df)
+    made, left_out = [], []
+    for label in labels:
+        try:
+            made.append((label, make(df[df[AUGMENT].astype(str) == label])))
+        except FakeidError as err:
+            left_out.append(f"{label} ({err})")
+    if not made:
+        raise FakeidError(f"no training augmentation has runs for this figure: {'; '.join(left_out)}")
+    parts = []
+    for label, figure in made:
+        data = figure.data.copy()
+        data["series"] = data["series"].astype(str) + f" | augment {label}"
+        data["group"] = data["group"].astype(str) + f" | {label}"
+        parts.append(data)
+    figure = made[0][1]
+    figure.data = pd.concat(parts, ignore_index=True)
+    figure.title += ", by training augmentation"
+    figure.caption += f" One line per training augmentation ({', '.join(label for label, _ in made)})."
+    figure.caption += f" Left out: {'; '.join(left_out)}." if left_out else ""
+    return figure
+
+
 def fig1(
     df: pd.DataFrame, out_dir: str | Path, drop_rate: float | None = None, source: str = "the results table"
 ) -> Figure:
-    return save(fig1_data(df, drop_rate, source), out_dir)
+    return save(by_augmentation(lambda rows: fig1_data(rows, drop_rate, source), df), out_dir)
 
 
 def fig2(df: pd.DataFrame, out_dir: str | Path, source: str = "the results table") -> Figure:
-    return save(fig2_data(df, source), out_dir)
+    return save(by_augmentation(lambda rows: fig2_data(rows, source), df), out_dir)
 
 
 def fig3(
     df: pd.DataFrame, out_dir: str | Path, num_categories: int | None = None, source: str = "the results table"
 ) -> Figure:
-    return save(fig3_data(df, num_categories, source), out_dir)
+    return save(by_augmentation(lambda rows: fig3_data(rows, num_categories, source), df), out_dir)
 
 
 def _makers() -> dict[str, Callable[..., object]]:
     """name -> maker(df, out_dir, source, drop_rate, num_categories) of every figure and table."""
-    from fakeid import robustness_figures  # it builds on this module
+    from fakeid import augment_figures, robustness_figures  # they build on this module
 
     return {
         # Each of Figs 1-3 reads only the sweeps that vary its x variable: the categories sweep's 10-category
@@ -452,6 +487,7 @@ def _makers() -> dict[str, Callable[..., object]]:
         ),
         "figR": lambda df, out, source, *_: robustness_figures.figR(df, out, source),
         "formatbias": lambda df, out, source, *_: robustness_figures.formatbias(df, out, source),
+        "figA": lambda df, out, source, drop_rate, _: augment_figures.figA(df, out, drop_rate, source),
     }
 
 
@@ -467,6 +503,8 @@ def write_all(
     evaluation rows."""
     kinds = set(row_kinds(df))
     names = [*(FIGURES if "train" in kinds else ()), *(ROBUSTNESS if "eval" in kinds else ())]
+    if "train" in kinds and AUGMENT in df.columns and training_rows(df)[AUGMENT].nunique() > 1:
+        names += AUGMENTATION  # Fig A when the training augmentation varies
     makers = _makers()
     made: dict[str, object] = {}
     for name in names:

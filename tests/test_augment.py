@@ -6,18 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 import torch
 from PIL import Image
 
-from fakeid.data.augment import (
-    Augmentation,
-    AugmentedDataset,
-    EpochSampler,
-    augment_label,
-    augmentation,
-    identity_hparams,
-    sample_rng,
-)
+from fakeid.data.augment import Augmentation, augment_label, augmentation, identity_hparams, sample_rng
+from fakeid.data.augmented import AugmentedDataset, EpochSampler
 from fakeid.errors import FakeidError
 from fakeid.evaluation import perturb
 from fakeid.results import config_differences, config_hash
@@ -95,7 +89,7 @@ def test_random_crop_moves_within_the_image_and_centre_crop_does_not():
     pixels = np.asarray(image)
     one = np.asarray(apply({"name": "none", "crop": "random"}, image, 3, size=32))
     assert one.shape == (32, 32, 3)
-    assert any(np.array_equal(pixels[t : t + 32, l : l + 32], one) for t in range(33) for l in range(33))
+    assert any(np.array_equal(pixels[t : t + 32, x : x + 32], one) for t in range(33) for x in range(33))
 
 
 # ----------------------------------------------------------------------------- how often
@@ -309,3 +303,39 @@ def test_augmentation_is_picklable_for_the_workers():
 
     augment = augmentation({"name": "blur_jpeg", "blur_prob": 0.2})
     assert pickle.loads(pickle.dumps(augment)) == augment and isinstance(augment, Augmentation)
+
+
+class Recorder(pl.LightningModule):
+    """The smallest model Lightning trains: it records the images of every training batch, per epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.seen: dict[int, list[bytes]] = {}
+
+    def training_step(self, batch, batch_idx):
+        images, _ = batch
+        self.seen.setdefault(self.current_epoch, []).extend(image.numpy().tobytes() for image in images)
+        return (self.weight * images.float().mean()).sum()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.0)
+
+
+def test_lightning_moves_the_draws_on_each_epoch(root, tmp_path):
+    """Each epoch of a fit draws anew (Lightning's set_epoch reaches the sampler): the same images, augmented
+    differently; with the draws stuck at one epoch the two epochs would hold the same augmented images."""
+    model = Recorder()
+    trainer = pl.Trainer(
+        max_epochs=2,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        default_root_dir=str(tmp_path),
+    )
+    trainer.fit(model, datamodule=make_datamodule(root, augment=BLUR_JPEG))
+    first, second = sorted(model.seen[0]), sorted(model.seen[1])
+    assert len(first) == len(second) > 0 and not set(first) & set(second)

@@ -10,7 +10,8 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
-from fakeid.data.augment import AugmentedDataset, EpochSampler, augmentation, source_formats
+from fakeid.data.augment import augmentation
+from fakeid.data.augmented import AugmentedDataset, EpochSampler, source_formats
 from fakeid.data.datasets import error_check, image_dataset
 from fakeid.data.fingerprint import root_identity
 from fakeid.data.layout import (
