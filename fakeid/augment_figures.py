@@ -66,7 +66,7 @@ def figA_data(df: pd.DataFrame, drop_rate: float | None = None, source: str = "t
         raise FakeidError(f"figA needs unseen-content or unseen-generator test sets; {source} has none")
     for group in groups:
         per_run = per_run_means(_group_rows(rows, group), METRICS, keep=keep)
-        for label, runs in per_run.groupby(AUGMENT, sort=True):
+        for label, runs in sorted(per_run.groupby(AUGMENT), key=lambda item: (item[0] != "none", item[0])):
             for metric in METRICS:
                 labels = {
                     "figure": "figA",

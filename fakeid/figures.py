@@ -430,7 +430,8 @@ def by_augmentation(make: Callable[[pd.DataFrame], Figure], df: pd.DataFrame) ->
     each augmentation's runs, merged into one figure: every series and colour group carries its augmentation,
     so no point pools runs trained differently. An augmentation whose runs cannot make the figure is left out
     and named in the caption."""
-    labels = sorted(df[AUGMENT].dropna().astype(str).unique()) if AUGMENT in df.columns else []
+    found = df[AUGMENT].dropna().astype(str).unique() if AUGMENT in df.columns else []
+    labels = sorted(found, key=lambda label: (label != "none", label))  # no augmentation first
     if len(labels) < 2:
         return make(df)
     made, left_out = [], []
