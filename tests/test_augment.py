@@ -160,11 +160,13 @@ def test_two_loaders_with_one_seed_give_the_same_batches_and_epochs_differ(root)
     assert not torch.equal(torch.cat(first).float().mean(0), torch.cat(other_seed).float().mean(0))
 
 
-def test_augmentation_keeps_the_shuffle_and_changes_training_images_only(root):
+def test_augmentation_changes_training_images_only(root):
     plain, augmented = make_datamodule(root), make_datamodule(root, augment=BLUR_JPEG)
-    assert not any(torch.equal(a, b) for a, b in zip(batches(plain), batches(augmented)))
-    labels = [[labels for _, labels in dm.loader(dm.plan().train, train=True)] for dm in (plain, augmented)]
-    assert all(torch.equal(a, b) for a, b in zip(*labels))  # the same order of images
+    assert not {image.numpy().tobytes() for batch in batches(plain) for image in batch} & {
+        image.numpy().tobytes() for batch in batches(augmented) for image in batch
+    }
+    labels = [torch.cat([labels for _, labels in dm.loader(dm.plan().train, train=True)]) for dm in (plain, augmented)]
+    assert torch.equal(labels[0].sort().values, labels[1].sort().values)  # the same images, augmented
     for split in ("val", "test"):
         assert all(torch.equal(a, b) for a, b in zip(batches(plain, split=split), batches(augmented, split=split)))
     assert not isinstance(augmented.val_dataloader().dataset, AugmentedDataset)

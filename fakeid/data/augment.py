@@ -26,8 +26,8 @@ Reproducible: the draws of sample i in epoch e come from a numpy Generator seede
 (`sample_rng`), whatever the process, worker or batch that loads it: two runs of one configuration see the same
 augmented images, every epoch different ones, and a run resumed from `last.ckpt` repeats the draws of the
 epoch it re-runs. The epoch reaches the dataset with the index (`fakeid.data.augmented.EpochSampler` yields
-(epoch, i)); the loader keeps the shuffle of the un-augmented loader, so batches hold the same images in the
-same order.
+(epoch, i)); the shuffle stream advances by one permutation per epoch, also with persistent workers (see
+`fakeid.data.datamodule.CategoryMixDataModule.loader`).
 
 With `data.cache=true` the cache keeps un-augmented, centre-cropped pixels, and the augmentation acts on that
 crop, before it goes to the device. Where the image already has the crop's size (the embedded benchmark) the

@@ -127,15 +127,19 @@ class CategoryMixDataModule(pl.LightningDataModule):
     def loader(self, selection: Selection, train: bool) -> DataLoader:
         """The DataLoader of any selection: shuffled and seeded for training, in order for evaluation.
 
-        With augmentation the same shuffle (the same generator, drawn the same way) feeds an EpochSampler, so the
-        batches hold the same images in the same order as without, each augmented by its (seed, epoch, index).
+        With augmentation the shuffle feeds an EpochSampler (each item augmented by its (seed, epoch, index)), and
+        the workers' base seed comes from a generator of the loader's own: the shuffle stream then advances by
+        one permutation per epoch whatever the workers, so a run resumed with persistent workers draws the
+        permutation the uninterrupted run drew (without augmentation the base seed is drawn from the shuffle
+        stream, as before, which keeps existing runs' batches).
         """
         h = self.hparams
         batch_size = h.batch_size if train else (h.eval_batch_size or h.batch_size)
         dataset = self.dataset(selection, train)
-        sampler = None
+        sampler, generator = None, self._shuffle if train else None
         if isinstance(dataset, AugmentedDataset):
             sampler = EpochSampler(RandomSampler(dataset, generator=self._shuffle), self._epoch())
+            generator = torch.Generator().manual_seed(h.seed)
         return DataLoader(
             dataset,
             batch_size=batch_size,
@@ -147,7 +151,7 @@ class CategoryMixDataModule(pl.LightningDataModule):
             drop_last=train and len(selection.paths) % batch_size == 1,
             persistent_workers=train and h.num_workers > 0,
             pin_memory=torch.cuda.is_available(),  # pinned pages make the non-blocking copy to the GPU possible
-            generator=self._shuffle if train else None,
+            generator=generator,
         )
 
     def train_dataloader(self) -> DataLoader:
