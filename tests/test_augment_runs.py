@@ -117,3 +117,27 @@ def test_the_old_hash_is_kept(root, tmp_path, monkeypatch):
     assert new["config_hash"] == json.loads((OLD_RUNS / "plain" / "metrics.json").read_text())["config_hash"]
     assert not any(key.startswith("augment.") for key in new["hparams"])
     shutil.rmtree(tmp_path / "fresh")
+
+
+@pytest.mark.slow
+def test_a_bare_checkpoint_records_its_augmentation_as_a_run_does(root, tmp_path):
+    """fakeid.eval ckpt=PATH reads the training augmentation from the checkpoint (the datamodule's saved
+    `augment`) into the same `augment.*` hparams a run records, so its evaluations are labelled alike."""
+    from fakeid.trained import from_checkpoint
+
+    run_dir = tmp_path / "run"
+    done = run_module(
+        "fakeid.train",
+        *[item for item in OLD_OVERRIDES if item != "keep_checkpoints=none"],
+        f"data.root={root}",
+        f"hydra.run.dir={run_dir}",
+        f"paths.outputs={tmp_path / 'outputs'}",
+        "augment=blur_jpeg_0.1",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    recorded = json.loads((run_dir / "metrics.json").read_text())["hparams"]
+    bare = from_checkpoint(run_dir / "checkpoints" / "tested.ckpt").hparams
+    augment = {key: value for key, value in recorded.items() if key.startswith("augment.")}
+    assert augment["augment.blur_prob"] == 0.1
+    assert {key: value for key, value in bare.items() if key.startswith("augment.")} == augment
+    assert "data.augment" not in bare
