@@ -13,7 +13,7 @@ export PY LAUNCHER
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-fast lint demo compare figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
-	bench bench-gpu clean-demo robustness robustness-demo format-shortcut
+	bench bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -73,6 +73,15 @@ fig2-plot: $(INSTALLED) ## collect and plot Fig 2 only
 fig3-plot: $(INSTALLED) ## collect and plot Fig 3 only
 	sweeps/fig3.sh --plot-only
 
+figA: $(INSTALLED) ## Fig A on real data (DATA=ROOT): augmentation x categories sweep, robustness grid on its weights, Fig A + Fig R
+	sweeps/figA.sh $(if $(DATA),data.root=$(DATA)) $(ARGS)
+
+figA-plot: $(INSTALLED) ## collect and plot Fig A and Fig R only, from the augment sweep's and its evaluation's outputs
+	sweeps/figA.sh --plot-only
+
+demo-augment: $(INSTALLED) $(DEMO_DATA)/dataset.json ## Fig A and Fig R by augmentation on the embedded benchmark -> outputs/figures/demo_augment (apart from demo)
+	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_augment EVAL_EXPERIMENT=robustness_demo_augment sweeps/figA.sh $(ARGS)
+
 SWEEP ?=
 BASELINE ?=
 JPEG_DATA := outputs/data/demo_jpeg75
@@ -105,7 +114,8 @@ bench: $(INSTALLED) ## loader, train-step and eval throughput as JSON (outputs/b
 	$(PY) -m fakeid.bench $(ARGS)
 
 clean-demo: ## remove the demo data, sweeps and figures (outputs/ keeps other runs)
-	rm -rf $(DEMO_DATA) outputs/sweeps/demo_categories outputs/sweeps/demo_dropout outputs/figures
+	rm -rf $(DEMO_DATA) outputs/sweeps/demo_categories outputs/sweeps/demo_dropout outputs/sweeps/demo_augment \
+		outputs/evals/robustness_demo_augment outputs/figures
 
 bench-gpu: $(INSTALLED) ## the GPU figures of BENCHMARKS.md on one CUDA device (sweeps/gpu_bench.sh -> outputs/bench-gpu)
 	PY=$(PY) sweeps/gpu_bench.sh

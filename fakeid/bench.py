@@ -3,6 +3,7 @@
     python -m fakeid.bench                              # CPU: size=64 batch=32 images=256 workers=2, 32-true
     python -m fakeid.bench device=cuda                  # GPU: size=256 batch=64 images=2048, bf16-mixed
     python -m fakeid.bench parts=[loader] size=256      # only the loaders, at the paper's image size
+    python -m fakeid.bench parts=[loader] augment=blur_jpeg   # + a training augmentation's cost, per core
     python -m fakeid.bench parts=[formats] size=32 batch=16   # fp32 / bf16 x NCHW / channels_last, interleaved
     python -m fakeid.bench size=32 images=32 batch=8 steps=3 warmup=1 repeats=2 out=/tmp/bench.json
 
@@ -12,7 +13,10 @@ loader, module and evaluation code that `python -m fakeid.train` uses:
 - `loader`: images/s of the training loader decoding PNG files vs reading the decoded cache (same images),
   with `workers` processes and on one core (no workers, one torch thread), and their ratios; the transport
   ceiling (the same loader over ready-made zero batches: what moving batches between processes alone
-  allows); the cache's build time;
+  allows); the cache's build time; with `augment=CHOICE` (conf/augment), `loader.augment`: per core (no
+  workers, one torch thread) images/s of the training loader without and with that augmentation, from PNG
+  files and from the cache, at each of `augment_sizes` (its own images of that size), and the added
+  milliseconds per image; the `train` and `formats` parts then train through the augmented loader too;
 - `train`: images/s of FakeImageDetector through a real `pl.Trainer.fit` (`repeats` fits, each timed after
   `warmup` steps), the share of step time spent waiting for the loader, and on CUDA how busy the GPU was
   (CUDA events: 1 - GPU idle between steps / span); then Lightning's overhead against a plain PyTorch loop
@@ -52,6 +56,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from fakeid.cli import hydra_entry
+from fakeid.data.augment import augmentation
 from fakeid.data.cache import cache_error_check
 from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.data.selection import Selection
@@ -88,6 +93,7 @@ class BenchConfig:
     source: str = "cache"  # what the train/eval loaders read: cache | png
     parts: str = "loader,train,eval"  # comma-separated subset of loader, train, eval, formats
     loader_seconds: float = 2.0  # least time each loader measurement runs
+    augment_sizes: str = "64,256"  # image sides of the augmentation's measurement (`augment`, a config group)
     seed: int = 0
     workdir: str | None = None  # where images and cache go; default: a temporary folder, removed afterwards
     out: str = "outputs/bench.json"
@@ -117,6 +123,9 @@ class BenchConfig:
             raise FakeidError(f"precision={config.precision!r}: expected auto or one of {', '.join(PRECISIONS)}")
         if config.source not in ("cache", "png"):
             raise FakeidError(f"source={config.source!r}: expected cache or png")
+        sizes = config.augment_size_list()
+        if not sizes or min(sizes) < 8:
+            raise FakeidError(f"augment_sizes={config.augment_sizes!r}: expected image sides >= 8, e.g. [64,256]")
         unknown = set(config.part_list()) - set(PARTS)
         if unknown or not config.part_list():
             raise FakeidError(f"parts={config.parts!r}: expected a comma-separated subset of {', '.join(PARTS)}")
@@ -129,6 +138,9 @@ class BenchConfig:
 
     def part_list(self) -> list[str]:
         return [part.strip() for part in self.parts.split(",") if part.strip()]
+
+    def augment_size_list(self) -> list[int]:
+        return [as_int("augment_sizes", part.strip()) for part in str(self.augment_sizes).split(",") if part.strip()]
 
 
 def convert(key: str, kind: str, value: object) -> object:
@@ -161,11 +173,12 @@ def bench_config(values: Mapping[str, object]) -> BenchConfig:
 
 
 # --- inputs ------------------------------------------------------------------------------------------
-def loaders(config: BenchConfig, root: Path, cache: bool) -> CategoryMixDataModule:
+def loaders(config: BenchConfig, root: Path, cache: bool, augment: dict | None = None) -> CategoryMixDataModule:
     """The datamodule training uses, so that the measured loaders are the real ones (batching, workers,
-    pinning, shuffling); the bench hands it its file lists directly instead of a plan."""
+    pinning, shuffling, augmentation); the bench hands it its file lists directly instead of a plan."""
     return CategoryMixDataModule(
         str(root),
+        augment=augment,
         image_size=config.size,
         batch_size=config.batch,
         eval_batch_size=config.eval_batch,
@@ -235,6 +248,37 @@ def bench_loader(config: BenchConfig, root: Path, selection: Selection) -> dict:
         "cache_build_seconds": build_seconds,
         "cache_build_images_per_s": len(selection.paths) / build_seconds,
     }
+
+
+def bench_augment(config: BenchConfig, augment: dict, workdir: Path) -> dict:
+    """Per core (no workers, one torch thread): the training loader without and with `augment` (the `augment`
+    group's config), from PNG files and from the cache, at each size of `augment_sizes`, on images of that size
+    written for it."""
+    out: dict = {"config": augment}
+    for size in config.augment_size_list():
+        root = workdir / f"augment-{size}"
+        paths, labels = write_labelled_set(root / "train" / "bench", config.images, size, config.seed)
+        selection = Selection("bench", paths, labels)
+        sized = replace(config, size=size, workers=0)
+        cache_error_check(root / "cache", size, 0)(paths)  # built before timing
+        rates = {}
+        with one_torch_thread():
+            for source, cache in (("png", False), ("cache", True)):
+                for name, setting in (("plain", None), ("augmented", augment)):
+                    loader = loaders(sized, root, cache=cache, augment=setting).loader(selection, train=True)
+                    rates[f"{source}_{name}"] = loader_images_per_s(loader, config.loader_seconds)
+        out[f"{size}px"] = {
+            **{f"{key}_images_per_s_one_core": value for key, value in rates.items()},
+            **{
+                f"{source}_augmented_over_plain": rates[f"{source}_augmented"] / rates[f"{source}_plain"]
+                for source in ("png", "cache")
+            },
+            **{
+                f"{source}_added_ms_per_image": 1000 / rates[f"{source}_augmented"] - 1000 / rates[f"{source}_plain"]
+                for source in ("png", "cache")
+            },
+        }
+    return out
 
 
 # --- train -------------------------------------------------------------------------------------------
@@ -578,16 +622,18 @@ def peak_memory(device: torch.device) -> dict:
     }
 
 
-def run_bench(config: BenchConfig, workdir: Path) -> dict:
+def run_bench(config: BenchConfig, workdir: Path, augment: dict | None = None) -> dict:
     started = time.time()
     device = torch.device(config.device)
     result: dict = {"config": asdict(config), "machine": machine(device), "load_average_start": load_average()}
     paths, labels = write_labelled_set(workdir / "train" / "bench", config.images, config.size, config.seed)
     selection = Selection("bench", paths, labels)
-    datamodule = loaders(config, workdir, cache=config.source == "cache")
+    datamodule = loaders(config, workdir, cache=config.source == "cache", augment=augment)  # train: augmented
     parts = config.part_list()
     if "loader" in parts:
         result["loader"] = bench_loader(config, workdir, selection)
+        if not augmentation(augment).is_identity:
+            result["loader"]["augment"] = bench_augment(config, augment, workdir)
     elif config.source == "cache":
         cache_error_check(workdir / "cache", config.size, config.workers)(paths)  # build before timing
     detector = None
@@ -612,8 +658,9 @@ def run_bench(config: BenchConfig, workdir: Path) -> dict:
     return result
 
 
-def bench(config: BenchConfig) -> dict:
-    """Run the benchmark in `workdir` (or a temporary folder), write the JSON to `out` and return it."""
+def bench(config: BenchConfig, augment: dict | None = None) -> dict:
+    """Run the benchmark in `workdir` (or a temporary folder), write the JSON to `out` and return it; `augment`
+    (the `augment` group's config) adds the augmentation's loader cost."""
     with contextlib.ExitStack() as stack:
         workdir = (
             Path(config.workdir)
@@ -621,7 +668,7 @@ def bench(config: BenchConfig) -> dict:
             else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fakeid-bench-")))
         )
         with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON
-            result = run_bench(config, workdir)
+            result = run_bench(config, workdir, augment)
     write_json_atomically(Path(config.out), result)
     return result
 
@@ -629,7 +676,10 @@ def bench(config: BenchConfig) -> dict:
 @hydra.main(version_base="1.3", config_path="../conf", config_name="bench")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
-        result = bench(bench_config(OmegaConf.to_container(cfg)).resolved())
+        values = OmegaConf.to_container(cfg, resolve=True)
+        augment = values.pop("augment", None)  # a config group (conf/augment), not a BenchConfig key
+        augmentation(augment)  # a bad value is one line before anything is measured
+        result = bench(bench_config(values).resolved(), augment)
     print(json.dumps(result, indent=2, default=str))
 
 

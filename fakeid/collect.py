@@ -19,7 +19,9 @@ The grid's keys are those whose final override is a sweeper param or a sweep ove
 overrides such as `data.root=/x` are constants of the sweep, not grid dimensions.
 
 A run's value for a grid key is its resolved `hparams[key]`, else the value in its own `overrides`
-(a config-group sweep such as `model=a,b` has no hparam of that name).
+(a config-group sweep such as `model=a,b` has no hparam of that name). The training augmentation gets the
+column `augment`, a label of its recorded `augment.*` hparams (`none` when a run has none; also for a sweep
+over `augment=...` choices), and a column per `augment.*` hparam any run records.
 
 - An *evaluation folder* (`python -m fakeid.eval +experiment=robustness sweep=SWEEP`) is recognised by its
   `eval_grid.json`: `sweep` (the absolute path of the source training sweep), `levels` and `level_ids`
@@ -55,6 +57,7 @@ from fakeid import CONF_DIR
 from fakeid.analysis.bootstrap import seed_sequence, set_intervals, wilson_interval
 from fakeid.analysis.scores import read_scores
 from fakeid.cli import as_list, require, run_app
+from fakeid.data.augment import augment_label
 from fakeid.errors import FakeidError, one_line_errors
 from fakeid.metric_names import CALIBRATION_METRICS, TEST_METRICS
 from fakeid.results import METRICS_FILE, SCORES_FILE
@@ -76,6 +79,8 @@ OPTIONAL_TEST_FIELDS = CALIBRATION_METRICS  # absent from test entries written b
 SCORES_COLUMN = "scores_file"  # the run's scores.csv (absolute), empty when it has none
 INTERVAL_METRICS = ("acc", "ap", "auroc")
 INTERVAL_COLUMNS = tuple(f"{metric}_img_{end}" for metric in INTERVAL_METRICS for end in ("low", "high"))
+AUGMENT = "augment"  # the training augmentation's label (fakeid.data.augment.augment_label), "none" without
+AUGMENT_PREFIX = "augment."
 DATA_COLUMNS = ("data_root", "data_fingerprint")  # a run's data identity (fakeid.data.fingerprint)
 MULTIRUN_FILE = "multirun.yaml"
 RUN_STATUSES = ("ok", "failed", "interrupted")
@@ -93,6 +98,10 @@ TEXT_COLUMNS = (
     "level",
     "perturbation",
     "perturbation.format",
+    AUGMENT,
+    "augment.name",
+    "augment.format",
+    "augment.crop",
     *SOURCE_COLUMNS,
     *DATA_COLUMNS,
     SCORES_COLUMN,
@@ -296,10 +305,17 @@ def _perturbation_params(runs: Sequence[dict[str, Any]]) -> list[str]:
     return [f"{PERTURBATION_PREFIX}{key}" for key in dict.fromkeys(params)]
 
 
+def _augment_params(runs: Sequence[dict[str, Any]]) -> list[str]:
+    """The `augment.*` hparams any run records (none for runs without training augmentation)."""
+    keys = (key for run in runs for key in (run.get("hparams") or {}) if key.startswith(AUGMENT_PREFIX))
+    return list(dict.fromkeys(keys))
+
+
 def tidy(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """One row per run and test set (a failed run gets one row with empty test fields)."""
     swept = list(dict.fromkeys(key for run in runs for key in run["swept"]))
     hparam_columns = [*swept, *(key for key in RUN_HPARAMS if key not in swept)]
+    hparam_columns += [key for key in (AUGMENT, *_augment_params(runs)) if key not in hparam_columns]
     params = _perturbation_params(runs)
     columns = [
         "sweep",
@@ -331,6 +347,7 @@ def tidy(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
         }
         base.update({column: perturbation.get(column[len(PERTURBATION_PREFIX) :]) for column in params})
         base.update({key: run["swept"].get(key, hparams.get(key)) for key in hparam_columns})
+        base[AUGMENT] = augment_label(hparams)  # a label of the recorded values, whatever the choice was named
         base.update({key: run.get(key) for key in (*SOURCE_COLUMNS, *RUN_FIELDS, SCORES_COLUMN)})
         identity = run.get("data_identity") or {}
         base.update(data_root=identity.get("root"), data_fingerprint=identity.get("fingerprint"))

@@ -33,8 +33,11 @@ Fig R and the format-bias table, drawn from evaluation rows (`kind` "eval"), liv
 `fakeid.robustness_figures`; Figs 1-3 read training rows only (`kind` "train", or a table without `kind`).
 
 CLI (a Hydra app, conf/figures.yaml):
-`python -m fakeid.figures figure=fig1|fig2|fig3|figR|formatbias|compare|calibration|all csv=[A.csv,B.csv] out=DIR`
-(`drop_rate=` for Fig 1, `num_categories=` for Fig 3, `baseline=` for the comparison).
+`python -m fakeid.figures figure=fig1|fig2|fig3|figR|formatbias|figA|compare|calibration|all csv=[A.csv,B.csv] out=DIR`
+(`drop_rate=` for Figs 1 and A, `num_categories=` for Fig 3, `baseline=` for the comparison). Fig A (unseen
+content and generators vs categories, one line per training augmentation) lives in `fakeid.augment_figures`; when
+the runs of a table differ in training augmentation (column `augment`), Figs 1-3 draw each augmentation's lines
+apart (`by_augmentation`).
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ from fakeid.stats import linear_trend, summarize  # noqa: E402
 CATEGORIES = "data.num_categories"
 DROP_RATE = "model.drop_rate"
 DATASET_KIND = "data.dataset_kind"
+AUGMENT = "augment"  # the training augmentation's label (fakeid.collect); figures group by it when it varies
 DATASET_KIND_TEXT = {"synthetic": "embedded synthetic benchmark", "real": "real data"}
 METRIC_TEXT = {
     "acc": "accuracy (threshold 0.5)",
@@ -117,7 +121,8 @@ PRIMARY, SECONDARY, PER_SET = "primary", "secondary", "per set"
 FIGURES = ("fig1", "fig2", "fig3")
 ROBUSTNESS = ("figR", "formatbias")  # from evaluation rows: fakeid.robustness_figures
 ANALYSES = ("compare", "calibration")  # fakeid.analysis: asked for by name, not part of `all`
-CHOICES = (*FIGURES, *ROBUSTNESS, *ANALYSES, "all")
+AUGMENTATION = ("figA",)  # from training rows of an augmentation sweep: fakeid.augment_figures
+CHOICES = (*FIGURES, *ROBUSTNESS, *AUGMENTATION, *ANALYSES, "all")
 UNSEEN_CONTENT_TEXT = "unseen content = test sets of the training generator whose category was not trained on"
 
 
@@ -631,6 +636,37 @@ def save(figure: Figure, out_dir: str | Path) -> Figure:
     return figure
 
 
+def by_augmentation(make: Callable[[pd.DataFrame], Figure], df: pd.DataFrame) -> Figure:
+    """`make(df)`; when the runs differ in training augmentation (column `augment`, fakeid.collect), `make` on
+    each augmentation's runs, merged into one figure: every series and colour group carries its augmentation,
+    so no point pools runs trained differently. An augmentation whose runs cannot make the figure is left out
+    and named in the caption."""
+    found = df[AUGMENT].dropna().astype(str).unique() if AUGMENT in df.columns else []
+    labels = sorted(found, key=lambda label: (label != "none", label))  # no augmentation first
+    if len(labels) < 2:
+        return make(df)
+    made, left_out = [], []
+    for label in labels:
+        try:
+            made.append((label, make(df[df[AUGMENT].astype(str) == label])))
+        except FakeidError as err:
+            left_out.append(f"{label} ({err})")
+    if not made:
+        raise FakeidError(f"no training augmentation has runs for this figure: {'; '.join(left_out)}")
+    parts = []
+    for label, figure in made:
+        data = figure.data.copy()
+        data["series"] = data["series"].astype(str) + f" | augment {label}"
+        data["group"] = data["group"].astype(str) + f" | {label}"
+        parts.append(data)
+    figure = made[0][1]
+    figure.data = pd.concat(parts, ignore_index=True)
+    figure.title += ", by training augmentation"
+    figure.caption += f" One line per training augmentation ({', '.join(label for label, _ in made)})."
+    figure.caption += f" Left out: {'; '.join(left_out)}." if left_out else ""
+    return figure
+
+
 def fig1(
     df: pd.DataFrame,
     out_dir: str | Path,
@@ -638,13 +674,13 @@ def fig1(
     source: str = "the results table",
     options: Options | None = None,
 ) -> Figure:
-    return save(fig1_data(df, drop_rate, source, options), out_dir)
+    return save(by_augmentation(lambda rows: fig1_data(rows, drop_rate, source, options), df), out_dir)
 
 
 def fig2(
     df: pd.DataFrame, out_dir: str | Path, source: str = "the results table", options: Options | None = None
 ) -> Figure:
-    return save(fig2_data(df, source, options), out_dir)
+    return save(by_augmentation(lambda rows: fig2_data(rows, source, options), df), out_dir)
 
 
 def fig3(
@@ -654,7 +690,7 @@ def fig3(
     source: str = "the results table",
     options: Options | None = None,
 ) -> Figure:
-    return save(fig3_data(df, num_categories, source, options), out_dir)
+    return save(by_augmentation(lambda rows: fig3_data(rows, num_categories, source, options), df), out_dir)
 
 
 @dataclass
@@ -712,7 +748,7 @@ def calibration_figure(df: pd.DataFrame, out_dir: str | Path, source: str, optio
 
 def _makers() -> dict[str, Callable[..., object]]:
     """name -> maker(df, out_dir, source, options) of every figure and table."""
-    from fakeid import robustness_figures  # it builds on this module
+    from fakeid import augment_figures, robustness_figures  # they build on this module
 
     return {
         # Each of Figs 1-3 reads only the sweeps that vary its x variable: the categories sweep's 10-category
@@ -730,6 +766,7 @@ def _makers() -> dict[str, Callable[..., object]]:
         "formatbias": lambda df, out, source, _: robustness_figures.formatbias(df, out, source),
         "compare": compare_table,
         "calibration": calibration_figure,
+        "figA": lambda df, out, source, options: augment_figures.figA(df, out, options.drop_rate, source),
     }
 
 
@@ -747,6 +784,8 @@ def write_all(
     options = options or Options(drop_rate=drop_rate, num_categories=num_categories)
     kinds = set(row_kinds(df))
     names = [*(FIGURES if "train" in kinds else ()), *(ROBUSTNESS if "eval" in kinds else ())]
+    if "train" in kinds and AUGMENT in df.columns and training_rows(df)[AUGMENT].nunique() > 1:
+        names += AUGMENTATION  # Fig A when the training augmentation varies
     makers = _makers()
     made: dict[str, object] = {}
     for name in names:

@@ -9,7 +9,8 @@ Identity has two parts:
   and every key only the new one holds is at its default (not set by an override): a key added to fakeid with
   a default that keeps the old behaviour does not make finished runs train again. `PROTOCOL_VERSION` is bumped
   when the code changes what a configuration means (e.g. how files are chosen), and is always compared.
-  `config_hash` is a short digest of the deciding keys, for display and for evaluations.
+  `config_hash` is a short digest of the deciding keys, for display and for evaluations. Keys recorded only
+  when set (`RECORDED_WHEN_SET`, the training augmentation) differ whenever one side lacks them.
 - the *data*: `data.root` and a fingerprint of the files the run reads (relative paths, sizes, mtimes of every
   class folder it uses); a job folder never holds results of two of them (see fakeid.runs).
 """
@@ -56,6 +57,9 @@ NOT_PART_OF_THE_EXPERIMENT = (
 )
 PROTOCOL_VERSION = 2  # 2: validation reserved per category independently of n (the same size for every n)
 PROTOCOL_KEY = "protocol.version"
+# Keys recorded only when they change the experiment (the training augmentation, fakeid.data.augment): one
+# present on one side only is a difference, since its absence means "none", not "a default nobody set".
+RECORDED_WHEN_SET = ("augment.",)
 
 
 def flat_hparams(cfg: DictConfig) -> dict[str, Any]:
@@ -105,8 +109,11 @@ def config_differences(previous: dict[str, Any], current: dict[str, Any], overri
         # set by the user: an override of that key or of a dotted parent (`data=tiny` picks a config group's
         # file, whose new keys are at their defaults)
         explicit = key in set_by_user or any(key.startswith(k + ".") for k in set_by_user if "." in k)
-        if key == PROTOCOL_KEY or explicit:
+        if key == PROTOCOL_KEY or explicit or key.startswith(RECORDED_WHEN_SET):
             differences.append(f"{key}: (absent) -> {now[key]!r}")
+    for key in sorted(before.keys() - now.keys()):
+        if key.startswith(RECORDED_WHEN_SET):
+            differences.append(f"{key}: {before[key]!r} -> (absent)")
     return differences
 
 

@@ -14,7 +14,8 @@ and test set). Definitions, stated again in the caption and the markdown:
   sigma (`perturbation.sigma` of the `blur` levels). The original images (level `none`) are drawn at
   quality 100 and sigma 0, with a hollow marker: no recompression, not a JPEG at quality 100. The JPEG axis
   is reversed so that both perturbations grow to the right. One line per value of the source sweep's varied
-  variable (`model.drop_rate` or `data.num_categories`, whichever takes several values; both when both do),
+  variable (`model.drop_rate`, `data.num_categories` or the training augmentation `augment`, whichever take
+  several values; their combinations when several do),
   mean over runs (seeds) with a Student-t 95% CI (`fakeid.stats.mean_ci`).
 - Format bias: per test set and metric (acc, ap, auroc), the original images (level `none`) vs each
   format-matched level (`perturbation` "format"), paired by run: the difference is format-matched minus
@@ -39,6 +40,7 @@ import pandas as pd
 
 from fakeid.errors import FakeidError
 from fakeid.figures import (
+    AUGMENT,
     CATEGORIES,
     DATASET_KIND,
     DATASET_KIND_TEXT,
@@ -167,8 +169,8 @@ def _in_group(rows: pd.DataFrame, group: str) -> pd.DataFrame:
 
 
 def _varied(rows: pd.DataFrame) -> list[str]:
-    """The source sweep's varied variable(s) among dropout and number of categories."""
-    return [key for key in (DROP_RATE, CATEGORIES) if key in rows.columns and rows[key].nunique() > 1]
+    """The source sweep's varied variable(s) among dropout, number of categories and training augmentation."""
+    return [key for key in (DROP_RATE, CATEGORIES, AUGMENT) if key in rows.columns and rows[key].nunique() > 1]
 
 
 def _series_text(varied: Sequence[str], values: Sequence[object]) -> str:
@@ -176,6 +178,8 @@ def _series_text(varied: Sequence[str], values: Sequence[object]) -> str:
     for key, value in zip(varied, values):
         if key == DROP_RATE:
             parts.append(f"dropout {float(value):g}")
+        elif key == AUGMENT:
+            parts.append(f"augment {value}")
         else:
             count = int(float(value))
             parts.append(f"{count} training categor{'y' if count == 1 else 'ies'}")
@@ -224,9 +228,10 @@ def _points(per_run: pd.DataFrame, varied: list[str], metric: str, labels: dict[
 
 def _group_value(values: Sequence[object]) -> object:
     """The varied variable's value (a number) when one varies, else the values as text."""
+    numbers = [value if isinstance(value, str) else f"{float(value):g}" for value in values]  # type: ignore[arg-type]
     if len(values) == 1:
-        return float(values[0])  # type: ignore[arg-type]
-    return ", ".join(f"{float(value):g}" for value in values) or "all"  # type: ignore[arg-type]
+        return numbers[0] if isinstance(values[0], str) else float(values[0])  # type: ignore[arg-type]
+    return ", ".join(numbers) or "all"
 
 
 def figR_data(df: pd.DataFrame, source: str = "the results table") -> Figure:

@@ -41,11 +41,14 @@ def require_values(cfg: DictConfig) -> None:
 def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) -> dict | None:
     # Imported here, not at the top: the process that launches a sweep's jobs (launcher=parallel, submitit,
     # slurm) never trains, and importing torch, Lightning and timm took it 15 s on the 2-core sandbox (0.4 s without).
+    from fakeid.data.augment import augmentation, identity_hparams, resolve_hflip
     from fakeid.training.run import train_and_test
 
     with one_line_errors():
         require_values(cfg)
-    hparams = {**flat_hparams(cfg), **versions(), PROTOCOL_KEY: PROTOCOL_VERSION}
+        resolve_hflip(cfg, overrides)  # augment.hflip sets model.hflip, the key the identity keeps
+        augmentation(cfg.augment)  # a bad augmentation is one line before any training
+        hparams = identity_hparams({**flat_hparams(cfg), **versions(), PROTOCOL_KEY: PROTOCOL_VERSION})
     hparams["experiment"] = cfg.experiment_name
     hparams["data.dataset_kind"] = dataset_kind(str(cfg.data.root))
     result = new_result(hparams, overrides, config_hash(hparams))

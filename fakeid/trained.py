@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fakeid.data.augment import identity_hparams
 from fakeid.errors import FakeidError
 from fakeid.results import METRICS_FILE
 
@@ -93,10 +94,14 @@ def from_checkpoint(path: str | Path, threshold: float | None = None) -> Trained
     if size is None:
         raise FakeidError(f"ckpt={path} does not record its image size (not written by fakeid.train)")
     data = payload.get("datamodule_hyper_parameters") or {}
-    hparams = {
-        **{f"model.{key}": value for key, value in model_hparams(payload).items()},
-        **{f"data.{key}": value for key, value in data.items()},
-    }
+    augment = data.pop("augment", None) or {}  # the training augmentation, recorded as a run records it
+    hparams = identity_hparams(
+        {
+            **{f"model.{key}": value for key, value in model_hparams(payload).items()},
+            **{f"data.{key}": value for key, value in data.items()},
+            **{f"augment.{key}": value for key, value in augment.items()},
+        }
+    )
     used = None
     if data.get("categories") and data.get("num_categories"):
         from fakeid.data.mix import categories_in_mix

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, RandomSampler
 
+from fakeid.data.augment import augmentation
+from fakeid.data.augmented import AugmentedDataset, EpochSampler, source_formats
 from fakeid.data.datasets import error_check, image_dataset
 from fakeid.data.fingerprint import root_identity
 from fakeid.data.images import MAX_PIXELS
@@ -25,6 +28,7 @@ class CategoryMixDataModule(pl.LightningDataModule):
     """Real-vs-fake images of the first `num_categories` categories, tested on every set under ROOT/test.
 
     All choices of files happen in `plan()` (see `fakeid.data.selection`); the loaders only read them.
+    `augment` (conf/augment, `fakeid.data.augment`) changes the training images only.
     """
 
     def __init__(
@@ -49,10 +53,12 @@ class CategoryMixDataModule(pl.LightningDataModule):
         cache: bool = False,
         cache_dir: str | None = None,
         max_pixels: int = MAX_PIXELS,
+        augment: Mapping[str, Any] | None = None,
     ):
         super().__init__()
         self.save_hyperparameters()
         self.root = require_root(root)
+        self.augment = augmentation(augment)
         self._plan: DataPlan | None = None
         # the training shuffle's random stream; saved in checkpoints so a resumed run draws the same batches
         self._shuffle = torch.Generator().manual_seed(seed)
@@ -102,29 +108,53 @@ class CategoryMixDataModule(pl.LightningDataModule):
         return Path(self.hparams.cache_dir) if self.hparams.cache_dir else self.root / ".fakeid-cache"
 
     # --- datasets and loaders -------------------------------------------------------------------
-    def dataset(self, selection: Selection) -> Dataset:
-        return image_dataset(
+    def dataset(self, selection: Selection, train: bool = False) -> Dataset:
+        """The images of a selection; augmented (indexed by (epoch, index)) only for training."""
+        dataset = image_dataset(
             selection.paths,
             selection.labels,
             self.hparams.image_size,
             cache_dir=self._cache_dir() if self.hparams.cache else None,
         )
+        if not train or self.augment.is_identity:
+            return dataset
+        # the cache keeps pixels only: `format` learns each file's own format from its header, once
+        formats = source_formats(selection.paths) if self.augment.name == "format" and self.hparams.cache else ()
+        return AugmentedDataset(dataset, self.augment, self.hparams.seed, formats)
+
+    def _epoch(self) -> int:
+        """The epoch the trainer is about to run (restored on resume); 0 outside a fit."""
+        trainer = getattr(self, "trainer", None)
+        return trainer.fit_loop.epoch_progress.current.processed if trainer is not None else 0
 
     def loader(self, selection: Selection, train: bool) -> DataLoader:
-        """The DataLoader of any selection: shuffled and seeded for training, in order for evaluation."""
+        """The DataLoader of any selection: shuffled and seeded for training, in order for evaluation.
+
+        With augmentation the shuffle feeds an EpochSampler (each item augmented by its (seed, epoch, index)), and
+        the workers' base seed comes from a generator of the loader's own: the shuffle stream then advances by
+        one permutation per epoch whatever the workers, so a run resumed with persistent workers draws the
+        permutation the uninterrupted run drew (without augmentation the base seed is drawn from the shuffle
+        stream, as before, which keeps existing runs' batches).
+        """
         h = self.hparams
         batch_size = h.batch_size if train else (h.eval_batch_size or h.batch_size)
+        dataset = self.dataset(selection, train)
+        sampler, generator = None, self._shuffle if train else None
+        if isinstance(dataset, AugmentedDataset):
+            sampler = EpochSampler(RandomSampler(dataset, generator=self._shuffle), self._epoch())
+            generator = torch.Generator().manual_seed(h.seed)
         return DataLoader(
-            self.dataset(selection),
+            dataset,
             batch_size=batch_size,
-            shuffle=train,
+            shuffle=train and sampler is None,
+            sampler=sampler,
             num_workers=h.num_workers,
             # a last training batch of one image breaks BatchNorm: that one image (a different one each epoch,
             # the order being shuffled) waits for the next epoch
             drop_last=train and len(selection.paths) % batch_size == 1,
             persistent_workers=train and h.num_workers > 0,
             pin_memory=torch.cuda.is_available(),  # pinned pages make the non-blocking copy to the GPU possible
-            generator=self._shuffle if train else None,
+            generator=generator,
         )
 
     def train_dataloader(self) -> DataLoader:

@@ -58,13 +58,19 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def enlarge(image: Image.Image, size: int) -> Image.Image:
+    """The image itself when both sides are at least size, else enlarged (bicubic) so the shorter side is size."""
+    width, height = image.size
+    if min(width, height) >= size:
+        return image
+    scale = size / min(width, height)
+    return image.resize((max(size, round(width * scale)), max(size, round(height * scale))), Image.BICUBIC)
+
+
 def center_fit(image: Image.Image, size: int) -> Image.Image:
     """Centre-crop to size x size, enlarging first only when a side is shorter than size."""
+    image = enlarge(image, size)
     width, height = image.size
-    if min(width, height) < size:
-        scale = size / min(width, height)
-        width, height = max(size, round(width * scale)), max(size, round(height * scale))
-        image = image.resize((width, height), Image.BICUBIC)
     left, top = (width - size) // 2, (height - size) // 2
     return image.crop((left, top, left + size, top + size))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ProgressBar
 
 from fakeid.audit.formats import format_mismatch
@@ -107,7 +107,9 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     pl.seed_everything(cfg.seed, workers=True)
     # the model first: a wrong model setting fails before any data is read
     detector: FakeImageDetector = instantiate(cfg.model, _convert_="all")
-    datamodule: CategoryMixDataModule = instantiate(cfg.data, _convert_="all")
+    # the training augmentation (conf/augment) acts on the training images only: the datamodule's to apply
+    augment = OmegaConf.to_container(cfg.augment, resolve=True) if "augment" in cfg else None
+    datamodule: CategoryMixDataModule = instantiate(cfg.data, augment=augment, _convert_="all")
     plan = datamodule.plan()
     record_plan(plan, run_dir, result)
     trainer = build_trainer(cfg, run_dir, result.get("config_hash"))
