@@ -313,3 +313,32 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(report, tmp_path, case,
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fakeid: error: ") and expected in lines[0], done.stderr
     assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_the_comparison_section_equals_figure_compare(tmp_path) -> None:
+    """A one-variable sweep is compared in the page exactly as `figure=compare` compares it; the two-variable
+    sweep of the other tests says in one line why it is not compared."""
+    from fakeid.analysis.compare import compare
+    from fakeid.analysis.rows import training_rows
+
+    sweep = write_fake_sweep(tmp_path / "dropout", grid={"model.drop_rate": [0.0, 0.5, 0.9], "seed": [0, 1, 2]})
+    out = tmp_path / "site"
+    done = run_module("fakeid.report", f"sweeps=[{sweep.path}]", f"out={out}", "spectra=false")
+    assert done.returncode == 0, done.stderr[-3000:]
+    page = Page((out / "index.html").read_text())
+    assert done.returncode == 0
+    collected = run_module("fakeid.collect", f"sweeps={sweep.path}", f"out={tmp_path / 'results.csv'}")
+    assert collected.returncode == 0, collected.stderr
+    expected = compare(training_rows(pd.read_csv(tmp_path / "results.csv")), source=str(sweep.path)).table
+    shown = page.tables["compare-dropout"]
+    assert len(shown) == len(expected) > 0
+    assert [float(row[0]) for row in shown] == expected["level"].astype(float).tolist()
+    assert [float(row[3]) for row in shown] == pytest.approx(expected["diff"].tolist(), abs=1e-9)
+    assert [row[6] == "yes" for row in shown] == expected["supported"].tolist()
+    record = json.loads((out / "report.json").read_text())["comparisons"]
+    assert record[0]["variable"] == "model.drop_rate" and record[0]["baseline"] == 0.0
+
+
+def test_a_sweep_of_two_variables_says_why_it_is_not_compared(report) -> None:
+    text = (report["out"] / "index.html").read_text()
+    assert ">Is the difference real?" in text and "not compared: " in text

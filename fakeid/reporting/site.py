@@ -30,6 +30,8 @@ from typing import Any
 import pandas as pd
 
 from fakeid import __version__, collect, figures
+from fakeid.analysis.compare import compare
+from fakeid.analysis.rows import training_rows
 from fakeid.audit import spectra
 from fakeid.errors import FakeidError
 from fakeid.metric_names import TEST_METRICS
@@ -400,6 +402,54 @@ def spectra_section(site: Path, df: pd.DataFrame, settings: Settings) -> tuple[s
 
 
 # ----------------------------------------------------------------------------- the site
+def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
+    """Per training sweep, its paired comparison against its smallest level (`fakeid.analysis.compare`, the
+    same defaults as `figure=compare`): the supported differences and the power statement; a sweep that cannot
+    be compared (one level, no pairs) says why in one line."""
+    parts, records = [], []
+    columns = ["level", "group", "metric", "diff", "95 % interval", "p (Holm)", "supported"]
+    for folder in folders:
+        if folder.is_eval:
+            continue
+        parts.append(f"<h3>{esc(folder.path.name)}</h3>")
+        try:
+            comparison = compare(training_rows(folder.rows), source=str(folder.path))
+        except FakeidError as err:
+            parts.append(f'<p class="note">not compared: {esc(err)}</p>')
+            records.append({"folder": str(folder.path), "not_compared": str(err)})
+            continue
+        table_rows = [
+            [
+                row.level,
+                row.group,
+                row.metric,
+                Cell(row.diff, f"{row.diff:+.3f}"),
+                f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]",
+                Cell(row.p_holm, f"{row.p_holm:.3g}"),
+                "yes" if row.supported else "",
+            ]
+            for row in comparison.table.itertuples()
+        ]
+        caption = (
+            f"{comparison.variable}: each level minus the baseline {comparison.variable}="
+            f"{comparison.baseline}, mean over paired seeds; interval and p from the two-level bootstrap "
+            "(docs/STATISTICS.md)"
+        )
+        parts.append(table(columns, table_rows, css_id=f"compare-{folder.path.name}", caption=esc(caption)))
+        statements = [comparison.power_statement(group) for group in comparison.power["group"].unique()]
+        parts.append("<ul>" + "".join(f"<li>{esc(text)}</li>" for text in statements + comparison.notes) + "</ul>")
+        records.append(
+            {
+                "folder": str(folder.path),
+                "variable": comparison.variable,
+                "baseline": getattr(comparison.baseline, "item", lambda: comparison.baseline)(),
+                "supported": int(comparison.table["supported"].sum()),
+                "differences": len(comparison.table),
+            }
+        )
+    return "\n".join(parts) or "<p>No training sweep to compare.</p>", records
+
+
 def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Settings) -> dict:
     """Write the whole site into `site` (a fresh folder); returns what report.json holds."""
     sources = ", ".join(str(folder.path) for folder in folders)
@@ -408,6 +458,7 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
     for folder in folders:
         folder.picks = gallery.mistakes(folder.path, folder.rows, int(settings.k), site, run_roots(folder))
     spectra_markup, spectra_records = spectra_section(site, df, settings)
+    compare_markup, compare_records = comparisons_section(folders)
     title = settings.title or f"fakeid report: {', '.join(folder.path.name for folder in folders)}"
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     intro = (
@@ -420,6 +471,7 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
         ("run", "What was run", what_was_run(folders)),
         ("completeness", "Completeness", completeness(folders)),
         ("figures", "Figures", figures_section(site, pngs, reasons)),
+        ("compare", "Is the difference real?", compare_markup),
         ("tables", "Per-set tables", tables_section(folders)),
         ("gallery", "Mistakes gallery", gallery_section(folders, int(settings.k))),
         ("spectra", "Spectra of the data", spectra_markup),
@@ -446,6 +498,7 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
         "figures": [str(path) for path in pngs],
         "figures_not_drawn": reasons,
         "spectra": spectra_records,
+        "comparisons": compare_records,
         "gallery": {
             "k": int(settings.k),
             "pictured": len(picks),
