@@ -15,8 +15,8 @@ loader, module and evaluation code that `python -m fakeid.train` uses:
   32 px, batch 16, fp32, NCHW, fused Adam, one random batch, on the CPU), with one torch thread and with all
   usable cores, in interleaved repeats (median). Its settings never follow the keys below, so that two runs on
   different days or machines compare: every throughput of the JSON is also given as a multiple of it
-  (`x_reference`, divided by the one-thread rate for one-core and per-worker figures, by the all-threads rate
-  for the others, on a GPU too: the CPU the run had beside it);
+  (`x_reference`: the loader's figures, one process of one torch thread per worker, divided by the one-thread
+  rate; training and evaluation by the all-threads rate, on a GPU too: the CPU the run had beside it);
 - `loader`: images/s of the training loader decoding PNG files vs reading the decoded cache (same images),
   with `workers` processes and on one core (no workers, one torch thread), and their ratios; the transport
   ceiling (the same loader over ready-made zero batches: what moving batches between processes alone
@@ -554,9 +554,12 @@ def bench_reference() -> dict:
 
 
 def reference_for(path: str) -> str:
-    """Which reference rate a throughput is divided by: one core's work (`one_core`, `per_worker`) by the
-    one-thread rate, the others by the all-threads rate."""
-    return "one_thread" if "one_core" in path or "per_worker" in path else "all_threads"
+    """Which reference rate a throughput is divided by: the loader's (worker processes of one torch thread
+    each, or one core) by the one-thread rate, the others (torch's intra-op threads) by the all-threads rate.
+    Not the loader by the all-threads rate: on the 2-core sandbox with a load of 2-5 from other work, the
+    two-thread loop fell to 3-8 img/s while the one-thread loop held 44-46 img/s (BENCHMARKS.md), a collapse
+    that threaded training shares and separate loader processes do not."""
+    return "one_thread" if path.startswith("loader.") or "one_core" in path or "per_worker" in path else "all_threads"
 
 
 def throughputs(node: object, path: str = "") -> Iterator[tuple[str, float]]:

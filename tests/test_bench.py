@@ -131,13 +131,15 @@ def test_each_throughput_is_divided_by_the_reference_it_compares_with():
     }
     figures = in_reference_units(result, {"one_thread_images_per_s": 10.0, "all_threads_images_per_s": 25.0})
     assert {path: figure["x_reference"] for path, figure in figures.items()} == {
-        "loader.png_images_per_s": 4.0,
+        "loader.png_images_per_s": 10.0,  # loader processes run one torch thread each
         "loader.png_images_per_s_one_core": 2.0,
         "loader.cache_images_per_s_per_worker": 3.0,
-        "train.lightning.images_per_s": 2.0,
+        "train.lightning.images_per_s": 2.0,  # torch's intra-op threads
         "formats.32-true/nchw.train_images_per_s.median": 1.6,
     }
-    assert figures["loader.png_images_per_s_one_core"]["divided_by"] == "reference.one_thread"
+    assert {figure["divided_by"] for path, figure in figures.items() if path.startswith("loader.")} == {
+        "reference.one_thread"
+    }
     assert figures["train.lightning.images_per_s"]["divided_by"] == "reference.all_threads"
 
 
