@@ -107,6 +107,7 @@ bench-tests: $(INSTALLED) ## time `make test` and `make test-fast` in the refere
 
 clean-demo: ## remove the demo data, sweeps and figures (outputs/ keeps other runs)
 	rm -rf $(DEMO_DATA) outputs/sweeps/demo_categories outputs/sweeps/demo_dropout outputs/figures
+	rm -f $(DEMO_REFERENCE) $(DEMO_STARTED) outputs/demo_timing.json
 
 bench-gpu: $(INSTALLED) ## the GPU figures of BENCHMARKS.md on one CUDA device (sweeps/gpu_bench.sh -> outputs/bench-gpu)
 	PY=$(PY) sweeps/gpu_bench.sh
