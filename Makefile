@@ -13,7 +13,7 @@ export PY LAUNCHER
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-fast lint demo compare figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
-	bench bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
+	bench bench-tests bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,7 +42,15 @@ test-fast: $(INSTALLED) ## the tests not marked slow (no model is trained): the 
 $(DEMO_DATA)/dataset.json: | $(INSTALLED)
 	$(PY) -m fakeid.synth out=$(DEMO_DATA) preset=demo seed=0 overwrite=true
 
+# The demo's timing (outputs/demo_timing.json, fakeid.demo_timing): the reference unit is measured first
+# (about 30-60 s, not counted in the demo's wall time), then the clock starts.
+DEMO_REFERENCE := outputs/demo_reference.json
+DEMO_STARTED := outputs/.demo_started
+NOW := $(PY) -c "import time; print(time.time())"
+
 demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded synthetic benchmark -> outputs/figures/fig{1,2,3} (2 jobs at a time)
+	$(PY) -m fakeid.bench parts=[reference] out=$(DEMO_REFERENCE) > /dev/null
+	$(NOW) > $(DEMO_STARTED)
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh $(ARGS)
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh $(ARGS)
 	EXPERIMENT=demo_dropout sweeps/fig3.sh --plot-only
@@ -52,6 +60,7 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 		out=outputs/figures/calibration/demo_dropout
 	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_categories,outputs/sweeps/demo_dropout] out=outputs/report \
 		figures=[outputs/figures/compare/demo_dropout,outputs/figures/compare/demo_categories,outputs/figures/calibration/demo_dropout]
+	$(PY) -m fakeid.demo_timing started=$$(cat $(DEMO_STARTED)) reference=$(DEMO_REFERENCE) out=outputs/demo_timing.json
 
 fig1: $(INSTALLED) ## Fig 1 on real data (DATA=ROOT): run the categories sweep (finished jobs skipped), collect, plot
 	sweeps/fig1.sh $(if $(DATA),data.root=$(DATA)) $(ARGS)
@@ -110,12 +119,16 @@ figR-plot: $(INSTALLED) ## collect an evaluation folder (EVALS=DIR) and draw Fig
 	$(PY) -m fakeid.figures figure=figR csv=$(EVALS)/results.csv out=outputs/figures
 	$(PY) -m fakeid.figures figure=formatbias csv=$(EVALS)/results.csv out=outputs/figures
 
-bench: $(INSTALLED) ## loader, train-step and eval throughput as JSON (outputs/bench.json)
+bench: $(INSTALLED) ## the reference unit, loader, train-step and eval throughput as JSON (outputs/bench.json)
 	$(PY) -m fakeid.bench $(ARGS)
+
+bench-tests: $(INSTALLED) ## time `make test` and `make test-fast` in the reference unit -> outputs/tests_timing.json
+	PY=$(PY) sweeps/bench_tests.sh
 
 clean-demo: ## remove the demo data, sweeps and figures (outputs/ keeps other runs)
 	rm -rf $(DEMO_DATA) outputs/sweeps/demo_categories outputs/sweeps/demo_dropout outputs/sweeps/demo_augment \
 		outputs/evals/robustness_demo_augment outputs/figures
+	rm -f $(DEMO_REFERENCE) $(DEMO_STARTED) outputs/demo_timing.json
 
 bench-gpu: $(INSTALLED) ## the GPU figures of BENCHMARKS.md on one CUDA device (sweeps/gpu_bench.sh -> outputs/bench-gpu)
 	PY=$(PY) sweeps/gpu_bench.sh

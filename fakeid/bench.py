@@ -6,10 +6,18 @@
     python -m fakeid.bench parts=[loader] augment=blur_jpeg   # + a training augmentation's cost, per core
     python -m fakeid.bench parts=[formats] size=32 batch=16   # fp32 / bf16 x NCHW / channels_last, interleaved
     python -m fakeid.bench size=32 images=32 batch=8 steps=3 warmup=1 repeats=2 out=/tmp/bench.json
+    python -m fakeid.bench parts=[reference]            # the reference unit alone (about 30 s on 2 cores)
 
 A Hydra app (conf/bench.yaml holds every key; `auto` values follow the device). It writes its own synthetic
 PNG images (no dataset needed; `fakeid.synth.quick`, the writer the tests use), then measures, with the very
 loader, module and evaluation code that `python -m fakeid.train` uses:
+- `reference` (first): the reference unit, images/s of a plain PyTorch training loop (`PlainLoop`, the one the
+  Lightning overhead is measured against) at FIXED settings (`REFERENCE`: legacy_xception with pretrained=False,
+  32 px, batch 16, fp32, NCHW, fused Adam, one random batch, on the CPU), with one torch thread and with all
+  usable cores, in interleaved repeats (median). Its settings never follow the keys below, so that two runs on
+  different days or machines compare: every throughput of the JSON is also given as a multiple of it
+  (`x_reference`: the loader's figures, one process of one torch thread per worker, divided by the one-thread
+  rate; training and evaluation by the all-threads rate, on a GPU too: the CPU the run had beside it);
 - `loader`: images/s of the training loader decoding PNG files vs reading the decoded cache (same images),
   with `workers` processes and on one core (no workers, one torch thread), and their ratios; the transport
   ceiling (the same loader over ready-made zero batches: what moving batches between processes alone
@@ -68,9 +76,9 @@ from fakeid.models.config import build_detector
 from fakeid.models.detector import FakeImageDetector, adam
 from fakeid.results import versions, write_json_atomically
 from fakeid.synth.quick import write_labelled_set
-from fakeid.torch_threads import one_torch_thread
+from fakeid.torch_threads import one_torch_thread, torch_threads
 
-PARTS = ("loader", "train", "eval", "formats")
+PARTS = ("reference", "loader", "train", "eval", "formats")
 PRECISIONS = ("32-true", "bf16-mixed")
 NULL_WORDS = ("auto", "none", "null")
 
@@ -91,7 +99,7 @@ class BenchConfig:
     compile: bool = False  # torch.compile the network (model.compile=true)
     backbone: str = "legacy_xception"  # any timm model name (`model` is a config group of fakeid.train)
     source: str = "cache"  # what the train/eval loaders read: cache | png
-    parts: str = "loader,train,eval"  # comma-separated subset of loader, train, eval, formats
+    parts: str = "reference,loader,train,eval"  # comma-separated subset of reference, loader, train, eval, formats
     loader_seconds: float = 2.0  # least time each loader measurement runs
     augment_sizes: str = "64,256"  # image sides of the augmentation's measurement (`augment`, a config group)
     seed: int = 0
@@ -105,7 +113,7 @@ class BenchConfig:
         cuda = self.device == "cuda" or (self.device == "auto" and torch.cuda.is_available())
         if cuda and not torch.cuda.is_available():
             raise FakeidError("device=cuda: torch sees no CUDA device (torch.cuda.is_available() is False)")
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cpus = usable_cpus()
         batch = self.batch or (64 if cuda else 32)
         config = replace(
             self,
@@ -141,6 +149,10 @@ class BenchConfig:
 
     def augment_size_list(self) -> list[int]:
         return [as_int("augment_sizes", part.strip()) for part in str(self.augment_sizes).split(",") if part.strip()]
+
+
+def usable_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def convert(key: str, kind: str, value: object) -> object:
@@ -524,6 +536,96 @@ def bench_train(config: BenchConfig, loader: DataLoader, device: torch.device) -
     }, detector
 
 
+# --- reference ---------------------------------------------------------------------------------------
+# The reference unit's loop: fixed here, never taken from the keys of conf/bench.yaml, so that figures of two
+# runs (two days, two machines) compare once each is divided by its own run's reference rate.
+REFERENCE = BenchConfig(
+    device="cpu",
+    size=32,
+    batch=16,
+    precision="32-true",
+    channels_last=False,
+    compile=False,
+    backbone="legacy_xception",
+    warmup=3,
+    steps=8,
+    repeats=3,
+    seed=0,
+)
+REFERENCE_LOOP = (
+    f"fakeid.bench.PlainLoop on the CPU: timm {REFERENCE.backbone} (pretrained=False) + fakeid's head, "
+    f"{REFERENCE.size} px, batch {REFERENCE.batch}, fp32, NCHW, fused Adam, BCE, one fixed random batch; "
+    f"{REFERENCE.warmup} untimed + {REFERENCE.steps} timed steps per repeat"
+)
+
+
+def reference_images_per_s(plain: PlainLoop, images: torch.Tensor, labels: torch.Tensor, threads: int) -> float:
+    """One repeat of the reference loop on `threads` torch threads: images/s over the timed steps."""
+    with torch_threads(threads):
+        for _ in range(REFERENCE.warmup):
+            plain.step(images, labels)
+        started, count = time.perf_counter(), 0
+        for _ in range(REFERENCE.steps):
+            count += plain.step(images, labels)
+        return count / (time.perf_counter() - started)
+
+
+def bench_reference() -> dict:
+    """The reference unit: the plain loop's images/s on one thread and on all usable cores, in `REFERENCE.repeats`
+    interleaved repeats (the order of the two reverses every other repeat): the medians, and each repeat's figure."""
+    started, cpus = time.perf_counter(), usable_cpus()
+    plain = PlainLoop(REFERENCE, torch.device("cpu"))
+    generator = torch.Generator().manual_seed(REFERENCE.seed)
+    images = torch.randint(0, 256, (REFERENCE.batch, 3, REFERENCE.size, REFERENCE.size), generator=generator)
+    images = images.to(torch.uint8)
+    labels = (torch.arange(REFERENCE.batch) % 2).float()
+    counts = {"one_thread": 1, "all_threads": cpus}
+    rates: dict[str, list[float]] = {name: [] for name in counts}
+    for index in range(REFERENCE.repeats):
+        for name in counts if index % 2 == 0 else list(counts)[::-1]:
+            rates[name].append(reference_images_per_s(plain, images, labels, counts[name]))
+        print(
+            f"fakeid.bench: reference repeat {index + 1}/{REFERENCE.repeats}: one thread "
+            f"{rates['one_thread'][-1]:.1f} img/s, {cpus} threads {rates['all_threads'][-1]:.1f} img/s",
+            file=sys.stderr,
+        )
+    result: dict = {"loop": REFERENCE_LOOP, "threads": counts, "repeats": REFERENCE.repeats}
+    for name, values in rates.items():
+        result[f"{name}_images_per_s"] = statistics.median(values)
+        result[f"{name}_images_per_s_repeats"] = values
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+def reference_for(path: str) -> str:
+    """Which reference rate a throughput is divided by: the loader's (worker processes of one torch thread
+    each, or one core) by the one-thread rate, the others (torch's intra-op threads) by the all-threads rate.
+    Not the loader by the all-threads rate: on the 2-core sandbox with a load of 2-5 from other work, the
+    two-thread loop fell to 3-8 img/s while the one-thread loop held 44-46 img/s (BENCHMARKS.md), a collapse
+    that threaded training shares and separate loader processes do not."""
+    return "one_thread" if path.startswith("loader.") or "one_core" in path or "per_worker" in path else "all_threads"
+
+
+def throughputs(node: object, path: str = "") -> Iterator[tuple[str, float]]:
+    """(dotted path, images/s) of every throughput in a result: the numbers under a key holding `images_per_s`,
+    a spread's median; per-repeat lists are left out (their median is there)."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from throughputs(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, (int, float)) and not isinstance(node, bool) and "images_per_s" in path:
+        if not path.endswith(("_repeats", ".min", ".max")):
+            yield path, float(node)
+
+
+def in_reference_units(result: Mapping, reference: Mapping) -> dict:
+    """Every throughput of `result` (the reference part left out) over the reference rate it compares with."""
+    figures = {}
+    for path, value in throughputs({k: v for k, v in result.items() if k != "reference"}):
+        rate = reference_for(path)
+        figures[path] = {"x_reference": value / reference[f"{rate}_images_per_s"], "divided_by": f"reference.{rate}"}
+    return figures
+
+
 # --- eval --------------------------------------------------------------------------------------------
 def eval_images_per_s(detector: FakeImageDetector, loader: DataLoader, device: torch.device, precision: str) -> float:
     predict_scores(detector, [next(iter(loader))], device, precision)  # warm-up: kernels, workers
@@ -596,7 +698,7 @@ def machine(device: torch.device) -> dict:
     return {
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpus_usable": usable_cpus(),
         "torch_threads": torch.get_num_threads(),
         "platform": platform.platform(),
         "gpu": torch.cuda.get_device_name(device) if cuda else None,
@@ -626,10 +728,26 @@ def run_bench(config: BenchConfig, workdir: Path, augment: dict | None = None) -
     started = time.time()
     device = torch.device(config.device)
     result: dict = {"config": asdict(config), "machine": machine(device), "load_average_start": load_average()}
+    parts = config.part_list()
+    if "reference" in parts:  # first: the unit of every other figure, measured before they load the machine
+        result["reference"] = bench_reference()
+    if set(parts) - {"reference"}:
+        run_parts(config, workdir, device, parts, result, augment)
+    if "reference" in parts:
+        result["x_reference"] = in_reference_units(result, result["reference"])
+    result["memory"] = peak_memory(device)
+    result["load_average_end"] = load_average()
+    result["wall_time_s"] = time.time() - started
+    return result
+
+
+def run_parts(
+    config: BenchConfig, workdir: Path, device: torch.device, parts: list[str], result: dict, augment: dict | None
+) -> None:
+    """The parts that read images (all but the reference), on PNGs written into `workdir` first."""
     paths, labels = write_labelled_set(workdir / "train" / "bench", config.images, config.size, config.seed)
     selection = Selection("bench", paths, labels)
     datamodule = loaders(config, workdir, cache=config.source == "cache", augment=augment)  # train: augmented
-    parts = config.part_list()
     if "loader" in parts:
         result["loader"] = bench_loader(config, workdir, selection)
         if not augmentation(augment).is_identity:
@@ -652,10 +770,6 @@ def run_bench(config: BenchConfig, workdir: Path, augment: dict | None = None) -
         result["loader_headroom"] = (
             result["loader"][f"{config.source}_images_per_s"] / result["train"]["lightning"]["images_per_s"]
         )
-    result["memory"] = peak_memory(device)
-    result["load_average_end"] = load_average()
-    result["wall_time_s"] = time.time() - started
-    return result
 
 
 def bench(config: BenchConfig, augment: dict | None = None) -> dict:

@@ -1,5 +1,6 @@
-"""Run a block on one torch thread: the synthetic generator needs it for identical bytes on every run (one
-thread reduces conv sums in one order), the benchmark to measure one core's work as a loader worker sees it."""
+"""Run a block on a given number of torch threads: the synthetic generator needs one for identical bytes on
+every run (one thread reduces conv sums in one order), the benchmark one to measure one core's work as a loader
+worker sees it, and both counts for its reference unit."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ import torch
 
 
 @contextmanager
-def one_torch_thread() -> Iterator[None]:
+def torch_threads(count: int) -> Iterator[None]:
     previous = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(count)
     try:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def one_torch_thread():
+    return torch_threads(1)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
-from fakeid.bench import BenchConfig, PlainStepAfterEach, bench_config, spread
+from fakeid import bench as bench_module
+from fakeid.bench import REFERENCE, BenchConfig, PlainStepAfterEach, bench, bench_config, in_reference_units, spread
 from fakeid.errors import FakeidError
 from tests.conftest import REPO, run_module
 
@@ -89,6 +91,58 @@ def test_interleaved_steps_are_timed_from_the_other_loops_end():
     assert steps.rates(warmup=2) == pytest.approx({"lightning": 2.0, "plain": 4.0})
 
 
+def test_reference_settings_are_fixed_and_every_throughput_is_given_in_its_unit(tmp_path: Path, monkeypatch):
+    """The reference loop ignores the bench's keys (size, batch, backbone, precision); each other throughput is
+    divided by the reference rate of the same run. The loop is made tiny here (test_resnet, 1 + 1 steps)."""
+    assert (REFERENCE.backbone, REFERENCE.size, REFERENCE.batch, REFERENCE.precision) == (
+        "legacy_xception",
+        32,
+        16,
+        "32-true",
+    )
+    assert (REFERENCE.warmup, REFERENCE.steps, REFERENCE.repeats, REFERENCE.channels_last) == (3, 8, 3, False)
+    monkeypatch.setattr(
+        bench_module, "REFERENCE", replace(REFERENCE, backbone="test_resnet", warmup=1, steps=1, repeats=2)
+    )
+    config = bench_config(
+        {"device": "cpu", "backbone": "test_resnet", "size": 48, "images": 8, "batch": 4, "workers": 0}
+    ).resolved()
+    result = bench(replace(config, parts="reference,eval", out=str(tmp_path / "bench.json")))
+    reference = result["reference"]
+    assert reference["threads"]["one_thread"] == 1 and reference["threads"]["all_threads"] >= 1
+    for name in ("one_thread", "all_threads"):
+        assert len(reference[f"{name}_images_per_s_repeats"]) == 2 and reference[f"{name}_images_per_s"] > 0
+    assert result["x_reference"] == {
+        "eval.images_per_s": {
+            "x_reference": result["eval"]["images_per_s"] / reference["all_threads_images_per_s"],
+            "divided_by": "reference.all_threads",
+        }
+    }
+    assert json.loads((tmp_path / "bench.json").read_text())["x_reference"] == result["x_reference"]
+
+
+def test_each_throughput_is_divided_by_the_reference_it_compares_with():
+    result = {
+        "loader": {"png_images_per_s": 100.0, "png_images_per_s_one_core": 20.0, "cache_images_per_s_per_worker": 30.0},
+        "train": {"lightning": {"images_per_s": 50.0, "step_ms": 7.0, "images_per_s_repeats": [49.0, 51.0]}},
+        "formats": {"32-true/nchw": {"train_images_per_s": {"median": 40.0, "min": 1.0, "max": 90.0}}},
+        "loader_headroom": 2.0,
+        "wall_time_s": 3.0,
+    }
+    figures = in_reference_units(result, {"one_thread_images_per_s": 10.0, "all_threads_images_per_s": 25.0})
+    assert {path: figure["x_reference"] for path, figure in figures.items()} == {
+        "loader.png_images_per_s": 10.0,  # loader processes run one torch thread each
+        "loader.png_images_per_s_one_core": 2.0,
+        "loader.cache_images_per_s_per_worker": 3.0,
+        "train.lightning.images_per_s": 2.0,  # torch's intra-op threads
+        "formats.32-true/nchw.train_images_per_s.median": 1.6,
+    }
+    assert {figure["divided_by"] for path, figure in figures.items() if path.startswith("loader.")} == {
+        "reference.one_thread"
+    }
+    assert figures["train.lightning.images_per_s"]["divided_by"] == "reference.all_threads"
+
+
 def test_spread_is_median_min_max():
     assert spread([3.0, -1.0, 10.0, 2.0, 4.0]) == {"median": 3.0, "min": -1.0, "max": 10.0}
 
@@ -101,6 +155,7 @@ def test_auto_values_follow_the_device():
         size=128, compile=True
     )
     assert bench_config({"parts": ["train", "eval"]}).part_list() == ["train", "eval"]
+    assert bench_config({}).part_list() == ["reference", "loader", "train", "eval"]  # the unit first, by default
 
 
 @pytest.mark.parametrize(

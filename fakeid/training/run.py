@@ -9,6 +9,7 @@ and resumed ends with the weights and metrics of a run never interrupted (on CPU
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -17,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ProgressBar
 
 from fakeid.audit.formats import format_mismatch
+from fakeid.callbacks import TrainStepTimer
 from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.data.selection import DataPlan
 from fakeid.errors import check_choice
@@ -68,8 +70,8 @@ def record_plan(plan: DataPlan, run_dir: Path, result: dict) -> None:
 
 def build_trainer(cfg: DictConfig, run_dir: Path, config_hash: str | None = None) -> pl.Trainer:
     """The configured trainer, its checkpoints written in place and stamped with `config_hash`
-    (fakeid.training.checkpoints.RunCheckpointIO)."""
-    callbacks = [instantiate(c) for c in cfg.callbacks.values()]
+    (fakeid.training.checkpoints.RunCheckpointIO), with a `TrainStepTimer` whatever the callbacks config."""
+    callbacks = [instantiate(c) for c in cfg.callbacks.values()] + [TrainStepTimer()]
     if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a progress bar it was told to hide
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     loggers = [instantiate(c) for c in cfg.logger.values()]
@@ -100,6 +102,13 @@ def fit(
         raise Interrupted("stopped by a signal")
 
 
+def record_timing(trainer: pl.Trainer, result: dict, fit_s: float) -> None:
+    """metrics.json `timing`: this attempt's training-step time, steps and images (TrainStepTimer) and the
+    seconds of `trainer.fit` (steps, loading, validation, checkpoints); `test_s` follows after the test."""
+    timer = next(c for c in trainer.callbacks if isinstance(c, TrainStepTimer))
+    result["timing"] = {**timer.summary(), "fit_s": round(fit_s, 3)}
+
+
 def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     """Fit on the mix, test the selected weights on every test set, keep the tested weights."""
     check_choice("select", cfg.select, SELECT_CHOICES)
@@ -113,10 +122,15 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     plan = datamodule.plan()
     record_plan(plan, run_dir, result)
     trainer = build_trainer(cfg, run_dir, result.get("config_hash"))
-    fit(trainer, detector, datamodule, run_dir, result)
+    started = time.perf_counter()
+    try:
+        fit(trainer, detector, datamodule, run_dir, result)
+    finally:  # a failed or interrupted attempt records its time too
+        record_timing(trainer, result, fit_s=time.perf_counter() - started)
     result["world_size"], result["epochs_trained"] = trainer.world_size, trainer.current_epoch
     if not trainer.is_global_zero:
         return
+    tested_at = time.perf_counter()
     tested = tested_checkpoint(trainer.checkpoint_callback, cfg.select)
     detector = FakeImageDetector.load_from_checkpoint(tested, map_location="cpu")
     threshold, tests, scored = evaluate(
@@ -128,6 +142,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
         device=trainer.strategy.root_device,
         precision=str(cfg.trainer.precision),
     )
+    result["timing"]["test_s"] = round(time.perf_counter() - tested_at, 3)
     write_scores(run_dir / SCORES_FILE, scored)
     kept = slim(tested, str(cfg.get("keep_checkpoints", "tested")))
     result["tested_checkpoint"] = str(kept) if kept else None
