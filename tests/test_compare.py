@@ -216,11 +216,29 @@ def test_seeds_on_one_side_only_are_reported(scored: pd.DataFrame) -> None:
 def test_the_variable_is_found_in_the_table_or_named(scored: pd.DataFrame) -> None:
     augmented = scored.assign(augment=np.where(scored["model.drop_rate"] == 0.0, "none", "blur"))
     augmented = augmented[augmented["model.drop_rate"] < 0.9]
+    crossed = augmented.assign(augment=np.where(augmented["seed"] % 2 == 0, "none", "blur"))  # not a level's parameter
     with pytest.raises(FakeidError, match="varies model.drop_rate, augment: pass variable=NAME"):
-        compare(augmented)
+        compare(crossed)
+    with pytest.raises(FakeidError, match="variable=augment: .* also varies model.drop_rate"):
+        compare(crossed, variable="augment", n_boot=50)
     only = augmented.drop(columns=["model.drop_rate"])
     result = compare(only, variable="augment", baseline="none", n_boot=50)
     assert set(result.table["level"]) == {"blur"} and result.variable == "augment"
+
+
+def test_the_parameters_of_a_level_are_not_a_second_variable(scored: pd.DataFrame) -> None:
+    """An augmentation sweep's table carries `augment` and its parameters (`augment.blur_prob`: one value per
+    level, empty for none): they restate the level, so the comparison is of `augment`, found or named, and the
+    same either way."""
+    only = scored[scored["model.drop_rate"] < 0.9].drop(columns=["model.drop_rate"])
+    blur = scored.loc[only.index, "model.drop_rate"] > 0
+    only = only.assign(
+        augment=np.where(blur, "blur_jpeg 0.5", "none"), **{"augment.blur_prob": np.where(blur, 0.5, np.nan)}
+    )
+    found = compare(only, baseline="none", n_boot=50)
+    named = compare(only, variable="augment", baseline="none", n_boot=50)
+    assert found.variable == named.variable == "augment"
+    pd.testing.assert_frame_equal(found.table, named.table)
 
 
 def test_figs_2_and_3_mark_levels_and_state_the_power(scored: pd.DataFrame, tmp_path: Path) -> None:

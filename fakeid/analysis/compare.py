@@ -236,9 +236,18 @@ def _key(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- levels and pairs
+def determined_by(rows: pd.DataFrame, variable: str, other: str) -> bool:
+    """Whether each level of `variable` has one value of `other` (a parameter of the level, such as the
+    `augment.blur_prob` of `augment=blur_jpeg 0.1`): such a column varies with the variable, not across pairs."""
+    values = rows[[variable, other]].astype(str)
+    return bool((values.groupby(variable)[other].nunique() <= 1).all())
+
+
 def detect_variable(rows: pd.DataFrame, variable: str | None, source: str) -> tuple[str, pd.DataFrame]:
     """The variable to compare and the rows that vary it: `variable` (rows restricted to the sweeps that vary
-    it), else the one hyper-parameter column that takes more than one value."""
+    it), else the one hyper-parameter column that takes more than one value. Columns that only restate the
+    variable's level (each level has one value of them) do not count as a second variable; of several columns
+    that restate each other, the one without a dot is taken (`augment`, not `augment.blur_prob`)."""
     if variable is not None:
         if variable not in rows.columns:
             raise FakeidError(f"variable={variable}: {source} has no such column")
@@ -248,13 +257,16 @@ def detect_variable(rows: pd.DataFrame, variable: str | None, source: str) -> tu
     if variable is None:
         if not varying:
             raise FakeidError(f"compare needs a table that varies a hyper-parameter; {source} has one level of each")
-        if len(varying) > 1:
+        explaining = [
+            name for name in varying if all(determined_by(rows, name, other) for other in varying if other != name)
+        ]
+        if not explaining:
             raise FakeidError(
                 f"{source} varies {', '.join(varying)}: pass variable=NAME to say which to compare "
                 "(the others must be fixed: collect one sweep)"
             )
-        return varying[0], rows
-    others = [name for name in varying if name != variable]
+        return sorted(explaining, key=lambda name: ("." in name, name))[0], rows
+    others = [name for name in varying if name != variable and not determined_by(rows, variable, name)]
     if others:
         raise FakeidError(
             f"variable={variable}: {source} also varies {', '.join(others)}, so runs would be paired across "
