@@ -145,17 +145,19 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float = 900) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("augment", ["none", "blur_jpeg"])
-def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monkeypatch, augment):
+@pytest.mark.parametrize(("augment", "workers"), [("none", 0), ("none", 1), ("blur_jpeg", 1)])
+def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monkeypatch, augment, workers):
     """Ctrl-C after epoch 1: status interrupted, exit 130; the same command resumes and ends with the weights
     and metrics of the run never interrupted; the CSV log keeps epoch 1. One CPU thread per process: with
     several, the order of a parallel reduction can differ between any two runs, interrupted or not. With
-    training augmentation too: the re-run epoch draws what the interrupted one drew (fakeid.data.augment)."""
+    training augmentation too: the re-run epoch draws what the interrupted one drew (fakeid.data.augment). With a
+    loader worker, whose base seed torch draws from the shuffle generator each time a loader starts."""
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     root = finished[0]
     args = ["keep_checkpoints=all", "logger=csv", "trainer.max_epochs=4", "trainer.log_every_n_steps=1"]
     # with a worker, whose loader fetches the first batches before Lightning sets the resumed epoch
-    args += [f"augment={augment}", "data.num_workers=1"] if augment != "none" else []
+    args += [f"augment={augment}"] if augment != "none" else []
+    args += [f"data.num_workers={workers}"] if workers else []
     straight = train(tmp_path / "straight", root, *args, in_process=False)  # each run in a process of its own
     assert straight.returncode == 0, straight.stderr[-3000:]
     run_dir = tmp_path / "stopped"

@@ -134,7 +134,7 @@ class CategoryMixDataModule(pl.LightningDataModule):
         the workers' base seed comes from a generator of the loader's own: the shuffle stream then advances by
         one permutation per epoch whatever the workers, so a run resumed with persistent workers draws the
         permutation the uninterrupted run drew (without augmentation the base seed is drawn from the shuffle
-        stream, as before, which keeps existing runs' batches).
+        stream, as before, which keeps existing runs' batches; only a resumed run with workers draws it apart).
         """
         h = self.hparams
         batch_size = h.batch_size if train else (h.eval_batch_size or h.batch_size)
@@ -142,6 +142,14 @@ class CategoryMixDataModule(pl.LightningDataModule):
         sampler, generator = None, self._shuffle if train else None
         if isinstance(dataset, AugmentedDataset):
             sampler = EpochSampler(RandomSampler(dataset, generator=self._shuffle), self._epoch())
+            generator = torch.Generator().manual_seed(h.seed)
+        elif train and h.num_workers > 0 and self._epoch() > 0:
+            # a resumed run: its persistent workers start again, and torch would draw their base seed from the
+            # restored shuffle stream, a draw the uninterrupted run made once, at epoch 0 (already in the
+            # restored state); drawn from a generator of its own, every later permutation is the uninterrupted
+            # run's. Without augmentation the workers' seed changes no pixel, and an uninterrupted run keeps its
+            # batches.
+            sampler = RandomSampler(dataset, generator=self._shuffle)
             generator = torch.Generator().manual_seed(h.seed)
         return DataLoader(
             dataset,
