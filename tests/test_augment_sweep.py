@@ -15,15 +15,11 @@ import pytest
 
 from fakeid.synth import generate
 from tests.conftest import REPO, run_module
+from tests.helpers.sweeps import TINY as SWEEP_TINY
 
-# the sweep machinery, not the network, is under test: timm's 0.4 M-parameter test_resnet, one epoch
-TINY = [
-    "data=tiny",
-    "model=demo",
-    "model.name=test_resnet",
-    "trainer.max_epochs=1",
-    "logger=none",
-    "callbacks=checkpoint_only",
+# the sweep machinery, not the network, is under test (tests/helpers/sweeps.py), one epoch
+GRID = [
+    *SWEEP_TINY,
     "trainer.enable_progress_bar=false",
     "augment=none,blur_jpeg_0.5",
     "data.num_categories=1,2",
@@ -47,7 +43,7 @@ def pipeline(tmp_path_factory) -> Path:
         "HYDRA_FULL_ERROR": "0",
     }
     done = subprocess.run(
-        ["sweeps/figA.sh", *TINY, f"data.root={root}"],
+        ["sweeps/figA.sh", *GRID, f"data.root={root}"],
         cwd=REPO,
         env=env,
         text=True,

@@ -262,7 +262,7 @@ def test_a_trained_sweep_through_every_cli(tmp_path: Path) -> None:
     equal this test's own numpy on the run's scores.csv; collect, compare and calibration run on it."""
     from fakeid.synth import generate
     from tests.conftest import run_module
-    from tests.test_sweep import TINY
+    from tests.helpers.sweeps import TINY
 
     root = generate(tmp_path / "data", preset="tiny", seed=0, progress=False)
     done = run_module(

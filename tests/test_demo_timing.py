@@ -13,7 +13,7 @@ import pytest
 from fakeid.synth import generate
 from tests.conftest import assert_one_line_error, run_module
 from tests.fake_sweep import write_fake_sweep
-from tests.test_sweep import sweep
+from tests.helpers.sweeps import sweep
 
 EFFICIENCY = {"train_step_share", "wall_over_reference"}
 

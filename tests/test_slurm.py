@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, make_layout, run_module
+from tests.helpers.sweeps import TINY as SWEEP_TINY
 from tests.test_ddp import CATEGORIES, DDP_ARGS, assert_two_process_run, ddp_layout
-from tests.test_sweep import TINY as SWEEP_TINY
 
 
 def cluster_answers() -> bool:

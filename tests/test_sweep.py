@@ -14,23 +14,7 @@ from nbclient import NotebookClient
 from fakeid.collect import check_completeness, expected_grid, load_runs, tidy, write_results
 from fakeid.synth import generate
 from tests.conftest import REPO, make_layout, run_module
-
-# timm's 0.4 M-parameter test_resnet: what is tested here is the sweep machinery, not the network (the study's
-# Xception trains in test_train_cli and test_reliability)
-TINY = [
-    "data=tiny",
-    "model=demo",
-    "model.name=test_resnet",
-    "trainer.max_epochs=1",
-    "logger=none",
-    "callbacks=checkpoint_only",
-]
-
-
-def sweep(outputs: Path, root: Path, name: str, *extra: str):
-    return run_module(
-        "fakeid.train", "-m", *TINY, f"data.root={root}", f"paths.outputs={outputs}", f"experiment_name={name}", *extra
-    )
+from tests.helpers.sweeps import sweep
 
 
 @pytest.fixture(scope="module")
