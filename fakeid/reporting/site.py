@@ -404,8 +404,8 @@ def spectra_section(site: Path, df: pd.DataFrame, settings: Settings) -> tuple[s
 # ----------------------------------------------------------------------------- the site
 def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
     """Per training sweep, its paired comparison against its smallest level (`fakeid.analysis.compare`, the
-    same defaults as `figure=compare`): the supported differences and the power statement; a sweep that cannot
-    be compared (one level, no pairs) says why in one line."""
+    same defaults as `figure=compare`): every difference, marked where supported, and the power statements; a
+    sweep that cannot be compared (one level, two variables, no pairs) says why in one line."""
     parts, records = [], []
     columns = ["level", "group", "metric", "diff", "95 % interval", "p (Holm)", "supported"]
     for folder in folders:
