@@ -61,6 +61,7 @@ from omegaconf import DictConfig  # noqa: E402
 
 from fakeid import CONF_DIR  # noqa: E402
 from fakeid.analysis.compare import compare  # noqa: E402
+from fakeid.analysis.pictures import write_figure_files  # noqa: E402
 from fakeid.analysis.rows import (  # noqa: E402, F401 - some re-exported: fakeid.robustness_figures and tests use them
     GROUPS,
     RUN_KEY,
@@ -624,15 +625,7 @@ def _r2_text(r2: float) -> str:
 
 def save(figure: Figure, out_dir: str | Path) -> Figure:
     """Write `<name>.png`, `.pdf` and `.csv` into `out_dir`; returns the figure with `paths` filled in."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    drawn = draw(figure)
-    figure.paths = {suffix: out_dir / f"{figure.name}.{suffix}" for suffix in ("png", "pdf", "csv")}
-    # bbox "tight" keeps the legends below the axes inside the picture.
-    drawn.savefig(figure.paths["png"], dpi=150, bbox_inches="tight")
-    drawn.savefig(figure.paths["pdf"], bbox_inches="tight", metadata={"CreationDate": None})  # same input, same bytes
-    plt.close(drawn)
-    figure.data.to_csv(figure.paths["csv"], index=False)
+    figure.paths = write_figure_files(draw(figure), figure.data, out_dir, figure.name)
     return figure
 
 

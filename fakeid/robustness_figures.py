@@ -38,6 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from fakeid.analysis.pictures import write_figure_files
 from fakeid.errors import FakeidError
 from fakeid.figures import (
     AUGMENT,
@@ -352,14 +353,7 @@ def _draw_series(ax: plt.Axes, points: pd.DataFrame, color: object, label: str) 
 def figR(df: pd.DataFrame, out_dir: str | Path, source: str = "the results table") -> Figure:
     """Compute, draw and write Fig R as figR.png, figR.pdf and figR.csv in `out_dir`."""
     figure = figR_data(df, source)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    drawn = draw_figR(figure)
-    figure.paths = {suffix: out_dir / f"figR.{suffix}" for suffix in ("png", "pdf", "csv")}
-    drawn.savefig(figure.paths["png"], dpi=150)
-    drawn.savefig(figure.paths["pdf"], metadata={"CreationDate": None})
-    plt.close(drawn)
-    figure.data.to_csv(figure.paths["csv"], index=False)
+    figure.paths = write_figure_files(draw_figR(figure), figure.data, out_dir, "figR", tight=False)
     return figure
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from fakeid.analysis.compare import detect_variable, level_text, match_level, sorted_levels
+from fakeid.analysis.pictures import write_figure_files
 from fakeid.analysis.rows import GROUPS, RUN_KEY, ok_test_rows
 from fakeid.analysis.scores import read_scores, scores_file
 from fakeid.errors import FakeidError
@@ -168,12 +169,4 @@ def draw_reliability(data: pd.DataFrame, title: str, caption: str) -> plt.Figure
 
 
 def save_reliability(data: pd.DataFrame, out_dir: str | Path, title: str, caption: str) -> dict[str, Path]:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {suffix: out_dir / f"calibration.{suffix}" for suffix in ("png", "pdf", "csv")}
-    drawn = draw_reliability(data, title, caption)
-    drawn.savefig(paths["png"], dpi=150, bbox_inches="tight")
-    drawn.savefig(paths["pdf"], bbox_inches="tight", metadata={"CreationDate": None})
-    plt.close(drawn)
-    data.to_csv(paths["csv"], index=False)
-    return paths
+    return write_figure_files(draw_reliability(data, title, caption), data, out_dir, "calibration")
