@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +49,7 @@ from torch import nn
 from fakeid.data.images import center_fit, to_rgb
 from fakeid.errors import FakeidError
 from fakeid.inference.scoring import CropRule, tile_origins
-from fakeid.ingest.atomic import write_bytes_atomically
+from fakeid.ingest.atomic import write_bytes_atomically, write_folder_atomically
 
 METHODS = ("none", "gradcam", "layercam")
 FOLDER = "explain"
@@ -299,11 +297,9 @@ def write_explanations(
     built under a temporary name, then put in place of any previous `explain/` (it belonged to the CSV the
     new one replaces), so an interruption never leaves a half-written folder under the final name."""
     folder = csv_path.parent / FOLDER
-    partial = csv_path.parent / f".{FOLDER}.partial-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
     explainer = Explainer(net, rule.image_size, layer, method)
-    try:
+
+    def write(partial: Path) -> None:
         for index, row in enumerate(rows):
             row[COLUMN] = ""
             if not row.get("score"):
@@ -318,12 +314,9 @@ def write_explanations(
                 np.save(buffer, heat)
                 write_bytes_atomically(partial / f"{stem}.npy", buffer.getvalue())
             row[COLUMN] = f"{FOLDER}/{stem}.png"
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+
+    try:
+        write_folder_atomically(folder, write)
     finally:
         explainer.close()
-    if folder.exists():
-        shutil.rmtree(folder)
-    partial.rename(folder)
     return folder

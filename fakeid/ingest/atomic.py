@@ -14,10 +14,12 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from fakeid.errors import DiskFull, is_disk_full
 
 PARTIAL_MARK = ".partial-"
+T = TypeVar("T")
 
 
 def partial_name(target: Path) -> Path:
@@ -38,6 +40,25 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
         if is_disk_full(err):
             raise DiskFull.writing(target) from err
         raise
+
+
+def write_folder_atomically(target: Path, write: Callable[[Path], T]) -> T:
+    """`write(partial_folder)`, then that folder takes the place of `target` (a previous folder of that name is
+    removed only once the new one is complete): a failure leaves `target` as it was and no partial folder."""
+    partial = partial_name(target)
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        partial.mkdir(parents=True)
+        result = write(partial)
+    except BaseException as err:
+        shutil.rmtree(partial, ignore_errors=True)
+        if is_disk_full(err):
+            raise DiskFull.writing(target) from err
+        raise
+    if target.exists():
+        shutil.rmtree(target)
+    partial.rename(target)
+    return result
 
 
 def write_bytes_atomically(target: Path, data: bytes) -> None:

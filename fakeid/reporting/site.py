@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ from fakeid.analysis.compare import compare
 from fakeid.analysis.rows import training_rows
 from fakeid.audit import spectra
 from fakeid.errors import FakeidError
+from fakeid.ingest.atomic import write_folder_atomically
 from fakeid.metric_names import TEST_METRICS
 from fakeid.reporting import gallery
 from fakeid.reporting.html import Cell, definition_list, esc, page, table
@@ -530,17 +530,8 @@ def build(sweep_dirs: Sequence[str | Path], out: str | Path, settings: Settings)
     settings.check()
     check_out(out)
     folders, df = read_folders([Path(path) for path in sweep_dirs], settings.data_root)
-    partial = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
-        record = write_site(partial, folders, df, settings)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)  # an earlier report or an empty folder (check_out)
-    partial.rename(out)
+    # replaces an earlier report or an empty folder (check_out)
+    record = write_folder_atomically(out, lambda site: write_site(site, folders, df, settings))
     missing = record["gallery"]["missing"]
     if missing:
         print(
