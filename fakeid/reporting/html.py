@@ -54,7 +54,9 @@ def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def number_text(value: float, digits: int = 3) -> str:
+def shown_number(value: float, digits: int = 3) -> str:
+    """A number as a table shows it, rounded (the exact value travels in the cell's data-v; a score written to
+    be read back is `fakeid.scores.number_text`)."""
     if math.isnan(value):
         return ""
     if float(value).is_integer() and abs(value) >= 1:
@@ -74,7 +76,7 @@ def cell(value: object) -> str:
     item = value if isinstance(value, Cell) else Cell(value)
     raw = item.value
     if is_number(raw):
-        shown = number_text(float(raw)) if item.text is None else item.text
+        shown = shown_number(float(raw)) if item.text is None else item.text
         exact = "" if math.isnan(float(raw)) else repr(float(raw)) if isinstance(raw, float) else str(raw)
         return f'<td class="n" data-v="{esc(exact)}">{shown}</td>'
     shown = esc(raw) if item.text is None else item.text
