@@ -216,6 +216,11 @@ def test_cache_and_files_differ_where_the_crop_cuts_and_random_crop_needs_files(
         ({"name": "blur_jpeg", "jpeg_prob": -0.1}, r"augment.jpeg_prob=-0.1 is out of range"),
         ({"name": "blur_jpeg", "blur_sigma": [3, 1]}, r"augment.blur_sigma=\[3, 1\] is inverted"),
         ({"name": "blur_jpeg", "blur_sigma": [-1, 1]}, r"augment.blur_sigma=\[-1, 1\] is out of range"),
+        # as for fakeid.eval's blur: Pillow refuses radii from about 2.1e9, and would refuse every training image
+        ({"name": "blur_jpeg", "blur_sigma": [0, 1e7]}, r"augment.blur_sigma=\[0, 10000000.0\] is out of range"),
+        ({"name": "blur_jpeg", "blur_sigma": [float("nan"), 1]}, r"augment.blur_sigma=nan: expected a finite number"),
+        ({"name": "resize", "scale": [float("nan"), 1]}, r"augment.scale=nan: expected a finite number"),
+        ({"name": "blur_jpeg", "jpeg_prob": float("inf")}, r"augment.jpeg_prob=inf: expected a finite number"),
         (
             {"name": "blur_jpeg", "jpeg_quality": [30, 101]},
             r"augment.jpeg_quality=\[30, 101\] is out of range: expected both ends within \[1, 100\]",

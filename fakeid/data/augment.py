@@ -42,6 +42,7 @@ difference, so a run with augmentation is never taken for one without.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,8 +78,9 @@ PREFIX = "augment."
 
 # ----------------------------------------------------------------------------- the configuration
 def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FakeidError(f"augment.{key}={value!r}: expected a number")
+    """A finite number (nan and inf are refused: no augmentation is defined there, as in fakeid.evaluation.perturb)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise FakeidError(f"augment.{key}={value!r}: expected a finite number")
     return float(value)
 
 
@@ -200,7 +202,7 @@ def augmentation(config: Mapping[str, Any] | None) -> Augmentation:
     params: dict[str, Any] = {}
     if name == "blur_jpeg":
         params["blur_prob"] = _probability("blur_prob", values["blur_prob"])
-        params["blur_sigma"] = _interval("blur_sigma", values["blur_sigma"], 0.0, float("inf"))
+        params["blur_sigma"] = _interval("blur_sigma", values["blur_sigma"], 0.0, perturb.BLUR_SIGMA_MAX)
         params["jpeg_prob"] = _probability("jpeg_prob", values["jpeg_prob"])
         params["jpeg_quality"] = _interval("jpeg_quality", values["jpeg_quality"], 1, 100, whole=True)
         if not isinstance(values["joint"], bool):
