@@ -32,6 +32,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
+from fakeid.data.augment import augmentation, resolve_hflip
 from fakeid.errors import FakeidError
 
 APP = "python -m fakeid.train"
@@ -151,6 +152,11 @@ def value_error(cfg: DictConfig) -> str | None:
         problem = rule(value)
         if problem:
             return f"{key}={value}: {problem}"
+    if cfg.get("augment") is not None:
+        try:
+            augmentation(cfg.augment)  # its own ranges (fakeid.data.augment), refused here like every other value
+        except FakeidError as err:
+            return str(err)
     data = cfg.get("data")
     if data is None:
         return None
@@ -269,6 +275,8 @@ def check_train_command(argv: Sequence[str]) -> None:
     refuse_added_keys(parsed, texts)
     fixed = [text for override, text in zip(parsed, texts) if not override.is_sweep_override()]
     for cfg in job_configs(fixed, parsed):
+        if cfg.get("augment") is not None:
+            resolve_hflip(cfg, texts)  # augment.hflip against an explicit model.hflip
         problem = value_error(cfg)
         if problem:
             raise FakeidError(problem)

@@ -47,7 +47,9 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
     with one_line_errors():
         require_values(cfg)
         resolve_hflip(cfg, overrides)  # augment.hflip sets model.hflip, the key the identity keeps
-        augmentation(cfg.augment)  # a bad augmentation is one line before any training
+        # checked before Hydra too (fakeid.config_checks); again here for a job a launcher runs in a process of
+        # its own (submitit, SLURM), which never saw the command line's check
+        augmentation(cfg.augment)
         hparams = identity_hparams({**flat_hparams(cfg), **versions(), PROTOCOL_KEY: PROTOCOL_VERSION})
     hparams["experiment"] = cfg.experiment_name
     hparams["data.dataset_kind"] = dataset_kind(str(cfg.data.root))

@@ -263,7 +263,7 @@ def test_the_train_command_refuses_bad_augmentation_before_training(tmp_path, ov
     assert done.returncode == 2, done.stderr[-2000:]
     lines = [line for line in done.stderr.splitlines() if line.startswith("fakeid: error:")]
     assert len(lines) == 1 and message in lines[0], done.stderr[-2000:]
-    assert not (tmp_path / "run" / "metrics.json").exists()  # nothing ran, nothing recorded
+    assert not (tmp_path / "run").exists()  # refused before Hydra: no run folder, nothing recorded
 
 
 # ----------------------------------------------------------------------------- identity
