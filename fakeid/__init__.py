@@ -4,5 +4,5 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-# The Hydra configs every entry point composes, as an absolute path: works from `-m`, console scripts and imports
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+# The Hydra configs every entry point composes (package data: a wheel carries them), as an absolute path
+CONF_DIR = Path(__file__).resolve().parent / "conf"

@@ -13,12 +13,13 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from fakeid import CONF_DIR
 from fakeid.audit import spectra
 from fakeid.audit.report import audit, summary
-from fakeid.cli import hydra_entry
-from fakeid.errors import FakeidError, one_line_errors
-from fakeid.ingest.atomic import write_text_atomically
-from fakeid.key_values import as_bool, as_int
+from fakeid.core.atomic import write_text_atomically
+from fakeid.core.cli import hydra_entry
+from fakeid.core.errors import FakeidError, one_line_errors
+from fakeid.core.values import as_bool, as_int
 
 
 def check(cfg: DictConfig) -> int:
@@ -53,7 +54,7 @@ def check(cfg: DictConfig) -> int:
     return result.exit_code
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="check")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="check")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         code = check(cfg)

@@ -17,12 +17,13 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from fakeid.cli import hydra_entry
-from fakeid.errors import one_line_errors
+from fakeid import CONF_DIR
+from fakeid.core.cli import hydra_entry
+from fakeid.core.errors import one_line_errors
 from fakeid.evaluation.runner import evaluate_grid, evaluate_one
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="eval")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="eval")
 def hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     overrides = list(hydra_cfg.overrides.task)

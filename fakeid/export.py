@@ -11,12 +11,13 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from fakeid import trained
-from fakeid.cli import hydra_entry
-from fakeid.errors import one_line_errors
+from fakeid import CONF_DIR
+from fakeid.core.cli import hydra_entry
+from fakeid.core.errors import one_line_errors
+from fakeid.runs import trained
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="export")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="export")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         from fakeid.inference.exporting import check_out, export

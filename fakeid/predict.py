@@ -15,13 +15,14 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from fakeid.cli import hydra_entry
-from fakeid.errors import one_line_errors
+from fakeid import CONF_DIR
+from fakeid.core.cli import hydra_entry
+from fakeid.core.errors import one_line_errors
+from fakeid.core.values import as_bool
 from fakeid.inference.predicting import DEFAULT_OUT, predict
-from fakeid.key_values import as_bool
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="predict")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         out = Path(cfg.out).expanduser() if cfg.out else Path(HydraConfig.get().runtime.output_dir) / DEFAULT_OUT

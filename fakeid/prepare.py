@@ -10,12 +10,13 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from fakeid.cli import hydra_entry
-from fakeid.errors import FakeidError, one_line_errors
+from fakeid import CONF_DIR
+from fakeid.core.cli import hydra_entry
+from fakeid.core.errors import FakeidError, one_line_errors
+from fakeid.core.values import as_int
 from fakeid.ingest.cnndetection import Mix, prepare_cnndetection
 from fakeid.ingest.folders import prepare_folder
 from fakeid.ingest.lsun import prepare_lsun
-from fakeid.key_values import as_int
 
 # The keys each source reads (besides `source` and `out`); the optional keys default to null.
 SOURCE_KEYS = {
@@ -79,7 +80,7 @@ def prepare(cfg: DictConfig) -> str:
     return SOURCES[source](cfg, Path(str(cfg.out)).expanduser())
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="prepare")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="prepare")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         print(prepare(cfg))

@@ -14,9 +14,9 @@ import hydra
 from omegaconf import DictConfig
 
 from fakeid import CONF_DIR
-from fakeid.cli import as_list, require, run_app
-from fakeid.errors import one_line_errors
-from fakeid.key_values import as_bool, as_int
+from fakeid.core.cli import as_list, require, run_app
+from fakeid.core.errors import one_line_errors
+from fakeid.core.values import as_bool, as_int
 from fakeid.reporting.site import INDEX, Settings, build
 
 

@@ -4,7 +4,7 @@
     python -m fakeid.train +experiment=categories -m
 
 A run is resumable and a finished one is skipped, which is what makes sweeps resumable; what a run folder
-guarantees is the bookkeeping of `fakeid.runs`, and what a run does is `fakeid.training.run`.
+guarantees is the bookkeeping of `fakeid.runs.lifecycle`, and what a run does is `fakeid.training.run`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from fakeid.cli import hydra_entry
-from fakeid.config_checks import check_train_command
-from fakeid.errors import FakeidError, one_line_errors
-from fakeid.results import PROTOCOL_KEY, PROTOCOL_VERSION, config_hash, flat_hparams, versions
-from fakeid.runs import new_result, run_once
+from fakeid import CONF_DIR
+from fakeid.core.cli import hydra_entry
+from fakeid.core.errors import FakeidError, one_line_errors
+from fakeid.runs.lifecycle import new_result, run_once
+from fakeid.runs.record import PROTOCOL_KEY, PROTOCOL_VERSION, config_hash, flat_hparams, versions
+from fakeid.training.checks import check_train_command
 
 
 def dataset_kind(root: str) -> str:
@@ -47,7 +48,7 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
     with one_line_errors():
         require_values(cfg)
         resolve_hflip(cfg, overrides)  # augment.hflip sets model.hflip, the key the identity keeps
-        # checked before Hydra too (fakeid.config_checks); again here for a job a launcher runs in a process of
+        # checked before Hydra too (fakeid.training.checks); again here for a job a launcher runs in a process of
         # its own (submitit, SLURM), which never saw the command line's check
         augmentation(cfg.augment)
         hparams = identity_hparams({**flat_hparams(cfg), **versions(), PROTOCOL_KEY: PROTOCOL_VERSION})
@@ -63,10 +64,10 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
     )
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
 def hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
-    with one_line_errors():  # what fakeid.runs did not already record and report (a full disk at the lock)
+    with one_line_errors():  # what fakeid.runs.lifecycle did not already record and report (a full disk at the lock)
         run(
             cfg,
             Path(hydra_cfg.runtime.output_dir),

@@ -32,7 +32,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from fakeid.results import write_json_atomically
+from fakeid.core.atomic import write_json_atomically
 
 out, before, after, *rest = sys.argv[1:]
 references = {name: json.loads(Path(path).read_text()) for name, path in (("before", before), ("after", after))}

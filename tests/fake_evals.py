@@ -1,6 +1,6 @@
 """Write a synthetic evaluation folder of `python -m fakeid.eval +experiment=robustness` for unit tests.
 
-It follows the contract `fakeid.collect` reads (see its module docstring): `EVALS/eval_grid.json` and one
+It follows the contract `fakeid.analysis.collect` reads (see its module docstring): `EVALS/eval_grid.json` and one
 `EVALS/<run_dir>/<level_id>/metrics.json` (with scores.csv and file_lists.csv beside it) per ok job of the
 source sweep and level. Each evaluation copies its source run's hparams and test sets and lowers the metrics
 by a seeded, level-dependent amount; one extra test set (`grip_pairs`) has unknown seen generator/category.

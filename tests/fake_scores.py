@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fakeid.metrics import calibration_of_set, metrics_of_set
-from fakeid.results import SCORES_COLUMNS, SCORES_FILE
+from fakeid.evaluation.metrics import calibration_of_set, metrics_of_set
+from fakeid.runs.record import SCORES_COLUMNS, SCORES_FILE
 from tests.fake_sweep import FakeSweep
 
 

@@ -10,11 +10,11 @@ import pytorch_lightning as pl
 import torch
 from PIL import Image
 
+from fakeid.core.errors import FakeidError
+from fakeid.data import perturb
 from fakeid.data.augment import Augmentation, augment_label, augmentation, identity_hparams, sample_rng
 from fakeid.data.augmented import AugmentedDataset, EpochSampler
-from fakeid.errors import FakeidError
-from fakeid.evaluation import perturb
-from fakeid.results import config_differences, config_hash
+from fakeid.runs.record import config_differences, config_hash
 from tests.conftest import make_datamodule, make_layout, run_module
 
 BLUR_JPEG = {"name": "blur_jpeg", "blur_prob": 1.0, "jpeg_prob": 1.0}

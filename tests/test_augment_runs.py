@@ -123,7 +123,7 @@ def test_the_old_hash_is_kept(root, tmp_path, monkeypatch):
 def test_a_bare_checkpoint_records_its_augmentation_as_a_run_does(root, tmp_path):
     """fakeid.eval ckpt=PATH reads the training augmentation from the checkpoint (the datamodule's saved
     `augment`) into the same `augment.*` hparams a run records, so its evaluations are labelled alike."""
-    from fakeid.trained import from_checkpoint
+    from fakeid.runs.trained import from_checkpoint
 
     run_dir = tmp_path / "run"
     done = run_module(

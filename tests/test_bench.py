@@ -9,9 +9,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from fakeid import bench as bench_module
-from fakeid.bench import REFERENCE, BenchConfig, PlainStepAfterEach, bench, bench_config, in_reference_units, spread
-from fakeid.errors import FakeidError
+from fakeid.benchmark import speed as bench_module
+from fakeid.benchmark.speed import (
+    REFERENCE,
+    BenchConfig,
+    PlainStepAfterEach,
+    bench,
+    bench_config,
+    in_reference_units,
+    spread,
+)
+from fakeid.core.errors import FakeidError
 from tests.conftest import REPO, run_module
 
 LOADER_KEYS = {

@@ -1,4 +1,4 @@
-"""fakeid.analysis.bootstrap: the weighted metrics equal fakeid.metrics, the intervals cover at their rate."""
+"""fakeid.analysis.bootstrap: weighted metrics equal fakeid.evaluation.metrics, the intervals cover at their rate."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from fakeid.analysis.bootstrap import (
     weighted_metrics,
     wilson_interval,
 )
-from fakeid.metrics import metrics_of_set
+from fakeid.evaluation.metrics import metrics_of_set
 
 
 @pytest.mark.parametrize("trial", range(4))

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 import torch
 
+from fakeid.core.errors import FakeidError
 from fakeid.data import cache as cache_module
 from fakeid.data.cache import CachedImageDataset, cache_error_check, ensure_folder_cache
 from fakeid.data.datasets import ImageFileDataset
 from fakeid.data.images import load_rgb
-from fakeid.errors import FakeidError
 from tests.conftest import REPO, make_datamodule, make_layout, run_module, write_images
 from tests.helpers.parity import SAME_ENGINE_TOLERANCE, ScoredRun, assert_scores_match
 

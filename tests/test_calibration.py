@@ -1,5 +1,5 @@
-"""ECE and Brier score (fakeid.metrics) against hand computations, in metrics.json's test entries, and the
-reliability diagrams of `fakeid.figures figure=calibration`; per-set image intervals of fakeid.collect."""
+"""ECE and Brier score (fakeid.evaluation.metrics) against hand computations, in metrics.json's test entries, and the
+reliability diagrams of `fakeid.figures figure=calibration`; per-set image intervals of fakeid.analysis.collect."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ import pandas as pd
 import pytest
 import torch
 
-from fakeid import collect, figures
+from fakeid import figures as figures_command
+from fakeid.analysis import collect
 from fakeid.analysis.bootstrap import wilson_interval
+from fakeid.analysis.figures import study as figures
 from fakeid.data.selection import TestSelection as Selection
-from fakeid.evaluate import ScoredSet, set_result
-from fakeid.metrics import brier, calibration_bins, ece
+from fakeid.evaluation.metrics import brier, calibration_bins, ece
+from fakeid.evaluation.scored_sets import ScoredSet, set_result
 from tests.fake_scores import add_scores
 from tests.fake_sweep import write_fake_sweep
 
@@ -80,8 +82,8 @@ def test_collect_gives_each_set_its_image_intervals(scored, capsys) -> None:
 def test_calibration_figure_bins_every_image(scored, tmp_path: Path) -> None:
     csv = collect.write_results(collect.collect([scored.path])[0], tmp_path / "r.csv")
     with pytest.raises(SystemExit):  # run 3 has no scores.csv: named, not silently left out
-        figures.main(["figure=calibration", f"csv={csv}", f"out={tmp_path / 'x'}"])
-    assert figures.main(["figure=calibration", f"csv={csv}", "level=0.0", f"out={tmp_path / 'c'}"]) == 0
+        figures_command.main(["figure=calibration", f"csv={csv}", f"out={tmp_path / 'x'}"])
+    assert figures_command.main(["figure=calibration", f"csv={csv}", "level=0.0", f"out={tmp_path / 'c'}"]) == 0
     data = pd.read_csv(tmp_path / "c" / "calibration.csv")
     assert (tmp_path / "c" / "calibration.png").read_bytes()[:4] == b"\x89PNG"
     assert set(data["level"]) == {"model.drop_rate=0.0"}
@@ -92,5 +94,5 @@ def test_calibration_figure_bins_every_image(scored, tmp_path: Path) -> None:
     rows = data[data["group"] == "unseen generator"]
     assert rows["count"].sum() == len(pooled)
     assert rows["ece"].iloc[0] == pytest.approx(ece(pooled["score"], pooled["label"]))
-    assert figures.main(["figure=calibration", f"csv={csv}", "run=0", f"out={tmp_path / 'one'}"]) == 0
+    assert figures_command.main(["figure=calibration", f"csv={csv}", "run=0", f"out={tmp_path / 'one'}"]) == 0
     assert set(pd.read_csv(tmp_path / "one" / "calibration.csv", dtype={"runs": str})["runs"]) == {"0"}

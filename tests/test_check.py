@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fakeid.audit.formats import FORMAT_SUFFIX, SUFFIX_FORMAT, estimate_jpeg_quality, format_mismatch, sniff_format
+from fakeid.data.formats import FORMAT_SUFFIX, SUFFIX_FORMAT, estimate_jpeg_quality, format_mismatch, sniff_format
 from fakeid.data.images import IMAGE_SUFFIXES
 from tests.conftest import make_layout, run_module, write_images
 

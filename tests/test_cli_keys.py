@@ -1,4 +1,4 @@
-"""The apps with a flat config (fakeid.synth, fakeid.bench, ...) check their command line in one line before
+"""The apps with a flat config (fakeid.synth, fakeid.benchmark.speed, ...) check their command line in one line before
 Hydra runs."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from fakeid.cli import check_app_overrides, check_group_choices, config_groups
-from fakeid.errors import FakeidError
+from fakeid.core.cli import check_app_overrides, check_group_choices, config_groups
+from fakeid.core.errors import FakeidError
 
 
 def test_a_flat_app_has_no_config_groups():
@@ -44,7 +44,7 @@ def test_a_flat_key_named_like_a_group_is_not_a_group_choice():
 
 
 def test_flags_move_before_the_overrides_whatever_their_place():
-    from fakeid.cli import flags_first
+    from fakeid.core.cli import flags_first
 
     argv = ["+experiment=categories", "-m", "data.root=/r", "--cfg", "job", "seed=1", "--info", "defaults"]
     assert flags_first(argv) == [

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from fakeid import collect
-from fakeid.errors import FakeidError
+from fakeid import collect as collect_command
+from fakeid.analysis import collect
+from fakeid.core.errors import FakeidError
 from tests.fake_sweep import FAIL_ERROR, write_fake_sweep
 
 
@@ -64,7 +65,7 @@ def test_csv_values_equal_each_jobs_metrics_json(tmp_path: Path) -> None:
         tmp_path / "sweep", grid={"data.num_categories": [1, 3], "model.drop_rate": [0.0, 0.5], "seed": [0, 1]}
     )
     out = tmp_path / "results.csv"
-    assert collect.main([f"sweeps={sweep.path}", f"out={out}"]) == 0
+    assert collect_command.main([f"sweeps={sweep.path}", f"out={out}"]) == 0
     df = collect.read_results(out)
     for job in sweep.jobs:
         metrics = json.loads((job.run_dir / "metrics.json").read_text())
@@ -98,7 +99,7 @@ def test_failed_and_missing_jobs_are_reported(tmp_path: Path, capsys: pytest.Cap
     failed = df[df["status"] == "failed"]
     assert len(failed) == 1 and failed["error"].iloc[0] == FAIL_ERROR and failed["set"].isna().all()
 
-    assert collect.main([f"sweeps={sweep.path}"]) == 0  # failures are reported, not fatal
+    assert collect_command.main([f"sweeps={sweep.path}"]) == 0  # failures are reported, not fatal
     err = capsys.readouterr().err
     assert "4 ok, 1 failed; 1 grid points missing" in err and FAIL_ERROR in err
     assert (sweep.path / "results.csv").is_file()
@@ -126,11 +127,11 @@ def test_metrics_files_are_found_at_most_three_levels_down(tmp_path: Path) -> No
 
 def test_bad_inputs_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        collect.main([f"sweeps={tmp_path / 'absent'}"])
+        collect_command.main([f"sweeps={tmp_path / 'absent'}"])
     assert exit_info.value.code == 2
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit) as exit_info:
-        collect.main([f"sweeps=[{tmp_path / 'empty'}]"])
+        collect_command.main([f"sweeps=[{tmp_path / 'empty'}]"])
     assert exit_info.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [
@@ -203,7 +204,7 @@ def test_grid_equals_the_jobs_hydra_launches(tmp_path: Path) -> None:
 
 
 def test_runs_of_two_datasets_are_never_pooled_unless_one_is_chosen(tmp_path):
-    from fakeid.collect import collect
+    from fakeid.analysis.collect import collect
 
     sweep = write_fake_sweep(tmp_path / "sweep", grid={"data.num_categories": [1, 3], "seed": [0, 1]})
     for index, job in enumerate(sweep.jobs):

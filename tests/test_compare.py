@@ -1,4 +1,4 @@
-"""fakeid.analysis.compare and `fakeid.figures figure=compare`: paired differences against independent
+"""fakeid.analysis.compare and `fakeid.analysis.figures.study figure=compare`: paired differences against independent
 computations (scipy's paired t, a hand-worked Holm, the normal power formula), determinism, and one line for
 each bad input."""
 
@@ -14,11 +14,13 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from fakeid import collect, figures
-from fakeid.analysis import power
+from fakeid import collect as collect_command
+from fakeid import figures as figures_command
+from fakeid.analysis import collect, power
 from fakeid.analysis.compare import BOOTSTRAP, SEED_ONLY, compare
-from fakeid.errors import FakeidError
-from fakeid.stats import holm
+from fakeid.analysis.figures import study as figures
+from fakeid.analysis.stats import holm
+from fakeid.core.errors import FakeidError
 from tests.fake_scores import add_scores, scores_path
 from tests.fake_sweep import write_fake_sweep
 
@@ -145,11 +147,11 @@ def test_two_level_bootstrap_is_deterministic_and_paired(scored: pd.DataFrame) -
 
 def test_cli_writes_compare_csv_and_md(scored_sweep, tmp_path: Path, capsys) -> None:
     csv = tmp_path / "results.csv"
-    assert collect.main([f"sweeps={scored_sweep.path}", f"out={csv}", "n_boot=100"]) == 0
+    assert collect_command.main([f"sweeps={scored_sweep.path}", f"out={csv}", "n_boot=100"]) == 0
     assert pd.read_csv(csv)["auroc_img_low"].notna().all()
     out = tmp_path / "cmp"
     args = ["figure=compare", f"csv={csv}", "baseline=0.0", "n_boot=200", f"out={out}", "effect=0.05"]
-    assert figures.main(args) == 0
+    assert figures_command.main(args) == 0
     table = pd.read_csv(out / "compare.csv")
     assert set(table["level"]) == {0.5, 0.9} and set(table["baseline"]) == {0.0}
     text = (out / "compare.md").read_text()
@@ -160,7 +162,7 @@ def test_cli_writes_compare_csv_and_md(scored_sweep, tmp_path: Path, capsys) -> 
 
 def _one_line_error(args: list[str], capsys) -> str:
     with pytest.raises(SystemExit) as exit_info:
-        figures.main(args)
+        figures_command.main(args)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("fakeid: error: ") and err.count("\n") == 1, err
@@ -243,8 +245,8 @@ def test_the_parameters_of_a_level_are_not_a_second_variable(scored: pd.DataFram
 
 def test_figs_2_and_3_mark_levels_and_state_the_power(scored: pd.DataFrame, tmp_path: Path) -> None:
     csv = collect.write_results(scored, tmp_path / "results.csv")
-    assert figures.main(["figure=fig3", f"csv={csv}", "n_boot=200", f"out={tmp_path}"]) == 0
-    assert figures.main(["figure=fig2", f"csv={csv}", "n_boot=200", f"out={tmp_path}"]) == 0
+    assert figures_command.main(["figure=fig3", f"csv={csv}", "n_boot=200", f"out={tmp_path}"]) == 0
+    assert figures_command.main(["figure=fig2", f"csv={csv}", "n_boot=200", f"out={tmp_path}"]) == 0
     for name in ("fig2", "fig3"):
         points = pd.read_csv(tmp_path / f"{name}.csv").query("kind == 'point'")
         baseline = points[points["x"] == 0.0]

@@ -7,9 +7,9 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from tests.conftest import REPO
+from fakeid import CONF_DIR
 
-CONF = REPO / "conf"
+CONF = CONF_DIR
 GROUPS = ["data", "model", "trainer", "callbacks", "logger", "paths", "hydra", "launcher"]
 CHOICES = [(group, path.stem) for group in GROUPS for path in sorted((CONF / group).glob("*.yaml"))]
 EVAL_MARK = "# fakeid.eval experiment"  # the first comment line of an experiment of fakeid.eval, not of training
@@ -38,7 +38,7 @@ def test_every_experiment_composes_with_plus(experiment):
 
 @pytest.mark.parametrize("experiment", EVAL_EXPERIMENTS)
 def test_every_eval_experiment_composes_and_its_levels_are_valid(experiment):
-    from fakeid.evaluation.perturb import make
+    from fakeid.data.perturb import make
 
     with initialize_config_dir(str(CONF), version_base="1.3"):
         cfg = compose("eval", overrides=[f"+experiment={experiment}"])
@@ -48,7 +48,7 @@ def test_every_eval_experiment_composes_and_its_levels_are_valid(experiment):
 
 
 def test_every_perturbation_choice_composes_into_a_valid_perturbation():
-    from fakeid.evaluation.perturb import make
+    from fakeid.data.perturb import make
 
     for path in sorted((CONF / "perturb").glob("*.yaml")):
         with initialize_config_dir(str(CONF), version_base="1.3"):

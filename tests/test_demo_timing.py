@@ -76,7 +76,7 @@ def test_a_demo_that_ran_nothing_has_no_efficiency(tmp_path: Path):
         (["started=soon"], r"started='soon': expected seconds since the epoch"),
         (["started=1e12"], r"started=1000000000000.0: later than now"),
         (["reference={tmp}/bench.json"], r"reference=.*bench.json: no reference part in it"),
-        (["reference={tmp}/none.json"], r"reference=.*none.json: unreadable fakeid.bench JSON"),
+        (["reference={tmp}/none.json"], r"reference=.*none.json: unreadable fakeid.benchmark.speed JSON"),
         (["sweeps=[{tmp}/nowhere]"], r"sweeps: .*nowhere is not a folder"),
         (["jobs=0"], r"jobs=0: expected auto or an integer >= 1"),
     ],
@@ -94,7 +94,7 @@ def test_bad_input_is_one_line(tmp_path: Path, arguments: list[str], pattern: st
 @pytest.mark.slow
 def test_a_tiny_sweep_records_its_step_time_and_the_demo_sums_it(tmp_path: Path):
     """Two real jobs through the CLI: each run's metrics.json `timing` holds its own training-step time, steps
-    and images, inside its fit and wall time, and fakeid.demo_timing sums them within the demo's wall time."""
+    and images, inside its fit and wall time, and fakeid.benchmark.demo sums them within the demo's wall time."""
     root = generate(tmp_path / "data", preset="tiny", seed=0, progress=False)
     started = time.time()
     done = sweep(tmp_path / "outputs", root, "tiny", "data.num_categories=1,2")

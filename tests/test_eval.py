@@ -52,7 +52,7 @@ def auroc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 def assert_recomputable(folder: Path) -> None:
-    """Every test entry of metrics.json follows from scores.csv by hand (numpy, not fakeid.metrics)."""
+    """Every test entry of metrics.json follows from scores.csv by hand (numpy, not fakeid.evaluation.metrics)."""
     result, scores = metrics(folder), read_scores(folder)
     assert set(scores) == {entry["set"] for entry in result["test"]}
     for entry in result["test"]:

@@ -12,12 +12,12 @@ import pytest
 import torch
 from PIL import Image
 
-from fakeid import trained
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 from fakeid.inference import explain
 from fakeid.inference.predicting import COLUMNS, predict
 from fakeid.inference.scoring import CropRule
 from fakeid.models.config import build_detector, model_choices
+from fakeid.runs import trained
 from tests.conftest import run_module
 
 pytest.importorskip("pytorch_grad_cam")

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fakeid import __version__, trained
+from fakeid import __version__
 from fakeid.inference.metadata import TORCHSCRIPT_EXTRA_FILE
 from fakeid.inference.predicting import predict
+from fakeid.runs import trained
 from fakeid.synth.quick import quick_pixels
 from tests.conftest import REPO, run_module, write_images
 from tests.helpers.parity import RELATIVE_TOLERANCE, assert_scores_match

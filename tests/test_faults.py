@@ -28,9 +28,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from fakeid import trained
-from fakeid.errors import FakeidError
-from fakeid.ingest.atomic import PARTIAL_MARK
+from fakeid.core.atomic import PARTIAL_MARK
+from fakeid.core.errors import FakeidError
+from fakeid.runs import trained
 from tests.conftest import REPO, make_layout, run_module, write_images
 
 TINY = [

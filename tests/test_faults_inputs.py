@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fakeid import CONF_DIR
+from fakeid.core.errors import FakeidError
 from fakeid.data.fingerprint import root_identity, tree_files
 from fakeid.data.images import MAX_PIXELS, OVER_BUDGET
 from fakeid.data.selection import Selection, Selector
-from fakeid.errors import FakeidError
 from fakeid.inference.inputs import expand_inputs
 from fakeid.inference.scoring import CropRule, prepare, score_files
 from tests.conftest import assert_one_line_error, make_datamodule, make_layout, run_module, write_images
@@ -248,20 +249,20 @@ def test_a_sweep_value_out_of_range_stops_before_the_first_job(tmp_path):
 
 
 def test_every_conf_experiment_passes_the_check():
-    from fakeid.config_checks import check_train_command
+    from fakeid.training.checks import check_train_command
 
-    for experiment in sorted(p.stem for p in (Path(__file__).parents[1] / "conf" / "experiment").glob("*.yaml")):
+    for experiment in sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml")):
         check_train_command([f"+experiment={experiment}", "data.root=/data"])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["legacy_xception", "resnet50.tv_in1k", "efficientnet_b0"])
 def test_the_minimum_image_size_is_the_backbone_total_stride(name):
-    """The table of fakeid.config_checks against timm: the last stage's reduction, and a forward pass at it."""
+    """The table of fakeid.training.checks against timm: the last stage's reduction, and a forward pass at it."""
     import timm
     import torch
 
-    from fakeid.config_checks import MIN_IMAGE_SIZE, asked_of_timm
+    from fakeid.training.checks import MIN_IMAGE_SIZE, asked_of_timm
 
     model = timm.create_model(name, pretrained=False, num_classes=0).eval()
     assert MIN_IMAGE_SIZE[name] == model.feature_info[-1]["reduction"] == asked_of_timm(name)
@@ -271,7 +272,7 @@ def test_the_minimum_image_size_is_the_backbone_total_stride(name):
 
 # ----------------------------------------------------------------------------- paths Hydra cannot read
 def test_a_sweep_job_folder_is_taken_as_given_and_a_missing_one_is_told_how_to_quote(tmp_path):
-    from fakeid.cli import check_app_overrides, check_overrides, quote_paths
+    from fakeid.core.cli import check_app_overrides, check_overrides, quote_paths
 
     job = tmp_path / "sweep" / "data.num_categories=1,seed=0"
     job.mkdir(parents=True)

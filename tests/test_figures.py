@@ -9,8 +9,11 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from fakeid import collect, figures
-from fakeid.errors import FakeidError
+from fakeid import figures as figures_command
+from fakeid.analysis import collect
+from fakeid.analysis.figures import catalog
+from fakeid.analysis.figures import study as figures
+from fakeid.core.errors import FakeidError
 from tests.fake_sweep import write_fake_sweep
 
 GRID = {"data.num_categories": [1, 2, 3], "model.drop_rate": [0.0, 0.5], "seed": [0, 1, 2]}
@@ -27,7 +30,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def drawn(results: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> dict[str, figures.Figure]:
     out = tmp_path_factory.mktemp("figures")
-    made = figures.write_all(results, out)
+    made = catalog.write_all(results, out)
     assert all(isinstance(result, figures.Figure) for result in made.values()), made
     return made  # type: ignore[return-value]
 
@@ -178,20 +181,20 @@ def test_cli_draws_from_the_collected_csv(
     results: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     csv = collect.write_results(results, tmp_path / "results.csv")
-    assert figures.main(["figure=fig1", f"csv={csv}", f"out={tmp_path / 'figs'}", "drop_rate=0.0"]) == 0
+    assert figures_command.main(["figure=fig1", f"csv={csv}", f"out={tmp_path / 'figs'}", "drop_rate=0.0"]) == 0
     assert sorted(path.name for path in (tmp_path / "figs").iterdir()) == ["fig1.csv", "fig1.pdf", "fig1.png"]
     written = pd.read_csv(tmp_path / "figs" / "fig1.csv")
     assert written["mean"].to_numpy() == pytest.approx(figures.fig1_data(results, 0.0).data["mean"].to_numpy())
     with pytest.raises(SystemExit) as exit_info:
-        figures.main(["figure=fig2", f"csv=[{tmp_path / 'absent.csv'}]"])
+        figures_command.main(["figure=fig2", f"csv=[{tmp_path / 'absent.csv'}]"])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.startswith(f"fakeid: error: {tmp_path / 'absent.csv'}: no such results CSV")
     np.testing.assert_array_equal(written["x"].unique(), np.array([1.0, 2.0, 3.0]))
 
 
 def test_write_all_reads_each_figure_from_the_sweeps_that_vary_its_x(tmp_path: Path) -> None:
-    from fakeid.collect import load_runs, tidy
-    from fakeid.figures import write_all
+    from fakeid.analysis.collect import load_runs, tidy
+    from fakeid.analysis.figures.catalog import write_all
 
     categories = write_fake_sweep(tmp_path / "categories", grid={"data.num_categories": [1, 2, 3], "seed": [0, 1]})
     dropout = write_fake_sweep(tmp_path / "dropout", grid={"model.drop_rate": [0.0, 0.5], "seed": [0, 1]})

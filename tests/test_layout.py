@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.layout import CLASS_DIRS, category_sets, discover_test_sets, require_root
-from fakeid.errors import FakeidError
 from tests.conftest import MIXING_ORDER, make_datamodule, make_layout, write_images
 
 

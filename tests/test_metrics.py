@@ -1,10 +1,10 @@
-"""fakeid.metrics against independent, hand-written computations on known scores."""
+"""fakeid.evaluation.metrics against independent, hand-written computations on known scores."""
 
 import numpy as np
 import pytest
 import torch
 
-from fakeid.metrics import TEST_METRICS, accuracies, calibrate_threshold, metrics_of_set
+from fakeid.evaluation.metrics import TEST_METRICS, accuracies, calibrate_threshold, metrics_of_set
 
 
 def average_precision_by_hand(scores, labels):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.mix import categories_in_mix, quotas, reserve_validation, seeded_order, take
-from fakeid.errors import FakeidError
 from tests.conftest import MIXING_ORDER
 
 

@@ -8,11 +8,11 @@ import pytest
 import torch
 from torch import nn
 
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 from fakeid.models.backbone import DetectorNet
 from fakeid.models.config import build_detector, model_choices, model_config
 from fakeid.models.detector import FakeImageDetector
-from fakeid.trained import load_detector
+from fakeid.runs.trained import load_detector
 from tests.conftest import make_layout, run_module
 
 

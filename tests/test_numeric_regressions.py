@@ -14,12 +14,12 @@ from PIL import Image
 
 from fakeid.data.cache import CachedImageDataset
 from fakeid.data.datasets import ImageFileDataset
+from fakeid.data.perturb import make
 from fakeid.data.selection import TestSelection
-from fakeid.evaluate import ScoredSet, write_scores
-from fakeid.evaluation.perturb import make
+from fakeid.evaluation.metrics import accuracies, calibrate_threshold, metrics_of_set
+from fakeid.evaluation.scored_sets import ScoredSet, write_scores
 from fakeid.inference.predicting import Verdicts, row
 from fakeid.inference.scoring import CropRule, ImageResult, cut, tile_origins
-from fakeid.metrics import accuracies, calibrate_threshold, metrics_of_set
 from tests.conftest import run_module, write_images
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.images import load_rgb
-from fakeid.errors import FakeidError
-from fakeid.evaluation.perturb import blur, image_seed, jpeg, make, noise, resize
+from fakeid.data.perturb import blur, image_seed, jpeg, make, noise, resize
 
 
 def photo(size: int = 64, seed: int = 0) -> Image.Image:

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.images import to_rgb
-from fakeid.errors import FakeidError
 from fakeid.inference.inputs import expand_inputs
 from fakeid.inference.predicting import COLUMNS, predict
 from fakeid.inference.scoring import CropRule, tile_origins

@@ -13,6 +13,7 @@ import torch
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.cache import cache_key
 from fakeid.data.images import load_rgb
 from fakeid.data.layout import PAPER_MIXING_ORDER
@@ -25,11 +26,10 @@ from fakeid.data.mix import (
     take,
     validation_reserve,
 )
-from fakeid.errors import FakeidError
-from fakeid.evaluation.perturb import BLUR_SIGMA_MAX, Perturbation, make
+from fakeid.data.perturb import BLUR_SIGMA_MAX, Perturbation, make
+from fakeid.evaluation.metrics import accuracies, calibrate_threshold
 from fakeid.inference.predicting import Verdicts
 from fakeid.inference.scoring import tile_origins
-from fakeid.metrics import accuracies, calibrate_threshold
 from fakeid.synth.quick import write_images
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

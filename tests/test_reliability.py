@@ -18,10 +18,12 @@ import pytest
 import torch
 from PIL import Image
 
+from fakeid import CONF_DIR
+from fakeid.core.atomic import write_json_atomically
+from fakeid.core.errors import FakeidError
 from fakeid.data.layout import list_class_folder
 from fakeid.data.selection import Selection, Selector
-from fakeid.errors import FakeidError
-from fakeid.results import PROTOCOL_KEY, config_differences, write_json_atomically
+from fakeid.runs.record import PROTOCOL_KEY, config_differences
 from fakeid.training.checkpoints import resume_path
 from tests.conftest import REPO, make_datamodule, make_layout, run_module, write_images
 
@@ -298,7 +300,7 @@ def test_progress_bar_off_works_with_the_default_callbacks(tmp_path):
 
     from fakeid.training.run import build_trainer
 
-    with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         cfg = compose(
             "train",
             overrides=["data.root=/x", "trainer.enable_progress_bar=false", f"hydra.run.dir={tmp_path}"],
@@ -325,7 +327,7 @@ def test_an_exception_inside_validation_is_recorded_as_failed(tmp_path, monkeypa
 
     root = make_layout(tmp_path / "data", categories=["cat", "church_outdoor"], test_sets=("progan/sheep",))
     overrides = [*TINY, "model.name=test_resnet", f"data.root={root}"]
-    with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=overrides)
         with_hydra = compose("train", overrides=overrides, return_hydra_config=True)
     with open_dict(with_hydra):

@@ -2,7 +2,8 @@
 
 import json
 
-from fakeid.results import already_done, config_hash, write_json_atomically
+from fakeid.core.atomic import write_json_atomically
+from fakeid.runs.record import already_done, config_hash
 
 BASE = {
     "data.num_categories": 3,

@@ -1,4 +1,4 @@
-"""Evaluation folders through fakeid.collect, Fig R and the format-bias table, and the Hydra CLIs of both tools.
+"""Evaluation folders through fakeid.analysis.collect, Fig R and the format-bias table, and both CLIs.
 
 Expected numbers are computed by hand from the metrics.json files the fake evaluation folder holds, never
 from the tidy table the code under test builds.
@@ -17,8 +17,11 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from fakeid import collect, figures, robustness_figures
-from fakeid.errors import FakeidError
+from fakeid import figures as figures_command
+from fakeid.analysis import collect
+from fakeid.analysis.figures import robustness as robustness_figures
+from fakeid.analysis.figures import study as figures
+from fakeid.core.errors import FakeidError
 from tests.conftest import run_module
 from tests.fake_evals import FakeEvals, write_fake_evals
 from tests.fake_sweep import write_fake_sweep
@@ -267,7 +270,7 @@ def test_cli_collects_and_draws_fig_r_and_the_table(evals: FakeEvals, tmp_path: 
 
 def test_cli_all_draws_what_the_table_supports(table: pd.DataFrame, tmp_path: Path) -> None:
     csv = collect.write_results(table, tmp_path / "results.csv")
-    assert figures.main(["figure=all", f"csv=[{csv}]", f"out={tmp_path / 'out'}"]) == 0
+    assert figures_command.main(["figure=all", f"csv=[{csv}]", f"out={tmp_path / 'out'}"]) == 0
     names = {path.stem for path in (tmp_path / "out").iterdir()}
     assert names == {"fig2", "fig3", "figR", "formatbias"}  # fig1 needs several category counts: skipped
 

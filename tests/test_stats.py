@@ -1,4 +1,4 @@
-"""fakeid.stats against independent computations (scipy's interval and linregress, numpy's polyfit)."""
+"""fakeid.analysis.stats against independent computations (scipy's interval and linregress, numpy's polyfit)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from fakeid.errors import FakeidError
-from fakeid.stats import linear_trend, mean_ci, summarize
+from fakeid.analysis.stats import linear_trend, mean_ci, summarize
+from fakeid.core.errors import FakeidError
 
 
 def test_mean_ci_matches_hand_computed_t_interval() -> None:

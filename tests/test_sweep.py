@@ -11,7 +11,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from nbclient import NotebookClient
 
-from fakeid.collect import check_completeness, expected_grid, load_runs, tidy, write_results
+from fakeid import CONF_DIR
+from fakeid.analysis.collect import check_completeness, expected_grid, load_runs, tidy, write_results
 from fakeid.synth import generate
 from tests.conftest import REPO, make_layout, run_module
 from tests.helpers.sweeps import sweep
@@ -134,7 +135,7 @@ def test_process_launchers_run_a_two_job_sweep_and_list_a_failed_one(tmp_path, l
 )
 def test_experiment_grids_have_the_documented_size(tmp_path, experiment, size, keys):
     """Expand each experiment's own grid (the multirun.yaml Hydra would write) without running it."""
-    with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=[f"+experiment={experiment}", "data.root=/x"], return_hydra_config=True)
     assert cfg.hydra.mode.name == "MULTIRUN" and set(cfg.hydra.sweeper.params) == keys
     sweep_dir = tmp_path / experiment

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.layout import HOLDOUT, LABEL_DIRS, REAL_DIR, TRAIN_GENERATOR
 from fakeid.data.layout import PAPER_MIXING_ORDER as MIX_ORDER
-from fakeid.errors import FakeidError
 from fakeid.synth import generate
 from fakeid.synth.settings import PRESETS
 from tests.conftest import run_module

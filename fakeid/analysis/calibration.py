@@ -2,7 +2,7 @@
 
 For a run, or for every run at one level of the swept variable, the images of each test-set group
 (`fakeid.analysis.rows.GROUPS`, a run's own group membership) are pooled from the runs' `scores.csv` and cut into
-`ECE_BINS` equal-width bins of the score (`fakeid.metrics.calibration_bins`). Each bin gives the mean score (x)
+`ECE_BINS` equal bins of the score (`fakeid.evaluation.metrics.calibration_bins`). Each bin gives the mean score (x)
 and the fraction of fakes (y); a calibrated detector lies on the diagonal. ECE and Brier score of the pooled
 images are in the legend and in `calibration.csv` (columns `CALIBRATION_COLUMNS`, one row per level x group x
 bin). Nothing is read from metrics.json, so runs written before it had `ece` and `brier` are drawn alike.
@@ -22,12 +22,12 @@ from fakeid.analysis.compare import detect_variable, level_text, match_level, so
 from fakeid.analysis.pictures import write_figure_files
 from fakeid.analysis.rows import GROUPS, RUN_KEY, ok_test_rows
 from fakeid.analysis.scores import read_scores, scores_file
-from fakeid.errors import FakeidError
-from fakeid.metric_names import ECE_BINS
+from fakeid.core.errors import FakeidError
+from fakeid.core.metric_names import ECE_BINS
 
-# fakeid.metrics holds the one definition of the bins, ECE and Brier score; it imports torch, which only this
-# figure pays for (fakeid.figures imports this module when figure=calibration is asked for)
-from fakeid.metrics import brier, calibration_bins, ece
+# fakeid.evaluation.metrics holds the one definition of the bins, ECE and Brier score; it imports torch, which only this
+# figure pays for (fakeid.analysis.figures.study imports this module when figure=calibration is asked for)
+from fakeid.evaluation.metrics import brier, calibration_bins, ece
 
 CALIBRATION_COLUMNS = [
     "level",

@@ -17,7 +17,7 @@ swept variable, and every run is tested on the same images. For the variable the
   averages the differences. The 95 % interval is the percentile interval of the replicates; `p` is two-sided,
   `2 * min(share of replicates <= 0, share >= 0)`, with `(count + 1) / (n_boot + 1)` shares so it is never 0.
 - *fallback* (`method` "seed-only paired t"): where a paired run has no scores.csv (runs older than scores.csv)
-  the interval and p are the paired t test over seeds (`fakeid.stats.paired_t`), and the runs are named.
+  the interval and p are the paired t test over seeds (`fakeid.analysis.stats.paired_t`), and the runs are named.
 - `p_holm`: Holm's correction of `p` across the levels compared, per group and metric; `excludes_zero`: the
   interval excludes 0.
 - `seed_dominated`: the seeds' sample variance of the paired difference exceeds twice the image-level variance.
@@ -43,11 +43,11 @@ import pandas as pd
 
 from fakeid.analysis import power
 from fakeid.analysis.bootstrap import bootstrap_set, percentile_interval, seed_sequence
+from fakeid.analysis.collect import hparam_columns
 from fakeid.analysis.rows import GROUPS, RUN_KEY, constant_sets, ok_test_rows, sweeps_varying
 from fakeid.analysis.scores import SetScores, read_scores, scores_file
-from fakeid.collect import hparam_columns
-from fakeid.errors import FakeidError
-from fakeid.stats import CONFIDENCE, holm, paired_t
+from fakeid.analysis.stats import CONFIDENCE, holm, paired_t
+from fakeid.core.errors import FakeidError
 
 COMPARE_METRICS = ("acc", "acc_cal", "ap", "auroc")
 BOOTSTRAP, SEED_ONLY = "two-level bootstrap", "seed-only paired t"

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 
 RUN_KEY = ["sweep", "run_dir"]
 UNSEEN_CONTENT, UNSEEN_GENERATOR, SEEN = "unseen content", "unseen generator", "seen"

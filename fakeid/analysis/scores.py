@@ -1,4 +1,4 @@
-"""Reading a run's per-image scores (`scores.csv`, written by fakeid.evaluate; columns in docs/METRICS.md)."""
+"""Reading a run's per-image scores (`scores.csv` of fakeid.evaluation.scored_sets; columns in docs/METRICS.md)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fakeid.errors import FakeidError
-from fakeid.results import SCORES_COLUMNS, SCORES_FILE
+from fakeid.core.errors import FakeidError
+from fakeid.runs.record import SCORES_COLUMNS, SCORES_FILE
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from fakeid.audit.formats import estimate_jpeg_quality, sniff_format
+from fakeid.data.formats import estimate_jpeg_quality, sniff_format
 from fakeid.data.images import MAX_PIXELS, OVER_BUDGET, is_image_name
 from fakeid.data.layout import CLASS_DIRS
 

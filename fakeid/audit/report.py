@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fakeid.audit.duplicates import Placed, count_kinds, find_duplicates
-from fakeid.audit.formats import DIFFERENCE_THRESHOLD, QUALITY_GAP, distribution_gap, shares
 from fakeid.audit.inventory import ClassEntry, FileFacts, probe_all, walk_root
+from fakeid.core.errors import FakeidError
+from fakeid.data.formats import DIFFERENCE_THRESHOLD, QUALITY_GAP, distribution_gap, shares
 from fakeid.data.images import MAX_PIXELS
 from fakeid.data.layout import FAKE_DIR, LAYOUT_HINT, REAL_DIR
-from fakeid.errors import FakeidError
 
 LISTED = 10  # items of each kind the summary lists; check.json lists all
 

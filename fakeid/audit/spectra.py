@@ -33,10 +33,10 @@ from PIL import Image
 from scipy.ndimage import median_filter
 
 from fakeid.audit.inventory import ClassEntry, walk_root
+from fakeid.core.atomic import write_bytes_atomically
+from fakeid.core.errors import FakeidError
 from fakeid.data.images import to_rgb
 from fakeid.data.layout import CLASS_DIRS, LAYOUT_HINT
-from fakeid.errors import FakeidError
-from fakeid.ingest.atomic import write_bytes_atomically
 
 MAX_SIZE = 256  # crop side cap: the mean over many 1024-px spectra costs time and shows nothing more
 MEDIAN_SIZE = 3

@@ -3,7 +3,7 @@ reproducible, on the loader's CPU workers, with the perturbation functions evalu
 
 What a training image goes through (validation and test images never do):
 
-- the perturbations of `fakeid.evaluation.perturb` (one function per kind, reused, never copied), applied to
+- the perturbations of `fakeid.data.perturb` (one function per kind, reused, never copied), applied to
   the whole decoded RGB image before the crop, through the one transform seam of `fakeid.data.images`:
   - `none`       nothing (the default: a run's identity and results are those of fakeid before augmentation);
   - `blur_jpeg`  CNNDetection's recipe (Wang et al. 2020): Gaussian blur with probability `blur_prob`, sigma
@@ -36,7 +36,7 @@ pixels and the JPEG block grid differ), and `crop=random` is refused (the cache 
 docs/AUGMENT.md gives the measured difference.
 
 Identity: the augmentation and its parameters go into a run's hparams (`augment.*`) only when they change
-the images (`identity_hparams`); `fakeid.results` counts an `augment.*` key present on one side only as a
+the images (`identity_hparams`); `fakeid.runs.record` counts an `augment.*` key present on one side only as a
 difference, so a run with augmentation is never taken for one without.
 """
 
@@ -51,10 +51,10 @@ import numpy as np
 from omegaconf import OmegaConf
 from PIL import Image
 
+from fakeid.core.cli import overridden_keys
+from fakeid.core.errors import FakeidError
+from fakeid.data import perturb
 from fakeid.data.images import enlarge
-from fakeid.errors import FakeidError
-from fakeid.evaluation import perturb
-from fakeid.results import overridden_keys
 
 STREAM = 0x61756731  # "aug1": keeps these draws apart from any other stream seeded by the run's seed
 NONE = "none"
@@ -78,7 +78,7 @@ PREFIX = "augment."
 
 # ----------------------------------------------------------------------------- the configuration
 def _number(key: str, value: Any) -> float:
-    """A finite number (nan and inf are refused: no augmentation is defined there, as in fakeid.evaluation.perturb)."""
+    """A finite number (nan and inf are refused: no augmentation is defined there, as in fakeid.data.perturb)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise FakeidError(f"augment.{key}={value!r}: expected a finite number")
     return float(value)

@@ -16,10 +16,10 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.augment import Augmentation, sample_rng
 from fakeid.data.datasets import ImageFileDataset
 from fakeid.data.images import center_fit, load_rgb
-from fakeid.errors import FakeidError
 
 
 class EpochSampler(Sampler):

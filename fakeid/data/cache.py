@@ -40,11 +40,11 @@ from PIL import features
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
+from fakeid.core.atomic import write_json_atomically
+from fakeid.core.errors import FakeidError
 from fakeid.data.datasets import ErrorCheck, decode_error
 from fakeid.data.images import PREPROCESSING_VERSION, ImageTransform, load_rgb
 from fakeid.data.layout import CLASS_DIRS, list_class_folder
-from fakeid.errors import FakeidError
-from fakeid.results import write_json_atomically
 
 ROWS_PER_TASK = 128  # rows one build task decodes: big enough to amortise the task, small enough to balance
 IN_PROCESS_BELOW = 64  # folders smaller than this are decoded without starting a process pool

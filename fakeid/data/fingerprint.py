@@ -4,7 +4,7 @@ time (a listing and a stat per file; nothing is decoded).
 A training run fingerprints its whole root (train/, val/, test/: the same for every n, seed and dropout of a
 sweep, so runs of one dataset pool); an evaluation fingerprints the sets it evaluates. Regenerating, adding,
 removing or touching a file changes it; moving the whole root does not (the root is recorded beside it). Used
-by fakeid.runs so that a job folder never holds results of two datasets, and by the collector so that runs of
+by fakeid.runs.lifecycle so that a job folder never holds results of two datasets, and by the collector so that runs of
 different datasets are never pooled into one figure. Hidden files and folders (the decoded cache) are left out.
 The walk is iterative (`fakeid.data.tree`: any depth), and a broken or looping link counts by its own stat.
 """

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.images import is_image_name
-from fakeid.errors import FakeidError
 
 CLASS_DIRS = {"0_real": 0, "1_fake": 1}  # class folder -> label
 LABEL_DIRS = tuple(CLASS_DIRS)  # label -> class folder: LABEL_DIRS[1] is the fake folder

@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 
 
 def categories_in_mix(categories: Sequence[str], num_categories: int, holdout: Sequence[str]) -> list[str]:

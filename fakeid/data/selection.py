@@ -21,6 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from fakeid.core.errors import FakeidError, check_choice
 from fakeid.data.datasets import ErrorCheck
 from fakeid.data.images import MAX_PIXELS, over_budget
 from fakeid.data.layout import ClassFolder, ImageSet, category_sets, discover_test_sets, has_split
@@ -33,7 +34,6 @@ from fakeid.data.mix import (
     take,
     validation_reserve,
 )
-from fakeid.errors import FakeidError, check_choice
 
 
 @dataclass

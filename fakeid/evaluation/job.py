@@ -22,14 +22,14 @@ from typing import Any
 
 from torch.utils.data import DataLoader
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.datasets import error_check, image_dataset
 from fakeid.data.fingerprint import data_identity
 from fakeid.data.layout import discover_eval_sets, require_root
+from fakeid.data.perturb import Perturbation
 from fakeid.data.selection import Selector, TestSelection, plan_tests, write_file_lists
-from fakeid.errors import FakeidError
-from fakeid.evaluate import SCORES_FILE, evaluate, write_scores
-from fakeid.evaluation.perturb import Perturbation
-from fakeid.trained import TrainedDetector
+from fakeid.evaluation.scored_sets import SCORES_FILE, evaluate, write_scores
+from fakeid.runs.trained import TrainedDetector
 
 FILE_LISTS = "file_lists.csv"
 

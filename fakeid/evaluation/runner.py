@@ -6,7 +6,7 @@
 
 A grid loads each checkpoint once and evaluates all its levels with it; `jobs=N` evaluates N runs at a
 time, each in a joblib worker process with cpu_count // N torch threads (as `launcher=parallel` does for
-training sweeps). Each (run, level) folder is bookkept like a training job (`fakeid.runs`): done ones are
+training sweeps). Each (run, level) folder is bookkept like a training job (`fakeid.runs.lifecycle`): done ones are
 skipped, failed ones are recorded and the grid goes on; the command exits 1 when any failed, listing them.
 A run that finished ok but kept no weights (`keep_checkpoints=none`) cannot be evaluated: it is named in one
 line, counted in the summary and listed in eval_grid.json with status "no weights", not failed on every rerun.
@@ -21,13 +21,14 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from fakeid.errors import FakeidError, check_choice
+from fakeid.core.atomic import write_json_atomically
+from fakeid.core.errors import FakeidError, check_choice
+from fakeid.core.values import as_int
+from fakeid.data.perturb import Perturbation, level_id, make
 from fakeid.evaluation import job
-from fakeid.evaluation.perturb import Perturbation, level_id, make
-from fakeid.key_values import as_int
-from fakeid.results import METRICS_FILE, write_json_atomically
-from fakeid.runs import ERROR_LOG, new_result, recorded, run_once
-from fakeid.trained import TrainedDetector, from_run, kept_no_weights, resolve
+from fakeid.runs.lifecycle import ERROR_LOG, new_result, recorded, run_once
+from fakeid.runs.record import METRICS_FILE
+from fakeid.runs.trained import TrainedDetector, from_run, kept_no_weights, resolve
 
 log = logging.getLogger("fakeid.eval")
 GRID_FILE = "eval_grid.json"
@@ -122,8 +123,8 @@ def evaluate_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
 def sweep_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
     """(job folder relative to the sweep, status) of every job of a training sweep; an ok run that kept no
     weights has status `NO_WEIGHTS` (it cannot be evaluated: skipped and counted, not failed every time)."""
-    from fakeid.collect import find_metrics_files
-    from fakeid.results import read_metrics
+    from fakeid.analysis.collect import find_metrics_files
+    from fakeid.runs.record import read_metrics
 
     if not sweep_dir.is_dir():
         raise FakeidError(f"sweep={sweep_dir} is not a folder (a training sweep folder was expected)")

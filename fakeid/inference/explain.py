@@ -46,10 +46,10 @@ import torch
 from PIL import Image
 from torch import nn
 
+from fakeid.core.atomic import write_bytes_atomically, write_folder_atomically
+from fakeid.core.errors import FakeidError
 from fakeid.data.images import center_fit, to_rgb
-from fakeid.errors import FakeidError
 from fakeid.inference.scoring import CropRule, tile_origins
-from fakeid.ingest.atomic import write_bytes_atomically, write_folder_atomically
 
 METHODS = ("none", "gradcam", "layercam")
 FOLDER = "explain"

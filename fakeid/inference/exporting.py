@@ -24,10 +24,10 @@ import numpy as np
 import torch
 
 from fakeid import __version__
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 from fakeid.inference.metadata import INPUT_NAME, OUTPUT_NAME, TORCHSCRIPT_EXTRA_FILE, DetectorInfo, build_metadata
 from fakeid.inference.torch_models import ScoringModule
-from fakeid.trained import TrainedDetector
+from fakeid.runs.trained import TrainedDetector
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 OPSET = 17

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.images import IMAGE_SUFFIXES, is_image_name
 from fakeid.data.tree import walk_files
-from fakeid.errors import FakeidError
 
 LIST_SUFFIXES = frozenset({".txt", ".lst", ".list"})
 

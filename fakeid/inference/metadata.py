@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 
 PREFIX = "fakeid."
 TORCHSCRIPT_EXTRA_FILE = "fakeid.json"

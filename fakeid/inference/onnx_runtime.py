@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 from fakeid.inference.metadata import INPUT_NAME, DetectorInfo, parse_metadata
 
 PROVIDERS = {"cpu": ["CPUExecutionProvider"], "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"]}

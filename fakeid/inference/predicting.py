@@ -6,7 +6,7 @@ file written by `fakeid.export`: `.onnx` on onnxruntime, `.pt` TorchScript). Onl
 Lightning and timm, and only the checkpoint and TorchScript paths import torch.
 
 CSV columns (`COLUMNS`): path, score (probability of fake, empty when the file could not be scored; written
-so that it reads back exactly, `fakeid.scores`), verdict (`fake` when score >= threshold in float64, at the
+so that it reads back exactly, `fakeid.core.numbers`), verdict (`fake` when score >= threshold in float64, at the
 run's calibrated threshold when known, else 0.5),
 verdict_at_0.5, width, height, format (Pillow's name), error (why there is no score), note (what was
 changed to score it: 16-bit scaled, alpha dropped, enlarged, tiles capped, first frame of an animation).
@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from fakeid.core.atomic import write_atomically
+from fakeid.core.errors import FakeidError
+from fakeid.core.numbers import called_fake, number_text
 from fakeid.data.images import MAX_PIXELS
-from fakeid.errors import FakeidError
 from fakeid.inference.inputs import expand_inputs
 from fakeid.inference.metadata import DetectorInfo
 from fakeid.inference.scoring import CropRule, ImageResult, Scorer, score_files
-from fakeid.ingest.atomic import write_atomically
-from fakeid.scores import called_fake, number_text
 
 COLUMNS = ("path", "score", "verdict", "verdict_at_0.5", "width", "height", "format", "error", "note")
 DEFAULT_OUT = "predictions.csv"
@@ -64,8 +64,8 @@ def load_scorer(
         raise FakeidError("give exactly one of run=RUN_DIR, ckpt=PATH or exported=FILE.onnx (a fakeid.export file)")
     if exported:
         return exported_scorer(Path(exported).expanduser(), device)
-    from fakeid import trained
     from fakeid.inference.torch_models import checkpoint_scorer, torch_device
+    from fakeid.runs import trained
 
     torch_device(device)  # a one-line error before the (slow) load
     detector = trained.resolve(run=run, ckpt=ckpt, threshold=threshold)

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.images import MAX_PIXELS, OVER_BUDGET, center_fit, to_rgb
-from fakeid.errors import FakeidError
 
 CROPS = ("center", "none", "tiles")
 Scorer = Callable[[np.ndarray], np.ndarray]  # uint8 (N, H, W, 3) -> float (N,) probability of fake

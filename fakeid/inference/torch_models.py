@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 from fakeid.inference.metadata import TORCHSCRIPT_EXTRA_FILE, DetectorInfo, parse_metadata
 
 
@@ -55,7 +55,7 @@ class TorchScorer:
 
 
 def checkpoint_scorer(detector, device: str = "cpu") -> TorchScorer:
-    """A FakeImageDetector (from `fakeid.trained`) as a scorer, in the layout the detector scores in everywhere
+    """A FakeImageDetector (from `fakeid.runs.trained`) as a scorer, in the layout the detector scores in everywhere
     (`FakeImageDetector.for_inference`): a checkpoint scores the same here as in fakeid.eval and training's test."""
     target = torch_device(device)
     detector.for_inference(target)

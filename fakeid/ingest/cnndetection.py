@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from fakeid.core.atomic import remove_partials, symlink_atomically
+from fakeid.core.errors import FakeidError
 from fakeid.data.images import is_image_name
 from fakeid.data.layout import CLASS_DIRS, HOLDOUT, PAPER_MIXING_ORDER, TRAIN_GENERATOR
-from fakeid.errors import FakeidError
-from fakeid.ingest.atomic import remove_partials, symlink_atomically
 from fakeid.ingest.manifest import check_out, mark_out, refuse_out_inside
 
 TREES = {"progan_train": "train", "progan_val": "val", "CNN_synth_testset": "test"}

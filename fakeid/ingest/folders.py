@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from fakeid.core.atomic import copy_atomically, remove_partials, symlink_atomically
+from fakeid.core.errors import FakeidError
 from fakeid.data.images import is_image_name
 from fakeid.data.layout import FAKE_DIR, REAL_DIR
-from fakeid.errors import FakeidError
-from fakeid.ingest.atomic import copy_atomically, remove_partials, symlink_atomically
 from fakeid.ingest.manifest import check_out, mark_out, refuse_out_inside
 
 MODES = ("link", "copy")

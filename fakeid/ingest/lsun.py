@@ -21,10 +21,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from fakeid.audit.formats import FORMAT_SUFFIX, sniff_format
+from fakeid.core.atomic import remove_partials, write_bytes_atomically
+from fakeid.core.errors import FakeidError
+from fakeid.data.formats import FORMAT_SUFFIX, sniff_format
 from fakeid.data.layout import REAL_DIR
-from fakeid.errors import FakeidError
-from fakeid.ingest.atomic import remove_partials, write_bytes_atomically
 from fakeid.ingest.manifest import ManifestRow, check_out, mark_out, refuse_out_inside, write_manifest
 
 LMDB_DATA = "data.mdb"

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
-from fakeid.errors import FakeidError
-from fakeid.ingest.atomic import write_text_if_changed
+from fakeid.core.atomic import write_text_if_changed
+from fakeid.core.errors import FakeidError
 
 MARKER = "prepare.json"
 MANIFEST = "manifest.csv"

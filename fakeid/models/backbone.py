@@ -14,7 +14,7 @@ import timm
 import torch
 from torch import nn
 
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 
 PRETRAINED_HELP = (
     "download the ImageNet weights of the model on a machine with internet (e.g. the file named "

@@ -26,7 +26,7 @@ def model_config(choice: str = "xception", **values: Any) -> DictConfig:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from fakeid.errors import FakeidError
+    from fakeid.core.errors import FakeidError
 
     if choice not in model_choices():
         raise FakeidError(f"model={choice}: expected one of {', '.join(model_choices())} (conf/model/*.yaml)")
@@ -49,8 +49,8 @@ def build_detector(choice: str = "xception", **values: Any):
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
-    from fakeid.errors import FakeidError
-    from fakeid.runs import root_cause
+    from fakeid.core.errors import FakeidError
+    from fakeid.runs.lifecycle import root_cause
 
     try:
         return instantiate(model_config(choice, **values))

@@ -4,7 +4,7 @@ Batches arrive as uint8; normalisation (and the optional flip) happen on the dev
 in `on_after_batch_transfer`, so the loader only moves bytes. The checkpoint holds the hyper-parameters
 and the normalisation buffers: `FakeImageDetector.load_from_checkpoint(path)` rebuilds the model for
 inference with no other file (checkpoints written before the `model_name` argument became `name` load
-through `fakeid.trained.load_detector`).
+through `fakeid.runs.trained.load_detector`).
 
 `channels_last` (NHWC tensors) is a speed choice, not part of the experiment: it is kept out of the
 hyper-parameters, so checkpoints and results do not depend on it. None (the default) uses it on CUDA only.
@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torchmetrics.classification import BinaryAUROC
 
-from fakeid.metric_names import TRAIN_LOSS, VAL_AUROC, VAL_LOSS
+from fakeid.core.metric_names import TRAIN_LOSS, VAL_AUROC, VAL_LOSS
 from fakeid.models.backbone import DetectorNet
 from fakeid.models.batchnorm import recalibrate_batchnorm
 

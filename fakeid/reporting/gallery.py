@@ -3,7 +3,7 @@ most real, from the runs' `scores.csv`.
 
 - *Which runs*: the ok training runs of a sweep; in an evaluation folder the ok evaluations at perturbation
   `none` (the original pixels: a perturbed image is not the file a thumbnail would show).
-- *Groups*: the test set's condition in that run (`condition_label` of `fakeid.figures`: seen or unseen
+- *Groups*: the test set's condition in that run (`condition_label` of `fakeid.analysis.figures.study`: seen or unseen
   generator x seen or unseen content; a set without a category level is "content unknown"). A set's
   condition can differ between runs (a category is trained on from some n on), so it is taken per run.
 - *Ranking*: within a group, every (run, image) score; reals by score descending, fakes by score ascending,
@@ -23,8 +23,8 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from fakeid.evaluate import SCORES_FILE
-from fakeid.figures import condition_label
+from fakeid.analysis.figures.study import condition_label
+from fakeid.evaluation.scored_sets import SCORES_FILE
 
 GROUP_ORDER = (
     "seen generator, seen content",

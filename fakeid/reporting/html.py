@@ -56,7 +56,7 @@ def is_number(value: object) -> bool:
 
 def shown_number(value: float, digits: int = 3) -> str:
     """A number as a table shows it, rounded (the exact value travels in the cell's data-v; a score written to
-    be read back is `fakeid.scores.number_text`)."""
+    be read back is `fakeid.core.numbers.number_text`)."""
     if math.isnan(value):
         return ""
     if float(value).is_integer() and abs(value) >= 1:

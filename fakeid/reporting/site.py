@@ -8,7 +8,7 @@ fetched from outside it.
 
 Sections: what was run, completeness, figures, per-set tables, mistakes gallery (`fakeid.reporting.gallery`),
 spectra of the data root (`fakeid.audit.spectra`). The sweeps are collected when the report is made
-(`fakeid.collect`, the same code as `python -m fakeid.collect`), never read from an earlier results.csv that
+(`fakeid.analysis.collect`, the same code as `python -m fakeid.collect`), never read from an earlier results.csv that
 may be stale.
 
 Writing is all or nothing: the site is built under a hidden temporary name beside `out` and renamed into
@@ -28,16 +28,18 @@ from typing import Any
 
 import pandas as pd
 
-from fakeid import __version__, collect, figures
+from fakeid import __version__
+from fakeid.analysis import collect
 from fakeid.analysis.compare import compare
+from fakeid.analysis.figures import catalog
 from fakeid.analysis.rows import training_rows
+from fakeid.analysis.stats import mean_ci
 from fakeid.audit import spectra
-from fakeid.errors import FakeidError
-from fakeid.ingest.atomic import write_folder_atomically
-from fakeid.metric_names import TEST_METRICS
+from fakeid.core.atomic import write_folder_atomically
+from fakeid.core.errors import FakeidError
+from fakeid.core.metric_names import TEST_METRICS
 from fakeid.reporting import gallery
 from fakeid.reporting.html import Cell, definition_list, esc, page, table
-from fakeid.stats import mean_ci
 
 REPORT_FILE = "report.json"
 REPORT_KIND = "fakeid_report"
@@ -55,7 +57,7 @@ class Settings:
     spectra_per_class: int = 50
     spectra_seed: int = 0
     figures: list[str] = field(default_factory=list)  # extra folders whose PNGs the report shows
-    data_root: str | None = None  # as fakeid.collect's: which dataset to keep when runs of several are given
+    data_root: str | None = None  # as fakeid.analysis.collect's: which dataset to keep when runs of several are given
     title: str | None = None
     command: str = ""
 
@@ -110,7 +112,7 @@ def is_report(folder: Path) -> bool:
 
 
 def read_folders(sweep_dirs: Sequence[Path], data_root: str | None) -> tuple[list[Folder], pd.DataFrame]:
-    """Collect every folder as `fakeid.collect` does (one dataset per kind, the same one-line refusals)."""
+    """Collect every folder as `fakeid.analysis.collect` does (one dataset per kind, the same one-line refusals)."""
     if not sweep_dirs:
         raise FakeidError("sweeps=[]: expected at least one sweep or evaluation folder")
     for sweep_dir in sweep_dirs:
@@ -215,11 +217,11 @@ def first_line(text: object) -> str:
 
 
 def draw_figures(df: pd.DataFrame, site: Path, extra: Sequence[str], source: str) -> tuple[list[Path], list[str]]:
-    """Every figure the table supports (`fakeid.figures.write_all`, whatever figures it knows), plus the PNGs
+    """Every figure the table supports (`catalog.write_all`: whatever figures it knows), plus the PNGs
     of the `extra` folders; the PNG files (relative to the site) and one line per figure not drawn."""
     out = site / FIGURES_DIR
     out.mkdir(parents=True, exist_ok=True)
-    made = figures.write_all(df, out, source)
+    made = catalog.write_all(df, out, source)
     reasons = [f"{name}: {result}" for name, result in made.items() if isinstance(result, str)]
     for index, folder in enumerate(extra):
         target = out / f"extra-{index}-{Path(folder).name}"
@@ -464,7 +466,7 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
     intro = (
         f'<p class="note">Written by fakeid {esc(__version__)} on {esc(when)} with '
         f'<code>{esc(settings.command)}</code>. The numbers come from <a href="results.csv">results.csv</a> '
-        f'(the folders collected by fakeid.collect when this page was made); <a href="{REPORT_FILE}">'
+        f'(the folders collected by fakeid.analysis.collect when this page was made); <a href="{REPORT_FILE}">'
         f"{REPORT_FILE}</a> lists what is shown.</p>"
     )
     sections = [

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from fakeid.cli import hydra_entry
-from fakeid.errors import FakeidError, one_line_errors
+from fakeid import CONF_DIR
+from fakeid.core.cli import hydra_entry
+from fakeid.core.errors import FakeidError, one_line_errors
 from fakeid.synth.settings import RUN_KEYS, SETTING_KEYS
 from fakeid.synth.writer import generate
 
@@ -21,7 +22,7 @@ def write(cfg: DictConfig) -> str:
     return f"wrote {root} (see {root / 'DATASET.md'})"
 
 
-@hydra.main(version_base="1.3", config_path="../../conf", config_name="synth")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="synth")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         print(write(cfg))

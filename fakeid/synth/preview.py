@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.layout import LABEL_DIRS
-from fakeid.errors import FakeidError
 
 LABEL_WIDTH = 150
 GAP = 4

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from fakeid.errors import FakeidError
-from fakeid.key_values import as_int
+from fakeid.core.errors import FakeidError
+from fakeid.core.values import as_int
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,15 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from fakeid.core.errors import FakeidError
+from fakeid.core.threads import one_torch_thread
+from fakeid.core.values import as_bool, as_int
 from fakeid.data.layout import LABEL_DIRS, REAL_DIR
-from fakeid.errors import FakeidError
-from fakeid.key_values import as_bool, as_int
 from fakeid.synth import catalog
 from fakeid.synth.card import describe, real_suffix, write_card
 from fakeid.synth.content import render
 from fakeid.synth.generators import FixedGenerator, downsample
 from fakeid.synth.settings import Settings, resolve
-from fakeid.torch_threads import one_torch_thread
 
 # Images rendered per call: bounds memory (some renderers hold count x pixels intermediates).
 CHUNK = 64

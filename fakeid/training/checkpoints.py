@@ -29,9 +29,9 @@ from typing import Any
 import torch
 from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
-from fakeid.errors import FakeidError, check_choice
-from fakeid.ingest.atomic import remove_partials, write_atomically
-from fakeid.trained import RUN_KEY
+from fakeid.core.atomic import remove_partials, write_atomically
+from fakeid.core.errors import FakeidError, check_choice
+from fakeid.runs.trained import RUN_KEY
 
 log = logging.getLogger("fakeid.train")
 SELECT_CHOICES = ("best", "last")

@@ -15,7 +15,7 @@ from lightning_fabric.loggers.logger import rank_zero_experiment
 from pytorch_lightning.loggers import CSVLogger
 from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 
-from fakeid.ingest.atomic import write_atomically
+from fakeid.core.atomic import write_atomically
 
 
 class AppendingWriter(ExperimentWriter):

@@ -1,4 +1,4 @@
-"""One training run, fit then test, as `fakeid.train` runs it inside the run bookkeeping of fakeid.runs.
+"""One training run, fit then test, as `fakeid.train` runs it inside the run bookkeeping of fakeid.runs.lifecycle.
 
 Fills the run's result (metrics.json) as it goes, so a failure still reports what was known. Exactness of a
 resume: the shuffle's random stream (the datamodule's state) and the global random streams (the detector's
@@ -17,14 +17,14 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ProgressBar
 
-from fakeid.audit.formats import format_mismatch
-from fakeid.callbacks import TrainStepTimer
+from fakeid.core.errors import check_choice
 from fakeid.data.datamodule import CategoryMixDataModule
+from fakeid.data.formats import format_mismatch
 from fakeid.data.selection import DataPlan
-from fakeid.errors import check_choice
-from fakeid.evaluate import SCORES_FILE, evaluate, write_scores
+from fakeid.evaluation.scored_sets import SCORES_FILE, evaluate, write_scores
 from fakeid.models.detector import FakeImageDetector
-from fakeid.runs import Interrupted, is_rank_zero
+from fakeid.runs.lifecycle import Interrupted, is_rank_zero
+from fakeid.training.callbacks import TrainStepTimer
 from fakeid.training.checkpoints import (
     KEEP_CHOICES,
     SELECT_CHOICES,

@@ -1,5 +1,5 @@
 """Lightning callbacks: the checkpointing built from config (so the monitored metric name comes from
-fakeid.metrics), and the training-step timer every run carries (`fakeid.training.run.build_trainer`)."""
+fakeid.evaluation.metrics), and the training-step timer every run carries (`fakeid.training.run.build_trainer`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint
 
-from fakeid.metric_names import VAL_LOSS
+from fakeid.core.metric_names import VAL_LOSS
 
 
 def checkpointing(dirpath: str) -> ModelCheckpoint:

@@ -1,4 +1,4 @@
-"""The metrics of one test set, computed from scores (names in fakeid.metric_names).
+"""The metrics of one test set, computed from scores (names in fakeid.core.metric_names).
 
 Scores are probabilities that an image is fake; label 1 is fake. AP and AUROC treat "fake" as the positive
 class. `acc_cal` is accuracy at the threshold calibrated on the validation split, never on test labels.
@@ -10,13 +10,13 @@ import numpy as np
 import torch
 from torchmetrics.functional.classification import binary_auroc, binary_average_precision
 
-from fakeid.metric_names import CALIBRATION_METRICS, ECE_BINS, TEST_METRICS
+from fakeid.core.metric_names import CALIBRATION_METRICS, ECE_BINS, TEST_METRICS
 
 
 def accuracies(scores: torch.Tensor, labels: torch.Tensor, threshold: float) -> dict[str, float]:
     """Overall, real-class and fake-class accuracy when scores >= threshold are called fake.
 
-    Compared in float64, as `fakeid.scores.called_fake` (predict's verdicts) and the calibration compare: a
+    Compared in float64, as `fakeid.core.numbers.called_fake` (predict's verdicts) and the calibration compare: a
     torch float32 tensor against a Python float compares in float32, which rounds a calibrated threshold onto
     a score. The shares are float64 too, so they equal a count over scores.csv divided by its length.
     """
@@ -35,7 +35,7 @@ def calibrate_threshold(scores: torch.Tensor, labels: torch.Tensor) -> float:
 
     Candidates are midpoints between consecutive distinct scores (and the extremes); ties go to the
     candidate closest to 0.5, so a well-calibrated detector keeps its natural threshold. Scores and candidates
-    are float64, the precision every comparison with the threshold uses (`accuracies`, `fakeid.scores`): a
+    are float64, the precision every comparison with the threshold uses (`accuracies`, `fakeid.core.numbers`): a
     midpoint of two float32 neighbours separates them only there.
     """
     values, index = torch.unique(scores.double(), return_inverse=True)

@@ -6,7 +6,7 @@ when the run fails or is interrupted. The life of a run (README, "What a run gua
 1. one process at a time works in a folder (`.lock`); a second one waits, then finds the work done;
 2. its data identity (data.root and a fingerprint of the files) is compared with the folder's previous result:
    a different dataset stops the command with one line naming both, and nothing in the folder changes;
-3. a previous `ok` result of the same experiment (`fakeid.results.config_differences` is empty) is *done*:
+3. a previous `ok` result of the same experiment (`fakeid.runs.record.config_differences` is empty) is *done*:
    the run is skipped, which is what makes sweeps and evaluation grids resumable;
 4. a previous result of another experiment is moved aside, whole, into `.replaced/<time>_<hash>/`
    (never deleted); a previous failed or interrupted run of the same experiment keeps its checkpoints and
@@ -16,7 +16,7 @@ when the run fails or is interrupted. The life of a run (README, "What a run gua
    run then exits non-zero; a job of a sweep lets the sweep go on.
 
 A full disk anywhere in this (setting aside, error.log, metrics.json) is one `fakeid: error: no space left on
-...` line (fakeid.errors.DiskFull); the record is written where it still fits, and the line says when it did not.
+...` line (fakeid.core.errors.DiskFull); the record is written where it still fits, and the line says when it did not.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from fakeid.errors import DiskFull, FakeidError, as_user_error
-from fakeid.ingest.atomic import write_text_atomically
-from fakeid.results import METRICS_FILE, config_differences, read_metrics, write_json_atomically
+from fakeid.core.atomic import write_json_atomically, write_text_atomically
+from fakeid.core.errors import DiskFull, FakeidError, as_user_error
+from fakeid.runs.record import METRICS_FILE, config_differences, read_metrics
 
-log = logging.getLogger("fakeid.runs")
+log = logging.getLogger("fakeid.runs.lifecycle")
 STATE_FILE = "run_state.json"  # the identity the files in this folder (checkpoints) belong to
 ERROR_LOG = "error.log"
 LOCK_FILE = ".lock"

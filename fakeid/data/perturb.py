@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageFilter
 
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 
 FORMATS = {"png": "PNG", "jpeg": "JPEG"}
 PARAMETERS = {

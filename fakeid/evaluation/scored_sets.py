@@ -16,11 +16,11 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
+from fakeid.core.atomic import write_atomically
+from fakeid.core.numbers import number_text
 from fakeid.data.selection import TestSelection
-from fakeid.ingest.atomic import write_atomically
-from fakeid.metrics import calibrate_threshold, calibration_of_set, metrics_of_set
-from fakeid.results import SCORES_COLUMNS, SCORES_FILE  # noqa: F401 - defined beside METRICS_FILE, kept here
-from fakeid.scores import number_text
+from fakeid.evaluation.metrics import calibrate_threshold, calibration_of_set, metrics_of_set
+from fakeid.runs.record import SCORES_COLUMNS, SCORES_FILE  # noqa: F401 - defined beside METRICS_FILE, kept here
 
 
 @dataclass
@@ -96,7 +96,7 @@ def set_result(
 
 
 def write_scores(path: Path, scored_sets: list[ScoredSet]) -> None:
-    """scores.csv: one row per image, each score written to read back exactly (`fakeid.scores.number_text`)."""
+    """scores.csv: one row per image, each score written to read back exactly (`fakeid.core.numbers.number_text`)."""
 
     def write(temporary: Path) -> None:
         with open(temporary, "w", newline="") as handle:

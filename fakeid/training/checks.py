@@ -1,6 +1,6 @@
 """The training command line, checked before Hydra runs: before a run folder exists, before the data identity
 is computed, before anything trains. A bad value is one line `fakeid: error: KEY=VALUE: expected ...`
-(exit 2, `fakeid.errors`), never an exception deep inside Lightning, timm or a DataLoader.
+(exit 2, `fakeid.core.errors`), never an exception deep inside Lightning, timm or a DataLoader.
 
 What is checked (`check_train_command`):
 - keys: a `+key=value` is refused as an unknown key is without `+` (nothing in fakeid reads a key conf/ does
@@ -32,8 +32,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
+from fakeid.core.errors import FakeidError
 from fakeid.data.augment import augmentation, resolve_hflip
-from fakeid.errors import FakeidError
 
 APP = "python -m fakeid.train"
 MIN_IMAGE_SIZE = {"legacy_xception": 32, "resnet50.tv_in1k": 32, "efficientnet_b0": 32}  # timm's total stride

@@ -3,20 +3,21 @@ destination's own folder (so the rename never crosses file systems), then a rena
 
 Every atomic write of fakeid goes through `write_atomically` (metrics.json, scores.csv, predictions, checkpoints,
 prepared data). Temporary files are named `.<name>.partial-<pid>`; a failure removes its own, and a full disk
-is one `DiskFull` line naming the file system (fakeid.errors). A process killed mid-write (SIGKILL) cannot clean
+is one `DiskFull` line naming the file system (fakeid.core.errors). A process killed mid-write (SIGKILL) cannot clean
 up: `remove_partials` deletes what it left, so that a re-run continues cleanly. Hidden names are ignored by the
 layout (fakeid.data.layout).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from fakeid.errors import DiskFull, is_disk_full
+from fakeid.core.errors import DiskFull, is_disk_full
 
 PARTIAL_MARK = ".partial-"
 T = TypeVar("T")
@@ -94,3 +95,17 @@ def remove_partials(folder: Path) -> int:
     for path in leftovers:
         path.unlink(missing_ok=True)
     return len(leftovers)
+
+
+def write_json_atomically(path: Path, payload: dict) -> None:
+    """Write to a temporary file, then rename (`write_atomically`): a failure at any point, a full disk
+    included, leaves the previous file intact and no temporary file."""
+    text = json.dumps(payload, indent=2, default=str)  # fails before anything touches the disk
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    write_atomically(path, write)

@@ -2,17 +2,17 @@
 per training augmentation (`+experiment=augment`; docs/AUGMENT.md), from the training rows of the tidy table.
 
 Definitions, stated again in the caption:
-- *unseen content* and *unseen generator* as in `fakeid.figures` and Fig R: test sets of the training
+- *unseen content* and *unseen generator* as in `fakeid.analysis.figures.study` and Fig R: test sets of the training
   generator whose category was not trained on; test sets of any other generator. A run's value is the mean of
   the metric over its sets of the group (the number of unseen-content sets falls as categories are added).
 - One line per training augmentation (the collector's `augment` label of the recorded `augment.*` hparams;
   `none` for runs without), at one dropout ratio: the one whose runs cover most category counts (the
   experiment fixes 0).
-- Points: mean over runs (seeds) with a Student-t 95% CI (`fakeid.stats.summarize`; no bar when n == 1).
+- Points: mean over runs (seeds) with a Student-t 95% CI (`fakeid.analysis.stats.summarize`; no bar when n == 1).
 
-The robustness grid on the same checkpoints is Fig R (`fakeid.robustness_figures`), which draws one line per
+The robustness grid on the same checkpoints is Fig R (`fakeid.analysis.figures.robustness`), which draws one line per
 augmentation and category count when a sweep varies them. Written as `figA.png`, `figA.pdf` and `figA.csv`
-(exactly the plotted numbers, the columns of `fakeid.figures.CSV_COLUMNS`).
+(exactly the plotted numbers, the columns of `fakeid.analysis.figures.study.CSV_COLUMNS`).
 CLI: `python -m fakeid.figures figure=figA csv=RESULTS.csv out=DIR`.
 """
 
@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fakeid.errors import FakeidError
-from fakeid.figures import (
+from fakeid.analysis.figures.study import (
     AUGMENT,
     CATEGORIES,
     DROP_RATE,
@@ -41,6 +40,7 @@ from fakeid.figures import (
     save,
     training_rows,
 )
+from fakeid.core.errors import FakeidError
 
 GROUPS = ("unseen content", "unseen generator")
 METRICS = ("acc", "ap")

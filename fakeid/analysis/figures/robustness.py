@@ -1,12 +1,12 @@
 """Fig R (robustness to JPEG and blur) and the format-bias table, from the evaluation rows of the tidy table.
 
-The rows are those `fakeid.collect` makes of an evaluation folder (`kind` "eval", one per source run, level
+The rows are those `fakeid.analysis.collect` makes of an evaluation folder (`kind` "eval", one per source run, level
 and test set). Definitions, stated again in the caption and the markdown:
 
 - A *run* is one source training run: its `source_run` (absolute path), else its evaluation folder and
   `source_run_dir`, else its own evaluation folder. A run evaluated twice at the same level (two evaluation
   folders of the same sweep) is an error, not a double count.
-- *Unseen content* and *unseen generator* as in `fakeid.figures`: test sets of the training generator whose
+- *Unseen content* and *unseen generator* as in `figures.study`: test sets of the training generator whose
   category was not trained on; test sets with `not seen_generator`. A run's value is the mean of the metric
   over its sets of the group. Sets whose `seen_generator` or `seen_category` is unknown (null) are left out,
   and the caption names them.
@@ -16,7 +16,7 @@ and test set). Definitions, stated again in the caption and the markdown:
   is reversed so that both perturbations grow to the right. One line per value of the source sweep's varied
   variable (`model.drop_rate`, `data.num_categories` or the training augmentation `augment`, whichever take
   several values; their combinations when several do),
-  mean over runs (seeds) with a Student-t 95% CI (`fakeid.stats.mean_ci`).
+  mean over runs (seeds) with a Student-t 95% CI (`fakeid.analysis.stats.mean_ci`).
 - Format bias: per test set and metric (acc, ap, auroc), the original images (level `none`) vs each
   format-matched level (`perturbation` "format"), paired by run: the difference is format-matched minus
   original, with its 95% CI over runs (pooled over every run of the table, whatever its hparams). A run with
@@ -38,9 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fakeid.analysis.pictures import write_figure_files
-from fakeid.errors import FakeidError
-from fakeid.figures import (
+from fakeid.analysis.figures.study import (
     AUGMENT,
     CATEGORIES,
     DATASET_KIND,
@@ -51,7 +49,9 @@ from fakeid.figures import (
     condition_label,
     row_kinds,
 )
-from fakeid.stats import mean_ci
+from fakeid.analysis.pictures import write_figure_files
+from fakeid.analysis.stats import mean_ci
+from fakeid.core.errors import FakeidError
 
 NONE, JPEG, BLUR, FORMAT = "none", "jpeg", "blur", "format"
 # perturbation -> (its x column, where the original images sit on that axis, axis label)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fakeid.core.errors import FakeidError
 from fakeid.data.augment import identity_hparams
-from fakeid.errors import FakeidError
-from fakeid.results import METRICS_FILE
+from fakeid.runs.record import METRICS_FILE
 
 CHECKPOINT_DIR = "checkpoints"
 LEGACY_NAME = "model_name"  # what the hyper-parameter `name` (conf/model's key) was called in older checkpoints

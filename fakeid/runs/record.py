@@ -12,24 +12,23 @@ Identity has two parts:
   `config_hash` is a short digest of the deciding keys, for display and for evaluations. Keys recorded only
   when set (`RECORDED_WHEN_SET`, the training augmentation) differ whenever one side lacks them.
 - the *data*: `data.root` and a fingerprint of the files the run reads (relative paths, sizes, mtimes of every
-  class folder it uses); a job folder never holds results of two of them (see fakeid.runs).
+  class folder it uses); a job folder never holds results of two of them (see fakeid.runs.lifecycle).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from fakeid.ingest.atomic import write_atomically
+from fakeid.core.cli import overridden_keys
 
 METRICS_FILE = "metrics.json"
-# per-image scores beside it (fakeid.evaluate writes them, fakeid.analysis.scores reads them)
+# per-image scores beside it (fakeid.evaluation.scored_sets writes them, fakeid.analysis.scores reads them)
 SCORES_FILE = "scores.csv"
 SCORES_COLUMNS = ("set", "path", "label", "score")
 # Keys that change where or how fast a run goes, not what it measures; and the library versions, which
@@ -91,11 +90,6 @@ def config_hash(hparams: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(deciding(hparams), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def overridden_keys(overrides: list[str]) -> set[str]:
-    """The keys (and config groups) a job's command-line overrides set."""
-    return {item.lstrip("+~").split("=", 1)[0] for item in overrides if "=" in item}
-
-
 def config_differences(previous: dict[str, Any], current: dict[str, Any], overrides: list[str]) -> list[str]:
     """Why two runs are not the same experiment (empty when they are); see the module docstring."""
     before, now = deciding(previous), deciding(current)
@@ -128,20 +122,6 @@ def versions() -> dict[str, str]:
         "version.timm": timm.__version__,
         "version.lightning": pytorch_lightning.__version__,
     }
-
-
-def write_json_atomically(path: Path, payload: dict) -> None:
-    """Write to a temporary file, then rename (fakeid.ingest.atomic): a failure at any point, a full disk
-    included, leaves the previous file intact and no temporary file."""
-    text = json.dumps(payload, indent=2, default=str)  # fails before anything touches the disk
-
-    def write(temporary: Path) -> None:
-        with open(temporary, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    write_atomically(path, write)
 
 
 def read_metrics(run_dir: Path) -> dict | None:

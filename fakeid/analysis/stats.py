@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 
 CONFIDENCE = 0.95
 

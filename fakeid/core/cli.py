@@ -1,14 +1,14 @@
 """The project's one command-line dialect: every entry point is a Hydra app whose bad overrides are one line.
 
 Hydra reports an unknown key, a malformed override or a missing group choice on several lines and exits 1.
-Before Hydra runs, fakeid turns each into one `FakeidError` line (exit 2, `fakeid.errors`):
+Before Hydra runs, fakeid turns each into one `FakeidError` line (exit 2, `fakeid.core.errors`):
 - every app with its own flat config (`synth`, `bench`, `prepare`, `check`, `predict`, `export`, `collect`,
   `figures`): `check_app_overrides` composes the overrides on that config with Hydra's compose API (keys it
   does not have are refused even with `+`) and refuses a bare comma (a sweep in Hydra's syntax); the console
   entry is `hydra_entry(main, config_name)`, or `run_app(app, config_name, argv)` for Python callers;
 - the training and evaluation apps (`fakeid.train`, `fakeid.eval`), which take sweeps, `-m` and experiments:
   `hydra_entry(main, check=...)` checks the config-group choices, then the app's own check (training:
-  `fakeid.config_checks`, every key and value of every job, before a run folder exists).
+  `fakeid.training.checks`, every key and value of every job, before a run folder exists).
 Anything starting with `-` (`--help`, `--cfg job`, ...) is left to Hydra.
 
 A path Hydra cannot read as a value (a sweep's job folder `.../data.num_categories=1,seed=0` holds `=` and `,`)
@@ -26,7 +26,12 @@ from typing import Any, Callable, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
-from fakeid.errors import FakeidError, one_line_errors
+from fakeid.core.errors import FakeidError, one_line_errors
+
+
+def overridden_keys(overrides: list[str]) -> set[str]:
+    """The keys (and config groups) a job's command-line overrides set."""
+    return {item.lstrip("+~").split("=", 1)[0] for item in overrides if "=" in item}
 
 
 def _first_lines(err: BaseException, count: int = 2) -> str:

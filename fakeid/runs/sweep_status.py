@@ -26,8 +26,8 @@ from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from fakeid.errors import FakeidError, one_line_errors
-from fakeid.results import read_metrics
+from fakeid.core.errors import FakeidError, one_line_errors
+from fakeid.runs.record import read_metrics
 from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 

@@ -1,10 +1,10 @@
 """Read an int or a boolean from a config value (Hydra passes `seed=x` on as the string 'x'), with a one-line
-error that names the key. Used by the flat Hydra apps (fakeid.synth, fakeid.bench, fakeid.check,
+error that names the key. Used by the flat Hydra apps (fakeid.synth, fakeid.benchmark.speed, fakeid.check,
 fakeid.prepare)."""
 
 from __future__ import annotations
 
-from fakeid.errors import FakeidError
+from fakeid.core.errors import FakeidError
 
 
 def as_int(key: str, value: object) -> int:
