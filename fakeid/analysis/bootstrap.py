@@ -10,8 +10,9 @@ with each image weighted by its count; all resamples are computed at once from o
   from weighted cumulative counts of fakes and reals), the step-wise definition torchmetrics and sklearn use;
 - AUROC: the trapezoid under the weighted ROC curve at the distinct scores (a tie counts one half).
 
-With every count 1 these equal `fakeid.evaluation.metrics.metrics_of_set` (tests/test_bootstrap.py checks it); the
-weighted form is a second implementation only because a resample needs weights and a batch dimension.
+With every count 1 these equal `fakeid.evaluation.metrics.metrics_of_set` (tests/unit/analysis/test_bootstrap.py
+checks it); the weighted form is a second implementation only because a resample needs weights and a batch
+dimension.
 
 Random numbers come from `numpy.random.default_rng(seed_sequence(...))` keyed by `bootstrap_seed` and the
 set's name, so two runs scored on the same images draw the same resamples (their difference is paired at

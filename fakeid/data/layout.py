@@ -29,7 +29,7 @@ LAYOUT_HINT = (
     f"ROOT/test/<generator>[/<category>]/{{{REAL_DIR},{FAKE_DIR}}}"
 )
 
-# The study's roles (Lee & Park 2021; conf/data/paper.yaml spells the same values, tests/test_config.py checks it).
+# The study's roles (Lee & Park 2021; conf/data/paper.yaml spells the same, tests/unit/conf/test_config.py checks).
 # Training on n categories uses the first n of the mixing order.
 PAPER_MIXING_ORDER = (
     "cat",

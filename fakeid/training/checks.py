@@ -15,7 +15,7 @@ What is checked (`check_train_command`):
 The smallest `data.image_size` is the backbone's total stride (`min_image_size`): below it the last stages of
 the network pool windows made of padding only (Xception at 7 px "trained" on a 1x1 map of zeros padded around
 one pixel). It is timm's `feature_info[-1]["reduction"]` of the model: 32 for the three backbones of
-conf/model (legacy_xception, resnet50.tv_in1k, efficientnet_b0; tests/test_faults_inputs.py checks the table
+conf/model (legacy_xception, resnet50.tv_in1k, efficientnet_b0; tests/e2e/test_faults_inputs.py checks the table
 against timm and that each runs at that size). Another timm name is asked of timm itself (importing it: the
 only case where this check imports torch).
 """

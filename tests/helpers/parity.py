@@ -6,8 +6,8 @@ detector most tests share (`trained_run`) scores its own test images between 0.4
 between 0.496 and 0.509 (2-core Intel Xeon sandbox, 2026-12-03), and its 32 px test images leave a centre crop
 no room to be off by a pixel. So the tolerance is relative to the spread (max - min) of the detector's scores
 on its test images, and the spread must be large: `conftest.discriminating_run` asserts it
-(`assert_discriminating`), this comparison refuses a spread under MIN_SPREAD, and tests/test_parity_guard.py
-proves that a broken decoding, crop or normalisation fails this very function.
+(`assert_discriminating`), this comparison refuses a spread under MIN_SPREAD, and
+tests/unit/inference/test_parity_guard.py proves that a broken decoding, crop or normalisation fails this very function.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import run_module
+from tests.helpers.commands import run_module
 
 # timm's 0.4 M-parameter test_resnet: what is tested is the sweep machinery, not the network (the study's
 # Xception trains in test_train_cli and test_reliability)

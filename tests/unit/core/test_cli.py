@@ -1,0 +1,80 @@
+"""The apps with a flat config (fakeid.synth, fakeid.benchmark.speed, ...) check their command line in one line before
+Hydra runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fakeid.core.cli import check_app_overrides, check_group_choices, config_groups
+from fakeid.core.errors import FakeidError
+
+
+def test_a_flat_app_has_no_config_groups():
+    # but bench's `augment` (conf/augment, the training augmentation whose loader cost it measures)
+    assert config_groups("synth") == [] and config_groups("bench") == ["augment"]
+
+
+@pytest.mark.parametrize(
+    "argv", [["out=/tmp/x", "seed=3"], ["hydra.run.dir=."], ["--help"], ["--cfg", "job", "bogus=1"], []]
+)
+def test_known_keys_and_flags_pass(argv):
+    check_app_overrides("synth", argv)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["imagesize=32"], "imagesize=32: unknown key 'imagesize' for python -m fakeid.synth; expected one of out,"),
+        (["+extra=1"], "unknown key 'extra'"),  # `+` adds keys in Hydra; no app reads them, so they are refused
+        (["parts=loader,train"], r"parts=\[loader,train\]"),
+        (["seed=[1"], "cannot parse the command line"),
+    ],
+)
+def test_unknown_key_bare_comma_or_bad_syntax_is_one_line(argv, message):
+    with pytest.raises(FakeidError, match=message):
+        check_app_overrides("bench" if "parts" in argv[0] else "synth", argv)
+
+
+def test_a_flat_key_named_like_a_group_is_not_a_group_choice():
+    check_group_choices(["model=anything"], groups=config_groups("bench"))  # bench has no groups
+    with pytest.raises(FakeidError, match="not a choice of `model`"):
+        check_group_choices(["model=anything"])  # fakeid.train's view: model is a group
+
+
+def test_flags_move_before_the_overrides_whatever_their_place():
+    from fakeid.core.cli import flags_first
+
+    argv = ["+experiment=categories", "-m", "data.root=/r", "--cfg", "job", "seed=1", "--info", "defaults"]
+    assert flags_first(argv) == [
+        "-m",
+        "--cfg",
+        "job",
+        "--info",
+        "defaults",
+        "+experiment=categories",
+        "data.root=/r",
+        "seed=1",
+    ]
+    assert flags_first(["a=1", "--info", "b=2"]) == ["--info", "a=1", "b=2"]
+
+
+@pytest.mark.slow
+def test_an_override_after_the_multirun_flag_is_an_override(tmp_path):
+    """The design's own command shape, `... -m data.root=ROOT`: argparse used to refuse the override."""
+    from tests.helpers.commands import run_module
+
+    done = run_module(
+        "fakeid.train",
+        "data=tiny",
+        "-m",
+        f"data.root={tmp_path / 'missing'}",
+        f"paths.outputs={tmp_path / 'out'}",
+        "experiment_name=flags",
+        "seed=1",
+    )
+    assert "unrecognized arguments" not in done.stderr, done.stderr[-2000:]
+    assert done.returncode == 1 and "does not exist" in done.stderr, done.stderr[-2000:]
+    result = json.loads(next((tmp_path / "out" / "sweeps" / "flags").glob("*/metrics.json")).read_text())
+    assert result["status"] == "failed" and result["hparams"]["seed"] == 1
