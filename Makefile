@@ -32,9 +32,10 @@ venv: $(INSTALLED) ## create .venv and install fakeid with its dev extra
 test: $(INSTALLED) ## run the tests (CPU, tiny generated data; 2 workers; the 15 slowest are listed at the end)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --durations=15
 
-lint: $(INSTALLED) ## ruff: pyflakes, pycodestyle, import order, and the formatter's check (CI runs it first)
+lint: $(INSTALLED) ## ruff (pyflakes, pycodestyle, import order, the formatter's check) and the import layers (CI runs it first)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 test-fast: $(INSTALLED) ## the tests not marked slow (no model is trained): the edit-run loop
 	$(PY) -m pytest -m "not slow"

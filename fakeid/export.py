@@ -20,6 +20,7 @@ from fakeid.runs import trained
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="export")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
+        # torch and the onnx extra: only for a command that got this far (--help and bad keys stay fast)
         from fakeid.inference.exporting import check_out, export
 
         check_out(cfg.out, cfg.format)  # a one-line error before the (slow) load

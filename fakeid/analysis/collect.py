@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +55,7 @@ from fakeid.analysis.scores import read_scores
 from fakeid.core.errors import FakeidError
 from fakeid.core.metric_names import CALIBRATION_METRICS, TEST_METRICS
 from fakeid.data.augment import augment_label
-from fakeid.runs.record import METRICS_FILE, SCORES_FILE
+from fakeid.runs.record import METRICS_FILE, SCORES_FILE, find_metrics_files
 
 TEST_FIELDS = ("set", "generator", "category", "seen_generator", "seen_category", "n_real", "n_fake", *TEST_METRICS)
 # Hyper-parameters worth a column even when they were not swept.
@@ -102,7 +101,6 @@ TEXT_COLUMNS = (
     *DATA_COLUMNS,
     SCORES_COLUMN,
 )
-MAX_DEPTH = 3  # job folders sit 1 level down with the basic launcher, deeper with custom subdirs
 
 
 # ----------------------------------------------------------------------------- the grid
@@ -118,7 +116,7 @@ def _parse_overrides(overrides: Sequence[str], source: str) -> list[Any]:
         raise FakeidError(f"{source}: cannot parse overrides {list(overrides)}: {first_line}") from None
 
 
-def _read_multirun(sweep_dir: Path) -> dict[str, Any]:
+def read_multirun(sweep_dir: Path) -> dict[str, Any]:
     path = sweep_dir / MULTIRUN_FILE
     try:
         conf = yaml.safe_load(path.read_text())
@@ -132,7 +130,7 @@ def _read_multirun(sweep_dir: Path) -> dict[str, Any]:
 
 def _grid_overrides(sweep_dir: Path) -> list[Any]:
     """The overrides that define the grid, in BasicSweeper's order, a later one replacing an earlier one."""
-    hydra_conf = _read_multirun(sweep_dir)
+    hydra_conf = read_multirun(sweep_dir)
     source = str(sweep_dir / MULTIRUN_FILE)
     params = (hydra_conf.get("sweeper") or {}).get("params") or {}
     task = (hydra_conf.get("overrides") or {}).get("task") or []
@@ -188,20 +186,6 @@ def _comparable(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- the runs
-def find_metrics_files(sweep_dir: str | Path, max_depth: int = MAX_DEPTH) -> list[Path]:
-    """`metrics.json` files at most `max_depth` folders below `sweep_dir`, sorted."""
-    sweep_dir = Path(sweep_dir)
-    found: list[Path] = []
-    for folder, subfolders, files in os.walk(sweep_dir):
-        depth = len(Path(folder).relative_to(sweep_dir).parts)
-        if depth >= max_depth:
-            subfolders[:] = []  # do not descend further
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]  # .hydra, .submitit
-        if METRICS_FILE in files:
-            found.append(Path(folder) / METRICS_FILE)
-    return sorted(found)
-
-
 def read_run_metrics(path: str | Path) -> dict[str, Any]:
     """Read one `metrics.json` and check the fields the collector relies on."""
     path = Path(path)

@@ -23,8 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from fakeid.analysis.collect import MULTIRUN_FILE, _read_multirun, find_metrics_files, read_run_metrics
+from fakeid.analysis.collect import MULTIRUN_FILE, read_multirun, read_run_metrics
 from fakeid.core.errors import FakeidError
+from fakeid.runs.record import find_metrics_files
 
 GOALS = {"train_step_share": 0.8, "wall_over_reference": 1.25}  # issue 23
 
@@ -58,7 +59,7 @@ def sweep_jobs(sweep_dir: Path) -> int:
     """Jobs the sweep ran side by side: its launcher's n_jobs (the parallel launcher), else 1."""
     if not (sweep_dir / MULTIRUN_FILE).is_file():
         return 1
-    return int((_read_multirun(sweep_dir).get("launcher") or {}).get("n_jobs") or 1)
+    return int((read_multirun(sweep_dir).get("launcher") or {}).get("n_jobs") or 1)
 
 
 def sweep_timing(sweep_dir: Path, started: float) -> dict[str, Any]:

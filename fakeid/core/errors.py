@@ -60,6 +60,14 @@ def as_user_error(err: BaseException) -> FakeidError | None:
     return None
 
 
+def root_cause(err: BaseException) -> BaseException:
+    """The FakeidError (or full disk, as DiskFull) behind `err` if there is one, else the innermost cause
+    (Hydra's instantiate wraps whatever a constructor raised in an InstantiationException)."""
+    while as_user_error(err) is None and (err.__cause__ or err.__context__) is not None:
+        err = err.__cause__ or err.__context__
+    return as_user_error(err) or err
+
+
 @contextmanager
 def one_line_errors(exit_code: int = 2) -> Iterator[None]:
     """Turn a FakeidError (or a full disk) raised inside the block into one line on stderr and an exit code."""

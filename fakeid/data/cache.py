@@ -42,7 +42,7 @@ from tqdm import tqdm
 
 from fakeid.core.atomic import write_json_atomically
 from fakeid.core.errors import FakeidError
-from fakeid.data.datasets import ErrorCheck, decode_error
+from fakeid.data.datasets import ErrorCheck, ImageFileDataset, decode_error, file_error_check
 from fakeid.data.images import PREPROCESSING_VERSION, ImageTransform, load_rgb
 from fakeid.data.layout import CLASS_DIRS, list_class_folder
 
@@ -292,3 +292,28 @@ class CachedImageDataset(Dataset):
             order = np.argsort(rows, kind="stable")  # ascending rows: sequential reads of the memmap
             images[positions[order]] = self.array(int(array_index))[rows[order]].transpose(0, 3, 1, 2)
         return list(zip(torch.from_numpy(images), self.labels[torch.from_numpy(indices)]))
+
+
+# ----------------------------------------------------------------------------- cached or decoded
+def image_dataset(
+    paths: Sequence[Path],
+    labels: Sequence[int],
+    image_size: int,
+    *,
+    cache_dir: Path | None,
+    transform: ImageTransform | None = None,
+    workers: int = 0,
+) -> Dataset:
+    """The dataset of these files: read from the decoded cache when `cache_dir` is given, else decoded."""
+    if cache_dir is not None:
+        return CachedImageDataset(paths, labels, image_size, cache_dir, workers, transform=transform)
+    return ImageFileDataset(paths, labels, image_size, transform)
+
+
+def error_check(
+    image_size: int, workers: int, *, cache_dir: Path | None, transform: ImageTransform | None = None
+) -> ErrorCheck:
+    """How a selection learns which files do not decode: from the cache (building it) or by decoding."""
+    if cache_dir is not None:
+        return cache_error_check(cache_dir, image_size, workers, transform)
+    return file_error_check(image_size, workers, transform)

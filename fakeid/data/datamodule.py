@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from fakeid.data.augment import augmentation
 from fakeid.data.augmented import AugmentedDataset, EpochSampler, source_formats
-from fakeid.data.datasets import error_check, image_dataset
+from fakeid.data.cache import error_check, image_dataset
 from fakeid.data.fingerprint import root_identity
 from fakeid.data.images import MAX_PIXELS
 from fakeid.data.layout import (

@@ -61,31 +61,3 @@ ErrorCheck = Callable[[Sequence[Path]], list[str | None]]  # decode error of eac
 
 def file_error_check(image_size: int, workers: int, transform: ImageTransform | None = None) -> ErrorCheck:
     return lambda paths: decode_errors(paths, image_size, workers, transform)
-
-
-def image_dataset(
-    paths: Sequence[Path],
-    labels: Sequence[int],
-    image_size: int,
-    *,
-    cache_dir: Path | None,
-    transform: ImageTransform | None = None,
-    workers: int = 0,
-) -> Dataset:
-    """The dataset of these files: read from the decoded cache when `cache_dir` is given, else decoded."""
-    if cache_dir is not None:
-        from fakeid.data.cache import CachedImageDataset
-
-        return CachedImageDataset(paths, labels, image_size, cache_dir, workers, transform=transform)
-    return ImageFileDataset(paths, labels, image_size, transform)
-
-
-def error_check(
-    image_size: int, workers: int, *, cache_dir: Path | None, transform: ImageTransform | None = None
-) -> ErrorCheck:
-    """How a selection learns which files do not decode: from the cache (building it) or by decoding."""
-    if cache_dir is not None:
-        from fakeid.data.cache import cache_error_check
-
-        return cache_error_check(cache_dir, image_size, workers, transform)
-    return file_error_check(image_size, workers, transform)

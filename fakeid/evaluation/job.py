@@ -23,7 +23,7 @@ from typing import Any
 from torch.utils.data import DataLoader
 
 from fakeid.core.errors import FakeidError
-from fakeid.data.datasets import error_check, image_dataset
+from fakeid.data.cache import error_check, image_dataset
 from fakeid.data.fingerprint import data_identity
 from fakeid.data.layout import discover_eval_sets, require_root
 from fakeid.data.perturb import Perturbation

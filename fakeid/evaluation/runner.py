@@ -27,7 +27,7 @@ from fakeid.core.values import as_int
 from fakeid.data.perturb import Perturbation, level_id, make
 from fakeid.evaluation import job
 from fakeid.runs.lifecycle import ERROR_LOG, new_result, recorded, run_once
-from fakeid.runs.record import METRICS_FILE
+from fakeid.runs.record import METRICS_FILE, find_metrics_files, read_metrics
 from fakeid.runs.trained import TrainedDetector, from_run, kept_no_weights, resolve
 
 log = logging.getLogger("fakeid.eval")
@@ -123,9 +123,6 @@ def evaluate_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
 def sweep_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
     """(job folder relative to the sweep, status) of every job of a training sweep; an ok run that kept no
     weights has status `NO_WEIGHTS` (it cannot be evaluated: skipped and counted, not failed every time)."""
-    from fakeid.analysis.collect import find_metrics_files
-    from fakeid.runs.record import read_metrics
-
     if not sweep_dir.is_dir():
         raise FakeidError(f"sweep={sweep_dir} is not a folder (a training sweep folder was expected)")
     jobs = []

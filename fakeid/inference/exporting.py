@@ -123,6 +123,7 @@ def write_torchscript(module: ScoringModule, example: torch.Tensor, out: Path, m
 
 def parity(module: ScoringModule, exported: Path, export_format: str, image_size: int) -> ParityResult:
     """Max |exported - PyTorch| over the example batches, the file loaded back the way predict loads it."""
+    # the check loads the file back the way predict does; onnxruntime (the export extra) only when asked
     from fakeid.inference.onnx_runtime import OnnxScorer
     from fakeid.inference.torch_models import load_torchscript
 

@@ -64,6 +64,7 @@ def load_scorer(
         raise FakeidError("give exactly one of run=RUN_DIR, ckpt=PATH or exported=FILE.onnx (a fakeid.export file)")
     if exported:
         return exported_scorer(Path(exported).expanduser(), device)
+    # torch, Lightning and timm: not imported for exported=FILE.onnx, which needs onnxruntime alone
     from fakeid.inference.torch_models import checkpoint_scorer, torch_device
     from fakeid.runs import trained
 
@@ -82,12 +83,12 @@ def load_scorer(
 def exported_scorer(path: Path, device: str) -> tuple[Scorer, DetectorInfo]:
     suffix = path.suffix.lower()
     if suffix in ONNX_SUFFIXES:
-        from fakeid.inference.onnx_runtime import OnnxScorer
+        from fakeid.inference.onnx_runtime import OnnxScorer  # the export extra's onnxruntime
 
         scorer = OnnxScorer(path, device)
         return scorer, scorer.info
     if suffix in TORCHSCRIPT_SUFFIXES:
-        from fakeid.inference.torch_models import load_torchscript
+        from fakeid.inference.torch_models import load_torchscript  # torch: not needed for .onnx
 
         return load_torchscript(path, device)
     raise FakeidError(

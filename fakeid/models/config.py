@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
+from fakeid.core.errors import FakeidError, root_cause
 
 
 def model_choices() -> list[str]:
@@ -25,8 +26,6 @@ def model_config(choice: str = "xception", **values: Any) -> DictConfig:
     """
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
-
-    from fakeid.core.errors import FakeidError
 
     if choice not in model_choices():
         raise FakeidError(f"model={choice}: expected one of {', '.join(model_choices())} (conf/model/*.yaml)")
@@ -48,9 +47,6 @@ def build_detector(choice: str = "xception", **values: Any):
     """The FakeImageDetector of conf/model/<choice>.yaml with `values` set, e.g. build_detector(drop_rate=0.2)."""
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
-
-    from fakeid.core.errors import FakeidError
-    from fakeid.runs.lifecycle import root_cause
 
     try:
         return instantiate(model_config(choice, **values))

@@ -36,7 +36,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from fakeid.core.atomic import write_json_atomically, write_text_atomically
-from fakeid.core.errors import DiskFull, FakeidError, as_user_error
+from fakeid.core.errors import DiskFull, FakeidError, root_cause
 from fakeid.runs.record import METRICS_FILE, config_differences, read_metrics
 
 log = logging.getLogger("fakeid.runs.lifecycle")
@@ -60,14 +60,6 @@ def is_rank_zero() -> bool:
     from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
     return rank_zero_only.rank == 0
-
-
-def root_cause(err: BaseException) -> BaseException:
-    """The FakeidError (or full disk, as DiskFull) behind `err` if there is one, else the innermost cause
-    (Hydra's instantiate wraps whatever a constructor raised in an InstantiationException)."""
-    while as_user_error(err) is None and (err.__cause__ or err.__context__) is not None:
-        err = err.__cause__ or err.__context__
-    return as_user_error(err) or err
 
 
 @contextmanager

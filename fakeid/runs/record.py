@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from fakeid.core.cli import overridden_keys
 
 METRICS_FILE = "metrics.json"
+MAX_DEPTH = 3  # job folders sit 1 level down with the basic launcher, deeper with custom subdirs
 # per-image scores beside it (fakeid.evaluation.scored_sets writes them, fakeid.analysis.scores reads them)
 SCORES_FILE = "scores.csv"
 SCORES_COLUMNS = ("set", "path", "label", "score")
@@ -122,6 +124,20 @@ def versions() -> dict[str, str]:
         "version.timm": timm.__version__,
         "version.lightning": pytorch_lightning.__version__,
     }
+
+
+def find_metrics_files(sweep_dir: str | Path, max_depth: int = MAX_DEPTH) -> list[Path]:
+    """`metrics.json` files at most `max_depth` folders below `sweep_dir`, sorted."""
+    sweep_dir = Path(sweep_dir)
+    found: list[Path] = []
+    for folder, subfolders, files in os.walk(sweep_dir):
+        depth = len(Path(folder).relative_to(sweep_dir).parts)
+        if depth >= max_depth:
+            subfolders[:] = []  # do not descend further
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]  # .hydra, .submitit
+        if METRICS_FILE in files:
+            found.append(Path(folder) / METRICS_FILE)
+    return sorted(found)
 
 
 def read_metrics(run_dir: Path) -> dict | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from fakeid.core.errors import FakeidError
 from fakeid.data.augment import identity_hparams
+from fakeid.data.mix import categories_in_mix
 from fakeid.runs.record import METRICS_FILE
 
 CHECKPOINT_DIR = "checkpoints"
@@ -64,6 +65,7 @@ def read_checkpoint(path: Path) -> dict:
 
 
 def load_detector(path: Path, map_location: str = "cpu"):
+    # Lightning and timm (seconds to import): only once weights are loaded, not to read a run's record
     from fakeid.models.detector import FakeImageDetector
 
     payload = read_checkpoint(path)  # the one-line check before Lightning's own, less readable errors
@@ -104,8 +106,6 @@ def from_checkpoint(path: str | Path, threshold: float | None = None) -> Trained
     )
     used = None
     if data.get("categories") and data.get("num_categories"):
-        from fakeid.data.mix import categories_in_mix
-
         used = categories_in_mix(list(data["categories"]), int(data["num_categories"]), list(data.get("holdout", [])))
     return TrainedDetector(
         checkpoint=path.resolve(),

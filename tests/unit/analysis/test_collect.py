@@ -17,6 +17,7 @@ import yaml
 from fakeid import collect as collect_command
 from fakeid.analysis import collect
 from fakeid.core.errors import FakeidError
+from fakeid.runs.record import find_metrics_files
 from tests.helpers.fake_sweep import FAIL_ERROR, write_fake_sweep
 
 
@@ -121,7 +122,7 @@ def test_metrics_files_are_found_at_most_three_levels_down(tmp_path: Path) -> No
     deeper.mkdir(parents=True)
     shutil.copy(sweep.jobs[0].run_dir / "metrics.json", deep / "metrics.json")
     shutil.copy(sweep.jobs[0].run_dir / "metrics.json", deeper / "metrics.json")
-    found = collect.find_metrics_files(sweep.path)
+    found = find_metrics_files(sweep.path)
     assert deep / "metrics.json" in found and deeper / "metrics.json" not in found
 
 
