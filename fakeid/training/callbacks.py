@@ -14,7 +14,7 @@ from fakeid.core.metric_names import VAL_LOSS
 def checkpointing(dirpath: str) -> ModelCheckpoint:
     """Keep the weights with the lowest validation loss (model selection on validation data only) and the
     last epoch's (`last.ckpt`), from which an interrupted run resumes."""
-    return ModelCheckpoint(
+    return BestAndLastCheckpoint(
         dirpath=dirpath,
         filename="best",
         monitor=VAL_LOSS,
@@ -23,6 +23,31 @@ def checkpointing(dirpath: str) -> ModelCheckpoint:
         save_last=True,
         enable_version_counter=False,
     )
+
+
+class BestAndLastCheckpoint(ModelCheckpoint):
+    """ModelCheckpoint whose `last.ckpt` is the last epoch's, always.
+
+    Lightning (2.6) writes `last.ckpt` only in a step where it also wrote a top-k file: once the validation loss
+    stopped improving, `last.ckpt` stayed at the best epoch, so `select=last` tested the best epoch's weights,
+    `keep_checkpoints=all` kept a "last" that was not, and an interrupted run resumed from that epoch. Here the
+    end of every epoch writes it (after Lightning's own saves: nothing is written twice in one step).
+    """
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        super().on_train_epoch_end(trainer, pl_module)
+        if self._should_save_on_train_epoch_end(trainer):
+            self._save_last_of_epoch(trainer)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        super().on_validation_end(trainer, pl_module)
+        if not self._should_save_on_train_epoch_end(trainer):
+            self._save_last_of_epoch(trainer)
+
+    def _save_last_of_epoch(self, trainer: pl.Trainer) -> None:
+        # skipped while sanity checking, in fast_dev_run, and when this step's checkpoint is already written
+        if self.save_last and not self._should_skip_saving_checkpoint(trainer):
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
 
 class TrainStepTimer(pl.Callback):

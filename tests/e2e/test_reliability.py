@@ -164,6 +164,8 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monke
     args += [f"data.num_workers={workers}"] if workers else []
     straight = train(tmp_path / "straight", root, *args, in_process=False)  # each run in a process of its own
     assert straight.returncode == 0, straight.stderr[-3000:]
+    last = torch.load(tmp_path / "straight" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert last["epoch"] == 3 and last["global_step"] == 16, "last.ckpt is the last epoch's, improving or not"
     run_dir = tmp_path / "stopped"
     command = [
         sys.executable,
