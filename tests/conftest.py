@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny image folders in the layout of docs/STUDY.md, made by the tests themselves.
+"""Shared fixtures: tiny image folders in the layout of docs/study.md, made by the tests themselves.
 
 The images come from fakeid.synth.quick, the one writer of plain labelled images (the bench uses it too).
 """
