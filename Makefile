@@ -12,7 +12,7 @@ EVALS ?= outputs/evals/robustness/dropout
 export PY LAUNCHER
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast lint demo compare figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
+.PHONY: help venv test test-fast lint docs demo compare figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
 	bench bench-tests bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
@@ -35,6 +35,9 @@ test: $(INSTALLED) ## run the tests (CPU, tiny generated data; 2 workers; the 15
 lint: $(INSTALLED) ## ruff: pyflakes, pycodestyle, import order, and the formatter's check (CI runs it first)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+docs: $(INSTALLED) ## the documentation site -> site/ (mkdocs --strict: a broken link or a YAML key without a comment fails)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict -d site
 
 test-fast: $(INSTALLED) ## the tests not marked slow (no model is trained): the edit-run loop
 	$(PY) -m pytest -m "not slow"
