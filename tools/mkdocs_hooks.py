@@ -1,6 +1,6 @@
 """The docs site's build hooks (mkdocs.yml `hooks:`) and the configuration reference they write.
 
-Four things the site needs that plain mkdocs cannot do:
+What the site needs that plain mkdocs cannot do:
 
 - **Pages from files outside docs/.** README.md is the site's home page and BENCHMARKS.md a page of it, made
   from the files themselves at build time, so there is no copy to keep in sync. Their links are written for
@@ -157,7 +157,7 @@ def split_comment(line: str) -> tuple[str, str | None, int]:
         if quote:
             if char == quote:
                 quote = None
-        elif char in "'\"":
+        elif char in "'\"" and (index == 0 or line[index - 1] in " \t[{,:"):  # where a quoted scalar can start
             quote = char
         elif char == "#" and (index == 0 or line[index - 1] in " \t"):
             text = line[index + 1 :].rstrip()
