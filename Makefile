@@ -12,7 +12,7 @@ EVALS ?= outputs/evals/robustness/dropout
 export PY LAUNCHER
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast lint demo compare figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
+.PHONY: help venv test test-fast lint docs demo compare figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
 	bench bench-tests bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
@@ -36,6 +36,9 @@ lint: $(INSTALLED) ## ruff (pyflakes, pycodestyle, import order, the formatter's
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
+
+docs: $(INSTALLED) ## the documentation site -> site/ (mkdocs --strict: a broken link or a YAML key without a comment fails)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict -d site
 
 test-fast: $(INSTALLED) ## the tests not marked slow (no model is trained): the edit-run loop
 	$(PY) -m pytest -m "not slow"

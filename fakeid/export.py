@@ -3,7 +3,7 @@
     python -m fakeid.export run=RUN_DIR format=onnx out=detector.onnx
     python -m fakeid.export ckpt=best.ckpt threshold=0.42 format=torchscript out=detector.pt
 
-The work is in `fakeid.inference.exporting` (README, "Use a trained detector").
+The work is in `fakeid.inference.exporting` (docs/inference.md).
 """
 
 from __future__ import annotations

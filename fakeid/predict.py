@@ -4,7 +4,7 @@
     python -m fakeid.predict ckpt=best.ckpt input=[a.png,list.txt] crop=tiles out=scores.csv
     python -m fakeid.predict exported=detector.onnx input=photos/         # onnxruntime: no torch imported
 
-The work is in `fakeid.inference` (README, "Use a trained detector").
+The work is in `fakeid.inference` (docs/inference.md).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 What was run, completeness, every figure the results support, per-set tables, the mistakes gallery and the
 spectra of the data root, in one folder (`index.html`, its pictures, `results.csv`, `report.json`) that
-opens in any browser with nothing installed. The work is in `fakeid.reporting` (docs/REPORT.md).
+opens in any browser with nothing installed. The work is in `fakeid.reporting` (docs/report.md).
 """
 
 from __future__ import annotations

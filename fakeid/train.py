@@ -35,7 +35,7 @@ def require_values(cfg: DictConfig) -> None:
     if missing:
         raise FakeidError(
             f"{', '.join(missing)} must be set, e.g. data.root=ROOT (a folder holding train/ and "
-            "test/ as in README 'Data layout'; `python -m fakeid.synth out=ROOT` writes one)"
+            "test/ as in docs/data.md; `python -m fakeid.synth out=ROOT` writes one)"
         )
 
 

@@ -7,7 +7,7 @@ Contracts this module reads (nothing else; never job folder names, never `.hydra
   `hydra.overrides.task`, the command-line overrides, some of which may be sweeps such as `seed=1,2`) and
   one job folder per grid point, each holding the job's `metrics.json`. `metrics.json` files are found
   recursively, at most `MAX_DEPTH` folders below the sweep folder. A job that crashed hard has none.
-- `metrics.json` (schema in docs/METRICS.md): `status` ("ok" | "failed"), `error`, `hparams` (flat dotted keys,
+- `metrics.json` (schema in docs/metrics.md): `status` ("ok" | "failed"), `error`, `hparams` (flat dotted keys,
   e.g. `data.num_categories`, `model.drop_rate`, `seed`, `data.dataset_kind`), `overrides` (the job's
   own override strings), `config_hash`, `threshold`, `wall_time_s`, and `test`: one entry per test set
   with `TEST_FIELDS`. A failed run has `test: []` and maybe partial hparams.

@@ -21,7 +21,7 @@ swept variable, and every run is tested on the same images. For the variable the
 - `p_holm`: Holm's correction of `p` across the levels compared, per group and metric; `excludes_zero`: the
   interval excludes 0.
 - `seed_dominated`: the seeds' sample variance of the paired difference exceeds twice the image-level variance.
-  With few seeds the bootstrap's seed level is then too narrow (docs/STATISTICS.md: at 3 seeds its 95 %
+  With few seeds the bootstrap's seed level is then too narrow (docs/statistics.md: at 3 seeds its 95 %
   interval excluded a true 0 in about a fifth of simulated sweeps), so `supported` (what Figs 1-3 mark and
   compare.md stars) asks for the seed-only t interval to exclude 0 as well in those rows:
   `supported = excludes_zero and (not seed_dominated or the t interval excludes 0)`.
@@ -160,7 +160,7 @@ class Comparison:
             lines += [
                 f"{len(disagree)} of {len(bootstrapped)} bootstrap intervals exclude 0 where the seed-only t interval "
                 f"does not; in {len(seed_noise)} rows the seeds' variance exceeds twice the image-level variance. With "
-                "few seeds and seed noise dominant the bootstrap's seed level is too narrow (docs/STATISTICS.md): "
+                "few seeds and seed noise dominant the bootstrap's seed level is too narrow (docs/statistics.md): "
                 "read those rows with the t interval.",
                 "",
             ]

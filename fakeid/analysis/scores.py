@@ -1,4 +1,4 @@
-"""Reading a run's per-image scores (`scores.csv` of fakeid.evaluation.scored_sets; columns in docs/METRICS.md)."""
+"""Reading a run's per-image scores (`scores.csv` of fakeid.evaluation.scored_sets; columns in docs/metrics.md)."""
 
 from __future__ import annotations
 

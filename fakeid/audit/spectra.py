@@ -4,7 +4,7 @@ The picture of Zhang et al. 2019, Durall et al. 2020 and Frank et al. 2020: GAN 
 traces that show as peaks in the spectrum of what is left after the image content is filtered away. A
 resizing or compression difference between the classes of a root shows in the same picture.
 
-The recipe (`mean_spectrum`, stated again in docs/REPORT.md):
+The recipe (`mean_spectrum`, stated again in docs/report.md):
 1. *Scopes*: each split (`train`, `val`: all its categories pooled, as one model sees them) and each test set
    (`test/<generator>[/<category>]`); in each, the real class (`0_real`) and the fake class (`1_fake`).
 2. *Sample*: at most `per_class` images of a class, drawn without replacement in a seeded order (`seed` and

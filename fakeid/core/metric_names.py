@@ -2,7 +2,7 @@
 collector and the figures use them. Kept free of heavy imports so the collector stays light."""
 
 TEST_METRICS = ("acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal")
-# Calibration of the score as a probability of fake (docs/METRICS.md); test entries written before they existed
+# Calibration of the score as a probability of fake (docs/metrics.md); test entries written before they existed
 # lack them, so readers treat them as optional.
 CALIBRATION_METRICS = ("ece", "brier")
 ECE_BINS = 15

@@ -1,4 +1,4 @@
-"""How a score meets a threshold, and how both are written (the rule is in docs/METRICS.md, "Scores and
+"""How a score meets a threshold, and how both are written (the rule is in docs/metrics.md, "Scores and
 thresholds"). Imports no torch: `fakeid.predict exported=` uses it without.
 
 A score is the detector's probability of fake: a float32 from the network, or for `crop=tiles` the float64

@@ -33,7 +33,7 @@ With `data.cache=true` the cache keeps un-augmented, centre-cropped pixels, and 
 crop, before it goes to the device. Where the image already has the crop's size (the embedded benchmark) the
 two paths give the same pixels; for larger images blur and JPEG see the crop, not the whole image (border
 pixels and the JPEG block grid differ), and `crop=random` is refused (the cache holds the centre crop only).
-docs/AUGMENT.md gives the measured difference.
+docs/augment.md gives the measured difference.
 
 Identity: the augmentation and its parameters go into a run's hparams (`augment.*`) only when they change
 the images (`identity_hparams`); `fakeid.runs.record` counts an `augment.*` key present on one side only as a

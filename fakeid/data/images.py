@@ -1,6 +1,6 @@
 """Decode one image file into the uint8 RGB array every model input starts from.
 
-The one documented way (README, "Data layout"):
+The one documented way (docs/data.md, "The layout"):
 - any file Pillow opens is accepted; its mode is mapped to 8-bit RGB: 16/32-bit grey (I;16, I, F) is
   scaled to 0..255 from its full range, alpha (LA, RGBA, PA) is dropped, palettes are expanded, CMYK and
   YCbCr are converted by Pillow;

@@ -1,4 +1,4 @@
-"""The folder layout of docs/STUDY.md (the CNNDetection convention): its vocabulary, and finding it on disk.
+"""The folder layout of docs/study.md (the CNNDetection convention): its vocabulary, and finding it on disk.
 
     ROOT/train/<category>/{0_real,1_fake}/*
     ROOT/val/<category>/{0_real,1_fake}/*                     optional

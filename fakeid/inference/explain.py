@@ -12,7 +12,7 @@
   ReLU(sum over channels of ReLU(gradient) x activation, element by element), made for layers shallower
   than the last, where Grad-CAM's one weight per channel can be negative for every channel: on the demo's
   32-px Xception (block 2's output) Grad-CAM gave an all-zero map for every fake we tried, LayerCAM a map for
-  both verdicts (docs/REPORT.md). Either map is bilinearly resized to the crop.
+  both verdicts (docs/report.md). Either map is bilinearly resized to the crop.
 - *Target layer*: the last module whose output is the feature map the backbone's global pool reads (timm's
   `forward_features`), found by one forward pass at the crop size: `act4` for `legacy_xception` (Xception),
   `layer4` for the ResNets (`resnet50`, `test_resnet`), `bn2` for the EfficientNets. All of these reduce

@@ -379,7 +379,7 @@ def spectra_section(site: Path, df: pd.DataFrame, settings: Settings) -> tuple[s
     parts = [
         '<p class="note">Mean log(1+|FFT|) of the high-pass residual (grey centre crop minus its 3x3 median), '
         f"real | fake | fake \u2212 real per split and test set, on at most {settings.spectra_per_class} images "
-        f"per class (seed {settings.spectra_seed}); recipe in docs/REPORT.md. The same as "
+        f"per class (seed {settings.spectra_seed}); recipe in docs/report.md. The same as "
         "<code>python -m fakeid.check root=ROOT spectra=true</code>.</p>"
     ]
     records = []
@@ -435,7 +435,7 @@ def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
         caption = (
             f"{comparison.variable}: each level minus the baseline {comparison.variable}="
             f"{comparison.baseline}, mean over paired seeds; interval and p from the two-level bootstrap "
-            "(docs/STATISTICS.md)"
+            "(docs/statistics.md)"
         )
         parts.append(table(columns, table_rows, css_id=f"compare-{folder.path.name}", caption=esc(caption)))
         statements = [comparison.power_statement(group) for group in comparison.power["group"].unique()]

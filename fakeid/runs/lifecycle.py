@@ -1,7 +1,7 @@
 """Run bookkeeping shared by every command that writes a result folder (`fakeid.train`, `fakeid.eval`).
 
 A run folder holds one result, `metrics.json`, written atomically by one process (global rank 0), also
-when the run fails or is interrupted. The life of a run (README, "What a run guarantees"):
+when the run fails or is interrupted. The life of a run (docs/runs.md, "What a run guarantees"):
 
 1. one process at a time works in a folder (`.lock`); a second one waits, then finds the work done;
 2. its data identity (data.root and a fingerprint of the files) is compared with the folder's previous result:

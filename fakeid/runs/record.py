@@ -1,4 +1,4 @@
-"""A run's structured result, `metrics.json` (schema in docs/METRICS.md), and what identifies it.
+"""A run's structured result, `metrics.json` (schema in docs/metrics.md), and what identifies it.
 
 Written atomically (a temporary file, then a rename) so a crash never leaves half a file, and written by
 global rank 0 only.

@@ -111,7 +111,7 @@ def refused(err: Exception, params: dict[str, Any]) -> FakeidError:
     )
     return FakeidError(
         f"the cluster refused the jobs: {'; '.join(reasons) or str(err).strip()} "
-        f"(hydra.launcher: {asked}; set these keys for your cluster, see README 'Clusters')"
+        f"(hydra.launcher: {asked}; set these keys for your cluster, see docs/clusters.md)"
     )
 
 

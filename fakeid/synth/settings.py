@@ -35,7 +35,7 @@ class Settings:
             raise FakeidError(f"jpeg_quality={self.jpeg_quality}: expected 0 (off) or a quality 1..100")
 
 
-# tiny: seconds, for tests. demo: the whole study in minutes on 2 CPU cores (see README, "The embedded benchmark").
+# tiny: seconds, for tests. demo: the whole study in minutes on 2 CPU cores (see docs/benchmark.md).
 PRESETS: dict[str, Settings] = {
     "tiny": Settings(image_size=32, train_per_class=24, test_per_class=8),
     "demo": Settings(image_size=32, train_per_class=300, test_per_class=100),

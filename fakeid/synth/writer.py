@@ -1,4 +1,4 @@
-"""Write the synthetic benchmark to disk in the layout of docs/STUDY.md, deterministically."""
+"""Write the synthetic benchmark to disk in the layout of docs/study.md, deterministically."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from tests.helpers.commands import run_module
 
 pytest.importorskip("pytorch_grad_cam")
 
-# per choice of conf/model (docs/REPORT.md): at 256 px the module the global pool reads (8 x 8 cells), at 32 px
+# per choice of conf/model (docs/report.md): at 256 px the module the global pool reads (8 x 8 cells), at 32 px
 # the deepest timm stage with 4 x 4 cells; a new choice must find one
 EXPECTED_LAYER = {
     256: {"xception": "act4", "demo": "act4", "resnet50": "layer4", "efficientnet_b0": "bn2"},

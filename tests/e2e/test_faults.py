@@ -1,4 +1,4 @@
-"""Faults injected for real (README, "What a run guarantees"): a full disk at every write site, a real 3 MB
+"""Faults injected for real (docs/runs.md, "What a run guarantees"): a full disk at every write site, a real 3 MB
 tmpfs, SIGKILL in the middle of a checkpoint save, a run folder copied (`cp -a`) or moved aside and then
 evaluated, and the leftovers of dead attempts (a CSV log, a last.ckpt without its best.ckpt, a run without
 weights in a robustness grid).

@@ -1,4 +1,4 @@
-"""`fakeid.predict`: inputs, the three crop modes, the CSV, and every bad input (README, "Use a trained detector").
+"""`fakeid.predict`: inputs, the three crop modes, the CSV, and every bad input (docs/inference.md).
 
 Uses the session's tiny trained run (`trained_run`), and where scores must agree (with training's test, between
 crop modes, after a conversion) the discriminating one (`discriminating_run`, compared by

@@ -1,4 +1,4 @@
-"""What a run guarantees (README, "What a run guarantees"), each promise with a fault that would break it:
+"""What a run guarantees (docs/runs.md), each promise with a fault that would break it:
 identity across upgrades, never two datasets in one folder, nothing deleted, exact resume, interruptions,
 concurrent sweeps, and the small defects an audit found."""
 

@@ -1,4 +1,4 @@
-"""The synthetic benchmark writes the layout of docs/STUDY.md, deterministically, through a CLI that fails
+"""The synthetic benchmark writes the layout of docs/study.md, deterministically, through a CLI that fails
 in one line."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tiny image folders in fakeid's data layout (docs/STUDY.md), made of fakeid.synth.quick's plain labelled images."""
+"""Tiny image folders in fakeid's data layout (docs/study.md), made of fakeid.synth.quick's plain labelled images."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Fig A: detection of unseen content and of unseen generators vs the number of training categories, one line
-per training augmentation (`+experiment=augment`; docs/AUGMENT.md), from the training rows of the tidy table.
+per training augmentation (`+experiment=augment`; docs/augment.md), from the training rows of the tidy table.
 
 Definitions, stated again in the caption:
 - *unseen content* and *unseen generator* as in `fakeid.analysis.figures.study` and Fig R: test sets of the training

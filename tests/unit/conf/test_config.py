@@ -76,7 +76,7 @@ def test_slurm_launcher_asks_for_gpus_only_when_the_trainer_uses_them():
     assert cpu["gpus_per_node"] is None and cpu["tasks_per_node"] == 1
     assert ddp_cpu["gpus_per_node"] is None and ddp_cpu["tasks_per_node"] == 2
     assert slurm_request("trainer=gpu")["gpus_per_node"] == 1
-    assert (cpu["cpus_per_task"], cpu["mem_gb"]) == (1, 4)  # fits a small node; README says what to set
+    assert (cpu["cpus_per_task"], cpu["mem_gb"]) == (1, 4)  # fits a small node; docs/clusters.md says what to set
 
 
 def test_slurm_launcher_leaves_requeueing_to_submitit(tmp_path):

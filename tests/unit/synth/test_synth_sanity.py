@@ -5,7 +5,7 @@
 (c) a spectral detector fit on ProGAN-role fakes does worse on the unseen generators (they are not the
     same signal, so the unseen-generator tests are not trivially passed).
 The probes are fixed in advance (log spectrum, ridge / nearest centroid); nothing here tunes the benchmark.
-Run with `pytest -s` to print the figures quoted in README, "The embedded benchmark".
+Run with `pytest -s` to print the figures quoted in docs/benchmark.md.
 """
 
 from __future__ import annotations

@@ -1,0 +1,492 @@
+"""The docs site's build hooks (mkdocs.yml `hooks:`) and the configuration reference they write.
+
+What the site needs that plain mkdocs cannot do:
+
+- **Pages from files outside docs/.** README.md is the site's home page and BENCHMARKS.md a page of it, made
+  from the files themselves at build time, so there is no copy to keep in sync. Their links are written for
+  the repository (`docs/metrics.md`, `BENCHMARKS.md`), and the docs pages link to `../BENCHMARKS.md`, so that
+  they work on GitHub; the hooks point them at the site's pages instead.
+- **The configuration reference**, generated from the comments of the YAML files under `fakeid.CONF_DIR`
+  (never from a hard-coded path): it replaces the marker `REFERENCE_MARKER` in docs/configuration.md, so it
+  cannot drift from the configs. A key is described by its own comment (on its line, continued on the lines
+  under it), or, when the file only changes a value, by the comment of the key it overrides: in the choice it
+  builds on (`defaults: [paper]`), or, for a `@package _global_` file (experiments, launchers), in what the
+  command composes. Keys whose meaning Hydra fixes (`defaults`, `_target_`, `hydra.mode`, a sweep's
+  `hydra.sweeper.params`) are described here once; `hydra.help` is the `--help` text itself and is left out.
+- **The make targets** of docs/contributing.md, from the Makefile's `## ` comments (as `make help` lists them).
+- **A key without a description fails the build**: each is logged as a warning, which `mkdocs build --strict`
+  (`make docs`, run by CI) turns into an error; tests/unit/test_config_reference.py checks the same.
+
+`python tools/mkdocs_hooks.py` prints the reference, and the keys without a description on stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Site pages made from repository files outside docs/: site path -> repository file.
+OUTSIDE_PAGES = {"index.md": "README.md", "benchmarks.md": "BENCHMARKS.md"}
+# Where docs/configuration.md takes the generated reference.
+REFERENCE_PAGE = "configuration.md"
+REFERENCE_MARKER = "<!-- config-reference -->"
+# Where docs/contributing.md takes the table of make targets, from the Makefile's `## ` comments.
+TARGETS_PAGE = "contributing.md"
+TARGETS_MARKER = "<!-- make-targets -->"
+
+# The order of the commands in the reference: the life of a detector first, the tools after.
+COMMAND_ORDER = ["train", "eval", "predict", "export", "synth", "prepare", "check", "collect", "figures", "report"]
+
+TARGET = "the class (or function) Hydra instantiates for this node, with the node's other keys as arguments"
+MULTIRUN = "a sweep: the command runs as with `-m`, one job per point of the grid below"
+SWEPT = "swept: one job per value (times the other swept keys); the key itself: {}"
+
+log = logging.getLogger("mkdocs.plugins.fakeid")
+
+
+# ---------------------------------------------------------------------------------------------------- hooks
+
+
+def on_files(files, config):
+    """Add the pages made from files outside docs/ (their content is filled in by `on_page_markdown`)."""
+    from mkdocs.structure.files import File
+
+    for page, source in OUTSIDE_PAGES.items():
+        files.append(File.generated(config, page, content=(REPO / source).read_text(encoding="utf-8")))
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    """Point repository links at the site's pages; put the configuration reference in its page."""
+    markdown = site_links(markdown, top_level=page.file.src_uri in OUTSIDE_PAGES)
+    if page.file.src_uri == REFERENCE_PAGE:
+        from fakeid import CONF_DIR
+
+        if REFERENCE_MARKER not in markdown:
+            log.warning(f"docs/{REFERENCE_PAGE} lacks the marker {REFERENCE_MARKER} where the reference goes")
+        configs = read_configs(CONF_DIR)
+        for missing in undocumented(configs):
+            log.warning(f"config reference: {missing}")
+        markdown = markdown.replace(REFERENCE_MARKER, reference_markdown(configs))
+    if page.file.src_uri == TARGETS_PAGE:
+        if TARGETS_MARKER not in markdown:
+            log.warning(f"docs/{TARGETS_PAGE} lacks the marker {TARGETS_MARKER} where the make targets go")
+        markdown = markdown.replace(TARGETS_MARKER, make_targets_markdown(REPO / "Makefile"))
+    return markdown
+
+
+def make_targets_markdown(makefile: Path) -> str:
+    """The Makefile's documented targets (`name: ... ## what`, as `make help` reads them) as a table."""
+    rows = ["| target | what |", "|---|---|"]
+    for line in makefile.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([a-zA-Z0-9-]+):.*?## (.*)$", line)
+        if match:
+            rows.append(f"| `make {match.group(1)}` | {text_cell(match.group(2))} |")
+    return "\n".join(rows)
+
+
+LINK = re.compile(r"(\]\()([^)\s]+)(\))")
+
+
+def site_links(markdown: str, top_level: bool) -> str:
+    """The links of a page as the site needs them. A page made from a top-level file (README.md) links to
+    `docs/X`, `BENCHMARKS.md` and `README.md`; a docs page to `../BENCHMARKS.md` and `../README.md`."""
+    site_names = {source: page for page, source in OUTSIDE_PAGES.items()}
+
+    def replace(match: re.Match) -> str:
+        target = match.group(2)
+        path, hash_, anchor = target.partition("#")
+        if top_level and path.startswith("docs/"):
+            path = path[len("docs/") :]
+        elif top_level and path in site_names:
+            path = site_names[path]
+        elif not top_level and path.startswith("../") and path[3:] in site_names:
+            path = site_names[path[3:]]
+        return match.group(1) + path + hash_ + anchor + match.group(3)
+
+    return LINK.sub(replace, markdown)
+
+
+# ---------------------------------------------------------------------------------------- reading the YAML
+
+
+@dataclass
+class Entry:
+    """One key of a YAML file: its dotted name within the file, its value as written, its comments."""
+
+    key: str
+    value: str
+    comment: str  # its own description: the comment on its line and the comment lines continuing it
+    section: str = ""  # a comment on lines of its own just above the key: a note on the keys that follow
+    container: bool = False  # a mapping of further keys (listed only when it has a comment)
+
+
+@dataclass
+class Config:
+    """One YAML file under the config folder: a command's config (`train.yaml`) or a group's choice."""
+
+    path: str  # relative to the config folder, e.g. data/paper.yaml
+    group: str | None  # data, model, ... ; None for a command's config
+    choice: str  # the file's stem
+    global_package: bool  # `# @package _global_`: its keys are written from the config's root
+    header: list[str]  # the comment lines at its top: what the file is
+    defaults: list[str] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def prefix(self) -> str:
+        """How the file's keys are named on the command line: `data.` for data/paper.yaml."""
+        return "" if self.group is None or self.global_package else self.group + "."
+
+    def full_key(self, entry: Entry) -> str:
+        return self.prefix + entry.key
+
+
+def split_comment(line: str) -> tuple[str, str | None, int]:
+    """(the code, the comment's text or None, the column of its `#`); a `#` inside quotes is not one."""
+    quote = None
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"" and (index == 0 or line[index - 1] in " \t[{,:"):  # where a quoted scalar can start
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1] in " \t"):
+            text = line[index + 1 :].rstrip()
+            return line[:index], text[1:] if text.startswith(" ") else text, index
+    return line, None, -1
+
+
+def node_text(node) -> str:
+    """A value as one line: scalars as written, collections in flow style."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.style in ("|", ">"):
+            return "(a text block)"
+        if node.style in ("'", '"'):
+            return node.style + node.value + node.style
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return "[" + ", ".join(node_text(item) for item in node.value) + "]"
+    return "{" + ", ".join(f"{node_text(k)}: {node_text(v)}" for k, v in node.value) + "}"
+
+
+def default_text(node) -> str:
+    """An item of a `defaults` list as Hydra's docs write it: `paper`, `data: paper`, `override hydra/x: none`."""
+    if isinstance(node, yaml.MappingNode):
+        return ", ".join(f"{node_text(k)}: {node_text(v)}" for k, v in node.value)
+    return node_text(node)
+
+
+def last_content_line(node) -> int:
+    """The last line a value's text is on (a block collection's end mark is the next key's position)."""
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not node.flow_style and node.value:
+        last = node.value[-1]
+        return last_content_line(last[1] if isinstance(node, yaml.MappingNode) else last)
+    return node.end_mark.line
+
+
+def read_config(conf_dir: Path, path: Path) -> Config:
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    relative = path.relative_to(conf_dir).as_posix()
+    group = None if "/" not in relative else relative.rsplit("/", 1)[0]
+    comments = {number: split_comment(line) for number, line in enumerate(lines)}
+    comment_only = {n for n, (code, comment, _) in comments.items() if comment is not None and not code.strip()}
+    config = Config(relative, group, path.stem, "@package _global_" in text, header=[])
+
+    def comment_lines(first: int, last: int) -> list[str]:
+        """The comment-only lines in [first, last) (the `@package` line left out)."""
+        texts = [comments[n][1] for n in range(first, last) if n in comment_only]
+        return [t for t in texts if not t.startswith("@package")]
+
+    def comment_block(first: int, last: int) -> str:
+        return " ".join(t.strip() for t in comment_lines(first, last))
+
+    def continuation(after: int, key_column: int) -> tuple[str, int]:
+        """Comment lines under a key's line, indented past the key: the rest of its comment."""
+        texts, line = [], after + 1
+        while line in comment_only and comments[line][2] > key_column:
+            texts.append(comments[line][1].strip())
+            line += 1
+        return " ".join(texts), line
+
+    def walk(mapping, prefix: str, start: int, top: bool) -> int:
+        """Read a mapping's keys; `start` is the first line after the previous key and its comments. A key's
+        comment is on the line its value ends on; comment lines of their own above a key are a section note."""
+        for key_node, value in mapping.value:
+            key, key_line, column = key_node.value, key_node.start_mark.line, key_node.start_mark.column
+            section = comment_block(start, key_line)
+            if top and not config.entries and not config.defaults and not config.header:
+                config.header, section = comment_lines(start, key_line), ""
+            if isinstance(value, yaml.MappingNode) and not value.flow_style and value.value:
+                own = (comments[key_line][1] or "").strip()
+                config.entries.append(Entry(prefix + key, "", own, section, container=True))
+                start = walk(value, prefix + key + ".", key_line + 1, top=False)
+                continue
+            block = isinstance(value, yaml.SequenceNode) and not value.flow_style
+            text_block = isinstance(value, yaml.ScalarNode) and value.style in ("|", ">")
+            last_line = key_line if block or text_block else value.end_mark.line
+            own = (comments[last_line][1] or "").strip()
+            more, start = continuation(last_line, column)
+            if block:
+                start = last_content_line(value) + 1
+            elif text_block:
+                start = value.end_mark.line
+            if top and key == "defaults":
+                config.defaults = [default_text(item) for item in value.value]
+                continue
+            own = " ".join(t for t in (own, more) if t)
+            config.entries.append(Entry(prefix + key, node_text(value), own, section))
+        return start
+
+    root = yaml.compose(text)
+    if isinstance(root, yaml.MappingNode):
+        walk(root, "", 0, top=True)
+    if not config.header and not config.entries:
+        config.header = comment_lines(0, len(lines))
+    return config
+
+
+def read_configs(conf_dir: Path) -> list[Config]:
+    """Every YAML file under the config folder: the commands' configs, then each group's choices."""
+    paths = sorted(conf_dir.rglob("*.yaml"), key=lambda p: (p.parent != conf_dir, p.relative_to(conf_dir).parts))
+    return [read_config(conf_dir, path) for path in paths]
+
+
+# ------------------------------------------------------------------------------------ describing the keys
+
+
+def is_help(config: Config, entry: Entry) -> bool:
+    """`hydra.help`: the `--help` text itself, shown by `--help`; not a setting to describe."""
+    return config.full_key(entry) == "hydra.help" or config.full_key(entry).startswith("hydra.help.")
+
+
+class Describer:
+    """Finds each key's description: its own comment, or that of the key it overrides."""
+
+    def __init__(self, configs: list[Config]):
+        self.configs = configs
+        self.by_path = {c.path: c for c in configs}
+        self.commands = {c.choice: c for c in configs if c.group is None}
+        self.namespaces = {name: self.namespace(command) for name, command in self.commands.items()}
+
+    def own(self, config: Config, entry: Entry) -> str:
+        if entry.comment:
+            return entry.comment
+        last = entry.key.rsplit(".", 1)[-1]
+        full = config.full_key(entry)
+        if last == "_target_":
+            return TARGET
+        if full == "hydra.mode" and entry.value == "MULTIRUN":
+            return MULTIRUN
+        return ""
+
+    def describe(self, config: Config, entry: Entry, seen: frozenset = frozenset()) -> str:
+        """The description, or "" when the key has none anywhere."""
+        text = self.own(config, entry)
+        if text or entry.container:
+            return text
+        full = config.full_key(entry)
+        if full.startswith("hydra.sweeper.params."):
+            swept = full[len("hydra.sweeper.params.") :]
+            known = swept in self.group_names() or any(swept in names for names in self.namespaces.values())
+            return SWEPT.format(f"`{swept}`") if known else ""
+        for base in self.bases(config):
+            if base.path in seen:
+                continue
+            match = next((e for e in base.entries if base.full_key(e) == full), None)
+            if match is not None:
+                found = self.describe(base, match, seen | {config.path})
+                if found:
+                    return found
+        if config.global_package:
+            command = self.command_of(config)
+            if command and full in self.namespaces[command]:
+                base, match = self.namespaces[command][full]
+                if base is not config:
+                    return self.describe(base, match, seen | {config.path})
+        return ""
+
+    def bases(self, config: Config) -> list[Config]:
+        """The choices of the same group a file builds on (`defaults: [paper]` in data/demo.yaml)."""
+        found = []
+        for item in config.defaults:
+            if ":" in item or item == "_self_" or config.group is None:
+                continue
+            base = self.by_path.get(f"{config.group}/{item}.yaml")
+            if base is not None:
+                found.append(base)
+        return found
+
+    def group_names(self) -> set[str]:
+        return {c.group for c in self.configs if c.group}
+
+    def namespace(self, command: Config) -> dict[str, tuple[Config, Entry]]:
+        """Every key a command composes by default (its own and its default groups' choices), by full name."""
+        keys: dict[str, tuple[Config, Entry]] = {}
+        for item in command.defaults:
+            group, _, choice = item.partition(":")
+            group, choice = group.strip(), choice.strip()
+            if group.startswith("override ") or not choice:
+                continue
+            chosen = self.by_path.get(f"{group}/{choice}.yaml")
+            for config in [chosen, *self.bases(chosen)] if chosen else []:
+                for entry in config.entries:
+                    keys.setdefault(config.full_key(entry), (config, entry))
+        for entry in command.entries:
+            keys[command.full_key(entry)] = (command, entry)
+        return keys
+
+    def command_of(self, config: Config) -> str | None:
+        """The command a `@package _global_` file is for: the one whose config has all of its keys (an
+        experiment of fakeid.eval sets `levels`; one of fakeid.train, `model.drop_rate`), else train."""
+        keys = [
+            config.full_key(e)
+            for e in config.entries
+            if not e.container and not config.full_key(e).startswith(("hydra.sweeper.", "hydra.mode"))
+        ]
+        for base in self.bases(config):
+            return self.command_of(base)
+        for name in self.namespaces:
+            if keys and all(key in self.namespaces[name] for key in keys):
+                return name
+        return "train" if "train" in self.namespaces else None
+
+
+def undocumented(configs: list[Config]) -> list[str]:
+    """`FILE: KEY` for every key that has no description, in its own file or in what it overrides."""
+    describer = Describer(configs)
+    return [
+        f"{config.path}: {config.full_key(entry)} has no comment (a `# ...` after it in the YAML)"
+        for config in configs
+        for entry in config.entries
+        if not is_help(config, entry) and not entry.container and not describer.describe(config, entry)
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- writing
+
+
+def text_cell(text: str) -> str:
+    """Comment text for a table cell: markdown's special characters escaped outside `code`."""
+    parts = text.split("`")
+    for index in range(0, len(parts), 2):  # outside backticks
+        parts[index] = re.sub(r"([\\*_\[\]])", r"\\\1", parts[index]).replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(parts).replace("|", "\\|")
+
+
+def code_cell(value: str) -> str:
+    if value == "":
+        return ""
+    fence = "``" if "`" in value else "`"
+    return f"{fence}{value}{fence}".replace("|", "\\|")
+
+
+def table(config: Config, describer: Describer) -> list[str]:
+    rows = []
+    for entry in config.entries:
+        if is_help(config, entry):
+            continue
+        if entry.section:
+            rows.append(f"| | | *{text_cell(entry.section)}* |")
+        meaning = describer.describe(config, entry)
+        if entry.container and not meaning:
+            continue
+        rows.append(f"| `{config.full_key(entry)}` | {code_cell(entry.value)} | {text_cell(meaning)} |")
+    if not rows:
+        return ["No keys of its own."]
+    return ["| key | value | meaning |", "|---|---|---|", *rows]
+
+
+def header_markdown(lines: list[str]) -> list[str]:
+    """A file's top comment: prose as paragraphs, command lines (and indented ones) as a code block."""
+    out, prose, code = [], [], []
+
+    def flush():
+        if prose:
+            out.extend([text_cell(" ".join(prose)).replace("\\|", "|"), ""])
+        if code:
+            out.extend(["```bash", *textwrap.dedent("\n".join(code)).splitlines(), "```", ""])
+        prose.clear(), code.clear()
+
+    for line in lines:
+        is_code = line.startswith(("python -m ", "make ", "  "))
+        if (is_code and prose) or (not is_code and code):
+            flush()
+        (code if is_code else prose).append(line.strip() if not is_code else line.rstrip())
+    flush()
+    return out
+
+
+def composes(config: Config) -> str:
+    items = [item for item in config.defaults if item != "_self_"]
+    if not items:
+        return ""
+    words = ", ".join(f"`{item}`" for item in items)
+    return f"Defaults: {words}."
+
+
+def reference_markdown(configs: list[Config]) -> str:
+    """The reference as markdown: each command's own keys, then each group with every choice."""
+    describer = Describer(configs)
+    commands = sorted(
+        (c for c in configs if c.group is None),
+        key=lambda c: (COMMAND_ORDER.index(c.choice) if c.choice in COMMAND_ORDER else len(COMMAND_ORDER), c.choice),
+    )
+    groups: dict[str, list[Config]] = {}
+    for config in configs:
+        if config.group:
+            groups.setdefault(config.group, []).append(config)
+    users = {
+        group: [c.choice for c in commands if any(item.split(":")[0].strip() == group for item in c.defaults)]
+        for group in groups
+    }
+    out = [
+        "## Reference",
+        "",
+        "Generated from the YAML files of `fakeid.CONF_DIR` when the site is built: every key, its value in the "
+        "file, and its comment there (a key that only changes a value is described where it is defined).",
+        "",
+        "### Commands",
+        "",
+    ]
+    for command in commands:
+        out += [f"#### `fakeid.{command.choice}` ({command.path})", "", *header_markdown(command.header)]
+        if composes(command):
+            out += [composes(command), ""]
+        out += [*table(command, describer), ""]
+    out += ["### Groups", ""]
+    for group, choices in groups.items():
+        used = ", ".join(f"`fakeid.{name}`" for name in users[group]) or "an addition: `+experiment=NAME`"
+        if group == "experiment":
+            used = "added with `+experiment=NAME` (the command each is for is named below)"
+        names = ", ".join(f"`{c.choice}`" for c in choices)
+        out += [f"#### {group}", "", f"Choices: {names}. Used by: {used}.", ""]
+        for choice in choices:
+            title = f"+experiment={choice.choice}" if group == "experiment" else f"{group}={choice.choice}"
+            out += [f"##### `{title}` ({choice.path})", ""]
+            out += header_markdown(choice.header)
+            if group == "experiment" and describer.command_of(choice):
+                out += [f"An experiment of `fakeid.{describer.command_of(choice)}`.", ""]
+            if composes(choice):
+                out += [composes(choice), ""]
+            out += [*table(choice, describer), ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    from fakeid import CONF_DIR
+
+    found = read_configs(CONF_DIR)
+    print(reference_markdown(found))
+    for line in undocumented(found):
+        print(line, file=sys.stderr)
