@@ -110,7 +110,7 @@ def resume_path(checkpoint_dir: Path, notes: dict) -> tuple[Path | None, int]:
     return last, step
 
 
-def tested_checkpoint(checkpoint_callback, select: str) -> Path:
+def chosen_for_testing(checkpoint_callback, select: str) -> Path:
     check_choice("select", select, SELECT_CHOICES)
     best = checkpoint_callback.best_model_path
     if select == "best" and not best:

@@ -28,9 +28,9 @@ from fakeid.training.callbacks import TrainStepTimer
 from fakeid.training.checkpoints import (
     KEEP_CHOICES,
     SELECT_CHOICES,
+    chosen_for_testing,
     resume_path,
     slim,
-    tested_checkpoint,
     use_run_checkpoint_io,
 )
 from fakeid.training.logs import trim_rows_after
@@ -131,7 +131,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     if not trainer.is_global_zero:
         return
     tested_at = time.perf_counter()
-    tested = tested_checkpoint(trainer.checkpoint_callback, cfg.select)
+    tested = chosen_for_testing(trainer.checkpoint_callback, cfg.select)
     detector = FakeImageDetector.load_from_checkpoint(tested, map_location="cpu")
     threshold, tests, scored = evaluate(
         detector,
