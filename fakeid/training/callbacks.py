@@ -34,6 +34,12 @@ class BestAndLastCheckpoint(ModelCheckpoint):
     end of every epoch writes it (after Lightning's own saves: nothing is written twice in one step).
     """
 
+    @property
+    def state_key(self) -> str:
+        # ModelCheckpoint's own key: a last.ckpt written before this class existed resumes with its best-so-far,
+        # and resume_path (fakeid.training.checkpoints) finds the best weights it names
+        return super().state_key.replace(type(self).__qualname__, ModelCheckpoint.__qualname__, 1)
+
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_epoch_end(trainer, pl_module)
         if self._should_save_on_train_epoch_end(trainer):
