@@ -20,8 +20,8 @@ from omegaconf import DictConfig, OmegaConf
 from fakeid import CONF_DIR
 from fakeid.core.cli import hydra_entry
 from fakeid.core.errors import FakeidError, one_line_errors
-from fakeid.runs.lifecycle import new_result, run_once
-from fakeid.runs.record import PROTOCOL_KEY, PROTOCOL_VERSION, config_hash, flat_hparams, versions
+from fakeid.runs.lifecycle import run_once
+from fakeid.runs.record import PROTOCOL_KEY, PROTOCOL_VERSION, RunRecord, config_hash, flat_hparams, versions
 from fakeid.training.checks import check_train_command
 
 
@@ -39,7 +39,7 @@ def require_values(cfg: DictConfig) -> None:
         )
 
 
-def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) -> dict | None:
+def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) -> RunRecord:
     # Imported here, not at the top: the process that launches a sweep's jobs (launcher=parallel, submitit,
     # slurm) never trains, and importing torch, Lightning and timm took it 15 s on the 2-core sandbox (0.4 s without).
     from fakeid.data.augment import augmentation, identity_hparams, resolve_hflip
@@ -54,7 +54,7 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
         hparams = identity_hparams({**flat_hparams(cfg), **versions(), PROTOCOL_KEY: PROTOCOL_VERSION})
     hparams["experiment"] = cfg.experiment_name
     hparams["data.dataset_kind"] = dataset_kind(str(cfg.data.root))
-    result = new_result(hparams, overrides, config_hash(hparams))
+    result = RunRecord(hparams=hparams, overrides=overrides, config_hash=config_hash(hparams))
     return run_once(
         run_dir,
         result,

@@ -43,6 +43,8 @@ import json
 import sys
 from pathlib import Path
 
+from fakeid.runs.record import read_record
+
 out, started, ended, epochs = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 print("card:", (out / "gpu.csv").read_text().splitlines()[-1])
 for name in ("bench_eager", "bench_compile"):
@@ -55,11 +57,11 @@ for name in ("bench_eager", "bench_compile"):
           f" {train['lightning_overhead_pct']:+.1f}% [{train['lightning_overhead_pct_min']:+.1f}, "
           f"{train['lightning_overhead_pct_max']:+.1f}], eval {result['eval']['images_per_s']:.0f} img/s,"
           f" peak GPU {train['peak_gpu_mib']:.0f} MiB")
-metrics = json.loads((out / "train_run" / "metrics.json").read_text())
-train_images = metrics["data"]["train"]["n_real"] + metrics["data"]["train"]["n_fake"]
+record = read_record(out / "train_run", strict=True)
+train_images = record.data["train"]["n_real"] + record.data["train"]["n_fake"]
 samples = [line.split(",") for line in (out / "smi.csv").read_text().splitlines() if line.count(",") == 1]
 busy = [float(u) for u, _ in samples]
-print(f"trainer=gpu run: status {metrics['status']}, {train_images} training images x {epochs} epochs in"
+print(f"trainer=gpu run: status {record.status}, {train_images} training images x {epochs} epochs in"
       f" {ended - started:.0f} s end to end ({train_images * epochs / (ended - started):.0f} img/s incl. start-up,"
       f" validation and testing); nvidia-smi utilisation mean {sum(busy) / max(1, len(busy)) / 100:.2f} over"
       f" {len(busy)} samples, peak memory used {max((float(m) for _, m in samples), default=0):.0f} MiB")

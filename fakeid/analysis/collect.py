@@ -55,7 +55,8 @@ from fakeid.analysis.scores import read_scores
 from fakeid.core.errors import FakeidError
 from fakeid.core.metric_names import CALIBRATION_METRICS, TEST_METRICS
 from fakeid.data.augment import augment_label
-from fakeid.runs.record import METRICS_FILE, SCORES_FILE, find_metrics_files
+from fakeid.runs.files import EVAL_GRID_FILE, METRICS_FILE, MULTIRUN_FILE, SCORES_FILE
+from fakeid.runs.record import STATUSES, RunRecord, find_metrics_files, read_record, record_path
 
 TEST_FIELDS = ("set", "generator", "category", "seen_generator", "seen_category", "n_real", "n_fake", *TEST_METRICS)
 # Hyper-parameters worth a column even when they were not swept.
@@ -77,9 +78,6 @@ INTERVAL_COLUMNS = tuple(f"{metric}_img_{end}" for metric in INTERVAL_METRICS fo
 AUGMENT = "augment"  # the training augmentation's label (fakeid.data.augment.augment_label), "none" without
 AUGMENT_PREFIX = "augment."
 DATA_COLUMNS = ("data_root", "data_fingerprint")  # a run's data identity (fakeid.data.fingerprint)
-MULTIRUN_FILE = "multirun.yaml"
-RUN_STATUSES = ("ok", "failed", "interrupted")
-EVAL_GRID_FILE = "eval_grid.json"
 LEVEL_KEY = "eval.perturbation"  # the level id in an evaluation's hparams
 PERTURBATION_PREFIX = "perturbation."
 KIND_COLUMNS = ("kind", "level", "perturbation")
@@ -186,23 +184,20 @@ def _comparable(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- the runs
-def read_run_metrics(path: str | Path) -> dict[str, Any]:
-    """Read one `metrics.json` and check the fields the collector relies on."""
+def read_run_record(path: str | Path) -> RunRecord:
+    """Read one `metrics.json` (fakeid.runs.record.read_record) and check the fields the collector relies on."""
     path = Path(path)
-    try:
-        metrics = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise FakeidError(f"{path}: unreadable metrics.json ({err})") from None
-    if not isinstance(metrics, dict) or metrics.get("status") not in RUN_STATUSES:
-        raise FakeidError(f"{path}: expected a JSON object with status {', '.join(map(repr, RUN_STATUSES))}")
-    if not isinstance(metrics.get("hparams") or {}, dict) or not isinstance(metrics.get("test") or [], list):
+    record = read_record(path, strict=True)
+    if record is None or record.status not in STATUSES:
+        raise FakeidError(f"{path}: expected a JSON object with status {', '.join(map(repr, STATUSES))}")
+    if not isinstance(record.hparams or {}, dict) or not isinstance(record.test or [], list):
         raise FakeidError(f"{path}: expected `hparams` to be an object and `test` a list")
-    if metrics["status"] == "ok":
-        for entry in metrics.get("test") or []:
+    if record.status == "ok":
+        for entry in record.test or []:
             absent = [name for name in TEST_FIELDS if name not in entry]
             if absent:
                 raise FakeidError(f"{path}: test entry {entry.get('set')!r} lacks {', '.join(absent)}")
-    return metrics
+    return record
 
 
 def _run_value(metrics: dict[str, Any], key: str, parsed_overrides: dict[str, Any]) -> Any:
@@ -255,7 +250,7 @@ def _load_sweep_runs(sweep_dir: Path) -> list[dict[str, Any]]:
     keys = grid_keys(sweep_dir) if has_multirun else []
     runs = []
     for path in paths:
-        metrics = read_run_metrics(path)
+        metrics = read_run_record(path).to_dict()
         overrides = _job_overrides(metrics, str(path))
         runs.append(
             {
@@ -524,10 +519,10 @@ def read_eval_grid(evals_dir: str | Path) -> EvalGrid:
 
 def _source_overrides(grid: EvalGrid, source_run_dir: str | None) -> dict[str, Any]:
     """The source job's own overrides (for grid keys that are not hparams), when its metrics.json is there."""
-    path = grid.source_sweep / str(source_run_dir) / METRICS_FILE
+    path = record_path(grid.source_sweep / str(source_run_dir))
     if source_run_dir is None or not path.is_file():
         return {}
-    return _job_overrides(read_run_metrics(path), str(path))
+    return _job_overrides(read_run_record(path).to_dict(), str(path))
 
 
 def _load_eval_runs(evals_dir: Path) -> list[dict[str, Any]]:
@@ -538,7 +533,7 @@ def _load_eval_runs(evals_dir: Path) -> list[dict[str, Any]]:
     for path in find_metrics_files(evals_dir, max_depth=depth):
         relative = path.parent.relative_to(evals_dir)
         source_run_dir = str(relative.parent) if len(relative.parts) > 1 else None
-        metrics = read_run_metrics(path)
+        metrics = read_run_record(path).to_dict()
         fields = _eval_fields(metrics, path, level=relative.name, source_run_dir=source_run_dir)
         if fields["kind"] != "eval":
             raise FakeidError(

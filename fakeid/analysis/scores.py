@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from fakeid.core.errors import FakeidError
-from fakeid.runs.record import SCORES_COLUMNS, SCORES_FILE
+from fakeid.runs.files import SCORES_COLUMNS, SCORES_FILE
 
 
 @dataclass(frozen=True)

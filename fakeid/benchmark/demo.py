@@ -23,8 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from fakeid.analysis.collect import MULTIRUN_FILE, read_multirun, read_run_metrics
+from fakeid.analysis.collect import read_multirun, read_run_record
 from fakeid.core.errors import FakeidError
+from fakeid.runs.files import MULTIRUN_FILE
 from fakeid.runs.record import find_metrics_files
 
 GOALS = {"train_step_share": 0.8, "wall_over_reference": 1.25}  # issue 23
@@ -72,17 +73,17 @@ def sweep_timing(sweep_dir: Path, started: float) -> dict[str, Any]:
         if path.stat().st_mtime < started:
             summary["before_start"] += 1
             continue
-        metrics = read_run_metrics(path)
-        timing = metrics.get("timing")
+        record = read_run_record(path)
+        timing = record.timing
         if not isinstance(timing, dict) or "train_step_s" not in timing:
             summary["without_timing"] += 1
             continue
         summary["runs"] += 1
-        summary["failed"] += metrics["status"] != "ok"
+        summary["failed"] += record.status != "ok"
         summary["train_step_s"] += float(timing["train_step_s"])
         summary["train_steps"] += int(timing["train_steps"])
         summary["train_images"] += int(timing["train_images"])
-        summary["run_wall_time_s"] += float(metrics.get("wall_time_s") or 0)
+        summary["run_wall_time_s"] += float(record.wall_time_s or 0)
     return summary
 
 

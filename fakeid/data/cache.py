@@ -46,8 +46,14 @@ from fakeid.data.datasets import ErrorCheck, ImageFileDataset, decode_error, fil
 from fakeid.data.images import PREPROCESSING_VERSION, ImageTransform, load_rgb
 from fakeid.data.layout import CLASS_DIRS, list_class_folder
 
+CACHE_DIR_NAME = ".fakeid-cache"  # a data root's own cache folder, where `data.cache_dir` is not set
 ROWS_PER_TASK = 128  # rows one build task decodes: big enough to amortise the task, small enough to balance
 IN_PROCESS_BELOW = 64  # folders smaller than this are decoded without starting a process pool
+
+
+def default_cache_dir(root: str | Path) -> Path:
+    """The cache folder of a data root when `data.cache_dir` is not set: training and evaluation share it."""
+    return Path(root).expanduser() / CACHE_DIR_NAME
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from fakeid.data.augment import augmentation
 from fakeid.data.augmented import AugmentedDataset, EpochSampler, source_formats
-from fakeid.data.cache import error_check, image_dataset
+from fakeid.data.cache import default_cache_dir, error_check, image_dataset
 from fakeid.data.fingerprint import root_identity
 from fakeid.data.images import MAX_PIXELS
 from fakeid.data.layout import (
@@ -105,7 +105,7 @@ class CategoryMixDataModule(pl.LightningDataModule):
         return error_check(h.image_size, h.num_workers, cache_dir=self._cache_dir() if h.cache else None)
 
     def _cache_dir(self) -> Path:
-        return Path(self.hparams.cache_dir) if self.hparams.cache_dir else self.root / ".fakeid-cache"
+        return Path(self.hparams.cache_dir) if self.hparams.cache_dir else default_cache_dir(self.root)
 
     # --- datasets and loaders -------------------------------------------------------------------
     def dataset(self, selection: Selection, train: bool = False) -> Dataset:

@@ -28,10 +28,10 @@ from fakeid.data.fingerprint import data_identity
 from fakeid.data.layout import discover_eval_sets, require_root
 from fakeid.data.perturb import Perturbation
 from fakeid.data.selection import Selector, TestSelection, plan_tests, write_file_lists
-from fakeid.evaluation.scored_sets import SCORES_FILE, evaluate, write_scores
+from fakeid.evaluation.scored_sets import evaluate, write_scores
+from fakeid.runs.files import FILE_LISTS, SCORES_FILE
+from fakeid.runs.record import RunRecord
 from fakeid.runs.trained import TrainedDetector
-
-FILE_LISTS = "file_lists.csv"
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def loaders(
 
 
 def evaluate_into(
-    result: dict,
+    result: RunRecord,
     out_dir: Path,
     detector,
     trained: TrainedDetector,
@@ -141,7 +141,7 @@ def evaluate_into(
     """Plan, score and write one evaluation; fills `result` (the metrics.json being written)."""
     tests = plan(data, perturbation)
     write_file_lists(out_dir / FILE_LISTS, [("test", test) for test in tests])
-    result["data"] = {"test": {test.name: test.summary() for test in tests}}
+    result.data = {"test": {test.name: test.summary() for test in tests}}
     threshold, entries, scored = evaluate(
         detector,
         None,
@@ -150,8 +150,8 @@ def evaluate_into(
         train_generator=trained.train_generator,
         device=device,
         precision=precision,
-        threshold=result["threshold"],
+        threshold=result.threshold,
     )
     write_scores(out_dir / SCORES_FILE, scored)
     described = perturbation.describe()
-    result.update(status="ok", test=[{**entry, "perturbation": described} for entry in entries])
+    result.status, result.test = "ok", [{**entry, "perturbation": described} for entry in entries]

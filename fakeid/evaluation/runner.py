@@ -24,14 +24,15 @@ from omegaconf import DictConfig, OmegaConf
 from fakeid.core.atomic import write_json_atomically
 from fakeid.core.errors import FakeidError, check_choice
 from fakeid.core.values import as_int
+from fakeid.data.cache import default_cache_dir
 from fakeid.data.perturb import Perturbation, level_id, make
 from fakeid.evaluation import job
-from fakeid.runs.lifecycle import ERROR_LOG, new_result, recorded, run_once
-from fakeid.runs.record import METRICS_FILE, find_metrics_files, read_metrics
+from fakeid.runs.files import ERROR_LOG, EVAL_GRID_FILE
+from fakeid.runs.lifecycle import recorded, run_once
+from fakeid.runs.record import RunRecord, find_metrics_files, given, read_record, record_path
 from fakeid.runs.trained import TrainedDetector, from_run, kept_no_weights, resolve
 
 log = logging.getLogger("fakeid.eval")
-GRID_FILE = "eval_grid.json"
 NO_WEIGHTS = "no weights"  # an ok training run that kept no checkpoint (keep_checkpoints=none)
 NO_WEIGHTS_WHY = "no weights: the run kept no checkpoint (keep_checkpoints=none); retrain it to evaluate it"
 
@@ -61,7 +62,7 @@ def eval_data(cfg: DictConfig, trained: TrainedDetector) -> job.EvalData:
     root = d.root or h.get("data.root")
     if not root:
         raise FakeidError("data.root must be set: the checkpoint's training root is unknown (pass data.root=ROOT)")
-    cache = d.cache_dir or (Path(root).expanduser() / ".fakeid-cache") if d.cache else None
+    cache = d.cache_dir or default_cache_dir(root) if d.cache else None
     return job.EvalData(
         root=Path(str(root)).expanduser().resolve(),
         test_per_class=int(d.test_per_class or h.get("data.test_per_class") or 2000),
@@ -82,17 +83,17 @@ def precision_of(cfg: DictConfig, trained: TrainedDetector) -> str:
 
 def prepared(
     cfg: DictConfig, trained: TrainedDetector, level: dict[str, Any], overrides: list[str]
-) -> tuple[dict, job.EvalData, Perturbation, str]:
+) -> tuple[RunRecord, job.EvalData, Perturbation, str]:
     """One evaluation before it runs: its result (metrics.json), data settings, perturbation and precision.
 
     The perturbation's random stream (noise) is seeded by the evaluation's split_seed and each file's path."""
     data, precision = eval_data(cfg, trained), precision_of(cfg, trained)
     perturbation = perturbation_of(level, data.split_seed)
     hparams = job.eval_hparams(trained, data, perturbation, precision, trained.threshold)
-    result = new_result(
-        hparams,
-        overrides,
-        job.eval_identity(trained, hparams),
+    result = RunRecord(
+        hparams=hparams,
+        overrides=overrides,
+        config_hash=job.eval_identity(trained, hparams),
         kind="eval",
         source={
             "run": str(trained.run_dir) if trained.run_dir else None,
@@ -100,22 +101,21 @@ def prepared(
             "config_hash": trained.config_hash,
         },
         perturbation=perturbation.describe(),
+        threshold=trained.threshold,
     )
-    result["threshold"] = trained.threshold
     return result, data, perturbation, precision
 
 
-def evaluate_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
+def evaluate_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> RunRecord:
     """`run=`/`ckpt=`: one evaluation into `out_dir`; bad input is recorded there and exits 2."""
-    result = new_result({}, overrides, None, kind="eval", source={"run": cfg.run, "ckpt": cfg.ckpt}, perturbation=None)
+    result = RunRecord(overrides=overrides, kind="eval", source={"run": cfg.run, "ckpt": cfg.ckpt}, perturbation=None)
     with recorded(out_dir, result, multirun=False):
         level = OmegaConf.to_container(cfg.perturb, resolve=True)
         perturbation_of(level, 0)  # a bad perturbation fails before the checkpoint is read
         trained = resolve(cfg.run, cfg.ckpt, cfg.threshold)
         device = device_of(cfg.device)
         ready, data, perturbation, precision = prepared(cfg, trained, level, overrides)
-        result.clear()
-        result.update(ready)
+        result.replace_with(ready)
         job.evaluate_into(result, out_dir, trained.load(), trained, data, perturbation, device, precision)
     return result
 
@@ -127,10 +127,10 @@ def sweep_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
         raise FakeidError(f"sweep={sweep_dir} is not a folder (a training sweep folder was expected)")
     jobs = []
     for path in find_metrics_files(sweep_dir):
-        metrics = read_metrics(path.parent) or {}
-        if metrics.get("kind", "train") == "train":
-            status = str(metrics.get("status"))
-            if status == "ok" and kept_no_weights(metrics):
+        record = read_record(path) or RunRecord.from_dict({})
+        if given(record.kind, "train") == "train":
+            status = str(given(record.status))
+            if status == "ok" and kept_no_weights(record):
                 status = NO_WEIGHTS
             jobs.append((str(path.parent.relative_to(sweep_dir)), status))
     if not jobs:
@@ -177,22 +177,22 @@ def evaluate_run_levels(
         result, data, perturbation, precision = prepared(cfg, trained, level, overrides)
         level_dir = out_dir / perturbation.key
 
-        def body(into: dict, perturbation=perturbation, data=data, precision=precision, level_dir=level_dir):
+        def body(into: RunRecord, perturbation=perturbation, data=data, precision=precision, level_dir=level_dir):
             if "detector" not in loaded:
                 loaded["detector"] = trained.load()
             job.evaluate_into(into, level_dir, loaded["detector"], trained, data, perturbation, device, precision)
 
         done = run_once(level_dir, result, body, multirun=True, data_identity=lambda data=data: job.identity(data))
-        if done.get("status") != "ok":
+        if done.status != "ok":
             failed.append((level_dir, failure_pointer(level_dir)))
     return failed
 
 
 def failure_pointer(folder: Path) -> str:
     """Where the reason of a failed evaluation can be read: a file that exists."""
-    for name, what in ((ERROR_LOG, "traceback"), (METRICS_FILE, "error")):
-        if (folder / name).is_file():
-            return f"{what} in {folder / name}"
+    for path, what in ((folder / ERROR_LOG, "traceback"), (record_path(folder), "error")):
+        if path.is_file():
+            return f"{what} in {path}"
     return "nothing recorded in the folder: the error was printed above"
 
 
@@ -204,7 +204,7 @@ def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
     jobs = sweep_jobs(sweep_dir)
     out_root = Path(str(cfg.paths.outputs)).expanduser().resolve() / "evals" / cfg.experiment_name / sweep_dir.name
     write_json_atomically(
-        out_root / GRID_FILE,
+        out_root / EVAL_GRID_FILE,
         {
             "kind": "eval_grid",
             "sweep": str(sweep_dir),

@@ -20,7 +20,7 @@ from fakeid.core.atomic import write_atomically
 from fakeid.core.numbers import number_text
 from fakeid.data.selection import TestSelection
 from fakeid.evaluation.metrics import calibrate_threshold, calibration_of_set, metrics_of_set
-from fakeid.runs.record import SCORES_COLUMNS, SCORES_FILE  # noqa: F401 - defined beside METRICS_FILE, kept here
+from fakeid.runs.files import SCORES_COLUMNS
 
 
 @dataclass

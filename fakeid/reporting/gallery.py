@@ -24,7 +24,7 @@ import pandas as pd
 from PIL import Image
 
 from fakeid.analysis.figures.study import condition_label
-from fakeid.evaluation.scored_sets import SCORES_FILE
+from fakeid.runs.files import SCORES_FILE
 
 GROUP_ORDER = (
     "seen generator, seen content",

@@ -40,6 +40,7 @@ from fakeid.core.errors import FakeidError
 from fakeid.core.metric_names import TEST_METRICS
 from fakeid.reporting import gallery
 from fakeid.reporting.html import Cell, definition_list, esc, page, table
+from fakeid.runs.files import MULTIRUN_FILE
 
 REPORT_FILE = "report.json"
 REPORT_KIND = "fakeid_report"
@@ -145,7 +146,7 @@ def grid_text(folder: Folder) -> str:
             f"{len(grid.level_ids)} levels ({esc(', '.join(grid.level_ids))}) x the ok runs of "
             f"<code>{esc(grid.source_sweep)}</code>"
         )
-    if not (folder.path / collect.MULTIRUN_FILE).is_file():
+    if not (folder.path / MULTIRUN_FILE).is_file():
         return "no multirun.yaml: the runs found"
     points = collect.expected_grid(folder.path)
     keys = list(points[0]) if points else []

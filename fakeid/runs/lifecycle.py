@@ -31,20 +31,16 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock, Timeout
 
 from fakeid.core.atomic import write_json_atomically, write_text_atomically
 from fakeid.core.errors import DiskFull, FakeidError, root_cause
-from fakeid.runs.record import METRICS_FILE, config_differences, read_metrics
+from fakeid.runs.files import ERROR_LOG, LOCK_FILE, METRICS_FILE, REASON_FILE, REPLACED_DIR, STATE_FILE
+from fakeid.runs.record import UNSET, RunRecord, config_differences, given, read_record, write_record
 
 log = logging.getLogger("fakeid.runs.lifecycle")
-STATE_FILE = "run_state.json"  # the identity the files in this folder (checkpoints) belong to
-ERROR_LOG = "error.log"
-LOCK_FILE = ".lock"
-REPLACED_DIR = ".replaced"
-REASON_FILE = "REASON.txt"
+STATE_KEYS = ("hparams", "overrides", "config_hash", "data_identity")  # the part of a record run_state.json holds
 INTERRUPTED_EXIT = 130
 
 
@@ -80,27 +76,12 @@ def exclusive(run_dir: Path) -> Iterator[None]:
         lock.release()
 
 
-def new_result(hparams: dict[str, Any], overrides: list[str], expected_hash: str | None, **extra: Any) -> dict:
-    """A result as it stands before the body runs: failed until the body says otherwise."""
-    return {
-        "status": "failed",
-        "error": None,
-        **extra,
-        "hparams": hparams,
-        "overrides": overrides,
-        "config_hash": expected_hash,
-        "threshold": None,
-        "wall_time_s": None,
-        "test": [],
-    }
-
-
-def finish(result: dict, run_dir: Path, started: float) -> DiskFull | None:
+def finish(result: RunRecord, run_dir: Path, started: float) -> DiskFull | None:
     """Write metrics.json (rank 0); the DiskFull error when there was no space for it."""
-    result["wall_time_s"] = round(time.time() - started, 3)
+    result.wall_time_s = round(time.time() - started, 3)
     if is_rank_zero():
         try:
-            write_json_atomically(run_dir / METRICS_FILE, result)
+            write_record(run_dir, result)
         except DiskFull as full:
             return full
     return None
@@ -110,35 +91,34 @@ def not_recorded(full: DiskFull | None) -> str:
     return "" if full is None else f" (not recorded: no space for {METRICS_FILE} either)"
 
 
-def record_failure(caught: BaseException, result: dict, run_dir: Path) -> tuple[int, str]:
+def record_failure(caught: BaseException, result: RunRecord, run_dir: Path) -> tuple[int, str]:
     """Fill the result's error and write error.log; (the exit code a single run should use, the line to print
     once metrics.json is written)."""
     err = root_cause(caught)
-    result["error"] = f"{type(err).__name__}: {err}".splitlines()[0]
+    result.error = f"{type(err).__name__}: {err}".splitlines()[0]
     log_note = f"traceback in {run_dir / ERROR_LOG}"
     if is_rank_zero():
         try:
             write_text_atomically(run_dir / ERROR_LOG, traceback.format_exc())
         except (DiskFull, OSError) as failed:  # the traceback is a convenience; the record is metrics.json
             log_note = f"no {ERROR_LOG}: {failed}".splitlines()[0]
-            result["error_log"] = log_note
+            result.error_log = log_note
     if isinstance(err, FakeidError):
         return err.exit_code or 2, f"fakeid: error: {err}"
-    return 1, f"fakeid: run failed: {result['error']} ({log_note})"
+    return 1, f"fakeid: run failed: {result.error} ({log_note})"
 
 
 @contextmanager
-def recorded(run_dir: Path, result: dict, *, multirun: bool) -> Iterator[None]:
+def recorded(run_dir: Path, result: RunRecord, *, multirun: bool) -> Iterator[None]:
     """Run the block; metrics.json is written whatever happens (where it fits). A failure is recorded in
     `result` and either exits (a single run) or lets the caller carry on (a job of a sweep sees
-    `result["status"]`)."""
+    `result.status`)."""
     started = time.time()
     try:
         yield
     except (KeyboardInterrupt, Interrupted) as caught:
-        result.update(
-            status="interrupted", error=f"interrupted ({caught or type(caught).__name__}); run it again to resume"
-        )
+        result.status = "interrupted"
+        result.error = f"interrupted ({caught or type(caught).__name__}); run it again to resume"
         full = finish(result, run_dir, started)
         print(
             f"fakeid: interrupted: {run_dir} (status interrupted; the same command resumes it){not_recorded(full)}",
@@ -146,7 +126,7 @@ def recorded(run_dir: Path, result: dict, *, multirun: bool) -> Iterator[None]:
         )
         raise SystemExit(INTERRUPTED_EXIT) from None
     except Exception as caught:  # noqa: BLE001 - every failure is recorded, then reported
-        result["status"] = "failed"
+        result.status = "failed"
         code, line = record_failure(caught, result, run_dir)
         full = finish(result, run_dir, started)
         print(line + not_recorded(full), file=sys.stderr)
@@ -155,14 +135,14 @@ def recorded(run_dir: Path, result: dict, *, multirun: bool) -> Iterator[None]:
         return
     full = finish(result, run_dir, started)
     if full is not None:  # the work is done but its result could not be written: a failure, said so
-        result.update(status="failed", error=f"DiskFull: {full}")
+        result.status, result.error = "failed", f"DiskFull: {full}"
         print(f"fakeid: error: {full} (the run's {METRICS_FILE} could not be written)", file=sys.stderr)
         if not multirun:
             raise SystemExit(full.exit_code) from None
 
 
-def refuse_other_data(run_dir: Path, previous: dict, identity: dict | None) -> None:
-    before = previous.get("data_identity")
+def refuse_other_data(run_dir: Path, previous: RunRecord, identity: dict | None) -> None:
+    before = previous.data_identity
     if not before or not identity or before == identity:
         return
     raise DataConflict(
@@ -196,56 +176,55 @@ def set_aside(run_dir: Path, reason: str, previous_hash: str | None) -> Path | N
     return target
 
 
-def previous_state(run_dir: Path) -> dict | None:
-    """What the folder held: its metrics.json, else the run_state.json an unfinished run leaves."""
-    previous = read_metrics(run_dir)
+def previous_state(run_dir: Path) -> RunRecord | None:
+    """What the folder held: its metrics.json, else the run_state.json an unfinished run leaves (the record's
+    `STATE_KEYS`; nothing of it when unreadable)."""
+    previous = read_record(run_dir)
     if previous is None and (run_dir / STATE_FILE).is_file():
         try:
-            previous = json.loads((run_dir / STATE_FILE).read_text())
+            state = json.loads((run_dir / STATE_FILE).read_text())
         except json.JSONDecodeError:
-            previous = {}
+            state = {}
+        previous = RunRecord.from_dict(state if isinstance(state, dict) else {})
     return previous
 
 
-def claim(run_dir: Path, result: dict, previous: dict | None) -> bool:
+def claim(run_dir: Path, result: RunRecord, previous: RunRecord | None) -> bool:
     """True when the folder's previous ok result is this experiment's (skip); else make the folder this run's."""
     if previous is not None:
-        refuse_other_data(run_dir, previous, result.get("data_identity"))
-        differences = config_differences(previous.get("hparams") or {}, result["hparams"], result["overrides"])
-        if not differences and previous.get("status") == "ok":
+        refuse_other_data(run_dir, previous, given(result.data_identity))
+        differences = config_differences(previous.hparams or {}, result.hparams, result.overrides)
+        if not differences and previous.status == "ok":
             return True
-        if differences or "hparams" not in previous:
-            set_aside(run_dir, "; ".join(differences) or "no record of its configuration", previous.get("config_hash"))
+        if differences or previous.hparams is UNSET:
+            set_aside(run_dir, "; ".join(differences) or "no record of its configuration", given(previous.config_hash))
     if is_rank_zero():
-        write_json_atomically(
-            run_dir / STATE_FILE,
-            {key: result.get(key) for key in ("hparams", "overrides", "config_hash", "data_identity")},
-        )
+        write_json_atomically(run_dir / STATE_FILE, {key: given(getattr(result, key)) for key in STATE_KEYS})
     return False
 
 
 def run_once(
     run_dir: Path,
-    result: dict,
-    body: Callable[[dict], None],
+    result: RunRecord,
+    body: Callable[[RunRecord], None],
     *,
     multirun: bool,
     data_identity: Callable[[], dict] | None = None,
-) -> dict:
+) -> RunRecord:
     """The life of a run (module docstring): lock, identity, skip or set aside, body, metrics.json."""
     run_dir.mkdir(parents=True, exist_ok=True)
     with exclusive(run_dir):
         previous = previous_state(run_dir)
         try:
-            result["data_identity"] = data_identity() if data_identity is not None else None
+            result.data_identity = data_identity() if data_identity is not None else None
         except Exception:  # noqa: BLE001 - a bad root or config: recorded as this run's failure
-            result["data_identity"] = None
+            result.data_identity = None
             if previous is not None:
                 with refused_in_one_line():
                     set_aside(
                         run_dir,
                         "a new run of this folder failed before its data could be compared",
-                        previous.get("config_hash"),
+                        given(previous.config_hash),
                     )
             with recorded(run_dir, result, multirun=multirun):
                 raise

@@ -27,12 +27,12 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid.core.errors import FakeidError, one_line_errors
-from fakeid.runs.record import read_metrics
+from fakeid.runs.files import ERROR_LOG, METRICS_FILE
+from fakeid.runs.record import given, read_record
 from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 
 log = logging.getLogger("fakeid.sweep")
-ERROR_LOG = "error.log"
 # jobs a submitit launcher saw end without a result, in this process: their run folder (when known) -> why
 _LOST: dict[Path | str, str] = {}
 
@@ -55,14 +55,14 @@ def job_dirs(sweep_dir: Path) -> dict[Path, int]:
 
 
 def outcome(run_dir: Path) -> JobOutcome:
-    metrics = read_metrics(run_dir)
-    if metrics is None:
-        return JobOutcome(run_dir, False, "no metrics.json: the job was killed, cancelled or is still running")
-    if metrics.get("status") == "ok":
+    record = read_record(run_dir)
+    if record is None:
+        return JobOutcome(run_dir, False, f"no {METRICS_FILE}: the job was killed, cancelled or is still running")
+    if record.status == "ok":
         return JobOutcome(run_dir, True, "")
     error_log = run_dir / ERROR_LOG
-    where = f"traceback in {error_log}" if error_log.is_file() else "no error.log"
-    return JobOutcome(run_dir, False, f"{metrics.get('error')} ({where})")
+    where = f"traceback in {error_log}" if error_log.is_file() else f"no {ERROR_LOG}"
+    return JobOutcome(run_dir, False, f"{given(record.error)} ({where})")
 
 
 def report(sweep_dir: Path, outcomes: Sequence[JobOutcome], lost: dict[Path | str, str]) -> int:

@@ -20,9 +20,9 @@ from typing import Any
 from fakeid.core.errors import FakeidError
 from fakeid.data.augment import identity_hparams
 from fakeid.data.mix import categories_in_mix
-from fakeid.runs.record import METRICS_FILE
+from fakeid.runs.files import CHECKPOINT_DIR, METRICS_FILE
+from fakeid.runs.record import RunRecord, UnreadableRecord, given, read_record, record_path
 
-CHECKPOINT_DIR = "checkpoints"
 LEGACY_NAME = "model_name"  # what the hyper-parameter `name` (conf/model's key) was called in older checkpoints
 RUN_KEY = "fakeid_run"  # {"config_hash": ...}: the run that wrote a checkpoint (fakeid.training.checkpoints)
 
@@ -123,20 +123,23 @@ def check_threshold(threshold: float | None) -> float | None:
     return None if threshold is None else float(threshold)
 
 
-def run_metrics(run_dir: Path) -> dict:
+def run_record(run_dir: Path) -> RunRecord:
     """The finished run's metrics.json, or a one-line error saying why it cannot be used."""
     if not run_dir.is_dir():
-        raise FakeidError(f"run={run_dir} is not a folder (a training run folder holding metrics.json was expected)")
-    metrics_path = run_dir / METRICS_FILE
+        raise FakeidError(f"run={run_dir} is not a folder (a training run folder holding {METRICS_FILE} was expected)")
+    metrics_path = record_path(run_dir)
     if not metrics_path.is_file():
         raise FakeidError(f"run={run_dir} holds no {METRICS_FILE} (not a finished fakeid.train run)")
     try:
-        metrics = json.loads(metrics_path.read_text())
-    except json.JSONDecodeError as err:
-        raise FakeidError(f"{metrics_path} is not valid JSON ({err.msg} at line {err.lineno})") from None
-    if metrics.get("status") != "ok":
-        raise FakeidError(f"run={run_dir} did not finish ok (status {metrics.get('status')!r} in {metrics_path})")
-    return metrics
+        record = read_record(metrics_path, strict=True)
+    except UnreadableRecord as unreadable:
+        err = unreadable.cause
+        if isinstance(err, json.JSONDecodeError):
+            raise FakeidError(f"{metrics_path} is not valid JSON ({err.msg} at line {err.lineno})") from None
+        raise
+    if record.status != "ok":
+        raise FakeidError(f"run={run_dir} did not finish ok (status {given(record.status)!r} in {metrics_path})")
+    return record
 
 
 def written_by(payload: dict) -> str | None:
@@ -145,18 +148,18 @@ def written_by(payload: dict) -> str | None:
     return stamp.get("config_hash") if isinstance(stamp, dict) else None
 
 
-def kept_no_weights(metrics: dict) -> bool:
+def kept_no_weights(record: RunRecord) -> bool:
     """The run finished without keeping any weights (`keep_checkpoints=none`): it cannot be evaluated again."""
-    return not metrics.get("tested_checkpoint") and metrics.get("hparams", {}).get("keep_checkpoints") == "none"
+    return not record.tested_checkpoint and (record.hparams or {}).get("keep_checkpoints") == "none"
 
 
-def tested_checkpoint(run_dir: Path, metrics: dict) -> Path:
+def tested_checkpoint(run_dir: Path, record: RunRecord) -> Path:
     """The checkpoint the run tested. A run folder is self-contained: its own `checkpoints/<name>` first (the
     run may have been moved aside into .replaced/, moved or copied with `cp -a`); the absolute path recorded in
     metrics.json only when that file is missing here and the checkpoint there was written by this run (its
     config hash, stamped by fakeid.train, is this run's). Another run's weights are never used silently."""
-    recorded = metrics.get("tested_checkpoint")
-    if kept_no_weights(metrics):
+    recorded = given(record.tested_checkpoint)
+    if kept_no_weights(record):
         raise FakeidError(f"run={run_dir} kept no weights (keep_checkpoints=none): it cannot be evaluated again")
     if not recorded:
         raise FakeidError(f"run={run_dir}: its {METRICS_FILE} records no tested checkpoint")
@@ -166,7 +169,7 @@ def tested_checkpoint(run_dir: Path, metrics: dict) -> Path:
     elsewhere = Path(recorded)
     if not elsewhere.is_file():
         raise FakeidError(f"run={run_dir}: its tested checkpoint {own.name} is missing (looked in {own.parent})")
-    writer, expected = written_by(read_checkpoint(elsewhere)), metrics.get("config_hash")
+    writer, expected = written_by(read_checkpoint(elsewhere)), given(record.config_hash)
     if writer is None or writer != expected:
         raise FakeidError(
             f"run={run_dir}: its tested checkpoint {own.name} is missing (looked in {own.parent}); the recorded "
@@ -179,18 +182,18 @@ def tested_checkpoint(run_dir: Path, metrics: dict) -> Path:
 def from_run(run_dir: str | Path, threshold: float | None = None) -> TrainedDetector:
     """A finished training run: its tested weights, threshold (unless overridden), categories and size."""
     run_dir = Path(run_dir).expanduser().resolve()
-    metrics = run_metrics(run_dir)
-    hparams = metrics.get("hparams", {})
-    checkpoint = tested_checkpoint(run_dir, metrics)
+    record = run_record(run_dir)
+    hparams = record.hparams or {}
+    checkpoint = tested_checkpoint(run_dir, record)
     return TrainedDetector(
         checkpoint=checkpoint,
         image_size=int(hparams.get("data.image_size") or checkpoint_image_size(read_checkpoint(checkpoint))),
-        threshold=check_threshold(threshold) if threshold is not None else metrics.get("threshold"),
+        threshold=check_threshold(threshold) if threshold is not None else given(record.threshold),
         categories_used=hparams.get("data.categories_used"),
         train_generator=hparams.get("data.train_generator"),
         run_dir=run_dir,
         hparams=hparams,
-        config_hash=metrics.get("config_hash"),
+        config_hash=given(record.config_hash),
     )
 
 

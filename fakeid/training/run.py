@@ -21,9 +21,11 @@ from fakeid.core.errors import check_choice
 from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.data.formats import format_mismatch
 from fakeid.data.selection import DataPlan
-from fakeid.evaluation.scored_sets import SCORES_FILE, evaluate, write_scores
+from fakeid.evaluation.scored_sets import evaluate, write_scores
 from fakeid.models.detector import FakeImageDetector
+from fakeid.runs.files import FILE_LISTS, SCORES_FILE
 from fakeid.runs.lifecycle import Interrupted, is_rank_zero
+from fakeid.runs.record import UNSET, RunRecord
 from fakeid.training.callbacks import TrainStepTimer
 from fakeid.training.checkpoints import (
     KEEP_CHOICES,
@@ -36,15 +38,14 @@ from fakeid.training.checkpoints import (
 from fakeid.training.logs import trim_rows_after
 
 log = logging.getLogger("fakeid.train")
-FILE_LISTS = "file_lists.csv"
 
 
-def record_plan(plan: DataPlan, run_dir: Path, result: dict) -> None:
+def record_plan(plan: DataPlan, run_dir: Path, result: RunRecord) -> None:
     """file_lists.csv (rank 0) and the data summary, with a warning line for each data trap found."""
     if is_rank_zero():  # every DDP rank makes the same plan; one writes it down
         plan.write_file_lists(run_dir / FILE_LISTS)
-    result["hparams"]["data.categories_used"] = plan.categories_used
-    result["data"] = plan.summary()
+    result.hparams["data.categories_used"] = plan.categories_used
+    result.data = plan.summary()
     warnings = [format_mismatch(plan.train.paths, plan.train.labels)]  # the JPEG-reals / PNG-fakes shortcut
     warnings += [selection.enlarged_warning() for selection in (plan.train, plan.val, *plan.tests)]
     warnings += (
@@ -55,8 +56,8 @@ def record_plan(plan: DataPlan, run_dir: Path, result: dict) -> None:
         if plan.val.shortfall
         else []
     )
-    result["data"]["warnings"] = [warning for warning in warnings if warning]
-    for warning in result["data"]["warnings"]:
+    result.data["warnings"] = [warning for warning in warnings if warning]
+    for warning in result.data["warnings"]:
         log.warning(warning)
     for selection in (plan.train, plan.val, *plan.tests):
         if selection.skipped:
@@ -81,17 +82,23 @@ def build_trainer(cfg: DictConfig, run_dir: Path, config_hash: str | None = None
 
 
 def fit(
-    trainer: pl.Trainer, detector: FakeImageDetector, datamodule: CategoryMixDataModule, run_dir: Path, result: dict
+    trainer: pl.Trainer,
+    detector: FakeImageDetector,
+    datamodule: CategoryMixDataModule,
+    run_dir: Path,
+    result: RunRecord,
 ) -> None:
     """trainer.fit, resumed from last.ckpt when there is a readable one; Ctrl-C becomes `Interrupted`. The CSV
     log keeps only the rows before the step it resumes from: none when it starts over (an attempt killed before
     its first last.ckpt, or a retrain), so that no epoch is logged twice."""
     checkpoint_dir = Path(trainer.checkpoint_callback.dirpath) if trainer.checkpoint_callback else run_dir
-    last, step = resume_path(checkpoint_dir, result.setdefault("data", {}))
+    if result.data is UNSET:
+        result.data = {}
+    last, step = resume_path(checkpoint_dir, result.data)
     if is_rank_zero():
         trim_rows_after(run_dir / "logs" / "metrics.csv", step)
         if last is not None:
-            result["resumed_from_step"] = step
+            result.resumed_from_step = step
     try:
         trainer.fit(detector, datamodule=datamodule, ckpt_path=str(last) if last else None)
     except SystemExit as stop:  # Lightning turns Ctrl-C into sys.exit(1) after its own clean-up
@@ -102,14 +109,14 @@ def fit(
         raise Interrupted("stopped by a signal")
 
 
-def record_timing(trainer: pl.Trainer, result: dict, fit_s: float) -> None:
+def record_timing(trainer: pl.Trainer, result: RunRecord, fit_s: float) -> None:
     """metrics.json `timing`: this attempt's training-step time, steps and images (TrainStepTimer) and the
     seconds of `trainer.fit` (steps, loading, validation, checkpoints); `test_s` follows after the test."""
     timer = next(c for c in trainer.callbacks if isinstance(c, TrainStepTimer))
-    result["timing"] = {**timer.summary(), "fit_s": round(fit_s, 3)}
+    result.timing = {**timer.summary(), "fit_s": round(fit_s, 3)}
 
 
-def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
+def train_and_test(cfg: DictConfig, run_dir: Path, result: RunRecord) -> None:
     """Fit on the mix, test the selected weights on every test set, keep the tested weights."""
     check_choice("select", cfg.select, SELECT_CHOICES)
     check_choice("keep_checkpoints", cfg.get("keep_checkpoints", "tested"), KEEP_CHOICES)
@@ -121,13 +128,13 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
     datamodule: CategoryMixDataModule = instantiate(cfg.data, augment=augment, _convert_="all")
     plan = datamodule.plan()
     record_plan(plan, run_dir, result)
-    trainer = build_trainer(cfg, run_dir, result.get("config_hash"))
+    trainer = build_trainer(cfg, run_dir, result.config_hash)
     started = time.perf_counter()
     try:
         fit(trainer, detector, datamodule, run_dir, result)
     finally:  # a failed or interrupted attempt records its time too
         record_timing(trainer, result, fit_s=time.perf_counter() - started)
-    result["world_size"], result["epochs_trained"] = trainer.world_size, trainer.current_epoch
+    result.world_size, result.epochs_trained = trainer.world_size, trainer.current_epoch
     if not trainer.is_global_zero:
         return
     tested_at = time.perf_counter()
@@ -142,8 +149,8 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
         device=trainer.strategy.root_device,
         precision=str(cfg.trainer.precision),
     )
-    result["timing"]["test_s"] = round(time.perf_counter() - tested_at, 3)
+    result.timing["test_s"] = round(time.perf_counter() - tested_at, 3)
     write_scores(run_dir / SCORES_FILE, scored)
     kept = slim(tested, str(cfg.get("keep_checkpoints", "tested")))
-    result["tested_checkpoint"] = str(kept) if kept else None
-    result.update(status="ok", threshold=threshold, test=tests)
+    result.tested_checkpoint = str(kept) if kept else None
+    result.status, result.threshold, result.test = "ok", threshold, tests

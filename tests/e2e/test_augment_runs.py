@@ -55,8 +55,8 @@ def train(run_dir: Path, root: Path, *extra: str, monkeypatch) -> tuple[int, str
     calls: list[dict] = []
 
     def stub(cfg, run_dir, result):
-        calls.append(result["hparams"])
-        result.update(status="ok")
+        calls.append(result.hparams)
+        result.status = "ok"
 
     monkeypatch.setattr(fakeid.training.run, "train_and_test", stub)
     done = run_module(

@@ -17,6 +17,7 @@ from tests.helpers.layouts import make_layout
 from tests.helpers.parity import SAME_ENGINE_TOLERANCE, ScoredRun, assert_scores_match
 
 FIELDS = ("acc", "real_acc", "fake_acc", "ap", "auroc", "acc_cal")
+LEGACY = Path(__file__).resolve().parents[1] / "data" / "legacy_metrics"  # written before schema_version existed
 
 
 def evaluate(*overrides: str):
@@ -87,6 +88,8 @@ def test_eval_without_perturbation_equals_the_training_run(discriminating_run, t
     assert done.returncode == 0, done.stderr[-3000:]
     trained, evaluated = metrics(run_dir), metrics(tmp_path / "eval")
     assert evaluated["status"] == "ok" and evaluated["kind"] == "eval"
+    for written, before in ((trained, "train_augment"), (evaluated, "eval_jpeg")):  # the keys of 88b4e21, in order
+        assert list(written) == ["schema_version", *metrics(LEGACY / before)] and written["schema_version"] == 1
     assert evaluated["threshold"] == trained["threshold"]
     assert evaluated["source"]["run"] == str(run_dir) and evaluated["source"]["ckpt"].endswith("tested.ckpt")
     assert_same_scores(tmp_path / "eval", discriminating_run)

@@ -343,6 +343,6 @@ def test_an_exception_inside_validation_is_recorded_as_failed(tmp_path, monkeypa
 
     monkeypatch.setattr(FakeImageDetector, "validation_step", broken)
     result = train_module.run(cfg, tmp_path / "run", [], multirun=True)
-    assert result["status"] == "failed" and result["error"] == "RuntimeError: validation exploded"
+    assert result.status == "failed" and result.error == "RuntimeError: validation exploded"
     assert "validation exploded" in (tmp_path / "run" / "error.log").read_text()
     assert metrics(tmp_path / "run")["status"] == "failed"

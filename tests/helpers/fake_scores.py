@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from fakeid.evaluation.metrics import calibration_of_set, metrics_of_set
-from fakeid.runs.record import SCORES_COLUMNS, SCORES_FILE
+from fakeid.runs.files import SCORES_COLUMNS, SCORES_FILE
 from tests.helpers.fake_sweep import FakeSweep
 
 

@@ -1,9 +1,20 @@
-"""What identifies a finished run (the config hash), and the atomic write of metrics.json."""
+"""What identifies a finished run (the config hash), and metrics.json: its one writer and its one reader."""
 
 import json
+import pickle
 
-from fakeid.core.atomic import write_json_atomically
-from fakeid.runs.record import already_done, config_hash
+import pytest
+
+from fakeid.runs.record import (
+    RECORD_KEYS,
+    SCHEMA_VERSION,
+    UNSET,
+    RunRecord,
+    UnreadableRecord,
+    config_hash,
+    read_record,
+    write_record,
+)
 
 BASE = {
     "data.num_categories": 3,
@@ -23,12 +34,93 @@ def test_hash_follows_the_experiment_not_where_or_how_fast_it_runs():
         assert config_hash({**BASE, key: value}) != config_hash(BASE), key
 
 
-def test_only_an_ok_result_of_the_same_configuration_counts_as_done(tmp_path):
-    expected = config_hash(BASE)
-    assert not already_done(tmp_path, expected)
-    write_json_atomically(tmp_path / "metrics.json", {"status": "failed", "config_hash": expected})
-    assert not already_done(tmp_path, expected)
-    write_json_atomically(tmp_path / "metrics.json", {"status": "ok", "config_hash": expected})
-    assert already_done(tmp_path, expected) and not already_done(tmp_path, "another")
+def test_a_new_record_is_written_atomically_with_the_keys_a_run_starts_with(tmp_path):
+    record = RunRecord(hparams=dict(BASE), overrides=["seed=1"], config_hash=config_hash(BASE))
+    write_record(tmp_path, record)
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"], "no temporary file is left behind"
-    assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "ok"
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    # the keys fakeid wrote before the record was versioned, in the same order, schema_version first
+    assert list(written) == [
+        "schema_version",
+        "status",
+        "error",
+        "hparams",
+        "overrides",
+        "config_hash",
+        "threshold",
+        "wall_time_s",
+        "test",
+    ]
+    assert written["schema_version"] == SCHEMA_VERSION == 1
+    assert written["status"] == "failed" and written["error"] is None and written["test"] == []
+    assert read_record(tmp_path) == record
+
+
+def test_keys_set_later_take_their_place_and_null_is_not_absent(tmp_path):
+    record = RunRecord(kind="eval", source={"run": None, "ckpt": "x.ckpt"}, perturbation=None)
+    record.error_log = "no error.log: disk full"
+    record.tested_checkpoint = None
+    record.data_identity = {"root": "/data", "fingerprint": "f"}
+    written = record.to_dict()
+    assert list(written) == [
+        "schema_version",
+        "status",
+        "error",
+        "kind",
+        "source",
+        "perturbation",
+        "hparams",
+        "overrides",
+        "config_hash",
+        "threshold",
+        "wall_time_s",
+        "test",
+        "data_identity",
+        "tested_checkpoint",
+        "error_log",
+    ]
+    assert written["perturbation"] is None and written["tested_checkpoint"] is None
+    assert "timing" not in written and "data" not in written
+
+
+def test_a_file_reads_back_exactly_unknown_and_absent_keys_included(tmp_path):
+    """Nothing an older or newer fakeid wrote is lost or added by reading and writing it again."""
+    payload = {"status": "ok", "from_the_future": {"a": 1}, "threshold": 0.25, "test": [], "zzz": None}
+    (tmp_path / "metrics.json").write_text(json.dumps(payload))
+    record = read_record(tmp_path)
+    assert record.schema_version == 0, "a file without schema_version is version 0"
+    assert record.status == "ok" and record.threshold == 0.25
+    assert record.hparams is UNSET and record.error is UNSET and not record.hparams
+    assert record.unknown == {"from_the_future": {"a": 1}, "zzz": None}
+    assert record.to_dict() == payload and list(record.to_dict()) == ["status", "threshold", "test", *record.unknown]
+    newer = {"schema_version": 7, **payload}
+    (tmp_path / "metrics.json").write_text(json.dumps(newer))
+    assert read_record(tmp_path / "metrics.json").to_dict() == newer, "a path reads as its folder does"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, "", '{"status": "ok", "hpar', "[1, 2]", '"ok"', b"\xff\xfe\x00garbage"],
+    ids=["missing", "empty", "truncated", "a list", "a string", "not text"],
+)
+def test_a_missing_or_corrupt_file_is_none_or_one_line_naming_it(tmp_path, content):
+    path = tmp_path / "metrics.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    assert read_record(tmp_path) is None
+    with pytest.raises(UnreadableRecord) as raised:
+        read_record(tmp_path, strict=True)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    assert ("unreadable metrics.json" in message) != ("expected a JSON object" in message)
+
+
+def test_unset_is_one_value_falsy_never_written_and_survives_pickling():
+    assert not UNSET and repr(UNSET) == "UNSET"
+    assert pickle.loads(pickle.dumps(UNSET)) is UNSET
+    record = RunRecord()
+    for name in RECORD_KEYS:
+        setattr(record, name, UNSET)
+    assert record.to_dict() == {"schema_version": SCHEMA_VERSION}
