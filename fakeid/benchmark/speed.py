@@ -61,6 +61,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from fakeid.core.atomic import write_json_atomically
+from fakeid.core.devices import device_name
 from fakeid.core.errors import FakeidError
 from fakeid.core.threads import one_torch_thread, torch_threads
 from fakeid.core.values import as_bool, as_int
@@ -82,7 +83,7 @@ NULL_WORDS = ("auto", "none", "null")
 
 @dataclass(frozen=True)
 class BenchConfig:
-    device: str = "auto"  # auto (cuda when available) | cpu | cuda
+    device: str = "auto"  # cpu | cuda | auto (cuda when there is one; fakeid.core.devices)
     size: int | None = None  # image side; auto: 256 on cuda, 64 on cpu
     batch: int | None = None  # training batch; auto: 64 on cuda, 32 on cpu
     eval_batch: int | None = None  # auto: 2 x batch
@@ -105,11 +106,7 @@ class BenchConfig:
 
     def resolved(self) -> BenchConfig:
         """Every `auto`/None replaced by its device-dependent default, and checked."""
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise FakeidError(f"device={self.device!r}: expected auto, cpu or cuda")
-        cuda = self.device == "cuda" or (self.device == "auto" and torch.cuda.is_available())
-        if cuda and not torch.cuda.is_available():
-            raise FakeidError("device=cuda: torch sees no CUDA device (torch.cuda.is_available() is False)")
+        cuda = device_name(self.device) == "cuda"
         cpus = usable_cpus()
         batch = self.batch or (64 if cuda else 32)
         config = replace(

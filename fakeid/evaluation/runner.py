@@ -22,7 +22,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid.core.atomic import write_json_atomically
-from fakeid.core.errors import FakeidError, check_choice
+from fakeid.core.devices import torch_device
+from fakeid.core.errors import FakeidError
 from fakeid.core.values import as_int
 from fakeid.data.perturb import Perturbation, level_id, make
 from fakeid.evaluation import job
@@ -34,17 +35,6 @@ log = logging.getLogger("fakeid.eval")
 GRID_FILE = "eval_grid.json"
 NO_WEIGHTS = "no weights"  # an ok training run that kept no checkpoint (keep_checkpoints=none)
 NO_WEIGHTS_WHY = "no weights: the run kept no checkpoint (keep_checkpoints=none); retrain it to evaluate it"
-
-
-def device_of(name: str):
-    import torch
-
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    check_choice("device", name, ("cpu", "cuda"))
-    if name == "cuda" and not torch.cuda.is_available():
-        raise FakeidError("device=cuda but no CUDA device is available (choices: cpu, cuda, auto)")
-    return torch.device(name)
 
 
 def perturbation_of(settings: dict[str, Any], seed: int) -> Perturbation:
@@ -112,7 +102,7 @@ def evaluate_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
         level = OmegaConf.to_container(cfg.perturb, resolve=True)
         perturbation_of(level, 0)  # a bad perturbation fails before the checkpoint is read
         trained = resolve(cfg.run, cfg.ckpt, cfg.threshold)
-        device = device_of(cfg.device)
+        device = torch_device(cfg.device)
         ready, data, perturbation, precision = prepared(cfg, trained, level, overrides)
         result.clear()
         result.update(ready)
@@ -198,7 +188,7 @@ def failure_pointer(folder: Path) -> str:
 
 def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
     sweep_dir = Path(str(cfg.sweep)).expanduser().resolve()
-    levels, device, n_jobs = grid_levels(cfg), device_of(cfg.device), as_int("jobs", cfg.jobs)
+    levels, device, n_jobs = grid_levels(cfg), torch_device(cfg.device), as_int("jobs", cfg.jobs)
     if n_jobs < 1:
         raise FakeidError(f"jobs={n_jobs}: expected the number of runs to evaluate at a time, 1 or more")
     jobs = sweep_jobs(sweep_dir)
