@@ -24,6 +24,7 @@ from fakeid.data.selection import DataPlan
 from fakeid.evaluation.scored_sets import SCORES_FILE, evaluate, write_scores
 from fakeid.models.detector import FakeImageDetector
 from fakeid.runs.lifecycle import Interrupted, is_rank_zero
+from fakeid.runs.trained import load_detector
 from fakeid.training.callbacks import TrainStepTimer
 from fakeid.training.checkpoints import (
     KEEP_CHOICES,
@@ -132,7 +133,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: dict) -> None:
         return
     tested_at = time.perf_counter()
     tested = tested_checkpoint(trainer.checkpoint_callback, cfg.select)
-    detector = FakeImageDetector.load_from_checkpoint(tested, map_location="cpu")
+    detector = load_detector(tested)  # the one loader of fakeid.runs.trained, as eval, predict and export load
     threshold, tests, scored = evaluate(
         detector,
         datamodule.val_dataloader(),
