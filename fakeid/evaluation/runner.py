@@ -27,8 +27,9 @@ from fakeid.core.errors import FakeidError
 from fakeid.core.values import as_int
 from fakeid.data.perturb import Perturbation, level_id, make
 from fakeid.evaluation import job
-from fakeid.runs.lifecycle import ERROR_LOG, new_result, recorded, run_once
-from fakeid.runs.record import METRICS_FILE, find_metrics_files, read_metrics
+from fakeid.runs.failures import FailedJob, listing, recorded_failure
+from fakeid.runs.lifecycle import new_result, recorded, run_once
+from fakeid.runs.record import find_metrics_files, read_metrics
 from fakeid.runs.trained import TrainedDetector, from_run, kept_no_weights, resolve
 
 log = logging.getLogger("fakeid.eval")
@@ -150,9 +151,9 @@ def in_parallel(function, args: list[tuple], jobs: int) -> list:
 
 def evaluate_run_levels(
     cfg: DictConfig, run_dir: Path, out_dir: Path, levels: list[dict[str, Any]], overrides: list[str], device
-) -> list[tuple[Path, str]]:
+) -> list[FailedJob]:
     """Every level of one source run; the checkpoint is loaded once, and only if a level is not done yet.
-    Returns (folder, where to read why) of each failure."""
+    Returns the failed ones (a source run that cannot be read: one failure, nothing written for it)."""
     if not logging.root.handlers:  # a worker process of `jobs=N`: Hydra configured logging only in the parent
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
     log.info("evaluating %s at %d levels", run_dir, len(levels))
@@ -160,8 +161,8 @@ def evaluate_run_levels(
         trained = from_run(run_dir, cfg.threshold)
     except FakeidError as err:
         print(f"fakeid: error: {err}", file=sys.stderr)
-        return [(run_dir, f"not evaluated: {err}")]  # nothing was written for this run
-    failed: list[tuple[Path, str]] = []
+        return [FailedJob(run_dir, f"not evaluated: {err}")]  # nothing was written for this run
+    failed: list[FailedJob] = []
     loaded: dict[str, Any] = {}
     for level in levels:
         result, data, perturbation, precision = prepared(cfg, trained, level, overrides)
@@ -173,17 +174,10 @@ def evaluate_run_levels(
             job.evaluate_into(into, level_dir, loaded["detector"], trained, data, perturbation, device, precision)
 
         done = run_once(level_dir, result, body, multirun=True, data_identity=lambda data=data: job.identity(data))
-        if done.get("status") != "ok":
-            failed.append((level_dir, failure_pointer(level_dir)))
+        failure = recorded_failure(level_dir, done)
+        if failure is not None:
+            failed.append(failure)
     return failed
-
-
-def failure_pointer(folder: Path) -> str:
-    """Where the reason of a failed evaluation can be read: a file that exists."""
-    for name, what in ((ERROR_LOG, "traceback"), (METRICS_FILE, "error")):
-        if (folder / name).is_file():
-            return f"{what} in {folder / name}"
-    return "nothing recorded in the folder: the error was printed above"
 
 
 def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
@@ -213,9 +207,7 @@ def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
     args = [(cfg, sweep_dir / rel, out_root / rel, levels, overrides, device) for rel in todo]
     failed = [failure for failures in in_parallel(evaluate_run_levels, args, n_jobs) for failure in failures]
     if failed:
-        print(f"fakeid: {len(failed)} evaluations failed:", file=sys.stderr)
-        for folder, why in failed:
-            print(f"  {folder} ({why})", file=sys.stderr)
+        print(listing(f"fakeid: {len(failed)} evaluations failed:", failed), file=sys.stderr)
         raise SystemExit(1)
     skipped = sum(s == NO_WEIGHTS for _, s in jobs)
     print(
