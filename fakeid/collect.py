@@ -18,7 +18,7 @@ from fakeid.core.errors import FakeidError, one_line_errors
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="collect")
-def _app(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         expected = "sweeps=DIR or sweeps=[DIR1,DIR2] (training sweeps or evaluation folders)"
         sweeps = as_list(require(cfg, "sweeps", expected))
@@ -39,7 +39,7 @@ def _count(value: Any, key: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m fakeid.collect sweeps=[DIR1,DIR2] out=FILE.csv`; `argv` runs it in-process (tests)."""
-    return run_app(_app, "collect", argv)
+    return run_app(hydra_main, argv, config_name="collect")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from fakeid.core.errors import FakeidError, one_line_errors
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="figures")
-def _app(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         expected = "csv=RESULTS.csv or csv=[A.csv,B.csv] (written by python -m fakeid.collect)"
         csvs = as_list(require(cfg, "csv", expected))
@@ -66,7 +66,7 @@ def _number(cfg: DictConfig, key: str, kind: type) -> float | int | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m fakeid.figures figure=NAME csv=[A.csv,...] out=DIR`; `argv` runs it in-process (tests)."""
-    return run_app(_app, "figures", argv)
+    return run_app(hydra_main, argv, config_name="figures")
 
 
 if __name__ == "__main__":
