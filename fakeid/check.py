@@ -27,9 +27,7 @@ def check(cfg: DictConfig) -> int:
     if OmegaConf.is_missing(cfg, "root"):
         raise FakeidError("missing key root: expected root=ROOT, a folder holding train/ [val/] test/")
     root = Path(str(cfg.root)).expanduser()
-    workers = as_int("workers", cfg.workers)
-    if workers < 1:
-        raise FakeidError(f"workers={workers}: expected a positive integer")
+    workers = as_int("workers", cfg.workers, low=1)
     with_spectra, per_class = as_bool("spectra", cfg.spectra), as_int("spectra_per_class", cfg.spectra_per_class)
     size = None if cfg.spectra_size is None else as_int("spectra_size", cfg.spectra_size)
     if with_spectra:

@@ -132,8 +132,7 @@ class BenchConfig:
         if unknown or not config.part_list():
             raise FakeidError(f"parts={config.parts!r}: expected a comma-separated subset of {', '.join(PARTS)}")
         for name in ("size", "batch", "eval_batch", "images", "steps", "repeats"):
-            if getattr(config, name) < 1:
-                raise FakeidError(f"{name}={getattr(config, name)}: expected an integer >= 1")
+            as_int(name, getattr(config, name), low=1)
         if config.images < 2 or config.workers < 0 or config.warmup < 0:
             raise FakeidError("expected images >= 2, workers >= 0 and warmup >= 0")
         return config
