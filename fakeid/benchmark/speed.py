@@ -64,7 +64,7 @@ from fakeid.core.atomic import write_json_atomically
 from fakeid.core.devices import device_name
 from fakeid.core.errors import FakeidError
 from fakeid.core.threads import one_torch_thread, torch_threads
-from fakeid.core.values import as_bool, as_int
+from fakeid.core.values import as_bool, as_float, as_int
 from fakeid.data.augment import augmentation
 from fakeid.data.cache import cache_error_check
 from fakeid.data.datamodule import CategoryMixDataModule
@@ -159,10 +159,7 @@ def convert(key: str, kind: str, value: object) -> object:
     if kind.startswith("bool"):
         return as_bool(key, value)
     if kind == "float":
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise FakeidError(f"{key}={value!r}: expected a number") from None
+        return as_float(key, value)
     if isinstance(value, (list, tuple)):  # parts=[train,eval]
         return ",".join(str(item) for item in value)
     return str(value)
