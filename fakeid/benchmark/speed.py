@@ -543,7 +543,7 @@ REFERENCE = BenchConfig(
     seed=0,
 )
 REFERENCE_LOOP = (
-    f"fakeid.bench.PlainLoop on the CPU: timm {REFERENCE.backbone} (pretrained=False) + fakeid's head, "
+    f"fakeid.benchmark.speed.PlainLoop on the CPU: timm {REFERENCE.backbone} (pretrained=False) + fakeid's head, "
     f"{REFERENCE.size} px, batch {REFERENCE.batch}, fp32, NCHW, fused Adam, BCE, one fixed random batch; "
     f"{REFERENCE.warmup} untimed + {REFERENCE.steps} timed steps per repeat"
 )
