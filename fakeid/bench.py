@@ -15,13 +15,14 @@ this is its command line (conf/bench.yaml). The result is printed as JSON and wr
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
 from fakeid.benchmark.speed import bench, bench_config
-from fakeid.core.cli import hydra_entry
+from fakeid.core.cli import run_app
 from fakeid.core.errors import one_line_errors
 from fakeid.data.augment import augmentation
 
@@ -36,7 +37,10 @@ def hydra_main(cfg: DictConfig) -> None:
     print(json.dumps(result, indent=2, default=str))
 
 
-main = hydra_entry(hydra_main, config_name="bench")
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fakeid.bench [key=value ...]`; `argv` runs it in-process (tests)."""
+    return run_app(hydra_main, argv, config_name="bench")
+
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

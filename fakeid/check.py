@@ -8,6 +8,7 @@ the root beside check.json (`fakeid.audit.spectra`).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
@@ -17,7 +18,7 @@ from fakeid import CONF_DIR
 from fakeid.audit import spectra
 from fakeid.audit.report import audit, summary
 from fakeid.core.atomic import write_text_atomically
-from fakeid.core.cli import hydra_entry
+from fakeid.core.cli import run_app
 from fakeid.core.errors import FakeidError, one_line_errors
 from fakeid.core.values import as_bool, as_int
 
@@ -26,9 +27,7 @@ def check(cfg: DictConfig) -> int:
     if OmegaConf.is_missing(cfg, "root"):
         raise FakeidError("missing key root: expected root=ROOT, a folder holding train/ [val/] test/")
     root = Path(str(cfg.root)).expanduser()
-    workers = as_int("workers", cfg.workers)
-    if workers < 1:
-        raise FakeidError(f"workers={workers}: expected a positive integer")
+    workers = as_int("workers", cfg.workers, low=1)
     with_spectra, per_class = as_bool("spectra", cfg.spectra), as_int("spectra_per_class", cfg.spectra_per_class)
     size = None if cfg.spectra_size is None else as_int("spectra_size", cfg.spectra_size)
     if with_spectra:
@@ -61,7 +60,10 @@ def hydra_main(cfg: DictConfig) -> None:
     raise SystemExit(code)
 
 
-main = hydra_entry(hydra_main, config_name="check")
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fakeid.check root=ROOT`; `argv` runs it in-process (tests)."""
+    return run_app(hydra_main, argv, config_name="check")
+
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -6,7 +6,7 @@ The reading, checking and tidying is `fakeid.analysis.collect`; this is its comm
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import hydra
 from omegaconf import DictConfig
@@ -14,11 +14,12 @@ from omegaconf import DictConfig
 from fakeid import CONF_DIR
 from fakeid.analysis.collect import collect_to_csv
 from fakeid.core.cli import as_list, require, run_app
-from fakeid.core.errors import FakeidError, one_line_errors
+from fakeid.core.errors import one_line_errors
+from fakeid.core.values import as_int
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="collect")
-def _app(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         expected = "sweeps=DIR or sweeps=[DIR1,DIR2] (training sweeps or evaluation folders)"
         sweeps = as_list(require(cfg, "sweeps", expected))
@@ -26,20 +27,14 @@ def _app(cfg: DictConfig) -> None:
             [Path(str(sweep)) for sweep in sweeps],
             Path(str(cfg.out)) if cfg.out else None,
             cfg.data_root,
-            _count(cfg.n_boot, "n_boot"),
-            _count(cfg.bootstrap_seed, "bootstrap_seed"),
+            as_int("n_boot", cfg.n_boot),
+            as_int("bootstrap_seed", cfg.bootstrap_seed),
         )
-
-
-def _count(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FakeidError(f"{key}={value}: expected an integer")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m fakeid.collect sweeps=[DIR1,DIR2] out=FILE.csv`; `argv` runs it in-process (tests)."""
-    return run_app(_app, "collect", argv)
+    return run_app(hydra_main, argv, config_name="collect")
 
 
 if __name__ == "__main__":

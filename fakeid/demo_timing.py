@@ -21,7 +21,7 @@ from fakeid.core.values import as_int
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="demo_timing")
-def _app(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         try:
             started = float(require(cfg, "started", "started=UNIX_TIME (seconds since the epoch)"))
@@ -41,7 +41,7 @@ def _app(cfg: DictConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m fakeid.demo_timing started=T reference=FILE`; `argv` runs it in-process (tests)."""
-    return run_app(_app, "demo_timing", argv)
+    return run_app(hydra_main, argv, config_name="demo_timing")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ a grid writes one such folder per (run, level) under outputs/evals/. The work is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
@@ -18,7 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from fakeid import CONF_DIR
-from fakeid.core.cli import hydra_entry
+from fakeid.core.cli import run_app
 from fakeid.core.errors import one_line_errors
 from fakeid.evaluation.runner import evaluate_grid, evaluate_one
 
@@ -34,7 +35,10 @@ def hydra_main(cfg: DictConfig) -> None:
             evaluate_one(cfg, Path(hydra_cfg.runtime.output_dir), overrides)
 
 
-main = hydra_entry(hydra_main)
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fakeid.eval run=RUN_DIR|ckpt=PATH [perturb=...]`, or a grid; `argv` runs it in-process (tests)."""
+    return run_app(hydra_main, argv)
+
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

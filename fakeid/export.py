@@ -8,11 +8,13 @@ The work is in `fakeid.inference.exporting` (docs/inference.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import hydra
 from omegaconf import DictConfig
 
 from fakeid import CONF_DIR
-from fakeid.core.cli import hydra_entry
+from fakeid.core.cli import run_app
 from fakeid.core.errors import one_line_errors
 from fakeid.runs import trained
 
@@ -33,7 +35,10 @@ def hydra_main(cfg: DictConfig) -> None:
             print(f"parity with the PyTorch detector: max |difference| {parity.max_abs_diff:.2e} on {shapes}")
 
 
-main = hydra_entry(hydra_main, config_name="export")
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fakeid.export run=RUN_DIR|ckpt=PATH format=onnx|torchscript`; `argv` runs it in-process (tests)."""
+    return run_app(hydra_main, argv, config_name="export")
+
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -9,6 +9,7 @@ The work is in `fakeid.inference` (docs/inference.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
@@ -16,7 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
-from fakeid.core.cli import hydra_entry
+from fakeid.core.cli import run_app
 from fakeid.core.errors import one_line_errors
 from fakeid.core.values import as_bool
 from fakeid.inference.predicting import DEFAULT_OUT, predict
@@ -47,7 +48,10 @@ def hydra_main(cfg: DictConfig) -> None:
         )
 
 
-main = hydra_entry(hydra_main, config_name="predict")
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fakeid.predict run=RUN_DIR|ckpt=PATH|exported=FILE input=PATH`; `argv` runs it in-process (tests)."""
+    return run_app(hydra_main, argv, config_name="predict")
+
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

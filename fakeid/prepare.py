@@ -4,14 +4,14 @@ in fakeid.ingest). Every source validates its input before writing; writes are a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
-from fakeid.core.cli import hydra_entry
+from fakeid.core.cli import run_app
 from fakeid.core.errors import FakeidError, one_line_errors
 from fakeid.core.values import as_int
 from fakeid.ingest.cnndetection import Mix, prepare_cnndetection
@@ -86,7 +86,10 @@ def hydra_main(cfg: DictConfig) -> None:
         print(prepare(cfg))
 
 
-main = hydra_entry(hydra_main, config_name="prepare")
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fakeid.prepare source=lsun|cnndetection|folder out=DIR ...`; `argv` runs it in-process (tests)."""
+    return run_app(hydra_main, argv, config_name="prepare")
+
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -21,7 +21,7 @@ from fakeid.reporting.site import INDEX, Settings, build
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="report")
-def _app(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         expected = "sweeps=DIR or sweeps=[DIR1,DIR2] (training sweeps or evaluation folders)"
         sweeps = [Path(str(sweep)) for sweep in as_list(require(cfg, "sweeps", expected))]
@@ -50,7 +50,7 @@ def _set_keys(cfg: DictConfig) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m fakeid.report sweeps=[DIR,...] out=DIR`; `argv` runs it in-process (tests)."""
-    return run_app(_app, "report", argv)
+    return run_app(hydra_main, argv, config_name="report")
 
 
 if __name__ == "__main__":

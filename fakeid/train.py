@@ -9,6 +9,7 @@ guarantees is the bookkeeping of `fakeid.runs.lifecycle`, and what a run does is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
@@ -18,7 +19,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
-from fakeid.core.cli import hydra_entry
+from fakeid.core.cli import run_app
 from fakeid.core.errors import FakeidError, one_line_errors
 from fakeid.runs.lifecycle import run_once
 from fakeid.runs.record import PROTOCOL_KEY, PROTOCOL_VERSION, RunRecord, config_hash, flat_hparams, versions
@@ -76,7 +77,10 @@ def hydra_main(cfg: DictConfig) -> None:
         )
 
 
-main = hydra_entry(hydra_main, check=check_train_command)
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fakeid.train [key=value ...] [-m]`; `argv` runs it in-process (tests)."""
+    return run_app(hydra_main, argv, check=check_train_command)
+
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

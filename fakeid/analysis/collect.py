@@ -55,6 +55,7 @@ from fakeid.analysis.scores import read_scores
 from fakeid.core.errors import FakeidError
 from fakeid.core.metric_names import CALIBRATION_METRICS, TEST_METRICS
 from fakeid.data.augment import augment_label
+from fakeid.runs.failures import FailedJob, point_text
 from fakeid.runs.files import EVAL_GRID_FILE, METRICS_FILE, MULTIRUN_FILE, SCORES_FILE
 from fakeid.runs.record import STATUSES, RunRecord, find_metrics_files, read_record, record_path
 
@@ -410,13 +411,6 @@ def write_results(df: pd.DataFrame, csv_path: str | Path) -> Path:
 
 # ----------------------------------------------------------------------------- completeness
 @dataclass
-class FailedJob:
-    run_dir: str
-    point: dict[str, Any]
-    error: str | None
-
-
-@dataclass
 class Completeness:
     """How a sweep's jobs compare with its grid. `grid_size` is None when there is no multirun.yaml."""
 
@@ -440,15 +434,11 @@ class Completeness:
             f"{self.sweep}: {grid}; {self.n_jobs} jobs with metrics.json: {self.n_ok} ok, "
             f"{len(self.failed)} failed; {len(self.missing)} grid points missing (no metrics.json)"
         ]
-        lines += [f"  failed  {job.run_dir} {_point_str(job.point)}: {job.error}" for job in self.failed]
-        lines += [f"  missing {_point_str(point)}" for point in self.missing]
+        lines += [f"  failed  {job.run_dir} {point_text(job.point)}: {job.reason}" for job in self.failed]
+        lines += [f"  missing {point_text(point)}" for point in self.missing]
         lines += [f"  not in the grid: {run_dir}" for run_dir in self.unexpected]
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
-
-
-def _point_str(point: dict[str, Any]) -> str:
-    return " ".join(f"{key}={value}" for key, value in point.items())
 
 
 def check_completeness(sweep_dir: str | Path, runs: Sequence[dict[str, Any]]) -> Completeness:
@@ -471,7 +461,9 @@ def check_completeness(sweep_dir: str | Path, runs: Sequence[dict[str, Any]]) ->
         grid_size=len(grid) if has_grid else None,
         n_jobs=len(mine),
         n_ok=sum(run["status"] == "ok" for run in mine),
-        failed=[FailedJob(run["run_dir"], run["swept"], run.get("error")) for run in mine if run["status"] == "failed"],
+        failed=[
+            FailedJob(run["run_dir"], run.get("error"), point=run["swept"]) for run in mine if run["status"] == "failed"
+        ],
         missing=[point for point in grid if signature(point) not in seen],
         without_ok=[point for point in grid if signature(point) not in ok],
         unexpected=[run["run_dir"] for run in mine if has_grid and signature(run["swept"]) not in grid_signatures],
@@ -575,7 +567,7 @@ def check_eval_completeness(evals_dir: str | Path, runs: Sequence[dict[str, Any]
         n_jobs=len(mine),
         n_ok=sum(run["status"] == "ok" for run in mine),
         failed=[
-            FailedJob(run["run_dir"], point(pair), run.get("error"))
+            FailedJob(run["run_dir"], run.get("error"), point=point(pair))
             for pair, run in found.items()
             if run["status"] == "failed"
         ],

@@ -63,14 +63,33 @@ def mean_ci(values: Sequence[float] | np.ndarray | pd.Series, confidence: float 
     return MeanCI(mean, mean - half, mean + half, n)
 
 
-def summarize(df: pd.DataFrame, by: Sequence[str], value: str, confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """One row per group of `by`: columns `by..., mean, ci_low, ci_high, n` of column `value`."""
+def summarize(
+    df: pd.DataFrame, by: Sequence[str], value: str | Sequence[str], confidence: float = CONFIDENCE
+) -> pd.DataFrame:
+    """The grouped mean and CI of every figure and table: one row per group of `by` (sorted; a NaN key is a
+    group too), each value's `mean_ci` over the group's rows.
+
+    One `value` (a column name): columns `by..., mean, ci_low, ci_high, n`, n counting the values that are not
+    NaN. Several (a list of metrics, a table): `by..., n, m, m_ci_low, m_ci_high` for each metric m, n counting
+    the group's rows."""
+    one = isinstance(value, str)
+    values = [value] if one else list(value)
+    columns = [*by, "mean", "ci_low", "ci_high", "n"] if one else [*by, "n"]
+    if not one:
+        columns += [name for metric in values for name in (metric, f"{metric}_ci_low", f"{metric}_ci_high")]
     rows = []
     for key, group in df.groupby(list(by), sort=True, dropna=False):
-        key = key if isinstance(key, tuple) else (key,)
-        ci = mean_ci(group[value], confidence)
-        rows.append({**dict(zip(by, key)), "mean": ci.mean, "ci_low": ci.ci_low, "ci_high": ci.ci_high, "n": ci.n})
-    return pd.DataFrame(rows, columns=[*by, "mean", "ci_low", "ci_high", "n"])
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        cis = {metric: mean_ci(group[metric], confidence) for metric in values}
+        if one:
+            ci = cis[value]
+            row.update(mean=ci.mean, ci_low=ci.ci_low, ci_high=ci.ci_high, n=ci.n)
+        else:
+            row["n"] = len(group)
+            for metric, ci in cis.items():
+                row.update({metric: ci.mean, f"{metric}_ci_low": ci.ci_low, f"{metric}_ci_high": ci.ci_high})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def linear_trend(

@@ -61,9 +61,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from fakeid.core.atomic import write_json_atomically
+from fakeid.core.devices import device_name
 from fakeid.core.errors import FakeidError
 from fakeid.core.threads import one_torch_thread, torch_threads
-from fakeid.core.values import as_bool, as_int
+from fakeid.core.values import as_bool, as_float, as_int
 from fakeid.data.augment import augmentation
 from fakeid.data.cache import cache_error_check
 from fakeid.data.datamodule import CategoryMixDataModule
@@ -82,7 +83,7 @@ NULL_WORDS = ("auto", "none", "null")
 
 @dataclass(frozen=True)
 class BenchConfig:
-    device: str = "auto"  # auto (cuda when available) | cpu | cuda
+    device: str = "auto"  # cpu | cuda | auto (cuda when there is one; fakeid.core.devices)
     size: int | None = None  # image side; auto: 256 on cuda, 64 on cpu
     batch: int | None = None  # training batch; auto: 64 on cuda, 32 on cpu
     eval_batch: int | None = None  # auto: 2 x batch
@@ -105,11 +106,7 @@ class BenchConfig:
 
     def resolved(self) -> BenchConfig:
         """Every `auto`/None replaced by its device-dependent default, and checked."""
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise FakeidError(f"device={self.device!r}: expected auto, cpu or cuda")
-        cuda = self.device == "cuda" or (self.device == "auto" and torch.cuda.is_available())
-        if cuda and not torch.cuda.is_available():
-            raise FakeidError("device=cuda: torch sees no CUDA device (torch.cuda.is_available() is False)")
+        cuda = device_name(self.device) == "cuda"
         cpus = usable_cpus()
         batch = self.batch or (64 if cuda else 32)
         config = replace(
@@ -135,8 +132,7 @@ class BenchConfig:
         if unknown or not config.part_list():
             raise FakeidError(f"parts={config.parts!r}: expected a comma-separated subset of {', '.join(PARTS)}")
         for name in ("size", "batch", "eval_batch", "images", "steps", "repeats"):
-            if getattr(config, name) < 1:
-                raise FakeidError(f"{name}={getattr(config, name)}: expected an integer >= 1")
+            as_int(name, getattr(config, name), low=1)
         if config.images < 2 or config.workers < 0 or config.warmup < 0:
             raise FakeidError("expected images >= 2, workers >= 0 and warmup >= 0")
         return config
@@ -163,10 +159,7 @@ def convert(key: str, kind: str, value: object) -> object:
     if kind.startswith("bool"):
         return as_bool(key, value)
     if kind == "float":
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise FakeidError(f"{key}={value!r}: expected a number") from None
+        return as_float(key, value)
     if isinstance(value, (list, tuple)):  # parts=[train,eval]
         return ",".join(str(item) for item in value)
     return str(value)
@@ -550,7 +543,7 @@ REFERENCE = BenchConfig(
     seed=0,
 )
 REFERENCE_LOOP = (
-    f"fakeid.bench.PlainLoop on the CPU: timm {REFERENCE.backbone} (pretrained=False) + fakeid's head, "
+    f"fakeid.benchmark.speed.PlainLoop on the CPU: timm {REFERENCE.backbone} (pretrained=False) + fakeid's head, "
     f"{REFERENCE.size} px, batch {REFERENCE.batch}, fp32, NCHW, fused Adam, BCE, one fixed random batch; "
     f"{REFERENCE.warmup} untimed + {REFERENCE.steps} timed steps per repeat"
 )

@@ -1,14 +1,18 @@
 """The project's one command-line dialect: every entry point is a Hydra app whose bad overrides are one line.
 
+Every entry point is one shape: a `@hydra.main` function `hydra_main`, and
+`main(argv=None) -> int` = `run_app(hydra_main, argv, ...)`, the console script (`fakeid-X`) and what
+`python -m fakeid.X` runs; tests and Python callers pass `argv` to run a command in-process.
+
 Hydra reports an unknown key, a malformed override or a missing group choice on several lines and exits 1.
-Before Hydra runs, fakeid turns each into one `FakeidError` line (exit 2, `fakeid.core.errors`):
+Before Hydra runs, `run_app` turns each into one `FakeidError` line (exit 2, `fakeid.core.errors`):
 - every app with its own flat config (`synth`, `bench`, `prepare`, `check`, `predict`, `export`, `collect`,
-  `figures`): `check_app_overrides` composes the overrides on that config with Hydra's compose API (keys it
-  does not have are refused even with `+`) and refuses a bare comma (a sweep in Hydra's syntax); the console
-  entry is `hydra_entry(main, config_name)`, or `run_app(app, config_name, argv)` for Python callers;
+  `figures`, `report`, `demo_timing`; `run_app(..., config_name=NAME)`): `check_app_overrides` composes the
+  overrides on that config with Hydra's compose API (keys it does not have are refused even with `+`) and
+  refuses a bare comma (a sweep in Hydra's syntax);
 - the training and evaluation apps (`fakeid.train`, `fakeid.eval`), which take sweeps, `-m` and experiments:
-  `hydra_entry(main, check=...)` checks the config-group choices, then the app's own check (training:
-  `fakeid.training.checks`, every key and value of every job, before a run folder exists).
+  the config-group choices, then the app's own `check=` (training: `fakeid.training.checks`, every key and
+  value of every job, before a run folder exists).
 Anything starting with `-` (`--help`, `--cfg job`, ...) is left to Hydra.
 
 A path Hydra cannot read as a value (a sweep's job folder `.../data.num_categories=1,seed=0` holds `=` and `,`)
@@ -100,17 +104,31 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def run_app(app: Callable[[], Any], config_name: str, argv: Sequence[str] | None = None) -> int:
-    """Check the command line (`check_app_overrides`: one line, exit 2, on a bad one), then run the
-    `@hydra.main` function `app`.
+def run_app(
+    app: Callable[[], Any],
+    argv: Sequence[str] | None = None,
+    *,
+    config_name: str | None = None,
+    check: Callable[[Sequence[str]], None] | None = None,
+) -> int:
+    """An entry point's `main`: check the command line (one line, exit 2, on a bad one), then run the
+    `@hydra.main` function `app` on it; 0 when it returns (an app ends otherwise with SystemExit).
 
-    `argv` (default: the process's own arguments) lets Python callers and tests run the app in-process.
+    With `config_name` (an app with a flat config) the check is `check_app_overrides`; without (train and eval,
+    which take sweeps, `-m` and experiments) the config-group choices, then `check(args)` when given. `argv`
+    (default: the process's own arguments) lets tests and Python callers run a command in-process; Hydra reads
+    the arguments from sys.argv, which is put back afterwards.
     """
     args = quote_paths(flags_first(sys.argv[1:] if argv is None else argv))
     with one_line_errors():
-        check_app_overrides(config_name, args)
+        if config_name is not None:
+            check_app_overrides(config_name, args)
+        else:
+            check_group_choices(args)
+            if check is not None:
+                check(args)
     saved = sys.argv
-    sys.argv = [saved[0] if saved else f"fakeid.{config_name}", *args]
+    sys.argv = [saved[0] if saved else "fakeid", *args]
     try:
         app()
     finally:
@@ -241,27 +259,3 @@ def check_app_overrides(config_name: str, argv: Sequence[str]) -> None:
                 raise FakeidError(quoting_hint(argument))
             raise FakeidError(f"{argument}: write a list as {key}=[{value}] (a bare comma means a sweep in Hydra)")
     check_overrides(config_name, argv)
-
-
-def hydra_entry(
-    hydra_main: Callable[[], None],
-    config_name: str | None = None,
-    check: Callable[[Sequence[str]], None] | None = None,
-) -> Callable[[], None]:
-    """The console entry of a Hydra app, its command line checked first in one line: given `config_name` (an
-    app with a flat config), everything `check_app_overrides` checks; without (train and eval, which take
-    sweeps, `-m` and experiments), the config-group choices, then `check(argv)` when given."""
-
-    def entry() -> None:
-        if config_name:
-            run_app(hydra_main, config_name)
-            return
-        sys.argv[1:] = quote_paths(flags_first(sys.argv[1:]))
-        with one_line_errors():
-            check_group_choices(sys.argv[1:])
-            if check is not None:
-                check(sys.argv[1:])
-        hydra_main()
-
-    entry.__doc__ = hydra_main.__doc__
-    return entry

@@ -42,7 +42,6 @@ difference, so a run with augmentation is never taken for one without.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +52,7 @@ from PIL import Image
 
 from fakeid.core.cli import overridden_keys
 from fakeid.core.errors import FakeidError
+from fakeid.core.values import as_interval, boolean_problem, in_range
 from fakeid.data import perturb
 from fakeid.data.images import enlarge
 
@@ -77,37 +77,14 @@ PREFIX = "augment."
 
 
 # ----------------------------------------------------------------------------- the configuration
-def _number(key: str, value: Any) -> float:
-    """A finite number (nan and inf are refused: no augmentation is defined there, as in fakeid.data.perturb)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise FakeidError(f"augment.{key}={value!r}: expected a finite number")
-    return float(value)
-
-
+# Every number must be finite (nan and inf are refused: no augmentation is defined there, as in fakeid.data.perturb).
 def _probability(key: str, value: Any) -> float:
-    number = _number(key, value)
-    if not 0.0 <= number <= 1.0:
-        raise FakeidError(f"augment.{key}={value!r} is out of range: expected a probability in [0, 1]")
-    return number
+    return in_range(f"{PREFIX}{key}", value, 0, 1, what="a probability")
 
 
 def _interval(key: str, value: Any, low: float, high: float, *, low_open: bool = False, whole: bool = False) -> list:
     """[a, b] with low <= a <= b <= high (low < a when `low_open`); a single number means [a, a]."""
-    bound = f"{'(' if low_open else '['}{low:g}, {high:g}]"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = [value, value]
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise FakeidError(f"augment.{key}={value!r}: expected an interval [low, high] within {bound}")
-    a, b = (_number(key, item) for item in value)
-    if a > b:
-        raise FakeidError(
-            f"augment.{key}={list(value)!r} is inverted: expected [low, high] with low <= high, within {bound}"
-        )
-    if (a <= low if low_open else a < low) or b > high:
-        raise FakeidError(f"augment.{key}={list(value)!r} is out of range: expected both ends within {bound}")
-    if whole and (a != int(a) or b != int(b)):
-        raise FakeidError(f"augment.{key}={list(value)!r}: expected whole numbers within {bound}")
-    return [int(a), int(b)] if whole else [a, b]
+    return as_interval(f"{PREFIX}{key}", value, low, high, low_open=low_open, whole=whole)
 
 
 @dataclass(frozen=True)
@@ -202,15 +179,16 @@ def augmentation(config: Mapping[str, Any] | None) -> Augmentation:
     params: dict[str, Any] = {}
     if name == "blur_jpeg":
         params["blur_prob"] = _probability("blur_prob", values["blur_prob"])
-        params["blur_sigma"] = _interval("blur_sigma", values["blur_sigma"], 0.0, perturb.BLUR_SIGMA_MAX)
+        params["blur_sigma"] = _interval("blur_sigma", values["blur_sigma"], 0, perturb.BLUR_SIGMA_MAX)
         params["jpeg_prob"] = _probability("jpeg_prob", values["jpeg_prob"])
         params["jpeg_quality"] = _interval("jpeg_quality", values["jpeg_quality"], 1, 100, whole=True)
-        if not isinstance(values["joint"], bool):
-            raise FakeidError(f"augment.joint={values['joint']!r}: expected true or false")
+        problem = boolean_problem(values["joint"])  # strict: a YAML true, not the text "true"
+        if problem:
+            raise FakeidError(f"augment.joint={values['joint']!r}: {problem}")
         params["joint"] = values["joint"]
     elif name == "resize":
         params["prob"] = _probability("prob", values["prob"])
-        params["scale"] = _interval("scale", values["scale"], 0.0, 1.0, low_open=True)
+        params["scale"] = _interval("scale", values["scale"], 0, 1, low_open=True)
     elif name == "format":
         if values["format"] not in perturb.FORMATS:
             raise FakeidError(

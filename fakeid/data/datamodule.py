@@ -14,7 +14,7 @@ from fakeid.data.augment import augmentation
 from fakeid.data.augmented import AugmentedDataset, EpochSampler, source_formats
 from fakeid.data.cache import default_cache_dir, error_check, image_dataset
 from fakeid.data.fingerprint import root_identity
-from fakeid.data.images import MAX_PIXELS
+from fakeid.data.images import MAX_PIXELS, ImageTransform
 from fakeid.data.layout import (
     HOLDOUT,
     PAPER_MIXING_ORDER,
@@ -22,6 +22,24 @@ from fakeid.data.layout import (
     require_root,
 )
 from fakeid.data.selection import DataPlan, Selection, Selector, TestSelection, plan_data
+
+
+def evaluation_loader(
+    selection: Selection,
+    image_size: int,
+    batch_size: int,
+    num_workers: int,
+    *,
+    cache_dir: Path | None = None,
+    transform: ImageTransform | None = None,
+) -> DataLoader:
+    """The loader of a validation split or test set, for training's test and fakeid.eval alike: the files in
+    order, never augmented (a perturbation is the evaluation's `transform`), in pinned memory where a GPU takes
+    the batches (pinned pages make the non-blocking copy to it possible)."""
+    dataset = image_dataset(selection.paths, selection.labels, image_size, cache_dir=cache_dir, transform=transform)
+    return DataLoader(
+        dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers, pin_memory=torch.cuda.is_available()
+    )
 
 
 class CategoryMixDataModule(pl.LightningDataModule):
@@ -128,7 +146,8 @@ class CategoryMixDataModule(pl.LightningDataModule):
         return trainer.fit_loop.epoch_progress.current.processed if trainer is not None else 0
 
     def loader(self, selection: Selection, train: bool) -> DataLoader:
-        """The DataLoader of any selection: shuffled and seeded for training, in order for evaluation.
+        """The DataLoader of any selection: shuffled and seeded for training, in order for evaluation
+        (`evaluation_loader`).
 
         With augmentation the shuffle feeds an EpochSampler (each item augmented by its (seed, epoch, index)), and
         the workers' base seed comes from a generator of the loader's own: the shuffle stream then advances by
@@ -137,13 +156,18 @@ class CategoryMixDataModule(pl.LightningDataModule):
         stream, as before, which keeps existing runs' batches; only a resumed run with workers draws it apart).
         """
         h = self.hparams
-        batch_size = h.batch_size if train else (h.eval_batch_size or h.batch_size)
+        if not train:
+            cache_dir = self._cache_dir() if h.cache else None
+            return evaluation_loader(
+                selection, h.image_size, h.eval_batch_size or h.batch_size, h.num_workers, cache_dir=cache_dir
+            )
+        batch_size = h.batch_size
         dataset = self.dataset(selection, train)
-        sampler, generator = None, self._shuffle if train else None
+        sampler, generator = None, self._shuffle
         if isinstance(dataset, AugmentedDataset):
             sampler = EpochSampler(RandomSampler(dataset, generator=self._shuffle), self._epoch())
             generator = torch.Generator().manual_seed(h.seed)
-        elif train and h.num_workers > 0 and self._epoch() > 0:
+        elif h.num_workers > 0 and self._epoch() > 0:
             # a resumed run: its persistent workers start again, and torch would draw their base seed from the
             # restored shuffle stream, a draw the uninterrupted run made once, at epoch 0 (already in the
             # restored state); drawn from a generator of its own, every later permutation is the uninterrupted
@@ -154,13 +178,13 @@ class CategoryMixDataModule(pl.LightningDataModule):
         return DataLoader(
             dataset,
             batch_size=batch_size,
-            shuffle=train and sampler is None,
+            shuffle=sampler is None,
             sampler=sampler,
             num_workers=h.num_workers,
             # a last training batch of one image breaks BatchNorm: that one image (a different one each epoch,
             # the order being shuffled) waits for the next epoch
-            drop_last=train and len(selection.paths) % batch_size == 1,
-            persistent_workers=train and h.num_workers > 0,
+            drop_last=len(selection.paths) % batch_size == 1,
+            persistent_workers=h.num_workers > 0,
             pin_memory=torch.cuda.is_available(),  # pinned pages make the non-blocking copy to the GPU possible
             generator=generator,
         )

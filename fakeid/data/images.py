@@ -4,7 +4,7 @@ The one documented way (docs/data.md, "The layout"):
 - any file Pillow opens is accepted; its mode is mapped to 8-bit RGB: 16/32-bit grey (I;16, I, F) is
   scaled to 0..255 from its full range, alpha (LA, RGBA, PA) is dropped, palettes are expanded, CMYK and
   YCbCr are converted by Pillow;
-- an optional transform (the evaluation's perturbation, `fakeid.perturb`) acts on the whole decoded RGB image,
+- an optional transform (the evaluation's perturbation, `fakeid.data.perturb`) acts on the whole decoded RGB image,
   before the crop, as in CNNDetection's robustness protocol;
 - an image whose header claims more pixels than the pixel budget (`data.max_pixels`, predict's `max_pixels`;
   default Pillow's decompression-bomb limit `Image.MAX_IMAGE_PIXELS`) is never decoded: `over_budget` reads

@@ -36,6 +36,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from fakeid.core.errors import FakeidError
+from fakeid.core.values import in_range
 
 FORMATS = {"png": "PNG", "jpeg": "JPEG"}
 PARAMETERS = {
@@ -146,20 +147,6 @@ def level_id(description: dict[str, Any]) -> str:
     return f"{description['name']}_{params}" if params else str(description["name"])
 
 
-def _check_range(name: str, key: str, value: Any, low: float, high: float, low_open: bool = False) -> None:
-    """A finite number in the range (inf and nan are refused: no perturbation is defined there)."""
-    ok = (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and (low < value if low_open else low <= value)
-        and value <= high
-    )
-    if not ok:
-        bound = f"{'(' if low_open else '['}{low:g}, " + (f"{high:g}]" if math.isfinite(high) else "inf)")
-        raise FakeidError(f"perturb.{key}={value!r} is out of range for {name}: expected a finite number in {bound}")
-
-
 def validate(name: str, params: dict[str, Any]) -> None:
     if name not in PARAMETERS:
         raise FakeidError(f"perturb={name!r} is not a perturbation (choices: {', '.join(PARAMETERS)})")
@@ -168,16 +155,16 @@ def validate(name: str, params: dict[str, Any]) -> None:
     ]
     if missing:
         raise FakeidError(f"perturb={name} needs perturb.{missing[0]}")
+    # a finite number in its range (inf and nan are refused: no perturbation is defined there)
+    context = f" for {name}"
     if "quality" in params and params["quality"] is not None:
-        _check_range(name, "quality", params["quality"], 1, 100)
-        if int(params["quality"]) != params["quality"]:
-            raise FakeidError(f"perturb.quality={params['quality']!r} must be a whole number in [1, 100]")
+        in_range("perturb.quality", params["quality"], 1, 100, context=context, whole=True)
     if name == "blur":
-        _check_range(name, "sigma", params["sigma"], 0, BLUR_SIGMA_MAX)
+        in_range("perturb.sigma", params["sigma"], 0, BLUR_SIGMA_MAX, context=context)
     if name == "noise":
-        _check_range(name, "sigma", params["sigma"], 0, float("inf"))
+        in_range("perturb.sigma", params["sigma"], 0, math.inf, context=context)
     if name == "resize":
-        _check_range(name, "scale", params["scale"], 0, 1, low_open=True)
+        in_range("perturb.scale", params["scale"], 0, 1, low_open=True, context=context)
     if name == "format" and (not isinstance(params["format"], str) or params["format"] not in FORMATS):
         raise FakeidError(f"perturb.format={params['format']!r} is not a format (choices: {', '.join(FORMATS)})")
 

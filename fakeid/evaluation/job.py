@@ -23,7 +23,8 @@ from typing import Any
 from torch.utils.data import DataLoader
 
 from fakeid.core.errors import FakeidError
-from fakeid.data.cache import error_check, image_dataset
+from fakeid.data.cache import error_check
+from fakeid.data.datamodule import evaluation_loader
 from fakeid.data.fingerprint import data_identity
 from fakeid.data.layout import discover_eval_sets, require_root
 from fakeid.data.perturb import Perturbation
@@ -115,13 +116,13 @@ def loaders(
     return [
         (
             test,
-            DataLoader(
-                image_dataset(
-                    test.paths, test.labels, data.image_size, cache_dir=data.cache_dir, transform=perturbation
-                ),
-                batch_size=data.batch_size,
-                shuffle=False,
-                num_workers=data.num_workers,
+            evaluation_loader(
+                test,
+                data.image_size,
+                data.batch_size,
+                data.num_workers,
+                cache_dir=data.cache_dir,
+                transform=perturbation,
             ),
         )
         for test in tests

@@ -22,30 +22,21 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid.core.atomic import write_json_atomically
-from fakeid.core.errors import FakeidError, check_choice
+from fakeid.core.devices import torch_device
+from fakeid.core.errors import FakeidError
 from fakeid.core.values import as_int
 from fakeid.data.cache import default_cache_dir
 from fakeid.data.perturb import Perturbation, level_id, make
 from fakeid.evaluation import job
-from fakeid.runs.files import ERROR_LOG, EVAL_GRID_FILE
+from fakeid.runs.failures import FailedJob, listing, recorded_failure
+from fakeid.runs.files import EVAL_GRID_FILE
 from fakeid.runs.lifecycle import recorded, run_once
-from fakeid.runs.record import RunRecord, find_metrics_files, given, read_record, record_path
+from fakeid.runs.record import RunRecord, find_metrics_files, given, read_record
 from fakeid.runs.trained import TrainedDetector, from_run, kept_no_weights, resolve
 
 log = logging.getLogger("fakeid.eval")
 NO_WEIGHTS = "no weights"  # an ok training run that kept no checkpoint (keep_checkpoints=none)
 NO_WEIGHTS_WHY = "no weights: the run kept no checkpoint (keep_checkpoints=none); retrain it to evaluate it"
-
-
-def device_of(name: str):
-    import torch
-
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    check_choice("device", name, ("cpu", "cuda"))
-    if name == "cuda" and not torch.cuda.is_available():
-        raise FakeidError("device=cuda but no CUDA device is available (choices: cpu, cuda, auto)")
-    return torch.device(name)
 
 
 def perturbation_of(settings: dict[str, Any], seed: int) -> Perturbation:
@@ -113,7 +104,7 @@ def evaluate_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> RunRec
         level = OmegaConf.to_container(cfg.perturb, resolve=True)
         perturbation_of(level, 0)  # a bad perturbation fails before the checkpoint is read
         trained = resolve(cfg.run, cfg.ckpt, cfg.threshold)
-        device = device_of(cfg.device)
+        device = torch_device(cfg.device)
         ready, data, perturbation, precision = prepared(cfg, trained, level, overrides)
         result.replace_with(ready)
         job.evaluate_into(result, out_dir, trained.load(), trained, data, perturbation, device, precision)
@@ -160,9 +151,9 @@ def in_parallel(function, args: list[tuple], jobs: int) -> list:
 
 def evaluate_run_levels(
     cfg: DictConfig, run_dir: Path, out_dir: Path, levels: list[dict[str, Any]], overrides: list[str], device
-) -> list[tuple[Path, str]]:
+) -> list[FailedJob]:
     """Every level of one source run; the checkpoint is loaded once, and only if a level is not done yet.
-    Returns (folder, where to read why) of each failure."""
+    Returns the failed ones (a source run that cannot be read: one failure, nothing written for it)."""
     if not logging.root.handlers:  # a worker process of `jobs=N`: Hydra configured logging only in the parent
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
     log.info("evaluating %s at %d levels", run_dir, len(levels))
@@ -170,8 +161,8 @@ def evaluate_run_levels(
         trained = from_run(run_dir, cfg.threshold)
     except FakeidError as err:
         print(f"fakeid: error: {err}", file=sys.stderr)
-        return [(run_dir, f"not evaluated: {err}")]  # nothing was written for this run
-    failed: list[tuple[Path, str]] = []
+        return [FailedJob(run_dir, f"not evaluated: {err}")]  # nothing was written for this run
+    failed: list[FailedJob] = []
     loaded: dict[str, Any] = {}
     for level in levels:
         result, data, perturbation, precision = prepared(cfg, trained, level, overrides)
@@ -183,22 +174,15 @@ def evaluate_run_levels(
             job.evaluate_into(into, level_dir, loaded["detector"], trained, data, perturbation, device, precision)
 
         done = run_once(level_dir, result, body, multirun=True, data_identity=lambda data=data: job.identity(data))
-        if done.status != "ok":
-            failed.append((level_dir, failure_pointer(level_dir)))
+        failure = recorded_failure(level_dir, done)
+        if failure is not None:
+            failed.append(failure)
     return failed
-
-
-def failure_pointer(folder: Path) -> str:
-    """Where the reason of a failed evaluation can be read: a file that exists."""
-    for path, what in ((folder / ERROR_LOG, "traceback"), (record_path(folder), "error")):
-        if path.is_file():
-            return f"{what} in {path}"
-    return "nothing recorded in the folder: the error was printed above"
 
 
 def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
     sweep_dir = Path(str(cfg.sweep)).expanduser().resolve()
-    levels, device, n_jobs = grid_levels(cfg), device_of(cfg.device), as_int("jobs", cfg.jobs)
+    levels, device, n_jobs = grid_levels(cfg), torch_device(cfg.device), as_int("jobs", cfg.jobs)
     if n_jobs < 1:
         raise FakeidError(f"jobs={n_jobs}: expected the number of runs to evaluate at a time, 1 or more")
     jobs = sweep_jobs(sweep_dir)
@@ -223,9 +207,7 @@ def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
     args = [(cfg, sweep_dir / rel, out_root / rel, levels, overrides, device) for rel in todo]
     failed = [failure for failures in in_parallel(evaluate_run_levels, args, n_jobs) for failure in failures]
     if failed:
-        print(f"fakeid: {len(failed)} evaluations failed:", file=sys.stderr)
-        for folder, why in failed:
-            print(f"  {folder} ({why})", file=sys.stderr)
+        print(listing(f"fakeid: {len(failed)} evaluations failed:", failed), file=sys.stderr)
         raise SystemExit(1)
     skipped = sum(s == NO_WEIGHTS for _, s in jobs)
     print(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fakeid.core.devices import device_name
 from fakeid.core.errors import FakeidError
 from fakeid.inference.metadata import INPUT_NAME, DetectorInfo, parse_metadata
 
@@ -29,10 +30,11 @@ class OnnxScorer:
 
     def __init__(self, path: Path, device: str = "cpu", threads: int = 0):
         ort = import_onnxruntime()
-        if device not in PROVIDERS:
-            raise FakeidError(f"device={device} is not one of {', '.join(PROVIDERS)}")
-        if device == "cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
-            raise FakeidError("device=cuda: this onnxruntime has no CUDA provider (pip install onnxruntime-gpu)")
+        device = device_name(
+            device,
+            cuda_available=lambda: "CUDAExecutionProvider" in ort.get_available_providers(),
+            no_cuda="this onnxruntime has no CUDA provider (pip install onnxruntime-gpu)",
+        )
         if not path.is_file():
             raise FakeidError(f"exported={path} is not a file (an .onnx file written by fakeid.export was expected)")
         options = ort.SessionOptions()

@@ -65,7 +65,8 @@ def load_scorer(
     if exported:
         return exported_scorer(Path(exported).expanduser(), device)
     # torch, Lightning and timm: not imported for exported=FILE.onnx, which needs onnxruntime alone
-    from fakeid.inference.torch_models import checkpoint_scorer, torch_device
+    from fakeid.core.devices import torch_device
+    from fakeid.inference.torch_models import checkpoint_scorer
     from fakeid.runs import trained
 
     torch_device(device)  # a one-line error before the (slow) load

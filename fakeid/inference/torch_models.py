@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from fakeid.core.devices import torch_device
 from fakeid.core.errors import FakeidError
 from fakeid.inference.metadata import TORCHSCRIPT_EXTRA_FILE, DetectorInfo, parse_metadata
 
@@ -29,14 +30,6 @@ class ScoringModule(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.net(self.net.normalise(images)))
-
-
-def torch_device(device: str) -> torch.device:
-    if device not in ("cpu", "cuda"):
-        raise FakeidError(f"device={device} is not one of cpu, cuda")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise FakeidError("device=cuda: no CUDA device is visible to torch here (use device=cpu)")
-    return torch.device(device)
 
 
 class TorchScorer:

@@ -100,8 +100,3 @@ def manifest_text(rows: Iterable[ManifestRow]) -> str:
 def write_manifest(out: Path, rows: Sequence[ManifestRow]) -> bool:
     """Write `out/manifest.csv` atomically, only when its content changes."""
     return write_text_if_changed(out / MANIFEST, manifest_text(rows))
-
-
-def read_manifest(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))

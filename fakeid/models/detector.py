@@ -3,8 +3,9 @@
 Batches arrive as uint8; normalisation (and the optional flip) happen on the device after the transfer,
 in `on_after_batch_transfer`, so the loader only moves bytes. The checkpoint holds the hyper-parameters
 and the normalisation buffers: `FakeImageDetector.load_from_checkpoint(path)` rebuilds the model for
-inference with no other file (checkpoints written before the `model_name` argument became `name` load
-through `fakeid.runs.trained.load_detector`).
+inference with no other file. fakeid itself loads every checkpoint through `fakeid.runs.trained.load_detector`
+(training's test, eval, predict, export), which also loads those written before the `model_name` argument
+became `name`.
 
 `channels_last` (NHWC tensors) is a speed choice, not part of the experiment: it is kept out of the
 hyper-parameters, so checkpoints and results do not depend on it. None (the default) uses it on CUDA only.

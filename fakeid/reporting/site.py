@@ -40,6 +40,7 @@ from fakeid.core.errors import FakeidError
 from fakeid.core.metric_names import TEST_METRICS
 from fakeid.reporting import gallery
 from fakeid.reporting.html import Cell, definition_list, esc, page, table
+from fakeid.runs.failures import point_text
 from fakeid.runs.files import MULTIRUN_FILE
 
 REPORT_FILE = "report.json"
@@ -197,7 +198,7 @@ def completeness(folders: Sequence[Folder]) -> str:
         summary = ", ".join(f'<span data-count="{key}">{esc(value)}</span> {name}' for name, key, value in counts)
         lines = [f"<h3>{esc(folder.path.name)}: {state}</h3>", f"<p>{summary}</p>"]
         if report.failed:
-            rows = [[job.run_dir, point_text(job.point), first_line(job.error)] for job in report.failed]
+            rows = [[job.run_dir, point_text(job.point), job.reason] for job in report.failed]
             lines.append(table(["failed job", "grid point", "error"], rows, css_id=f"failed-{folder.path.name}"))
         if report.missing:
             rows = [[point_text(point)] for point in report.missing]
@@ -206,15 +207,6 @@ def completeness(folders: Sequence[Folder]) -> str:
         lines += [f'<p class="note">{esc(note)}</p>' for note in report.notes]
         parts.append("\n".join(lines))
     return "\n".join(parts)
-
-
-def point_text(point: dict[str, Any]) -> str:
-    return " ".join(f"{key}={value}" for key, value in point.items())
-
-
-def first_line(text: object) -> str:
-    lines = str(text or "").strip().splitlines()
-    return lines[0] if lines else "(no error recorded)"
 
 
 def draw_figures(df: pd.DataFrame, site: Path, extra: Sequence[str], source: str) -> tuple[list[Path], list[str]]:
@@ -491,9 +483,7 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
                 "path": str(folder.path),
                 "complete": folder.completeness.complete,
                 "n_ok": folder.completeness.n_ok,
-                "failed": [
-                    {"run_dir": job.run_dir, "error": first_line(job.error)} for job in folder.completeness.failed
-                ],
+                "failed": [{"run_dir": job.run_dir, "error": job.reason} for job in folder.completeness.failed],
                 "missing": len(folder.completeness.missing),
             }
             for folder in folders

@@ -2,7 +2,8 @@
 
 `SweepStatus` is a Hydra callback (registered in conf/hydra/default.yaml). When a multirun starts it notes
 the job folders already in the sweep folder; when it ends it reads the `metrics.json` of every job folder
-this sweep (re)started, prints one line per failed job with the path of its `error.log`, and exits 1.
+this sweep (re)started, prints one line per failed job with its error and where to read more
+(`fakeid.runs.failures`), and exits 1.
 
 `WaitForEveryJob` changes hydra-submitit-launcher's launchers (used by hydra_plugins/fakeid_launchers) in
 two ways: a job that ended without a result (cancelled, killed, lost with its node) is recorded as failed
@@ -17,7 +18,6 @@ import contextlib
 import io
 import logging
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,21 +27,13 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid.core.errors import FakeidError, one_line_errors
-from fakeid.runs.files import ERROR_LOG, METRICS_FILE
-from fakeid.runs.record import given, read_record
+from fakeid.runs.failures import FailedJob, folder_failure, listing
 from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 
 log = logging.getLogger("fakeid.sweep")
 # jobs a submitit launcher saw end without a result, in this process: their run folder (when known) -> why
 _LOST: dict[Path | str, str] = {}
-
-
-@dataclass
-class JobOutcome:
-    run_dir: Path
-    ok: bool
-    reason: str
 
 
 def job_dirs(sweep_dir: Path) -> dict[Path, int]:
@@ -54,31 +46,18 @@ def job_dirs(sweep_dir: Path) -> dict[Path, int]:
     return found
 
 
-def outcome(run_dir: Path) -> JobOutcome:
-    record = read_record(run_dir)
-    if record is None:
-        return JobOutcome(run_dir, False, f"no {METRICS_FILE}: the job was killed, cancelled or is still running")
-    if record.status == "ok":
-        return JobOutcome(run_dir, True, "")
-    error_log = run_dir / ERROR_LOG
-    where = f"traceback in {error_log}" if error_log.is_file() else f"no {ERROR_LOG}"
-    return JobOutcome(run_dir, False, f"{given(record.error)} ({where})")
-
-
-def report(sweep_dir: Path, outcomes: Sequence[JobOutcome], lost: dict[Path | str, str]) -> int:
-    """Print what failed; the exit status the sweep should end with. A job the launcher saw end without a
-    result is reported with SLURM's word for it, in place of what its run folder says."""
-    outcomes = [JobOutcome(o.run_dir, False, lost[o.run_dir]) if o.run_dir in lost else o for o in outcomes]
-    never_started = [why for where, why in lost.items() if where not in {o.run_dir for o in outcomes}]
-    failed = [o for o in outcomes if not o.ok]
-    n_failed = len(failed) + len(never_started)
-    if not n_failed:
-        log.info("sweep %s: %d jobs ok", sweep_dir, len(outcomes))
+def report(sweep_dir: Path, started: Sequence[Path], lost: dict[Path | str, str]) -> int:
+    """Print what failed of the `started` job folders; the exit status the sweep should end with. A job the
+    launcher saw end without a result is reported with SLURM's word for it, in place of what its folder says
+    (and without a folder when it never made one)."""
+    failed = [FailedJob(run_dir, lost[run_dir]) if run_dir in lost else folder_failure(run_dir) for run_dir in started]
+    never_started = [FailedJob(None, why) for where, why in lost.items() if where not in set(started)]
+    failed = [job for job in failed if job is not None] + never_started
+    if not failed:
+        log.info("sweep %s: %d jobs ok", sweep_dir, len(started))
         return 0
-    lines = [f"fakeid: sweep {sweep_dir}: {n_failed} of {len(outcomes) + len(never_started)} jobs failed"]
-    lines += [f"  {o.run_dir}: {o.reason}" for o in failed]
-    lines += [f"  {why}" for why in never_started]
-    print("\n".join(lines), file=sys.stderr)
+    total = len(started) + len(never_started)
+    print(listing(f"fakeid: sweep {sweep_dir}: {len(failed)} of {total} jobs failed", failed), file=sys.stderr)
     return 1
 
 
@@ -95,7 +74,7 @@ class SweepStatus(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         started = [d for d, written in sorted(job_dirs(sweep_dir).items()) if self.before.get(d) != written]
-        code = report(sweep_dir, [outcome(d) for d in started], dict(_LOST))
+        code = report(sweep_dir, started, dict(_LOST))
         if code:
             raise SystemExit(code)
 

@@ -65,6 +65,8 @@ def read_checkpoint(path: Path) -> dict:
 
 
 def load_detector(path: Path, map_location: str = "cpu"):
+    """The FakeImageDetector of a checkpoint, in eval mode: fakeid's one checkpoint loader (training's test, eval,
+    predict, export), so every command reads older checkpoints' hyper-parameter names the same way."""
     # Lightning and timm (seconds to import): only once weights are loaded, not to read a run's record
     from fakeid.models.detector import FakeImageDetector
 

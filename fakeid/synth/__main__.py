@@ -3,11 +3,13 @@ around `fakeid.synth.generate`; the keys are checked in `fakeid.synth.settings`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
-from fakeid.core.cli import hydra_entry
+from fakeid.core.cli import run_app
 from fakeid.core.errors import FakeidError, one_line_errors
 from fakeid.synth.settings import RUN_KEYS, SETTING_KEYS
 from fakeid.synth.writer import generate
@@ -28,7 +30,10 @@ def hydra_main(cfg: DictConfig) -> None:
         print(write(cfg))
 
 
-main = hydra_entry(hydra_main, config_name="synth")
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fakeid.synth out=DIR [preset=tiny|demo] [key=value ...]`; `argv` runs it in-process (tests)."""
+    return run_app(hydra_main, argv, config_name="synth")
+
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

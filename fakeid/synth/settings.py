@@ -29,8 +29,7 @@ class Settings:
                 f"upsample_factor={self.upsample_factor}"
             )
         for name in ("train_per_class", "test_per_class"):
-            if getattr(self, name) < 1:
-                raise FakeidError(f"{name}={getattr(self, name)}: expected an integer >= 1")
+            as_int(name, getattr(self, name), low=1)
         if not 0 <= self.jpeg_quality <= 100:
             raise FakeidError(f"jpeg_quality={self.jpeg_quality}: expected 0 (off) or a quality 1..100")
 

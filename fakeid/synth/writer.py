@@ -75,9 +75,7 @@ def generate(
     weights are fixed by GENERATOR_SEED and shared by every preset.
     """
     settings = resolve(preset, overrides)
-    seed, show_progress = as_int("seed", seed), as_bool("progress", progress)
-    if seed < 0:
-        raise FakeidError(f"seed={seed}: expected an integer >= 0")
+    seed, show_progress = as_int("seed", seed, low=0), as_bool("progress", progress)
     root = Path(out)
     _prepare(root, as_bool("overwrite", overwrite))
     facts = describe(settings, preset, seed)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -33,6 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
 from fakeid.core.errors import FakeidError
+from fakeid.core.values import boolean_problem, integer_problem, number_problem
 from fakeid.data.augment import augmentation, resolve_hflip
 
 APP = "python -m fakeid.train"
@@ -41,38 +41,18 @@ MISSING = object()
 
 
 # ----------------------------------------------------------------------------- value rules
+def explained(problem: str | None, what: str) -> str | None:
+    return None if problem is None else f"{problem} ({what})"
+
+
 def integer(low: int | None = None, high: int | None = None, *, what: str) -> Callable:
     """A rule: an integer in [low, high] (either end open when None)."""
-    span = (
-        f"from {low} to {high}"
-        if low is not None and high is not None
-        else f"of at least {low}"
-        if low is not None
-        else "any integer"
-    )
-
-    def rule(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            return f"expected an integer {span} ({what})"
-        if (low is not None and value < low) or (high is not None and value > high):
-            return f"expected an integer {span} ({what})"
-        return None
-
-    return rule
+    return lambda value: explained(integer_problem(value, low, high), what)
 
 
 def real(low: float, high: float | None = None, *, low_open: bool = False, high_open: bool = True, what: str):
     """A rule: a finite number in the interval from low to high ([ or ( as the flags say)."""
-    interval = f"{'(' if low_open else '['}{low}, {high if high is not None else 'inf'}{')' if high_open else ']'}"
-
-    def rule(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            return f"expected a number in {interval} ({what})"
-        below = value <= low if low_open else value < low
-        above = high is not None and (value >= high if high_open else value > high)
-        return f"expected a number in {interval} ({what})" if below or above else None
-
-    return rule
+    return lambda value: explained(number_problem(value, low, high, low_open=low_open, high_open=high_open), what)
 
 
 def devices(value: Any) -> str | None:
@@ -85,7 +65,7 @@ def devices(value: Any) -> str | None:
 
 
 def boolean(what: str) -> Callable:
-    return lambda value: None if isinstance(value, bool) else f"expected true or false ({what})"
+    return lambda value: explained(boolean_problem(value), what)
 
 
 def optional(rule: Callable) -> Callable:
@@ -163,12 +143,14 @@ def value_error(cfg: DictConfig) -> str | None:
     # the upper end (len(data.categories)) is the mix's to refuse, as a recorded failed run: a sweep's
     # impossible category count is the failing job its tests (and users' resumable sweeps) rely on
     count = data.get("num_categories")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-        return f"data.num_categories={count}: expected an integer of at least 1 (categories in the mix)"
+    problem = None if count is None else integer(1, what="categories in the mix")(count)
+    if problem:
+        return f"data.num_categories={count}: {problem}"
     size, name = data.get("image_size"), cfg.get("model", {}).get("name")
     if size is not None:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            return f"data.image_size={size}: expected an integer of at least 1 (pixels of the square crop)"
+        problem = integer(1, what="pixels of the square crop")(size)
+        if problem:
+            return f"data.image_size={size}: {problem}"
         smallest = min_image_size(str(name)) if name else 1
         if size < smallest:
             return (

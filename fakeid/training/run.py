@@ -26,6 +26,7 @@ from fakeid.models.detector import FakeImageDetector
 from fakeid.runs.files import FILE_LISTS, SCORES_FILE
 from fakeid.runs.lifecycle import Interrupted, is_rank_zero
 from fakeid.runs.record import UNSET, RunRecord
+from fakeid.runs.trained import load_detector
 from fakeid.training.callbacks import TrainStepTimer
 from fakeid.training.checkpoints import (
     KEEP_CHOICES,
@@ -139,7 +140,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: RunRecord) -> None:
         return
     tested_at = time.perf_counter()
     tested = chosen_for_testing(trainer.checkpoint_callback, cfg.select)
-    detector = FakeImageDetector.load_from_checkpoint(tested, map_location="cpu")
+    detector = load_detector(tested)  # the one loader of fakeid.runs.trained, as eval, predict and export load
     threshold, tests, scored = evaluate(
         detector,
         datamodule.val_dataloader(),

@@ -311,12 +311,13 @@ def test_a_corrupt_prepare_marker_is_one_line_naming_it(tmp_path):
 def test_a_failed_grid_evaluation_points_to_a_file_that_exists(tmp_path):
     from omegaconf import OmegaConf
 
-    from fakeid.evaluation.runner import evaluate_run_levels, failure_pointer
+    from fakeid.evaluation.runner import evaluate_run_levels
+    from fakeid.runs.failures import where_to_read
 
     cfg = OmegaConf.create({"threshold": None})
     failures = evaluate_run_levels(cfg, tmp_path / "no_run", tmp_path / "out", [], [], "cpu")
-    assert [folder for folder, _ in failures] == [tmp_path / "no_run"] and "not evaluated" in failures[0][1]
+    assert [job.run_dir for job in failures] == [tmp_path / "no_run"] and "not evaluated" in failures[0].reason
     assert not (tmp_path / "out").exists()
     (tmp_path / "level").mkdir()
     (tmp_path / "level" / "metrics.json").write_text(json.dumps({"status": "failed"}))
-    assert failure_pointer(tmp_path / "level") == f"error in {tmp_path / 'level' / 'metrics.json'}"
+    assert where_to_read(tmp_path / "level") == f"error in {tmp_path / 'level' / 'metrics.json'}"

@@ -297,6 +297,16 @@ def test_cuda_without_a_gpu_is_one_line(trained_run, tmp_path):
         predict(inputs=str(good), out=tmp_path / "p.csv", run=str(trained_run), device="cuda", quiet=True)
 
 
+def test_auto_is_read_as_every_command_reads_it(trained_run, tmp_path):
+    """device=auto (fakeid.core.devices): cuda where there is one, else cpu; eval and bench take it too."""
+    good = image(tmp_path / "good.png", noise(32, 32))
+    cpu = predict(inputs=str(good), out=tmp_path / "cpu.csv", run=str(trained_run), device="cpu", quiet=True)
+    auto = predict(inputs=str(good), out=tmp_path / "auto.csv", run=str(trained_run), device="auto", quiet=True)
+    assert float(auto[0]["score"]) == pytest.approx(float(cpu[0]["score"]), abs=2e-3)
+    with pytest.raises(FakeidError, match="device=gpu is not one of auto, cpu, cuda"):
+        predict(inputs=str(good), out=tmp_path / "p.csv", run=str(trained_run), device="gpu", quiet=True)
+
+
 # ---- real images (skipped where the shared samples are absent) -------------------------------------------
 
 

@@ -16,7 +16,7 @@ and test set). Definitions, stated again in the caption and the markdown:
   is reversed so that both perturbations grow to the right. One line per value of the source sweep's varied
   variable (`model.drop_rate`, `data.num_categories` or the training augmentation `augment`, whichever take
   several values; their combinations when several do),
-  mean over runs (seeds) with a Student-t 95% CI (`fakeid.analysis.stats.mean_ci`).
+  mean over runs (seeds) with a Student-t 95% CI (`fakeid.analysis.stats.summarize`).
 - Format bias: per test set and metric (acc, ap, auroc), the original images (level `none`) vs each
   format-matched level (`perturbation` "format"), paired by run: the difference is format-matched minus
   original, with its 95% CI over runs (pooled over every run of the table, whatever its hparams). A run with
@@ -50,7 +50,7 @@ from fakeid.analysis.figures.study import (
     row_kinds,
 )
 from fakeid.analysis.pictures import write_figure_files
-from fakeid.analysis.stats import mean_ci
+from fakeid.analysis.stats import mean_ci, summarize
 from fakeid.core.errors import FakeidError
 
 NONE, JPEG, BLUR, FORMAT = "none", "jpeg", "blur", "format"
@@ -203,11 +203,8 @@ def _on_axis(rows: pd.DataFrame, perturbation: str) -> pd.DataFrame:
 
 def _points(per_run: pd.DataFrame, varied: list[str], metric: str, labels: dict[str, object]) -> list[dict]:
     out = []
-    keys = [*varied, "level", "x"]
-    for key, group in per_run.groupby(keys, sort=True, dropna=False):
-        values = dict(zip(keys, key))
-        ci = mean_ci(group[metric])
-        if ci.n == 0:
+    for values in summarize(per_run, [*varied, "level", "x"], metric).to_dict("records"):
+        if values["n"] == 0:
             continue
         series_values = [values[name] for name in varied]
         out.append(
@@ -216,12 +213,7 @@ def _points(per_run: pd.DataFrame, varied: list[str], metric: str, labels: dict[
                 "metric": metric,
                 "series": _series_text(varied, series_values),
                 "group": _group_value(series_values),
-                "level": values["level"],
-                "x": values["x"],
-                "mean": ci.mean,
-                "ci_low": ci.ci_low,
-                "ci_high": ci.ci_high,
-                "n": ci.n,
+                **{key: values[key] for key in ("level", "x", "mean", "ci_low", "ci_high", "n")},
             }
         )
     return out

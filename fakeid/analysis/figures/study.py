@@ -737,20 +737,6 @@ def calibration_figure(df: pd.DataFrame, out_dir: str | Path, source: str, optio
 
 
 # ----------------------------------------------------------------------------- tables
-def _summary_table(per_run: pd.DataFrame, by: Sequence[str], metrics: Sequence[str]) -> pd.DataFrame:
-    """Mean and 95% CI of each metric per group of `by`: columns by..., n, m, m_ci_low, m_ci_high."""
-    table = None
-    for metric in metrics:
-        part = summarize(per_run, by, metric).rename(
-            columns={"mean": metric, "ci_low": f"{metric}_ci_low", "ci_high": f"{metric}_ci_high", "n": f"{metric}_n"}
-        )
-        table = part if table is None else table.merge(part, on=list(by), how="outer")
-    assert table is not None
-    sizes = per_run.groupby(list(by), dropna=False).size().rename("n").reset_index()
-    table = sizes.merge(table, on=list(by), how="left")
-    return table.drop(columns=[f"{metric}_n" for metric in metrics])
-
-
 def per_set_table(
     df: pd.DataFrame,
     by: Sequence[str] = (CATEGORIES, DROP_RATE),
@@ -762,7 +748,7 @@ def per_set_table(
     rows = ok_test_rows(df, "per_set_table", [*by, *metrics], source)
     rows["condition"] = [condition_label(g, c) for g, c in zip(rows["seen_generator"], rows["seen_category"])]
     # A set's condition can differ between values of `by` (its category is trained on from some n on).
-    table = _summary_table(rows, ["set", "condition", *by], metrics)
+    table = summarize(rows, ["set", "condition", *by], list(metrics))
     # the image-level uncertainty beside the seeds' (fakeid.analysis.collect.add_intervals): per run the half width of
     # the set's 95 % interval over its images (Wilson for acc, bootstrap for AP and AUROC), averaged over runs
     halves = [m for m in metrics if f"{m}_img_low" in rows.columns and rows[f"{m}_img_low"].notna().any()]
@@ -786,7 +772,7 @@ def seen_unseen_table(
     rows = ok_test_rows(df, "seen_unseen_table", [*by, *metrics], source)
     rows["condition"] = [condition_label(g, c) for g, c in zip(rows["seen_generator"], rows["seen_category"])]
     per_run = rows.groupby([*RUN_KEY, "condition", *by], dropna=False)[list(metrics)].mean().reset_index()
-    return _summary_table(per_run, ["condition", *by], metrics)
+    return summarize(per_run, ["condition", *by], list(metrics))
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -1,4 +1,4 @@
-"""fakeid.analysis.compare and `fakeid.analysis.figures.study figure=compare`: paired differences against independent
+"""fakeid.analysis.compare and `python -m fakeid.figures figure=compare`: paired differences against independent
 computations (scipy's paired t, a hand-worked Holm, the normal power formula), determinism, and one line for
 each bad input."""
 

@@ -71,3 +71,21 @@ def test_summarize_groups_like_pandas() -> None:
     assert table["categories"].tolist() == [1, 2]
     assert table["n"].tolist() == [2, 3]
     assert table["mean"].tolist() == pytest.approx(df.groupby("categories")["acc"].mean().tolist())
+
+
+def test_summarize_a_table_of_metrics_counts_the_rows_and_drops_nan_per_metric() -> None:
+    df = pd.DataFrame(
+        {
+            "set": ["a", "a", "a", "b", None],
+            "acc": [0.5, 0.7, math.nan, 0.8, 0.9],
+            "ap": [0.6, 0.6, 0.9, math.nan, 1.0],
+        }
+    )
+    table = summarize(df, ["set"], ["acc", "ap"])
+    assert list(table.columns) == ["set", "n", "acc", "acc_ci_low", "acc_ci_high", "ap", "ap_ci_low", "ap_ci_high"]
+    assert table["n"].tolist() == [3, 1, 1]  # the rows of each group, the NaN key a group too (last)
+    for metric in ("acc", "ap"):
+        alone = summarize(df, ["set"], metric)
+        assert table[metric].tolist() == pytest.approx(alone["mean"].tolist(), nan_ok=True)
+        assert table[f"{metric}_ci_low"].tolist() == pytest.approx(alone["ci_low"].tolist(), nan_ok=True)
+    assert table["acc"].iloc[0] == pytest.approx(0.6) and math.isnan(table["ap"].iloc[1])

@@ -78,3 +78,51 @@ def test_an_override_after_the_multirun_flag_is_an_override(tmp_path):
     assert done.returncode == 1 and "does not exist" in done.stderr, done.stderr[-2000:]
     result = json.loads(next((tmp_path / "out" / "sweeps" / "flags").glob("*/metrics.json")).read_text())
     assert result["status"] == "failed" and result["hparams"]["seed"] == 1
+
+
+ENTRY_POINTS = (
+    "fakeid.train",
+    "fakeid.eval",
+    "fakeid.predict",
+    "fakeid.export",
+    "fakeid.prepare",
+    "fakeid.check",
+    "fakeid.collect",
+    "fakeid.figures",
+    "fakeid.bench",
+    "fakeid.report",
+    "fakeid.demo_timing",
+    "fakeid.synth.__main__",
+)
+
+
+@pytest.mark.parametrize("module", ENTRY_POINTS)
+def test_every_entry_point_is_main_of_argv_refusing_a_bad_line_in_one_line(module, capsys):
+    """One entry style (fakeid.core.cli.run_app): `main(argv)` runs the command in-process, sys.argv put back."""
+    import importlib
+    import inspect
+    import sys
+
+    main = importlib.import_module(module).main
+    assert list(inspect.signature(main).parameters) == ["argv"] and inspect.signature(main).return_annotation == "int"
+    saved = sys.argv[:]
+    # train and eval take sweeps: their first check is the group choices; the flat apps refuse unknown keys
+    bad = {"fakeid.train": "model=no_such_model", "fakeid.eval": "perturb=no_such_perturbation"}.get(
+        module, "no_such_key=1"
+    )
+    with pytest.raises(SystemExit) as stop:
+        main([bad])
+    assert stop.value.code == 2 and sys.argv == saved
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"fakeid: error: {bad}"), lines
+
+
+def test_the_console_scripts_are_the_entry_points_mains():
+    import tomllib
+
+    from fakeid import CONF_DIR
+
+    scripts = tomllib.loads((CONF_DIR.parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
+    for name, target in scripts.items():
+        module, _, function = target.partition(":")
+        assert module in ENTRY_POINTS and function == "main" and name == "fakeid-" + module.split(".")[1], name
