@@ -21,8 +21,9 @@ from omegaconf import DictConfig, OmegaConf
 from fakeid import CONF_DIR
 from fakeid.core.cli import run_app
 from fakeid.core.errors import FakeidError, one_line_errors
+from fakeid.runs.identity import PROTOCOL_KEY, PROTOCOL_VERSION, config_hash, flat_hparams, versions
 from fakeid.runs.lifecycle import run_once
-from fakeid.runs.record import PROTOCOL_KEY, PROTOCOL_VERSION, RunRecord, config_hash, flat_hparams, versions
+from fakeid.runs.record import RunRecord
 from fakeid.training.checks import check_train_command
 
 

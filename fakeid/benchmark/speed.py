@@ -73,7 +73,7 @@ from fakeid.evaluation.scored_sets import autocast_for, predict_scores
 from fakeid.models.backbone import DetectorNet
 from fakeid.models.config import build_detector
 from fakeid.models.detector import FakeImageDetector, adam
-from fakeid.runs.record import versions
+from fakeid.runs.identity import versions
 from fakeid.synth.quick import write_labelled_set
 
 PARTS = ("reference", "loader", "train", "eval", "formats")

@@ -6,7 +6,7 @@ when the run fails or is interrupted. The life of a run (docs/runs.md, "What a r
 1. one process at a time works in a folder (`.lock`); a second one waits, then finds the work done;
 2. its data identity (data.root and a fingerprint of the files) is compared with the folder's previous result:
    a different dataset stops the command with one line naming both, and nothing in the folder changes;
-3. a previous `ok` result of the same experiment (`fakeid.runs.record.config_differences` is empty) is *done*:
+3. a previous `ok` result of the same experiment (`fakeid.runs.identity.config_differences` is empty) is *done*:
    the run is skipped, which is what makes sweeps and evaluation grids resumable;
 4. a previous result of another experiment is moved aside, whole, into `.replaced/<time>_<hash>/`
    (never deleted); a previous failed or interrupted run of the same experiment keeps its checkpoints and
@@ -37,7 +37,8 @@ from filelock import FileLock, Timeout
 from fakeid.core.atomic import write_json_atomically, write_text_atomically
 from fakeid.core.errors import DiskFull, FakeidError, root_cause
 from fakeid.runs.files import ERROR_LOG, LOCK_FILE, METRICS_FILE, REASON_FILE, REPLACED_DIR, STATE_FILE
-from fakeid.runs.record import UNSET, RunRecord, config_differences, given, read_record, write_record
+from fakeid.runs.identity import config_differences
+from fakeid.runs.record import UNSET, RunRecord, given, read_record, write_record
 
 log = logging.getLogger("fakeid.runs.lifecycle")
 STATE_KEYS = ("hparams", "overrides", "config_hash", "data_identity")  # the part of a record run_state.json holds

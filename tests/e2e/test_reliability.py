@@ -23,7 +23,7 @@ from fakeid.core.atomic import write_json_atomically
 from fakeid.core.errors import FakeidError
 from fakeid.data.layout import list_class_folder
 from fakeid.data.selection import Selection, Selector
-from fakeid.runs.record import PROTOCOL_KEY, config_differences
+from fakeid.runs.identity import PROTOCOL_KEY, config_differences
 from fakeid.synth.quick import write_images
 from fakeid.training.checkpoints import resume_path
 from tests.helpers.commands import REPO, run_module

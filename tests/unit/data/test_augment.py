@@ -14,7 +14,7 @@ from fakeid.core.errors import FakeidError
 from fakeid.data import perturb
 from fakeid.data.augment import Augmentation, augment_label, augmentation, identity_hparams, sample_rng
 from fakeid.data.augmented import AugmentedDataset, EpochSampler
-from fakeid.runs.record import config_differences, config_hash
+from fakeid.runs.identity import config_differences, config_hash
 from tests.helpers.commands import run_module
 from tests.helpers.layouts import make_datamodule, make_layout
 

@@ -26,8 +26,8 @@ import pytest
 from fakeid.analysis import collect
 from fakeid.benchmark.demo import sweep_timing
 from fakeid.evaluation.runner import NO_WEIGHTS, sweep_jobs
+from fakeid.runs.failures import folder_failure
 from fakeid.runs.record import SCHEMA_VERSION, UNSET, read_record, write_record
-from fakeid.runs.sweep_status import outcome
 
 LEGACY = Path(__file__).resolve().parents[2] / "data" / "legacy_metrics"
 NAMES = ("train_ok", "train_augment", "train_failed", "eval_jpeg")
@@ -74,10 +74,10 @@ def test_collect_makes_the_rows_it_made_before(tmp_path):
 
 def test_the_other_readers_read_the_legacy_files():
     """Sweep status, the grid's list of source runs and make demo's timing read the same files."""
-    assert outcome(LEGACY / "train_ok").ok and outcome(LEGACY / "eval_jpeg").ok
-    failed = outcome(LEGACY / "train_failed")
-    assert not failed.ok and failed.reason.startswith("FakeidError: model.name=resnet50.no_such_tag")
-    assert failed.reason.endswith("(no error.log)")
+    assert folder_failure(LEGACY / "train_ok") is None and folder_failure(LEGACY / "eval_jpeg") is None
+    failed = folder_failure(LEGACY / "train_failed")
+    assert failed is not None and failed.reason.startswith("FakeidError: model.name=resnet50.no_such_tag")
+    assert failed.where == f"error in {LEGACY / 'train_failed' / 'metrics.json'}"  # there is no error.log
     assert sorted(sweep_jobs(LEGACY)) == [("train_augment", "ok"), ("train_failed", "failed"), ("train_ok", NO_WEIGHTS)]
     timing = sweep_timing(LEGACY, started=0.0)
     assert timing["runs"] == 2 and timing["without_timing"] == 2 and timing["failed"] == 0

@@ -5,13 +5,13 @@ import pickle
 
 import pytest
 
+from fakeid.runs.identity import config_hash
 from fakeid.runs.record import (
     RECORD_KEYS,
     SCHEMA_VERSION,
     UNSET,
     RunRecord,
     UnreadableRecord,
-    config_hash,
     read_record,
     write_record,
 )
