@@ -40,7 +40,7 @@ from PIL import features
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from fakeid.core.atomic import write_json_atomically
+from fakeid.core.atomic import write_atomically, write_json_atomically
 from fakeid.core.errors import FakeidError
 from fakeid.data.datasets import ErrorCheck, ImageFileDataset, decode_error, file_error_check
 from fakeid.data.images import PREPROCESSING_VERSION, ImageTransform, load_rgb
@@ -138,12 +138,13 @@ def build(
     workers: int,
     transform: ImageTransform | None = None,
 ) -> None:
-    """Decode `files` into temporary files next to the targets, then rename them into place (meta last)."""
+    """Decode `files` into partial files next to the targets, then rename them into place (meta last), through
+    fakeid.core.atomic.write_atomically like every other write: a full disk is one line, nothing half written."""
     started = time.time()
     names = [absolute(file) for file in files]
-    temporary = array_path.with_name(f"{array_path.stem}.{os.getpid()}.tmp.npy")
     errors: list[str | None] = [None] * len(names)
-    try:
+
+    def fill(temporary: Path) -> None:
         np.lib.format.open_memmap(
             temporary, mode="w+", dtype=np.uint8, shape=(len(names), image_size, image_size, 3)
         ).flush()
@@ -173,9 +174,8 @@ def build(
                         chunk_errors = task.result()
                         errors[tasks[task] : tasks[task] + len(chunk_errors)] = chunk_errors
                         bar.update(len(chunk_errors))
-        os.replace(temporary, array_path)
-    finally:
-        temporary.unlink(missing_ok=True)
+
+    write_atomically(array_path, fill)
     write_json_atomically(
         meta_path,
         {
