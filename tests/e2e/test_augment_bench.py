@@ -4,8 +4,9 @@ core, without and with it, from PNG files and from the cache, at each of `augmen
 from __future__ import annotations
 
 import json
+import re
 
-from tests.helpers.commands import run_module
+from tests.helpers.commands import assert_one_line_error, run_module
 
 
 def test_the_loader_part_measures_the_augmentation_at_each_size(tmp_path):
@@ -45,6 +46,4 @@ def test_without_augmentation_nothing_more_is_measured(tmp_path):
 
 def test_a_bad_augmentation_is_one_line(tmp_path):
     done = run_module("fakeid.bench", "parts=[loader]", "augment=blur_jpeg", "augment.jpeg_quality=[0,100]")
-    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith(
-        "fakeid: error: augment.jpeg_quality=[0, 100] is out of range"
-    ), done.stderr[-2000:]
+    assert_one_line_error(done, "^fakeid: error: " + re.escape("augment.jpeg_quality=[0, 100] is out of range"))

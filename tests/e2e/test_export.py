@@ -19,7 +19,7 @@ from fakeid.inference.metadata import TORCHSCRIPT_EXTRA_FILE
 from fakeid.inference.predicting import predict
 from fakeid.runs import trained
 from fakeid.synth.quick import quick_pixels, write_images
-from tests.helpers.commands import REPO, run_module
+from tests.helpers.commands import REPO, assert_one_line_error, run_module
 from tests.helpers.parity import RELATIVE_TOLERANCE, assert_scores_match
 
 onnx = pytest.importorskip("onnx", reason="the export extra is not installed (pip install -e '.[export]')")
@@ -31,12 +31,6 @@ HEAVY = ("torch", "timm", "lightning", "pytorch_lightning")
 def read_scores(path: Path) -> dict[str, float]:
     with path.open(newline="") as handle:
         return {row["path"]: float(row["score"]) for row in csv.DictReader(handle)}
-
-
-def one_line_error(done: subprocess.CompletedProcess, pattern: str) -> None:
-    assert done.returncode == 2, done.stderr[-2000:]
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("fakeid: error: ") and re.search(pattern, lines[0]), lines
 
 
 @pytest.fixture(scope="module")
@@ -190,11 +184,13 @@ def test_an_onnx_file_fakeid_did_not_export_is_refused(tmp_path, images):
     foreign = tmp_path / "foreign.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(foreign))
     done = run_module("fakeid.predict", f"exported={foreign}", f"input={images}", f"out={tmp_path / 'p.csv'}")
-    one_line_error(done, r"foreign.onnx holds no fakeid metadata .*only files written by python -m fakeid.export")
+    assert_one_line_error(
+        done, r"foreign.onnx holds no fakeid metadata .*only files written by python -m fakeid.export"
+    )
     garbage = tmp_path / "garbage.onnx"
     garbage.write_bytes(b"not a protobuf at all")
     done = run_module("fakeid.predict", f"exported={garbage}", f"input={images}", f"out={tmp_path / 'p.csv'}")
-    one_line_error(done, r"garbage.onnx is not an ONNX model onnxruntime can load")
+    assert_one_line_error(done, r"garbage.onnx is not an ONNX model onnxruntime can load")
     assert not (tmp_path / "p.csv").exists()
 
 
@@ -208,11 +204,11 @@ def test_an_onnx_file_fakeid_did_not_export_is_refused(tmp_path, images):
 )
 def test_export_bad_arguments_are_one_line(trained_run, tmp_path, args, pattern):
     done = run_module("fakeid.export", f"run={trained_run}", *[arg.format(tmp=tmp_path) for arg in args])
-    one_line_error(done, pattern)
+    assert_one_line_error(done, pattern)
 
 
 def test_export_of_a_missing_run_is_one_line(tmp_path):
-    one_line_error(
+    assert_one_line_error(
         run_module("fakeid.export", f"run={tmp_path / 'nope'}", f"out={tmp_path / 'd.onnx'}"),
         r"run=.*nope is not a folder",
     )

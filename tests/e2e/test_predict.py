@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ from fakeid.inference.inputs import expand_inputs
 from fakeid.inference.predicting import COLUMNS, predict
 from fakeid.inference.scoring import CropRule, tile_origins
 from fakeid.synth.quick import quick_pixels, write_images
-from tests.helpers.commands import run_module
+from tests.helpers.commands import assert_one_line_error, run_module
 from tests.helpers.parity import SAME_ENGINE_TOLERANCE, assert_scores_match
 
 GAN_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "gan-samples"
@@ -95,10 +94,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(trained_run, tmp_path, args, messa
     done = run_module(
         "fakeid.predict", f"run={trained_run}", f"out={tmp_path / 'p.csv'}", *[arg.format(**values) for arg in args]
     )
-    assert done.returncode == 2, done.stderr[-2000:]
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("fakeid: error: ")
-    assert re.search(message, lines[0]), lines[0]
+    assert_one_line_error(done, message)
     assert not (tmp_path / "p.csv").exists()
 
 

@@ -26,7 +26,7 @@ from fakeid.data.selection import Selection, Selector
 from fakeid.runs.identity import PROTOCOL_KEY, config_differences
 from fakeid.synth.quick import write_images
 from fakeid.training.checkpoints import resume_path
-from tests.helpers.commands import REPO, run_module
+from tests.helpers.commands import REPO, assert_one_line_error, run_module
 from tests.helpers.layouts import make_datamodule, make_layout
 
 TINY = [
@@ -131,8 +131,7 @@ def test_a_folder_never_holds_two_datasets(finished, tmp_path, change):
         write_images(root / "test" / "progan" / "sheep" / "1_fake", 1, 32, fake=True, seed=99)  # a new 0000.png
     before = sorted(p.name for p in run_dir.iterdir())
     done = train(run_dir, root)
-    assert done.returncode == 2, done.stderr[-2000:]
-    line = [x for x in done.stderr.splitlines() if x.startswith("fakeid: error:")][-1]
+    line = assert_one_line_error(done, "holds results of data.root=")
     assert "holds results of data.root=" in line and "fingerprint" in line and "this run reads" in line
     assert sorted(p.name for p in run_dir.iterdir()) == before and metrics(run_dir)["status"] == "ok"
 

@@ -4,6 +4,7 @@ results.csv, the gallery equal to an independent ranking of scores.csv, moved im
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from tests.helpers.commands import run_module
+from tests.helpers.commands import assert_one_line_error, run_module
 from tests.helpers.fake_evals import write_fake_evals
 from tests.helpers.fake_sweep import FAIL_ERROR, write_fake_sweep
 from tests.helpers.report import METRICS, K, make_report_fake_sweep, make_report_sweep
@@ -269,9 +270,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(report, tmp_path, case,
         extra = [f"figures=[{tmp_path / 'nowhere'}]"]
     before = sorted(tmp_path.rglob("*"))
     done = run_module("fakeid.report", f"sweeps=[{sweep}]", f"out={out}", *extra)
-    assert done.returncode == 2
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("fakeid: error: ") and expected in lines[0], done.stderr
+    assert_one_line_error(done, re.escape(expected))
     assert sorted(tmp_path.rglob("*")) == before
 
 

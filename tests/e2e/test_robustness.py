@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from fakeid.analysis import collect
 from fakeid.analysis.figures import robustness as robustness_figures
 from fakeid.analysis.figures import study as figures
 from fakeid.core.errors import FakeidError
-from tests.helpers.commands import run_module
+from tests.helpers.commands import assert_one_line_error, run_module
 from tests.helpers.fake_evals import FakeEvals, write_fake_evals
 from tests.helpers.fake_sweep import write_fake_sweep
 
@@ -292,9 +293,7 @@ def test_cli_all_draws_what_the_table_supports(table: pd.DataFrame, tmp_path: Pa
 )
 def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, module: str, args: list[str], message: str) -> None:
     done = run_module(module, *args, cwd=tmp_path)
-    assert done.returncode == 2, done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"fakeid: error: {message}"), done.stderr
+    assert_one_line_error(done, "^fakeid: error: " + re.escape(message))
     assert not list(tmp_path.iterdir())
 
 

@@ -14,6 +14,8 @@ import traceback
 import warnings
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "analysis.ipynb"
 
@@ -85,14 +87,32 @@ def exit_status(stop: SystemExit, err: io.StringIO) -> int:
     return 1
 
 
-def assert_one_line_error(done: subprocess.CompletedProcess, pattern: str, code: int = 2) -> str:
+def assert_one_line_error(
+    done: subprocess.CompletedProcess, pattern: str, code: int = 2, preceded_by: str | None = None
+) -> str:
     """The project's rule for bad input: exit `code`, no traceback, and stderr is exactly one line
-    `fakeid: error: ...` matching `pattern` (a regular expression); returns that line."""
+    `fakeid: error: ...` matching `pattern` (a regular expression); returns that line. The one home of this
+    rule: a test that tolerates more says what, rather than checking it by hand. `preceded_by`, for a command
+    that legitimately prints before it fails (a sweep's launcher), is a regular expression each earlier line
+    must match in full; the error is still the last line and the only `fakeid: error:` one."""
     lines = done.stderr.strip().splitlines()
     assert done.returncode == code, f"exit {done.returncode}: {done.stderr[-2000:]}"
-    assert "Traceback" not in done.stderr and len(lines) == 1, done.stderr[-2000:]
-    assert lines[0].startswith("fakeid: error: ") and re.search(pattern, lines[0]), lines[0]
-    return lines[0]
+    assert "Traceback" not in done.stderr + done.stdout and lines, done.stderr[-2000:]
+    *before, line = lines
+    if preceded_by is None:
+        assert not before, done.stderr[-2000:]
+    else:
+        unexpected = [x for x in before if x.startswith("fakeid: error") or not re.fullmatch(preceded_by, x)]
+        assert not unexpected, f"lines other than {preceded_by!r}: {unexpected[:5]}"
+    assert line.startswith("fakeid: error: ") and re.search(pattern, line), line
+    return line
+
+
+def exited(stop: pytest.ExceptionInfo[SystemExit], capsys: pytest.CaptureFixture[str]) -> subprocess.CompletedProcess:
+    """A command's `main` that a unit test called in this process and saw exit (`stop`), with what it printed
+    so far, in the shape run_module returns: so assert_one_line_error checks it too."""
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["main"], stop.value.code, out, err)
 
 
 def train_tiny_run(base: Path, root: Path, *overrides: str) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from fakeid import collect as collect_command
 from fakeid.analysis import collect
 from fakeid.core.errors import FakeidError
 from fakeid.runs.record import find_metrics_files
+from tests.helpers.commands import assert_one_line_error, exited
 from tests.helpers.fake_sweep import FAIL_ERROR, write_fake_sweep
 
 
@@ -129,17 +131,16 @@ def test_metrics_files_are_found_at_most_three_levels_down(tmp_path: Path) -> No
 def test_bad_inputs_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         collect_command.main([f"sweeps={tmp_path / 'absent'}"])
-    assert exit_info.value.code == 2
+    absent = f"fakeid: error: {tmp_path / 'absent'}: no such sweep folder"
+    assert_one_line_error(exited(exit_info, capsys), f"^{re.escape(absent)}$")
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit) as exit_info:
         collect_command.main([f"sweeps=[{tmp_path / 'empty'}]"])
-    assert exit_info.value.code == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert lines == [
-        f"fakeid: error: {tmp_path / 'absent'}: no such sweep folder",
+    empty = (
         f"fakeid: error: {tmp_path / 'empty'}: expected a sweep folder with multirun.yaml or metrics.json files, "
-        "or an evaluation folder with eval_grid.json",
-    ]
+        "or an evaluation folder with eval_grid.json"
+    )
+    assert_one_line_error(exited(exit_info, capsys), f"^{re.escape(empty)}$")
 
     sweep = write_fake_sweep(tmp_path / "sweep", grid={"seed": [0]})
     (sweep.jobs[0].run_dir / "metrics.json").write_text('{"status": "ok", "test": [{"set": "progan/cat"}]}')

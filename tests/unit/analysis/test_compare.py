@@ -21,6 +21,7 @@ from fakeid.analysis.compare import BOOTSTRAP, SEED_ONLY, compare
 from fakeid.analysis.figures import study as figures
 from fakeid.analysis.stats import holm
 from fakeid.core.errors import FakeidError
+from tests.helpers.commands import assert_one_line_error, exited
 from tests.helpers.fake_scores import add_scores, scores_path
 from tests.helpers.fake_sweep import write_fake_sweep
 
@@ -163,10 +164,7 @@ def test_cli_writes_compare_csv_and_md(scored_sweep, tmp_path: Path, capsys) -> 
 def _one_line_error(args: list[str], capsys) -> str:
     with pytest.raises(SystemExit) as exit_info:
         figures_command.main(args)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("fakeid: error: ") and err.count("\n") == 1, err
-    return err
+    return assert_one_line_error(exited(exit_info, capsys), "")
 
 
 def test_bad_input_is_one_line(scored: pd.DataFrame, tmp_path: Path, capsys) -> None:

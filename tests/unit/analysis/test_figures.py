@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from fakeid.analysis import collect
 from fakeid.analysis.figures import catalog
 from fakeid.analysis.figures import study as figures
 from fakeid.core.errors import FakeidError
+from tests.helpers.commands import assert_one_line_error, exited
 from tests.helpers.fake_sweep import write_fake_sweep
 
 GRID = {"data.num_categories": [1, 2, 3], "model.drop_rate": [0.0, 0.5], "seed": [0, 1, 2]}
@@ -187,8 +189,8 @@ def test_cli_draws_from_the_collected_csv(
     assert written["mean"].to_numpy() == pytest.approx(figures.fig1_data(results, 0.0).data["mean"].to_numpy())
     with pytest.raises(SystemExit) as exit_info:
         figures_command.main(["figure=fig2", f"csv=[{tmp_path / 'absent.csv'}]"])
-    assert exit_info.value.code == 2
-    assert capsys.readouterr().err.startswith(f"fakeid: error: {tmp_path / 'absent.csv'}: no such results CSV")
+    no_csv = f"{tmp_path / 'absent.csv'}: no such results CSV"
+    assert_one_line_error(exited(exit_info, capsys), "^fakeid: error: " + re.escape(no_csv))
     np.testing.assert_array_equal(written["x"].unique(), np.array([1.0, 2.0, 3.0]))
 
 

@@ -4,6 +4,8 @@ cache against the files, bad input, and the identity of runs without augmentatio
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import pytorch_lightning as pl
@@ -15,7 +17,7 @@ from fakeid.data import perturb
 from fakeid.data.augment import Augmentation, augment_label, augmentation, identity_hparams, sample_rng
 from fakeid.data.augmented import AugmentedDataset, EpochSampler
 from fakeid.runs.identity import config_differences, config_hash
-from tests.helpers.commands import run_module
+from tests.helpers.commands import assert_one_line_error, run_module
 from tests.helpers.layouts import make_datamodule, make_layout
 
 BLUR_JPEG = {"name": "blur_jpeg", "blur_prob": 1.0, "jpeg_prob": 1.0}
@@ -261,9 +263,7 @@ def test_the_train_command_refuses_bad_augmentation_before_training(tmp_path, ov
     done = run_module(
         "fakeid.train", "data=tiny", f"data.root={tmp_path}", f"hydra.run.dir={tmp_path / 'run'}", *overrides
     )
-    assert done.returncode == 2, done.stderr[-2000:]
-    lines = [line for line in done.stderr.splitlines() if line.startswith("fakeid: error:")]
-    assert len(lines) == 1 and message in lines[0], done.stderr[-2000:]
+    assert_one_line_error(done, re.escape(message))
     assert not (tmp_path / "run").exists()  # refused before Hydra: no run folder, nothing recorded
 
 
