@@ -39,7 +39,10 @@ def interval_text(low: float, high: float | None, *, low_open: bool = False, hig
 
 
 def shown(value: object) -> str:
-    """A value as the command line writes it: null for None."""
+    """A value as the command line writes it: null for None; a text with a newline, tab or other unprintable
+    character quoted (`'\\n'`), so that the refusal stays one line."""
+    if isinstance(value, str) and not value.isprintable():
+        return repr(value)
     return "null" if value is None else str(value)
 
 

@@ -95,3 +95,13 @@ def test_an_interval_is_ordered_within_bounds():
     ]:
         with pytest.raises(FakeidError, match=message):
             as_interval("a.s", value, 0, 5, whole=True)
+
+
+@pytest.mark.parametrize("text", ["\n", "1\n2", "\t", "a\x00b"])
+def test_a_value_with_a_newline_or_control_character_is_quoted_so_the_refusal_stays_one_line(text):
+    """The property test of tests/unit/test_properties.py found `perturb.sigma='\\n'` printed over two lines."""
+    for check in (lambda: as_float("p.sigma", text), lambda: as_int("seed", text), lambda: in_range("p.x", text, 0, 1)):
+        with pytest.raises(FakeidError) as refused:
+            check()
+        message = str(refused.value)
+        assert "\n" not in message and repr(text) in message, message
