@@ -1,14 +1,6 @@
-"""`python -m fakeid.bench [key=value ...]`: how fast this machine loads, trains and evaluates fakeid's detector.
+"""What `python -m fakeid.bench` measures (its command line and examples: fakeid/bench.py).
 
-    python -m fakeid.bench                              # CPU: size=64 batch=32 images=256 workers=2, 32-true
-    python -m fakeid.bench device=cuda                  # GPU: size=256 batch=64 images=2048, bf16-mixed
-    python -m fakeid.bench parts=[loader] size=256      # only the loaders, at the paper's image size
-    python -m fakeid.bench parts=[loader] augment=blur_jpeg   # + a training augmentation's cost, per core
-    python -m fakeid.bench parts=[formats] size=32 batch=16   # fp32 / bf16 x NCHW / channels_last, interleaved
-    python -m fakeid.bench size=32 images=32 batch=8 steps=3 warmup=1 repeats=2 out=/tmp/bench.json
-    python -m fakeid.bench parts=[reference]            # the reference unit alone (about 30 s on 2 cores)
-
-A Hydra app (conf/bench.yaml holds every key; `auto` values follow the device). It writes its own synthetic
+Every key is in conf/bench.yaml (`auto` values follow the device). The bench writes its own synthetic
 PNG images (no dataset needed; `fakeid.synth.quick`, the writer the tests use), then measures, with the very
 loader, module and evaluation code that `python -m fakeid.train` uses:
 - `reference` (first): the reference unit, images/s of a plain PyTorch training loop (`PlainLoop`, the one the

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 from fakeid.core.errors import FakeidError
@@ -91,14 +92,20 @@ def _refuse(key: str, value: object, problem: str | None) -> None:
         raise FakeidError(f"{key}={shown(value)}: {problem}")
 
 
-def as_int(key: str, value: object, low: int | None = None, high: int | None = None) -> int:
-    """An integer from `low` to `high`, also from its text ('3'); `KEY=VALUE: expected an integer ...` else."""
-    number: Any = value
+def _from_text(value: object, parse: Callable[[str], Any]) -> Any:
+    """`parse(value)` for a text such as Hydra hands on ('3', ' 0.5'); the value itself when it is not text or
+    does not parse (the check that follows then names what was expected)."""
     if isinstance(value, str):
         try:
-            number = int(value.strip())
+            return parse(value.strip())
         except ValueError:
             pass
+    return value
+
+
+def as_int(key: str, value: object, low: int | None = None, high: int | None = None) -> int:
+    """An integer from `low` to `high`, also from its text ('3'); `KEY=VALUE: expected an integer ...` else."""
+    number = _from_text(value, int)
     _refuse(key, value, integer_problem(number, low, high))
     return int(number)
 
@@ -113,12 +120,7 @@ def as_float(
     high_open: bool = False,
 ) -> float:
     """A finite number in the interval, also from its text ('0.5'); `KEY=VALUE: expected a number ...` else."""
-    number: Any = value
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            pass
+    number = _from_text(value, float)
     _refuse(key, value, number_problem(number, low, high, low_open=low_open, high_open=high_open))
     return float(number)
 
