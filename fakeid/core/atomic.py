@@ -74,6 +74,21 @@ def copy_atomically(source: Path, target: Path) -> None:
     write_atomically(target, lambda partial: shutil.copyfile(source, partial))
 
 
+def link_atomically(source: Path, target: Path) -> None:
+    """`target` becomes a second name of `source`'s file (a hard link: no byte is copied, and replacing either
+    name later leaves the other as it was); a copy where the file system has no hard links."""
+
+    def link(partial: Path) -> None:
+        try:
+            os.link(source, partial)
+        except OSError as err:
+            if is_disk_full(err):
+                raise
+            shutil.copyfile(source, partial)
+
+    write_atomically(target, link)
+
+
 def symlink_atomically(source: Path, target: Path) -> None:
     """`target` becomes a symbolic link to the absolute path of `source`."""
     write_atomically(target, lambda partial: partial.symlink_to(source.resolve()))

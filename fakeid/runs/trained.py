@@ -52,7 +52,10 @@ def read_checkpoint(path: Path) -> dict:
     if not path.is_file():
         raise FakeidError(f"ckpt={path} is not a file (a checkpoint written by fakeid.train was expected)")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
+        try:  # memory-mapped: the check reads the small records, not the weights and optimizer state
+            payload = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+        except RuntimeError:  # a file in torch's legacy (pre-zip) format cannot be mapped
+            payload = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as err:  # noqa: BLE001 - torch raises many types for a file that is not a checkpoint
         raise FakeidError(f"ckpt={path} is not a PyTorch checkpoint ({type(err).__name__})") from None
     hparams = payload.get("hyper_parameters") if isinstance(payload, dict) else None

@@ -4,10 +4,12 @@ fakeid.evaluation.metrics), and the training-step timer every run carries (`fake
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint
 
+from fakeid.core.atomic import link_atomically
 from fakeid.core.metric_names import VAL_LOSS
 
 
@@ -32,6 +34,10 @@ class BestAndLastCheckpoint(ModelCheckpoint):
     stopped improving, `last.ckpt` stayed at the best epoch, so `select=last` tested the best epoch's weights,
     `keep_checkpoints=all` kept a "last" that was not, and an interrupted run resumed from that epoch. Here the
     end of every epoch writes it (after Lightning's own saves: nothing is written twice in one step).
+
+    In a step where the best weights were just written, `last.ckpt` is a hard link to that file instead of a
+    second save of the same state (a demo run wrote 4 checkpoints of 250 MB in 2 epochs, 3.8 s of its 30;
+    BENCHMARKS.md). The two differ only in the callback's `last_model_path`, which resuming does not need.
     """
 
     @property
@@ -49,6 +55,23 @@ class BestAndLastCheckpoint(ModelCheckpoint):
         super().on_validation_end(trainer, pl_module)
         if not self._should_save_on_train_epoch_end(trainer):
             self._save_last_of_epoch(trainer)
+
+    def _save_last_checkpoint(self, trainer: pl.Trainer, monitor_candidates: dict) -> None:
+        written, filepath = (
+            self._last_checkpoint_saved,
+            self.format_checkpoint_name(monitor_candidates, self.CHECKPOINT_NAME_LAST),
+        )
+        same_step = bool(written) and self._last_global_step_saved == trainer.global_step and written != filepath
+        if self.save_last is not True or self._enable_version_counter or not same_step:
+            super()._save_last_checkpoint(trainer, monitor_candidates)
+            return
+        previous, self.last_model_path = self.last_model_path, filepath
+        if trainer.is_global_zero:
+            link_atomically(Path(written), Path(filepath))
+        trainer.strategy.barrier()
+        self._last_checkpoint_saved = filepath
+        if previous and self._should_remove_checkpoint(trainer, previous, filepath):
+            self._remove_checkpoint(trainer, previous)
 
     def _save_last_of_epoch(self, trainer: pl.Trainer) -> None:
         # skipped while sanity checking, in fast_dev_run, and when this step's checkpoint is already written

@@ -212,6 +212,23 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monke
 
 
 @pytest.mark.slow
+def test_last_ckpt_of_an_improving_epoch_is_the_best_file_itself(finished, tmp_path):
+    """One epoch: its weights are the best and the last at once, so last.ckpt is a second name of best.ckpt
+    (one 250 MB write saved per improving epoch, not a second save); a later epoch replaces last.ckpt alone."""
+    done = train(tmp_path / "one", finished[0], "keep_checkpoints=all", "trainer.max_epochs=1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    best, last = (tmp_path / "one" / "checkpoints" / name for name in ("best.ckpt", "last.ckpt"))
+    assert best.stat().st_ino == last.stat().st_ino and best.stat().st_nlink == 2
+    loaded = torch.load(last, map_location="cpu", weights_only=False)
+    assert loaded["epoch"] == 0 and loaded["global_step"] == 4 and loaded["optimizer_states"]
+    two = train(tmp_path / "two", finished[0], "keep_checkpoints=all", "trainer.max_epochs=2")
+    assert two.returncode == 0, two.stderr[-3000:]
+    best, last = (tmp_path / "two" / "checkpoints" / name for name in ("best.ckpt", "last.ckpt"))
+    steps = [torch.load(f, map_location="cpu", weights_only=False)["global_step"] for f in (best, last)]
+    assert steps[1] == 8 and (best.stat().st_ino == last.stat().st_ino) == (steps[0] == 8), steps
+
+
+@pytest.mark.slow
 def test_two_processes_on_one_folder_train_it_once(finished, tmp_path):
     run_dir = tmp_path / "run"
     command = [
