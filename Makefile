@@ -13,6 +13,7 @@ export PY LAUNCHER
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-fast lint docs demo compare figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
+	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 \
 	bench bench-tests bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
@@ -57,14 +58,27 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 	$(NOW) > $(DEMO_STARTED)
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh $(ARGS)
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh $(ARGS)
-	EXPERIMENT=demo_dropout sweeps/fig3.sh --plot-only
-	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_dropout BASELINE=0.0 ARGS=
-	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_categories BASELINE=1 ARGS=
-	$(PY) -m fakeid.figures figure=calibration csv=outputs/sweeps/demo_dropout/results.csv \
-		out=outputs/figures/calibration/demo_dropout
+	$(MAKE) --no-print-directory -j2 demo-figures
 	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_categories,outputs/sweeps/demo_dropout] out=outputs/report \
 		figures=[outputs/figures/compare/demo_dropout,outputs/figures/compare/demo_categories,outputs/figures/calibration/demo_dropout]
 	$(PY) -m fakeid.demo_timing started=$$(cat $(DEMO_STARTED)) reference=$(DEMO_REFERENCE) out=outputs/demo_timing.json
+
+# After the demo's sweeps (fig1.sh and fig2.sh collected their results.csv): Fig 3 from the dropout sweep's
+# table, the paired comparisons and the calibration figure, two at a time (one process each, two cores).
+demo-figures: demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 ## the demo's figures after Figs 1-2, from its sweeps' results.csv (make demo runs it)
+
+demo-calibration: $(INSTALLED)
+	$(PY) -m fakeid.figures figure=calibration csv=outputs/sweeps/demo_dropout/results.csv \
+		out=outputs/figures/calibration/demo_dropout
+
+demo-compare-dropout: $(INSTALLED)
+	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_dropout BASELINE=0.0 ARGS=
+
+demo-compare-categories: $(INSTALLED)
+	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_categories BASELINE=1 ARGS=
+
+demo-fig3: $(INSTALLED)
+	$(PY) -m fakeid.figures figure=fig3 csv=outputs/sweeps/demo_dropout/results.csv out=outputs/figures
 
 fig1: $(INSTALLED) ## Fig 1 on real data (DATA=ROOT): run the categories sweep (finished jobs skipped), collect, plot
 	sweeps/fig1.sh $(if $(DATA),data.root=$(DATA)) $(ARGS)

@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from fakeid import CONF_DIR
 from fakeid.core.cli import run_app
 from fakeid.core.errors import FakeidError, one_line_errors
+from fakeid.core.memory import release_freed_memory
 from fakeid.runs.identity import PROTOCOL_KEY, PROTOCOL_VERSION, config_hash, flat_hparams, versions
 from fakeid.runs.lifecycle import run_once
 from fakeid.runs.record import RunRecord
@@ -57,13 +58,16 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
     hparams["experiment"] = cfg.experiment_name
     hparams["data.dataset_kind"] = dataset_kind(str(cfg.data.root))
     result = RunRecord(hparams=hparams, overrides=overrides, config_hash=config_hash(hparams))
-    return run_once(
-        run_dir,
-        result,
-        lambda into: train_and_test(cfg, run_dir, into),
-        multirun=multirun,
-        data_identity=lambda: instantiate(cfg.data, _convert_="all").identity(),
-    )
+    try:
+        return run_once(
+            run_dir,
+            result,
+            lambda into: train_and_test(cfg, run_dir, into),
+            multirun=multirun,
+            data_identity=lambda: instantiate(cfg.data, _convert_="all").identity(),
+        )
+    finally:  # a worker of the parallel launcher runs the next job: it is not restarted as leaking (core.memory)
+        release_freed_memory()
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
