@@ -85,7 +85,7 @@ class BenchConfig:
     warmup: int | None = None  # untimed steps before each repeat's timed ones; auto: 20 on cuda, 3 on cpu
     repeats: int = 5  # interleaved Lightning / plain pairs (train) and rounds (formats)
     precision: str = "auto"  # auto (bf16-mixed on cuda, 32-true on cpu) | 32-true | bf16-mixed
-    channels_last: bool | None = None  # auto (None): the detector's own choice (on CUDA only) | true | false
+    channels_last: bool | None = None  # auto (None): the detector's own choice (NHWC) | true | false
     compile: bool = False  # torch.compile the network (model.compile=true)
     backbone: str = "legacy_xception"  # any timm model name (`model` is a config group of fakeid.train)
     source: str = "cache"  # what the train/eval loaders read: cache | png

@@ -8,7 +8,9 @@ inference with no other file. fakeid itself loads every checkpoint through `fake
 became `name`.
 
 `channels_last` (NHWC tensors) is a speed choice, not part of the experiment: it is kept out of the
-hyper-parameters, so checkpoints and results do not depend on it. None (the default) uses it on CUDA only.
+hyper-parameters, so checkpoints and the run's identity do not depend on it (only the order of floating-point
+sums does, like a thread count). None (the default) uses it on every device: on the 2-core CPU sandbox a demo
+run's training steps took 1.29-1.34x less time in NHWC (BENCHMARKS.md), and scoring was faster there already.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class FakeImageDetector(pl.LightningModule):
         self.save_hyperparameters(ignore=["pretrained_path", "channels_last"])
         self.channels_last = channels_last
         self.net = DetectorNet(name, drop_rate, pretrained_path)
-        if channels_last:  # Tensor.to(device) and load_state_dict keep the layout from here on
+        if channels_last is not False:  # Tensor.to(device) and load_state_dict keep the layout from here on
             self.net.to(memory_format=torch.channels_last)
         # kept out of the module tree (not an attribute nn.Module registers), so the state dict holds the
         # weights once, under `net.`, whether or not the network is compiled
@@ -80,16 +82,16 @@ class FakeImageDetector(pl.LightningModule):
         return images, labels
 
     def uses_channels_last(self, device: torch.device) -> bool:
-        return self.channels_last if self.channels_last is not None else device.type == "cuda"
+        """NHWC unless `channels_last=false` (the module docstring); `device` is kept for callers that ask
+        per device."""
+        return self.channels_last is not False
 
     def for_inference(self, device: torch.device) -> "FakeImageDetector":
-        """Eval mode on `device`. With `channels_last` left to auto (null) the network goes NHWC for scoring
-        on every device, the CPU included: on the 2-core CPU sandbox legacy_xception scored 1.4x (one thread)
-        to 1.5x (two) as many 32-px images per second in NHWC, while its training step was faster in NCHW
-        (BENCHMARKS.md). An explicit `channels_last=true|false` is kept. Not for a module that trains on."""
+        """Eval mode on `device`, the network in the layout it trains in (NHWC unless `channels_last=false`:
+        legacy_xception scored 1.4-1.5x as many 32-px images per second in NHWC on the 2-core CPU sandbox).
+        Not for a module that trains on."""
         self.eval().to(device)
-        if self.channels_last is None:
-            self.channels_last = True
+        if self.uses_channels_last(device):
             self.net.to(memory_format=torch.channels_last)
         return self
 
@@ -113,7 +115,7 @@ class FakeImageDetector(pl.LightningModule):
 
     def on_fit_start(self) -> None:
         if self.uses_channels_last(self.device):
-            self.net.to(memory_format=torch.channels_last)  # depthwise convs are faster in NHWC on GPUs
+            self.net.to(memory_format=torch.channels_last)  # depthwise convs are faster in NHWC (GPU and CPU)
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         images, labels = batch

@@ -91,7 +91,7 @@ RULES: dict[str, Callable[[Any], str | None]] = {
     "model.bn_recalibration_batches": integer(0, what="batches of precise BN after each epoch; 0: none"),
     "model.hflip": boolean("model.hflip"),
     "model.compile": boolean("model.compile"),
-    "model.channels_last": optional(boolean("model.channels_last, or null for NHWC on CUDA only")),
+    "model.channels_last": optional(boolean("model.channels_last, or null for NHWC on every device")),
     "trainer.max_epochs": integer(1, what="epochs to train; Lightning's -1 (no limit) would never stop"),
     "trainer.devices": devices,
     "trainer.num_sanity_val_steps": integer(-1, what="validation batches before training; -1: all"),

@@ -31,10 +31,17 @@ def test_channels_last_changes_the_layout_not_the_scores():
     assert "channels_last" not in nhwc.hparams  # a checkpoint does not depend on it
 
 
-def test_default_is_channels_last_on_cuda_only():
-    assert not detector(None).uses_channels_last(torch.device("cpu"))
+def test_default_is_channels_last_on_every_device_and_false_keeps_nchw():
+    assert detector(None).uses_channels_last(torch.device("cpu"))
     assert detector(None).uses_channels_last(torch.device("cuda"))
-    assert detector(True).uses_channels_last(torch.device("cpu"))
+    assert not detector(False).uses_channels_last(torch.device("cpu"))
+    batch = (torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8), torch.zeros(2, 1))
+    assert detector(None).prepare_input(batch).is_contiguous(memory_format=torch.channels_last)
+    nchw = detector(False).for_inference(torch.device("cpu"))
+    assert not nchw.prepare_input(batch).is_contiguous(memory_format=torch.channels_last)
+    assert not next(c for c in nchw.net.modules() if isinstance(c, torch.nn.Conv2d)).weight.is_contiguous(
+        memory_format=torch.channels_last
+    )
 
 
 @pytest.mark.slow
