@@ -41,8 +41,11 @@ lint: $(INSTALLED) ## ruff (pyflakes, pycodestyle, import order, the formatter's
 docs: $(INSTALLED) ## the documentation site -> site/ (mkdocs --strict: a broken link or a YAML key without a comment fails)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict -d site
 
-test-fast: $(INSTALLED) ## the tests not marked slow (no model is trained): the edit-run loop
-	$(PY) -m pytest -m "not slow"
+# The edit-run loop, under a minute on the 2-core sandbox (BENCHMARKS.md): the unit tests not marked slow, on
+# two one-thread workers. --dist load, not loadfile: no unit test file keeps an order or a costly module fixture.
+# The end-to-end tests (tests/e2e: every command as typed, the report, notebooks, the browser) run in make test.
+test-fast: $(INSTALLED) ## the unit tests not marked slow (no model trained, 2 workers; tests/e2e runs in make test): the edit-run loop
+	OMP_NUM_THREADS=1 $(PY) -m pytest tests/unit -m "not slow" -n 2 --dist load
 
 $(DEMO_DATA)/dataset.json: | $(INSTALLED)
 	$(PY) -m fakeid.synth out=$(DEMO_DATA) preset=demo seed=0 overwrite=true
