@@ -11,19 +11,15 @@ returns the free heap; elsewhere than glibc it does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 
 
 def release_freed_memory() -> bool:
     """Collect garbage and return free heap pages to the system; False where there is no glibc."""
     gc.collect()
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):
-        trim = None
-    if trim is None:
+    try:  # the C library the process already runs on, not a search for one
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):  # no malloc_trim (not glibc), or no CDLL(None) (Windows)
         return False
     trim(0)
     return True
