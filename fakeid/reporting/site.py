@@ -540,18 +540,14 @@ def build(sweep_dirs: Sequence[str | Path], out: str | Path, settings: Settings)
     folders, df = read_folders([Path(path) for path in sweep_dirs], settings.data_root)
     # replaces an earlier report or an empty folder (check_out)
     record = write_folder_atomically(out, lambda site: write_site(site, folders, df, settings))
-    missing = record["gallery"]["missing"]
-    if missing:
-        print(
-            f"fakeid: warning: {missing} of {record['gallery']['pictured']} gallery images are missing from disk "
-            "(moved since the run?); shown as missing",
-            file=sys.stderr,
-        )
-    outside = record["gallery"]["outside"]
-    if outside:
-        print(
-            f"fakeid: warning: {outside} of {record['gallery']['pictured']} gallery images lie outside their run's "
-            "data root; listed by path, not copied",
-            file=sys.stderr,
-        )
+    gallery_notes = (
+        ("missing", "are missing from disk (moved since the run?); shown as missing"),
+        ("outside", "lie outside their run's data root; listed by path, not copied"),
+    )
+    for key, what in gallery_notes:
+        if record["gallery"][key]:
+            print(
+                f"fakeid: warning: {record['gallery'][key]} of {record['gallery']['pictured']} gallery images {what}",
+                file=sys.stderr,
+            )
     return record
