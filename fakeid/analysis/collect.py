@@ -51,13 +51,21 @@ import pandas as pd
 import yaml
 
 from fakeid.analysis.bootstrap import seed_sequence, set_intervals, wilson_interval
-from fakeid.analysis.scores import read_scores
+from fakeid.analysis.scores import CorruptScores, read_scores
 from fakeid.core.errors import FakeidError
 from fakeid.core.metric_names import CALIBRATION_METRICS, TEST_METRICS
 from fakeid.data.augment import augment_label
 from fakeid.runs.failures import FailedJob, point_text
 from fakeid.runs.files import EVAL_GRID_FILE, METRICS_FILE, MULTIRUN_FILE, SCORES_FILE
-from fakeid.runs.record import STATUSES, RunRecord, find_metrics_files, read_record, record_path
+from fakeid.runs.record import (
+    STATUSES,
+    NewerRecord,
+    RunRecord,
+    find_metrics_files,
+    given,
+    read_record,
+    record_path,
+)
 
 TEST_FIELDS = ("set", "generator", "category", "seen_generator", "seen_category", "n_real", "n_fake", *TEST_METRICS)
 # Hyper-parameters worth a column even when they were not swept.
@@ -74,6 +82,10 @@ RUN_HPARAMS = (
 RUN_FIELDS = ("config_hash", "threshold", "wall_time_s")
 OPTIONAL_TEST_FIELDS = CALIBRATION_METRICS  # absent from test entries written before they existed: left empty
 SCORES_COLUMN = "scores_file"  # the run's scores.csv (absolute), empty when it has none
+# A run collect cannot trust gets one row with this status, its reason as `error` and no test fields, as a
+# failed run does: every consumer reads status "ok" rows only, so it is counted and listed but enters no statistic.
+CORRUPT = "corrupt"  # an ok record whose scores.csv fails fakeid.analysis.scores' checks
+NEWER = "newer"  # a metrics.json written by a newer fakeid (fakeid.runs.record.NewerRecord): not read at all
 INTERVAL_METRICS = ("acc", "ap", "auroc")
 INTERVAL_COLUMNS = tuple(f"{metric}_img_{end}" for metric in INTERVAL_METRICS for end in ("low", "high"))
 AUGMENT = "augment"  # the training augmentation's label (fakeid.data.augment.augment_label), "none" without
@@ -235,9 +247,22 @@ def _eval_fields(
     }
 
 
-def _scores_beside(metrics_path: Path) -> str | None:
-    scores = metrics_path.parent / SCORES_FILE
-    return str(scores.resolve()) if scores.is_file() else None
+def _checked_run(path: Path) -> dict[str, Any]:
+    """A run's metrics.json as a dict with its `SCORES_COLUMN`; a record of a newer fakeid, or an ok run whose
+    scores.csv fails its checks (or is gone while the record holds its digest), becomes a run of status NEWER or
+    CORRUPT with the one-line reason as `error` and no test entries (see CORRUPT)."""
+    try:
+        record = read_run_record(path)
+    except NewerRecord as newer:
+        return {"status": NEWER, "error": str(newer), "hparams": {}, "overrides": [], "test": [], SCORES_COLUMN: None}
+    metrics = record.to_dict()
+    scores = path.parent / SCORES_FILE
+    if record.status == "ok" and (scores.is_file() or given(record.scores_sha256)):
+        try:
+            read_scores(scores, record)
+        except CorruptScores as corrupt:
+            return {**metrics, "status": CORRUPT, "error": str(corrupt), "test": [], SCORES_COLUMN: None}
+    return {**metrics, SCORES_COLUMN: str(scores.resolve()) if scores.is_file() else None}
 
 
 def _load_sweep_runs(sweep_dir: Path) -> list[dict[str, Any]]:
@@ -251,7 +276,7 @@ def _load_sweep_runs(sweep_dir: Path) -> list[dict[str, Any]]:
     keys = grid_keys(sweep_dir) if has_multirun else []
     runs = []
     for path in paths:
-        metrics = read_run_record(path).to_dict()
+        metrics = _checked_run(path)
         overrides = _job_overrides(metrics, str(path))
         runs.append(
             {
@@ -260,7 +285,6 @@ def _load_sweep_runs(sweep_dir: Path) -> list[dict[str, Any]]:
                 "sweep": str(sweep_dir),
                 "run_dir": str(path.parent.relative_to(sweep_dir)),
                 "swept": {key: _run_value(metrics, key, overrides) for key in keys},
-                SCORES_COLUMN: _scores_beside(path),
             }
         )
     return runs
@@ -419,6 +443,8 @@ class Completeness:
     n_jobs: int  # metrics.json files found
     n_ok: int
     failed: list[FailedJob] = field(default_factory=list)
+    corrupt: list[FailedJob] = field(default_factory=list)  # ok records whose scores.csv fails its checks (CORRUPT)
+    newer: list[FailedJob] = field(default_factory=list)  # records of a newer fakeid, not read (NEWER)
     missing: list[dict[str, Any]] = field(default_factory=list)  # grid points without any metrics.json
     without_ok: list[dict[str, Any]] = field(default_factory=list)  # grid points without an ok run
     unexpected: list[str] = field(default_factory=list)  # run dirs whose values match no grid point
@@ -430,15 +456,31 @@ class Completeness:
 
     def summary(self) -> str:
         grid = "grid unknown (no multirun.yaml)" if self.grid_size is None else f"grid of {self.grid_size} points"
+        untrusted = (f", {len(self.corrupt)} corrupt (left out)" if self.corrupt else "") + (
+            f", {len(self.newer)} of a newer fakeid (not read)" if self.newer else ""
+        )
         lines = [
             f"{self.sweep}: {grid}; {self.n_jobs} jobs with metrics.json: {self.n_ok} ok, "
-            f"{len(self.failed)} failed; {len(self.missing)} grid points missing (no metrics.json)"
+            f"{len(self.failed)} failed{untrusted}; {len(self.missing)} grid points missing (no metrics.json"
+            f"{' this fakeid reads' if self.newer else ''})"
         ]
         lines += [f"  failed  {job.run_dir} {point_text(job.point)}: {job.reason}" for job in self.failed]
+        lines += [f"  corrupt {job.run_dir} {point_text(job.point)}: {job.reason}" for job in self.corrupt]
+        lines += [f"  newer   {job.run_dir}: {job.reason}" for job in self.newer]
         lines += [f"  missing {point_text(point)}" for point in self.missing]
         lines += [f"  not in the grid: {run_dir}" for run_dir in self.unexpected]
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+def _untrusted(runs: Iterable[dict[str, Any]], point_of: Any) -> dict[str, list[FailedJob]]:
+    """Completeness's `corrupt` and `newer` lists of `runs`."""
+    runs = list(runs)
+    jobs = {CORRUPT: [], NEWER: []}
+    for run in runs:
+        if run["status"] in jobs:
+            jobs[run["status"]].append(FailedJob(run["run_dir"], run.get("error"), point=point_of(run)))
+    return {"corrupt": jobs[CORRUPT], "newer": jobs[NEWER]}
 
 
 def check_completeness(sweep_dir: str | Path, runs: Sequence[dict[str, Any]]) -> Completeness:
@@ -464,9 +506,14 @@ def check_completeness(sweep_dir: str | Path, runs: Sequence[dict[str, Any]]) ->
         failed=[
             FailedJob(run["run_dir"], run.get("error"), point=run["swept"]) for run in mine if run["status"] == "failed"
         ],
+        **_untrusted(mine, lambda run: run["swept"]),
         missing=[point for point in grid if signature(point) not in seen],
         without_ok=[point for point in grid if signature(point) not in ok],
-        unexpected=[run["run_dir"] for run in mine if has_grid and signature(run["swept"]) not in grid_signatures],
+        unexpected=[
+            run["run_dir"]
+            for run in mine
+            if has_grid and run["status"] != NEWER and signature(run["swept"]) not in grid_signatures
+        ],
     )
 
 
@@ -525,7 +572,9 @@ def _load_eval_runs(evals_dir: Path) -> list[dict[str, Any]]:
     for path in find_metrics_files(evals_dir, max_depth=depth):
         relative = path.parent.relative_to(evals_dir)
         source_run_dir = str(relative.parent) if len(relative.parts) > 1 else None
-        metrics = read_run_record(path).to_dict()
+        metrics = _checked_run(path)
+        if metrics["status"] == NEWER:  # nothing of it is read: where it lies says what it is
+            metrics.update(kind="eval", perturbation={}, hparams={LEVEL_KEY: relative.name})
         fields = _eval_fields(metrics, path, level=relative.name, source_run_dir=source_run_dir)
         if fields["kind"] != "eval":
             raise FakeidError(
@@ -540,7 +589,6 @@ def _load_eval_runs(evals_dir: Path) -> list[dict[str, Any]]:
                 "sweep": str(evals_dir),
                 "run_dir": str(relative),
                 "swept": {key: _run_value(metrics, key, overrides) for key in keys},
-                SCORES_COLUMN: _scores_beside(path),
             }
         )
     return runs
@@ -571,6 +619,7 @@ def check_eval_completeness(evals_dir: str | Path, runs: Sequence[dict[str, Any]
             for pair, run in found.items()
             if run["status"] == "failed"
         ],
+        **_untrusted(found.values(), lambda run: point((run["source_run_dir"], str(Path(run["run_dir"]).name)))),
         missing=[point(pair) for pair in expected if pair not in pairs],
         without_ok=[point(pair) for pair in expected if pair not in found or found[pair]["status"] != "ok"],
         unexpected=[run["run_dir"] for pair, run in found.items() if pair not in expected_pairs],

@@ -1,7 +1,23 @@
-"""Reading a run's per-image scores (`scores.csv` of fakeid.evaluation.scored_sets; columns in docs/metrics.md)."""
+"""Reading a run's per-image scores (`scores.csv` of fakeid.evaluation.scored_sets; columns in docs/metrics.md).
+
+`read_scores` is the one reader: collect, compare, calibration and the report's gallery all read through it, so
+a file that cannot be trusted never reaches a statistic. A scores.csv is exchanged with its run folder and can
+be truncated, edited or replaced; the checks, each a `CorruptScores` line naming the file:
+
+- the bytes match the `scores_sha256` its run's metrics.json (beside it) records, when it records one (a
+  version-2 ok run always does);
+- the header holds `SCORES_COLUMNS`, there is at least one row, and the last row ends (the writer ends each);
+- every label is `0` or `1` (an empty label is not a number pandas may cast), every score a finite number in
+  [0, 1] (a truncated last row has none);
+- no path twice within a set;
+- per set, as many reals and fakes as the record's `n_real` and `n_fake`, and the same sets (a file cut at a set
+  boundary loses whole sets).
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +26,9 @@ import pandas as pd
 
 from fakeid.core.errors import FakeidError
 from fakeid.runs.files import SCORES_COLUMNS, SCORES_FILE
+from fakeid.runs.record import RunRecord, given, read_record, scores_digest
+
+LABELS = ("0", "1")  # as the writer writes them: 0 real, 1 fake
 
 
 @dataclass(frozen=True)
@@ -21,6 +40,14 @@ class SetScores:
     scores: np.ndarray  # probability of fake
 
 
+class CorruptScores(FakeidError):
+    """A scores.csv that fails a check of the module docstring; `reason` is the line without the file's name."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"{path}: {reason}")
+
+
 def scores_file(sweep: str, run_dir: str, recorded: object = None) -> Path:
     """Where a run's scores.csv is: the collector's `scores_file` column when it has one, else
     `<sweep>/<run_dir>/scores.csv` (a relative sweep is relative to the working directory)."""
@@ -29,20 +56,85 @@ def scores_file(sweep: str, run_dir: str, recorded: object = None) -> Path:
     return Path(str(sweep)) / str(run_dir) / SCORES_FILE
 
 
-def read_scores(path: str | Path) -> dict[str, SetScores]:
-    """set name -> its SetScores; a file without the expected columns is one line naming it."""
+def _first(mask: pd.Series, frame: pd.DataFrame, column: str) -> str:
+    """`line N (value 'x')` of the first row `mask` marks (the header is line 1)."""
+    index = mask.to_numpy().nonzero()[0][0]
+    return f"line {index + 2} ({column} {frame[column].iloc[index]!r})"
+
+
+def _parse(path: Path, data: bytes) -> pd.DataFrame:
+    """The rows with `label` and `score` as numbers, every check that needs no record done."""
+    try:  # the stdlib reader: every field as the text the file holds, nothing guessed or cast yet
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise CorruptScores(path, f"not a CSV table of text ({type(err).__name__})") from None
+    if not rows:
+        raise CorruptScores(path, "empty (expected the header " + ",".join(SCORES_COLUMNS) + " and a row per image)")
+    header, rows = rows[0], rows[1:]
+    absent = [name for name in SCORES_COLUMNS if name not in header]
+    if absent:
+        raise CorruptScores(path, f"expected columns {', '.join(SCORES_COLUMNS)}; lacks {', '.join(absent)}")
+    if not rows:
+        raise CorruptScores(path, "holds the header only (expected a row per image)")
+    if not data.endswith(b"\n"):  # the writer ends every row: a file that stops mid-row was cut short
+        raise CorruptScores(path, f"truncated: line {len(rows) + 1} has no line end (the file was cut short)")
+    ragged = next((index for index, row in enumerate(rows) if len(row) != len(header)), None)
+    if ragged is not None:
+        raise CorruptScores(path, f"line {ragged + 2} has {len(rows[ragged])} fields; the header has {len(header)}")
+    frame = pd.DataFrame(rows, columns=header)
+    bad_label = ~frame["label"].isin(LABELS)
+    if bad_label.any():
+        raise CorruptScores(path, f"{_first(bad_label, frame, 'label')}: expected a label 0 (real) or 1 (fake)")
+    score = pd.to_numeric(frame["score"], errors="coerce").astype(np.float64)
+    bad_score = ~(np.isfinite(score) & (score >= 0.0) & (score <= 1.0))
+    if bad_score.any():
+        raise CorruptScores(path, f"{_first(bad_score, frame, 'score')}: expected a probability, a number in [0, 1]")
+    twice = frame.duplicated(["set", "path"])
+    if twice.any():
+        row = frame[twice].iloc[0]
+        raise CorruptScores(path, f"{_first(twice, frame, 'path')}: path listed twice in set {row['set']!r}")
+    return frame.assign(label=frame["label"].astype(np.int64), score=score)
+
+
+def _check_against(path: Path, data: bytes, frame: pd.DataFrame, record: RunRecord) -> None:
+    """The digest and the per-set counts the run's record holds."""
+    recorded = given(record.scores_sha256)
+    if recorded is not None and recorded != scores_digest(data):
+        raise CorruptScores(path, "differs from the scores_sha256 its metrics.json records (changed since the run)")
+    if recorded is None and record.schema_version >= 2 and given(record.status) == "ok":
+        raise CorruptScores(path, "its metrics.json (schema_version 2 or later) records no scores_sha256")
+    entries = given(record.test) if given(record.status) == "ok" else None
+    if not isinstance(entries, list) or not entries:
+        return
+    counts = frame.groupby("set")["label"].agg(n_real=lambda x: int((x == 0).sum()), n_fake="sum")
+    expected = {str(entry.get("set")): entry for entry in entries if isinstance(entry, dict)}
+    for name in sorted(set(counts.index) ^ set(expected)):
+        where = "metrics.json lists" if name in expected else "metrics.json does not list"
+        raise CorruptScores(path, f"set {name!r}: {where} it, scores.csv {'lacks' if name in expected else 'has'} it")
+    for name, entry in expected.items():
+        found = (int(counts.loc[name, "n_real"]), int(counts.loc[name, "n_fake"]))
+        if found != (entry.get("n_real"), entry.get("n_fake")):
+            raise CorruptScores(
+                path,
+                f"set {name!r} has {found[0]} real and {found[1]} fake rows; its metrics.json records "
+                f"n_real {entry.get('n_real')} and n_fake {entry.get('n_fake')}",
+            )
+
+
+def read_scores(path: str | Path, record: RunRecord | None = None) -> dict[str, SetScores]:
+    """set name -> its SetScores, every check of the module docstring passed (else CorruptScores). `record`
+    defaults to the metrics.json beside the file (none there: the checks that need it are skipped)."""
     path = Path(path)
     try:
-        frame = pd.read_csv(path, dtype={"set": str, "path": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise FakeidError(f"{path}: unreadable scores.csv ({type(err).__name__})") from None
-    absent = [name for name in SCORES_COLUMNS if name not in frame.columns]
-    if absent:
-        raise FakeidError(f"{path}: expected columns {', '.join(SCORES_COLUMNS)}; lacks {', '.join(absent)}")
+        data = path.read_bytes()
+    except OSError as err:
+        raise CorruptScores(path, f"unreadable scores.csv ({type(err).__name__}: {err.strerror})") from None
+    frame = _parse(path, data)
+    record = record if record is not None else read_record(path.parent)
+    if record is not None:
+        _check_against(path, data, frame, record)
     result = {}
     for name, rows in frame.groupby("set", sort=True):
         rows = rows.sort_values("path", kind="stable")
-        result[str(name)] = SetScores(
-            tuple(rows["path"]), rows["label"].to_numpy(dtype=np.int64), rows["score"].to_numpy(dtype=np.float64)
-        )
+        result[str(name)] = SetScores(tuple(rows["path"]), rows["label"].to_numpy(), rows["score"].to_numpy())
     return result

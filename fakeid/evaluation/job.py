@@ -153,6 +153,6 @@ def evaluate_into(
         precision=precision,
         threshold=result.threshold,
     )
-    write_scores(out_dir / SCORES_FILE, scored)
+    result.scores_sha256 = write_scores(out_dir / SCORES_FILE, scored)
     described = perturbation.describe()
     result.status, result.test = "ok", [{**entry, "perturbation": described} for entry in entries]

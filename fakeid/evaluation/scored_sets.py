@@ -9,6 +9,7 @@ every reported metric.
 from __future__ import annotations
 
 import csv
+import io
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +17,12 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from fakeid.core.atomic import write_atomically
+from fakeid.core.atomic import write_bytes_atomically
 from fakeid.core.numbers import number_text
 from fakeid.data.selection import TestSelection
 from fakeid.evaluation.metrics import calibrate_threshold, calibration_of_set, metrics_of_set
 from fakeid.runs.files import SCORES_COLUMNS
+from fakeid.runs.record import scores_digest
 
 
 @dataclass
@@ -95,18 +97,18 @@ def set_result(
     }
 
 
-def write_scores(path: Path, scored_sets: list[ScoredSet]) -> None:
-    """scores.csv: one row per image, each score written to read back exactly (`fakeid.core.numbers.number_text`)."""
-
-    def write(temporary: Path) -> None:
-        with open(temporary, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(SCORES_COLUMNS)
-            for scored in scored_sets:
-                for file, label, score in zip(scored.selection.paths, scored.labels.tolist(), scored.scores.tolist()):
-                    writer.writerow([scored.selection.name, file, int(label), number_text(score)])
-
-    write_atomically(path, write)
+def write_scores(path: Path, scored_sets: list[ScoredSet]) -> str:
+    """scores.csv: one row per image, each score written to read back exactly (`fakeid.core.numbers.number_text`).
+    Returns the sha256 of the bytes written, for the record's `scores_sha256` (what ties the file to its run)."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(SCORES_COLUMNS)
+    for scored in scored_sets:
+        for file, label, score in zip(scored.selection.paths, scored.labels.tolist(), scored.scores.tolist()):
+            writer.writerow([scored.selection.name, file, int(label), number_text(score)])
+    data = text.getvalue().encode()
+    write_bytes_atomically(path, data)
+    return scores_digest(data)
 
 
 def evaluate(

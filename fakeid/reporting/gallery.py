@@ -8,10 +8,14 @@ most real, from the runs' `scores.csv`.
   condition can differ between runs (a category is trained on from some n on), so it is taken per run.
 - *Ranking*: within a group, every (run, image) score; reals by score descending, fakes by score ascending,
   ties by path then run; each image once, at its worst run; the first `k` of each.
-- *Files*: `scores.csv` records the path as the run saw it, often relative to where training ran. It is
-  looked up as recorded (absolute, or relative to the current folder), then under the run's resolved data
-  root (`data_identity.root`, with the run's `data.root` prefix taken off). An image found nowhere is shown as
-  missing and counted, never dropped.
+- *Files*: `scores.csv` records the path as the run saw it, often relative to where training ran. Only a file
+  under the run's recorded data root (`data_identity.root`, or an absolute `data.root`) is pictured: an absolute
+  path must lie under it, a relative one is looked up under it (with the run's `data.root` prefix taken off),
+  and a path with a `..` part is never followed. The folder is meant to be shared, and scores.csv is a file
+  anyone can edit: a row naming a private photo elsewhere is listed as outside the data root, never copied.
+  The check is on the path as written, not on where symbolic links lead: a dataset ingested with `mode=link`
+  is a tree of links to the files it came from. An image found nowhere is shown as missing and counted, never
+  dropped. The rows come from `fakeid.analysis.scores.read_scores`, with its checks.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import pandas as pd
 from PIL import Image
 
 from fakeid.analysis.figures.study import condition_label
+from fakeid.analysis.scores import read_scores as read_checked_scores
 from fakeid.runs.files import SCORES_FILE
 
 GROUP_ORDER = (
@@ -47,8 +52,9 @@ class Pick:
     label: int
     score: float
     run_dir: str
-    found: Path | None  # the file on disk, None when missing
+    found: Path | None  # the file on disk, None when missing or outside the data root
     thumbnail: str | None = None  # relative to the report folder
+    outside: bool = False  # the path is not under the run's recorded data root: listed, never copied
 
 
 def condition_of(seen_generator: object, seen_category: object) -> str:
@@ -74,12 +80,14 @@ def read_scores(folder: Path, runs: pd.DataFrame) -> pd.DataFrame:
         path = folder / str(run_dir) / SCORES_FILE
         if not path.is_file():
             continue
-        scores = pd.read_csv(path, dtype={"set": str, "path": str})
         groups = dict(zip(sets["set"].astype(str), sets["group"]))
-        scores = scores[scores["set"].isin(groups)].copy()
-        scores["group"] = scores["set"].map(groups)
-        scores["run_dir"] = str(run_dir)
-        frames.append(scores)
+        for name, data in read_checked_scores(path).items():
+            if name in groups:
+                frames.append(
+                    pd.DataFrame(
+                        {"set": name, "path": list(data.paths), "label": data.labels, "score": data.scores}
+                    ).assign(group=groups[name], run_dir=str(run_dir))
+                )
     columns = ["set", "path", "label", "score", "group", "run_dir"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
@@ -98,20 +106,25 @@ def rank(scores: pd.DataFrame, k: int) -> list[tuple[str, str, pd.DataFrame]]:
     return picked
 
 
-def locate(recorded: str, data_root: str | None, root_override: str | None) -> Path | None:
-    """The image file of a scores.csv path (module docstring), or None."""
+def under_root(recorded: str, data_root: str | None, root_override: str | None) -> Path | None:
+    """Where a scores.csv path lies under the run's recorded data root (module docstring), or None when it does
+    not: no root recorded, a `..` part, or an absolute path outside it."""
     path = Path(recorded)
-    candidates = [path]
-    if not path.is_absolute() and data_root:
-        prefix = Path(root_override) if root_override else None
-        relative = path
-        if prefix is not None and not prefix.is_absolute():
-            try:
-                relative = path.relative_to(prefix)
-            except ValueError:
-                relative = path
-        candidates.append(Path(data_root) / relative)
-    return next((candidate for candidate in candidates if candidate.is_file()), None)
+    if not data_root or ".." in path.parts:
+        return None
+    prefix = Path(root_override) if root_override else None
+    if path.is_absolute():
+        roots = [Path(data_root), *([prefix] if prefix is not None and prefix.is_absolute() else [])]
+        return path if any(path.is_relative_to(root) for root in roots) else None
+    if prefix is not None and not prefix.is_absolute() and path.is_relative_to(prefix):
+        path = path.relative_to(prefix)
+    return Path(data_root) / path
+
+
+def locate(recorded: str, data_root: str | None, root_override: str | None) -> Path | None:
+    """The image file of a scores.csv path under the run's data root (`under_root`), or None."""
+    path = under_root(recorded, data_root, root_override)
+    return path if path is not None and path.is_file() else None
 
 
 def thumbnail(source: Path, out_dir: Path) -> str:
@@ -136,10 +149,11 @@ def mistakes(folder: Path, rows: pd.DataFrame, k: int, out_dir: Path, hparams: d
     for group, kind, chosen in rank(read_scores(folder, gallery_runs(rows)), k):
         for index, item in enumerate(chosen.itertuples(index=False), start=1):
             roots = hparams.get(str(item.run_dir), {})
-            found = locate(str(item.path), roots.get("data_root"), roots.get("root_hparam"))
+            where = (str(item.path), roots.get("data_root"), roots.get("root_hparam"))
+            found = locate(*where)
             pick = Pick(
                 group, kind, index, str(item.set), str(item.path), int(item.label), float(item.score),
-                str(item.run_dir), found,
+                str(item.run_dir), found, outside=under_root(*where) is None,
             )  # fmt: skip
             if found is not None:
                 try:

@@ -39,9 +39,9 @@ th { background: #f5f5f5; } td.n { text-align: right; font-variant-numeric: tabu
 figure { margin: 12px 0 24px; } figure img { max-width: 100%; border: 1px solid #eee; }
 .gallery { display: flex; flex-wrap: wrap; gap: 8px; margin: 6px 0 14px; }
 .tile { width: 120px; font-size: 11px; word-break: break-all; }
-.tile img, .tile .missing { width: 96px; height: 96px; image-rendering: pixelated; display: block;
+.tile img, .tile .missing, .tile .outside { width: 96px; height: 96px; image-rendering: pixelated; display: block;
   border: 1px solid #ccc; }
-.tile .missing { background: repeating-linear-gradient(45deg, #eee, #eee 6px, #fff 6px, #fff 12px);
+.tile .missing, .tile .outside { background: repeating-linear-gradient(45deg, #eee, #eee 6px, #fff 6px, #fff 12px);
   color: #a00; font-weight: bold; text-align: center; line-height: 96px; }
 """
 

@@ -194,12 +194,18 @@ def completeness(folders: Sequence[Folder]) -> str:
         grid = "unknown (no multirun.yaml)" if report.grid_size is None else str(report.grid_size)
         state = '<span class="ok">complete</span>' if report.complete else '<span class="bad">incomplete</span>'
         counts = [("grid points", "grid_points", grid), ("ok", "ok", report.n_ok), ("failed", "failed", failed)]
+        counts += [("corrupt", "corrupt", len(report.corrupt)), ("of a newer fakeid", "newer", len(report.newer))]
         counts.append(("missing", "missing", missing))
         summary = ", ".join(f'<span data-count="{key}">{esc(value)}</span> {name}' for name, key, value in counts)
         lines = [f"<h3>{esc(folder.path.name)}: {state}</h3>", f"<p>{summary}</p>"]
         if report.failed:
             rows = [[job.run_dir, point_text(job.point), job.reason] for job in report.failed]
             lines.append(table(["failed job", "grid point", "error"], rows, css_id=f"failed-{folder.path.name}"))
+        for kind, jobs in (("corrupt", report.corrupt), ("newer", report.newer)):  # left out of every statistic
+            if jobs:
+                rows = [[job.run_dir, point_text(job.point), job.reason] for job in jobs]
+                header = ["corrupt run (left out)" if kind == "corrupt" else "run of a newer fakeid (not read)"]
+                lines.append(table([*header, "grid point", "why"], rows, css_id=f"{kind}-{folder.path.name}"))
         if report.missing:
             rows = [[point_text(point)] for point in report.missing]
             lines.append(table(["missing grid point (no metrics.json)"], rows))
@@ -331,6 +337,8 @@ def tile(pick: gallery.Pick) -> str:
     picture = (
         f'<img src="{esc(pick.thumbnail)}" alt="{esc(pick.path)}">'
         if pick.thumbnail
+        else f'<div class="outside" title="{esc(pick.path)}">outside</div>'
+        if pick.outside
         else f'<div class="missing" title="{esc(pick.path)}">missing</div>'
     )
     return (
@@ -341,12 +349,15 @@ def tile(pick: gallery.Pick) -> str:
 
 def gallery_section(folders: Sequence[Folder], k: int) -> str:
     shown = [pick for folder in folders for pick in folder.picks]
-    missing = sum(pick.thumbnail is None for pick in shown)
+    missing = sum(pick.thumbnail is None and not pick.outside for pick in shown)
+    outside = sum(pick.outside for pick in shown)
     parts = [
         f'<p class="note">Per test-set group, the {k} real images scored most fake and the {k} fakes scored most '
         "real over the runs (each image once, at its worst run; score = probability of fake). "
         f'<span data-count="gallery_missing">{missing}</span> of <span data-count="gallery">{len(shown)}</span> '
-        "pictured images are missing from disk (moved since the run?).</p>"
+        "pictured images are missing from disk (moved since the run?); "
+        f'<span data-count="gallery_outside">{outside}</span> lie outside their run\'s data root and are listed '
+        "by path only (a scores.csv row never copies a file from elsewhere into the report).</p>"
     ]
     for folder in folders:
         parts.append(f"<h3>{esc(folder.path.name)}</h3>")
@@ -484,6 +495,8 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
                 "complete": folder.completeness.complete,
                 "n_ok": folder.completeness.n_ok,
                 "failed": [{"run_dir": job.run_dir, "error": job.reason} for job in folder.completeness.failed],
+                "corrupt": [{"run_dir": job.run_dir, "error": job.reason} for job in folder.completeness.corrupt],
+                "newer": [{"run_dir": job.run_dir, "error": job.reason} for job in folder.completeness.newer],
                 "missing": len(folder.completeness.missing),
             }
             for folder in folders
@@ -495,7 +508,8 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
         "gallery": {
             "k": int(settings.k),
             "pictured": len(picks),
-            "missing": sum(pick.thumbnail is None for pick in picks),
+            "missing": sum(pick.thumbnail is None and not pick.outside for pick in picks),
+            "outside": sum(pick.outside for pick in picks),
             "picks": [
                 {
                     "folder": str(folder.path),
@@ -507,6 +521,7 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
                     "score": pick.score,
                     "run_dir": pick.run_dir,
                     "thumbnail": pick.thumbnail,
+                    "outside": pick.outside,
                 }
                 for folder in folders
                 for pick in folder.picks
@@ -525,11 +540,14 @@ def build(sweep_dirs: Sequence[str | Path], out: str | Path, settings: Settings)
     folders, df = read_folders([Path(path) for path in sweep_dirs], settings.data_root)
     # replaces an earlier report or an empty folder (check_out)
     record = write_folder_atomically(out, lambda site: write_site(site, folders, df, settings))
-    missing = record["gallery"]["missing"]
-    if missing:
-        print(
-            f"fakeid: warning: {missing} of {record['gallery']['pictured']} gallery images are missing from disk "
-            "(moved since the run?); shown as missing",
-            file=sys.stderr,
-        )
+    gallery_notes = (
+        ("missing", "are missing from disk (moved since the run?); shown as missing"),
+        ("outside", "lie outside their run's data root; listed by path, not copied"),
+    )
+    for key, what in gallery_notes:
+        if record["gallery"][key]:
+            print(
+                f"fakeid: warning: {record['gallery'][key]} of {record['gallery']['pictured']} gallery images {what}",
+                file=sys.stderr,
+            )
     return record

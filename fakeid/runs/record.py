@@ -4,8 +4,10 @@ The record is one dataclass, `RunRecord`, with one reader (`read_record`) and on
 every command writes, and every command reads, the same keys. Written atomically (a temporary file, then a
 rename) so a crash never leaves half a file, and written by global rank 0 only. A field the file does not hold
 is `UNSET` and is not written back; keys this fakeid does not know are kept (`RunRecord.unknown`) and written
-back after the known ones, so reading and writing a file of an older or newer fakeid loses nothing.
-`schema_version` is 1, the first versioned record; a file without it is version 0 and reads the same.
+back after the known ones, so reading and writing a file of an older fakeid loses nothing. A file of a newer
+fakeid (a `schema_version` above `SCHEMA_VERSION`) is refused in one line by the reader: its keys may mean what
+this fakeid cannot know, so no command acts on it as if they did. A file without `schema_version` is version 0
+and reads as version 1 does; version 2 adds `scores_sha256`.
 
 What identifies a run (its configuration and data) is fakeid.runs.identity.
 """
@@ -13,6 +15,7 @@ What identifies a run (its configuration and data) is fakeid.runs.identity.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -24,7 +27,9 @@ from fakeid.core.errors import FakeidError
 from fakeid.runs.files import METRICS_FILE
 
 MAX_DEPTH = 3  # job folders sit 1 level down with the basic launcher, deeper with custom subdirs
-SCHEMA_VERSION = 1  # 1: the first versioned record (the keys of version 0, plus schema_version)
+# 1: the first versioned record (the keys of version 0, plus schema_version); 2: scores_sha256, the digest of the
+# run's scores.csv, which every ok run of version 2 that wrote scores.csv holds (fakeid.analysis.scores checks it)
+SCHEMA_VERSION = 2
 STATUSES = ("ok", "failed", "interrupted")
 
 
@@ -91,6 +96,7 @@ class RunRecord:
     threshold: float | None | Unset = None  # validation-calibrated (an evaluation: the source run's or given)
     wall_time_s: float | None | Unset = None
     test: list[dict[str, Any]] | Unset = field(default_factory=list)  # one entry per test set
+    scores_sha256: str | Unset = UNSET  # sha256 of the run's scores.csv as written (version 2)
     data_identity: dict[str, str] | None | Unset = UNSET  # root and fingerprint
     data: dict[str, Any] | Unset = UNSET  # per split: counts, formats, skips; warnings
     resumed_from_step: int | Unset = UNSET  # the global step of the last.ckpt the run resumed from
@@ -142,6 +148,30 @@ class UnreadableRecord(FakeidError):
         )
 
 
+def scores_digest(data: bytes) -> str:
+    """`scores_sha256`: the sha256 of a scores.csv's bytes (its writer and its reader both call this)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class NewerRecord(FakeidError):
+    """A metrics.json written by a newer fakeid (`schema_version` above `SCHEMA_VERSION`): refused by every reader."""
+
+    def __init__(self, path: Path, version: object) -> None:
+        self.path, self.version = path, version
+        super().__init__(
+            f"{path}: written by a newer fakeid (schema_version {version}; this fakeid reads up to {SCHEMA_VERSION})"
+        )
+
+
+def check_version(path: Path, payload: dict[str, Any]) -> None:
+    """A record's `schema_version` is a whole number this fakeid reads (NewerRecord, or a one-line error)."""
+    version = payload.get("schema_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise FakeidError(f"{path}: schema_version {version!r}: expected a whole number from 0 to {SCHEMA_VERSION}")
+    if version > SCHEMA_VERSION:
+        raise NewerRecord(path, version)
+
+
 def record_path(run_dir: str | Path) -> Path:
     """Where a run folder's record is."""
     return Path(run_dir) / METRICS_FILE
@@ -150,7 +180,8 @@ def record_path(run_dir: str | Path) -> Path:
 def read_record(where: str | Path, *, strict: bool = False) -> RunRecord | None:
     """The record of a run folder, or of a metrics.json given by its path. A missing, unreadable or corrupt file
     (a run killed before it wrote one, a disk error), or one that is not a JSON object, is None: the callers say
-    what that means for them; `strict=True` raises the UnreadableRecord line instead."""
+    what that means for them; `strict=True` raises the UnreadableRecord line instead. A record of a newer fakeid
+    is refused either way (NewerRecord): read as missing, a command would write over it."""
     path = record_path(where) if Path(where).is_dir() else Path(where)
     try:
         payload = json.loads(path.read_text())
@@ -162,6 +193,7 @@ def read_record(where: str | Path, *, strict: bool = False) -> RunRecord | None:
         if strict:
             raise UnreadableRecord(path, None)
         return None
+    check_version(path, payload)
     return RunRecord.from_dict(payload)
 
 

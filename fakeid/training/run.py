@@ -151,7 +151,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: RunRecord) -> None:
         precision=str(cfg.trainer.precision),
     )
     result.timing["test_s"] = round(time.perf_counter() - tested_at, 3)
-    write_scores(run_dir / SCORES_FILE, scored)
+    result.scores_sha256 = write_scores(run_dir / SCORES_FILE, scored)  # ties scores.csv to this record
     kept = slim(tested, str(cfg.get("keep_checkpoints", "tested")))
     result.tested_checkpoint = str(kept) if kept else None
     result.status, result.threshold, result.test = "ok", threshold, tests

@@ -181,6 +181,8 @@ def test_images_moved_since_the_run_are_shown_missing_and_counted(report, tmp_pa
     shutil.copytree(report["sweep"], sweep)
     for scores in sweep.glob("*/scores.csv"):  # the runs saw the copy; then two of its images moved
         scores.write_text(scores.read_text().replace(str(report["root"]), str(root)))
+        record = scores.parent / "metrics.json"
+        record.write_text(record.read_text().replace(str(report["root"]), str(root)))
     moved = [tile["path"].replace(str(report["root"]), str(root)) for tile in report["page"].tiles[:2]]
     for index, path in enumerate(moved):
         Path(path).rename(tmp_path / f"moved{index}.png")
@@ -200,6 +202,9 @@ def test_an_evaluation_folder_is_reported_by_level_and_pictured_at_level_none(tm
     for index, evaluation in enumerate(evals.evaluations):  # each scored the source run's images, its own way
         if evaluation.status == "ok":
             scores = pd.read_csv(sweep.path / evaluation.run_dir / "scores.csv")
+            metrics = json.loads(evaluation.path.read_text())
+            first, extra = metrics["test"][0]["set"], metrics["test"][-1]["set"]  # the extra set: the first's images
+            scores = pd.concat([scores, scores[scores["set"] == first].assign(set=extra)], ignore_index=True)
             rng = np.random.default_rng(index)
             scores.assign(score=rng.random(len(scores))).to_csv(evaluation.path.parent / "scores.csv", index=False)
     out = tmp_path / "site"

@@ -1,7 +1,8 @@
 """Write a synthetic evaluation folder of `python -m fakeid.eval +experiment=robustness` for unit tests.
 
 It follows the contract `fakeid.analysis.collect` reads (see its module docstring): `EVALS/eval_grid.json` and one
-`EVALS/<run_dir>/<level_id>/metrics.json` (with scores.csv and file_lists.csv beside it) per ok job of the
+`EVALS/<run_dir>/<level_id>/metrics.json` (with file_lists.csv beside it; no scores.csv, which a test that needs
+one writes, since a header-only one is a corrupt file fakeid.analysis.scores refuses) per ok job of the
 source sweep and level. Each evaluation copies its source run's hparams and test sets and lowers the metrics
 by a seeded, level-dependent amount; one extra test set (`grip_pairs`) has unknown seen generator/category.
 """
@@ -135,7 +136,6 @@ def write_fake_evals(
                 rng = np.random.default_rng([seed, job_index, level_index])
                 metrics = _metrics(source_metrics, job.run_dir.resolve(), level, status, rng)
                 (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
-                (folder / "scores.csv").write_text("path,set,label,score\n")
                 (folder / "file_lists.csv").write_text("split,set,class,path,status\n")
             evaluations.append(FakeEvaluation(job.run_dir.name, identity, folder / "metrics.json", status))
     return FakeEvals(evals_dir, source, ids, evaluations)

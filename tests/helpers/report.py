@@ -40,6 +40,8 @@ def make_report_fake_sweep(base: Path) -> tuple[FakeSweep, Path]:
         metrics = json.loads(path.read_text())
         metrics["data_identity"] = {"root": str(root), "fingerprint": "0123456789abcdef"}
         metrics["hparams"].update({"version.python": "3.11.7", "version.torch": "2.4.0"})
+        for entry in metrics["test"]:  # what the scores.csv below holds, as a run records it
+            entry["n_real"] = entry["n_fake"] = PER_SET
         path.write_text(json.dumps(metrics))
         rng = np.random.default_rng(job.index)
         rows = [

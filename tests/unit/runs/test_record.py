@@ -5,11 +5,13 @@ import pickle
 
 import pytest
 
+from fakeid.core.errors import FakeidError
 from fakeid.runs.identity import config_hash
 from fakeid.runs.record import (
     RECORD_KEYS,
     SCHEMA_VERSION,
     UNSET,
+    NewerRecord,
     RunRecord,
     UnreadableRecord,
     read_record,
@@ -51,7 +53,7 @@ def test_a_new_record_is_written_atomically_with_the_keys_a_run_starts_with(tmp_
         "wall_time_s",
         "test",
     ]
-    assert written["schema_version"] == SCHEMA_VERSION == 1
+    assert written["schema_version"] == SCHEMA_VERSION == 2
     assert written["status"] == "failed" and written["error"] is None and written["test"] == []
     assert read_record(tmp_path) == record
 
@@ -84,7 +86,8 @@ def test_keys_set_later_take_their_place_and_null_is_not_absent(tmp_path):
 
 
 def test_a_file_reads_back_exactly_unknown_and_absent_keys_included(tmp_path):
-    """Nothing an older or newer fakeid wrote is lost or added by reading and writing it again."""
+    """Nothing an older fakeid wrote, or a key this one does not know, is lost or added by reading and writing it
+    again; a file of a newer fakeid is refused (tests/e2e/test_untrusted_scores.py has the commands)."""
     payload = {"status": "ok", "from_the_future": {"a": 1}, "threshold": 0.25, "test": [], "zzz": None}
     (tmp_path / "metrics.json").write_text(json.dumps(payload))
     record = read_record(tmp_path)
@@ -93,9 +96,30 @@ def test_a_file_reads_back_exactly_unknown_and_absent_keys_included(tmp_path):
     assert record.hparams is UNSET and record.error is UNSET and not record.hparams
     assert record.unknown == {"from_the_future": {"a": 1}, "zzz": None}
     assert record.to_dict() == payload and list(record.to_dict()) == ["status", "threshold", "test", *record.unknown]
-    newer = {"schema_version": 7, **payload}
-    (tmp_path / "metrics.json").write_text(json.dumps(newer))
-    assert read_record(tmp_path / "metrics.json").to_dict() == newer, "a path reads as its folder does"
+    versioned = {"schema_version": SCHEMA_VERSION, **payload}
+    (tmp_path / "metrics.json").write_text(json.dumps(versioned))
+    assert read_record(tmp_path / "metrics.json").to_dict() == versioned, "a path reads as its folder does"
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("version", [SCHEMA_VERSION + 1, 99])
+def test_a_record_of_a_newer_fakeid_is_refused_in_one_line_strict_or_not(tmp_path, version, strict):
+    """Read as missing (None), a newer run's folder would be written over; read as known, its keys misread."""
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"schema_version": version, "status": "ok", "test": []}))
+    with pytest.raises(NewerRecord) as raised:
+        read_record(tmp_path, strict=strict)
+    assert str(raised.value) == (
+        f"{path}: written by a newer fakeid (schema_version {version}; this fakeid reads up to {SCHEMA_VERSION})"
+    )
+
+
+@pytest.mark.parametrize("version", ["2", 1.5, True, -1, None])
+def test_a_schema_version_that_is_not_a_whole_number_is_one_line(tmp_path, version):
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"schema_version": version, "status": "ok"}))
+    with pytest.raises(FakeidError, match=r"schema_version .*: expected a whole number from 0 to 2$"):
+        read_record(tmp_path)
 
 
 @pytest.mark.parametrize(
