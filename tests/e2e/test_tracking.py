@@ -25,6 +25,7 @@ TRACKED = [o for o in TINY if not o.startswith("logger=")] + [
     "trainer.log_every_n_steps=1",
 ]
 WARNING = "fakeid: warning: mlflow tracker"
+GRID = "data.num_categories=1,2"  # two points: fakeid.figures draws Fig 1 from them
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +54,7 @@ def job_folders(sweep_dir: Path) -> list[Path]:
 def test_a_sweep_on_a_real_mlflow_server_holds_every_run_as_its_metrics_json(tmp_path, root, quiet):
     mlflow = pytest.importorskip("mlflow")
     with mlflow_server(tmp_path / "mlflow") as (uri, _):
-        done = tracked_sweep(
-            tmp_path / "out", root, "tracked", "mlflow", "seed=0,1", f"logger.mlflow.tracking_uri={uri}"
-        )
+        done = tracked_sweep(tmp_path / "out", root, "tracked", "mlflow", GRID, f"logger.mlflow.tracking_uri={uri}")
         assert done.returncode == 0, done.stderr[-3000:]
         assert WARNING not in done.stderr
         client = mlflow.MlflowClient(uri)
@@ -93,15 +92,25 @@ def test_a_sweep_on_a_real_mlflow_server_holds_every_run_as_its_metrics_json(tmp
                 )
                 assert Path(copy).read_bytes() == (job / name).read_bytes()
 
+        # fakeid.figures pointed at the tracked sweep adds what it drew to the sweep's experiment, as a run `figures`
+        sweep_dir = tmp_path / "out" / "sweeps" / "tracked"
+        collected = run_module("fakeid.collect", f"sweeps=[{sweep_dir}]", f"out={sweep_dir / 'results.csv'}")
+        assert collected.returncode == 0, collected.stderr[-3000:]
+        figures_dir = tmp_path / "figures"
+        drawn = run_module("fakeid.figures", "figure=fig1", f"csv=[{sweep_dir / 'results.csv'}]", f"out={figures_dir}")
+        assert drawn.returncode == 0 and f"uploaded the figures to mlflow {uri} tracked/figures" in drawn.stdout
+        (figures,) = client.search_runs([experiment.experiment_id], filter_string="tags.`fakeid.kind` = 'figures'")
+        uploaded = {a.path for a in client.list_artifacts(figures.info.run_id, "figures")}
+        assert {f"figures/{p.name}" for p in figures_dir.iterdir() if p.is_file()} == uploaded and uploaded
+
         # a requeued job (its previous attempt died) reopens its tracker run instead of starting a second one
         requeued = jobs[0]
         metrics = json.loads((requeued / METRICS_FILE).read_text())
         (requeued / METRICS_FILE).write_text(json.dumps({**metrics, "status": "interrupted"}))
-        again = tracked_sweep(
-            tmp_path / "out", root, "tracked", "mlflow", "seed=0,1", f"logger.mlflow.tracking_uri={uri}"
-        )
+        again = tracked_sweep(tmp_path / "out", root, "tracked", "mlflow", GRID, f"logger.mlflow.tracking_uri={uri}")
         assert again.returncode == 0, again.stderr[-3000:]
-        assert len(client.search_runs([experiment.experiment_id])) == 2
+        runs = client.search_runs([experiment.experiment_id])
+        assert sorted(run.info.run_name for run in runs) == sorted([job.name for job in jobs] + ["figures"])
         record = read_record(requeued)
         assert record.status == "ok" and record.trackers["mlflow"]["run_id"] == run_ids[requeued]
         assert record.trackers["mlflow"]["resumed"] is True
