@@ -6,6 +6,8 @@ INSTALLED := $(VENV)/.installed
 LAUNCHER ?= local
 DEMO_LAUNCHER ?= parallel
 ARGS ?=
+LOGGER ?=
+TRACKED := $(if $(LOGGER),logger=$(LOGGER))
 DATA ?=
 DEMO_DATA := outputs/data/demo
 EVALS ?= outputs/evals/robustness/dropout
@@ -19,6 +21,7 @@ export PY LAUNCHER
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 	@echo "  variables: DATA=ROOT (real data for fig1-3)  LAUNCHER=local|parallel|submitit_local|slurm  ARGS='hydra overrides'"
+	@echo "             LOGGER=mlflow|wandb|tensorboard (the sweeps' logger, docs/tracking.md)"
 	@echo "             EVALS=DIR (an evaluation folder of fakeid.eval, for figR-plot; default $(EVALS))"
 
 $(INSTALLED): pyproject.toml
@@ -59,8 +62,8 @@ NOW := $(PY) -c "import time; print(time.time())"
 demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded synthetic benchmark -> outputs/figures/fig{1,2,3} (2 jobs at a time)
 	$(PY) -m fakeid.bench parts=[reference] out=$(DEMO_REFERENCE) > /dev/null
 	$(NOW) > $(DEMO_STARTED)
-	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh $(ARGS)
-	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh $(ARGS)
+	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh $(TRACKED) $(ARGS)
+	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh $(TRACKED) $(ARGS)
 	$(MAKE) --no-print-directory -j2 demo-figures
 	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_categories,outputs/sweeps/demo_dropout] out=outputs/report \
 		figures=[outputs/figures/compare/demo_dropout,outputs/figures/compare/demo_categories,outputs/figures/calibration/demo_dropout]
@@ -84,13 +87,13 @@ demo-fig3: $(INSTALLED)
 	$(PY) -m fakeid.figures figure=fig3 csv=outputs/sweeps/demo_dropout/results.csv out=outputs/figures
 
 fig1: $(INSTALLED) ## Fig 1 on real data (DATA=ROOT): run the categories sweep (finished jobs skipped), collect, plot
-	sweeps/fig1.sh $(if $(DATA),data.root=$(DATA)) $(ARGS)
+	sweeps/fig1.sh $(if $(DATA),data.root=$(DATA)) $(TRACKED) $(ARGS)
 
 fig2: $(INSTALLED) ## Fig 2 on real data (DATA=ROOT): run the dropout sweep, collect, plot
-	sweeps/fig2.sh $(if $(DATA),data.root=$(DATA)) $(ARGS)
+	sweeps/fig2.sh $(if $(DATA),data.root=$(DATA)) $(TRACKED) $(ARGS)
 
 fig3: $(INSTALLED) ## Fig 3 on real data: the dropout sweep's unseen-generator sets (runs the sweep if needed)
-	sweeps/fig3.sh $(if $(DATA),data.root=$(DATA)) $(ARGS)
+	sweeps/fig3.sh $(if $(DATA),data.root=$(DATA)) $(TRACKED) $(ARGS)
 
 figures: fig1 fig2 fig3 ## Figs 1-3 on real data
 
@@ -104,7 +107,7 @@ fig3-plot: $(INSTALLED) ## collect and plot Fig 3 only
 	sweeps/fig3.sh --plot-only
 
 figA: $(INSTALLED) ## Fig A on real data (DATA=ROOT): augmentation x categories sweep, robustness grid on its weights, Fig A + Fig R
-	sweeps/figA.sh $(if $(DATA),data.root=$(DATA)) $(ARGS)
+	sweeps/figA.sh $(if $(DATA),data.root=$(DATA)) $(TRACKED) $(ARGS)
 
 figA-plot: $(INSTALLED) ## collect and plot Fig A and Fig R only, from the augment sweep's and its evaluation's outputs
 	sweeps/figA.sh --plot-only

@@ -3,7 +3,8 @@
     python -m fakeid.export run=RUN_DIR format=onnx out=detector.onnx
     python -m fakeid.export ckpt=best.ckpt threshold=0.42 format=torchscript out=detector.pt
 
-The work is in `fakeid.inference.exporting` (docs/inference.md).
+The work is in `fakeid.inference.exporting` (docs/inference.md); the model card written beside the file (and
+into its metadata) is `fakeid.analysis.model_card`.
 """
 
 from __future__ import annotations
@@ -26,13 +27,22 @@ def hydra_main(cfg: DictConfig) -> None:
         from fakeid.inference.exporting import check_out, export
 
         check_out(cfg.out, cfg.format)  # a one-line error before the (slow) load
+        from fakeid.analysis.model_card import model_card, write_card
+
         detector = trained.resolve(run=cfg.run, ckpt=cfg.ckpt, threshold=cfg.threshold)
-        path, parity, info = export(detector, cfg.format, cfg.out, check=cfg.check)
+        card = model_card(detector)  # from the run's record; none for a bare checkpoint
+        path, parity, info = export(
+            detector, cfg.format, cfg.out, check=cfg.check, extra_metadata=card and card.metadata()
+        )
         threshold = "unknown (predict uses 0.5)" if info.threshold is None else f"{info.threshold:.6g}"
         print(f"wrote {path} ({cfg.format}; image_size {info.image_size}, threshold {threshold})")
         if parity is not None:
             shapes = ", ".join("x".join(map(str, shape)) for shape in parity.shapes)
             print(f"parity with the PyTorch detector: max |difference| {parity.max_abs_diff:.2e} on {shapes}")
+        if card is not None:
+            print(f"wrote {write_card(card, path)} (the model card; its essentials are in the file's metadata)")
+        else:
+            print("no model card: a bare checkpoint has no run record to describe (export run=RUN_DIR for one)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ What each figure shows and how it is computed is `fakeid.analysis.figures`; this
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Sequence
@@ -16,6 +17,7 @@ from omegaconf import DictConfig
 from fakeid import CONF_DIR
 from fakeid.analysis.figures.catalog import draw_from_csvs
 from fakeid.analysis.figures.study import Options
+from fakeid.analysis.tracked_outputs import files_written_since, upload
 from fakeid.core.cli import as_list, require, run_app
 from fakeid.core.errors import one_line_errors
 from fakeid.core.values import as_float, as_int
@@ -37,7 +39,13 @@ def hydra_main(cfg: DictConfig) -> None:
             run=None if cfg.run is None else str(cfg.run),
             level=cfg.level,
         )
-        draw_from_csvs(str(cfg.figure), [Path(str(path)) for path in csvs], Path(str(cfg.out)), options=options)
+        started, out = time.time() - 2, Path(str(cfg.out))  # 2 s: file systems that keep whole seconds
+        draw_from_csvs(str(cfg.figure), [Path(str(path)) for path in csvs], out, options=options)
+        # a tracked sweep (logger=mlflow|wandb) gets the figures too; its results.csv is in the sweep folder
+        for line in upload(
+            [Path(str(path)).parent for path in csvs], files_written_since(out, started), out, "figures"
+        ):
+            print(f"uploaded the figures to {line}")
 
 
 def _optional(cfg: DictConfig, key: str, typed: Callable[[str, Any], Any]) -> Any:

@@ -7,6 +7,7 @@ opens in any browser with nothing installed. The work is in `fakeid.reporting` (
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -14,6 +15,7 @@ import hydra
 from omegaconf import DictConfig
 
 from fakeid import CONF_DIR
+from fakeid.analysis.tracked_outputs import files_written_since, upload
 from fakeid.core.cli import as_list, require, run_app
 from fakeid.core.errors import one_line_errors
 from fakeid.core.values import as_bool, as_int
@@ -37,8 +39,11 @@ def hydra_main(cfg: DictConfig) -> None:
             command="python -m fakeid.report "
             + " ".join([f"sweeps=[{','.join(map(str, sweeps))}]", f"out={out}", *_set_keys(cfg)]),
         )
+        started = time.time() - 2  # file systems that keep whole seconds
         build(sweeps, out, settings)
         print(f"wrote {out / INDEX}")
+        for line in upload(sweeps, files_written_since(out, started), out, "report"):  # a tracked sweep gets it too
+            print(f"uploaded the report to {line}")
 
 
 def _set_keys(cfg: DictConfig) -> list[str]:

@@ -47,6 +47,7 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
     # slurm) never trains, and importing torch, Lightning and timm took it 15 s on the 2-core sandbox (0.4 s without).
     from fakeid.data.augment import augmentation, identity_hparams, resolve_hflip
     from fakeid.training.run import train_and_test
+    from fakeid.training.tracking import publish
 
     with one_line_errors():
         require_values(cfg)
@@ -66,8 +67,9 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
             multirun=multirun,
             data_identity=lambda: instantiate(cfg.data, _convert_="all").identity(),
         )
-    finally:  # a worker of the parallel launcher runs the next job: it is not restarted as leaking (core.memory)
-        release_freed_memory()
+    finally:
+        publish(run_dir)  # the trackers' view of what metrics.json now says (nothing without a tracker run)
+        release_freed_memory()  # a worker of the parallel launcher runs the next job: not restarted as leaking
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")

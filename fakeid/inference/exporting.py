@@ -138,13 +138,18 @@ def parity(module: ScoringModule, exported: Path, export_format: str, image_size
 
 
 def export(
-    trained: TrainedDetector, export_format: str, out: str | Path | None, check: bool = True
+    trained: TrainedDetector,
+    export_format: str,
+    out: str | Path | None,
+    check: bool = True,
+    extra_metadata: dict[str, str] | None = None,
 ) -> tuple[Path, ParityResult | None, DetectorInfo]:
-    """Write the file; with `check`, compare it to the checkpoint's PyTorch scores (a failure is an error)."""
+    """Write the file; with `check`, compare it to the checkpoint's PyTorch scores (a failure is an error).
+    `extra_metadata`: more `fakeid.*` keys for the file (the model card's essentials)."""
     path = check_out(str(out) if out else None, export_format)
     detector = trained.load()
     module = ScoringModule(detector.net).eval()
-    metadata = metadata_of(trained, detector.hparams.name, export_format)
+    metadata = {**metadata_of(trained, detector.hparams.name, export_format), **(extra_metadata or {})}
     path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.from_numpy(example_batches(trained.image_size)[0][:2])
     (write_onnx if export_format == "onnx" else write_torchscript)(module, example, path, metadata)

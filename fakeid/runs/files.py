@@ -12,6 +12,7 @@ SCORES_COLUMNS = ("set", "path", "label", "score")  # its header
 FILE_LISTS = "file_lists.csv"  # every file considered, used or skipped (fakeid.data.selection)
 ERROR_LOG = "error.log"  # the traceback of a failed run
 STATE_FILE = "run_state.json"  # the identity the files in this folder (checkpoints) belong to
+TRACKER_FILE = "tracker.json"  # the experiment trackers' run ids, so that a resumed run reopens its own
 LOCK_FILE = ".lock"  # one process at a time in a folder
 REPLACED_DIR = ".replaced"  # earlier runs of another experiment, moved aside whole
 REASON_FILE = "REASON.txt"  # why a run was moved aside (inside its .replaced/<time>_<hash>/)

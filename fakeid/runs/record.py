@@ -104,6 +104,7 @@ class RunRecord:
     world_size: int | Unset = UNSET
     epochs_trained: int | Unset = UNSET
     tested_checkpoint: str | None | Unset = UNSET  # null: keep_checkpoints=none
+    trackers: dict[str, Any] | Unset = UNSET  # logger=mlflow|wandb: tracker -> where, experiment, run id
     error_log: str | Unset = UNSET  # present when error.log could not be written: why
     unknown: dict[str, Any] = field(default_factory=dict, repr=False)  # a file's keys this fakeid does not know
 

@@ -37,6 +37,7 @@ from fakeid.training.checkpoints import (
     use_run_checkpoint_io,
 )
 from fakeid.training.logs import trim_rows_after
+from fakeid.training.tracking import bind_trackers
 
 log = logging.getLogger("fakeid.train")
 
@@ -70,13 +71,17 @@ def record_plan(plan: DataPlan, run_dir: Path, result: RunRecord) -> None:
             )
 
 
-def build_trainer(cfg: DictConfig, run_dir: Path, config_hash: str | None = None) -> pl.Trainer:
+def build_trainer(
+    cfg: DictConfig, run_dir: Path, config_hash: str | None = None, result: RunRecord | None = None
+) -> pl.Trainer:
     """The configured trainer, its checkpoints written in place and stamped with `config_hash`
-    (fakeid.training.checkpoints.RunCheckpointIO), with a `TrainStepTimer` whatever the callbacks config."""
+    (fakeid.training.checkpoints.RunCheckpointIO), with a `TrainStepTimer` whatever the callbacks config;
+    its experiment trackers (fakeid.training.tracking) named after the run and writing their ids into `result`."""
     callbacks = [instantiate(c) for c in cfg.callbacks.values()] + [TrainStepTimer()]
     if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a progress bar it was told to hide
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     loggers = [instantiate(c) for c in cfg.logger.values()]
+    bind_trackers(loggers, run_dir, result, str(cfg.get("experiment_name", "adhoc")))
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, default_root_dir=str(run_dir))
     use_run_checkpoint_io(trainer, config_hash)
     return trainer
@@ -129,7 +134,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: RunRecord) -> None:
     datamodule: CategoryMixDataModule = instantiate(cfg.data, augment=augment, _convert_="all")
     plan = datamodule.plan()
     record_plan(plan, run_dir, result)
-    trainer = build_trainer(cfg, run_dir, result.config_hash)
+    trainer = build_trainer(cfg, run_dir, result.config_hash, result)
     started = time.perf_counter()
     try:
         fit(trainer, detector, datamodule, run_dir, result)
