@@ -26,7 +26,7 @@ import pandas as pd
 
 from fakeid.analysis.bootstrap import wilson_interval
 from fakeid.analysis.compare import detect_variable, level_text, match_level, sorted_levels
-from fakeid.analysis.pictures import write_figure_files
+from fakeid.analysis.pictures import open_markers, write_figure_files
 from fakeid.analysis.rows import GROUPS, RUN_KEY, ok_test_rows
 from fakeid.analysis.scores import read_scores, scores_file
 from fakeid.core.errors import FakeidError
@@ -184,24 +184,8 @@ def draw_reliability(data: pd.DataFrame, title: str, caption: str, min_bin_count
                     textcoords="offset points",
                 )
             if not few.empty:
-                ax.plot(
-                    few["mean_score"],
-                    few["fraction_fake"],
-                    linestyle="none",
-                    marker="o",
-                    markersize=4,
-                    markerfacecolor="none",
-                    markeredgecolor="0.6",
-                )
-        ax.plot(
-            [],
-            [],
-            linestyle="none",
-            marker="o",
-            markerfacecolor="none",
-            markeredgecolor="0.6",
-            label=f"bin of fewer than {min_bin_count} images (not joined)",
-        )
+                open_markers(ax, few["mean_score"], few["fraction_fake"], "0.6", size=4)
+        open_markers(ax, [], [], "0.6", size=4, label=f"bin of fewer than {min_bin_count} images (not joined)")
         ax.set_title(group, fontsize=10)
         ax.set_xlabel("mean score in the bin (probability of fake)")
         ax.set_ylabel("fraction of fakes in the bin (Wilson 95 % interval)")

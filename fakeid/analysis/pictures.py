@@ -32,6 +32,21 @@ def png_text(path: str | Path) -> dict[str, str]:
         return dict(getattr(image, "text", {}) or {})
 
 
+def open_markers(ax, x, y, color, size: float = 8, marker: str = "o", label: str | None = None):
+    """Hollow markers over points (a clipped interval in Figs 1-3, a sparse reliability bin, Fig R's original
+    images): the one way the figures flag a point."""
+    return ax.plot(
+        x,
+        y,
+        linestyle="none",
+        marker=marker,
+        markersize=size,
+        markerfacecolor="none",
+        markeredgecolor=color,
+        label=label,
+    )
+
+
 def write_figure_files(
     drawn, data: pd.DataFrame, out_dir: str | Path, name: str, tight: bool = True, meta: dict | None = None
 ) -> dict[str, Path]:

@@ -148,21 +148,34 @@ def trend_test(runs: pd.DataFrame, x: str, y: str, block: str = "seed") -> Trend
 
 def claim(test: TrendTest) -> str:
     """The trend in words, with its test: "rises (Page's L p = 0.003)", "shows no monotone trend (p = 0.41)"."""
-    if math.isnan(test.trend_p):
-        return f"has no trend test ({test.note})" if test.note else "has no trend test"
-    if test.monotone:
-        return f"{test.direction} (Page's L p = {p_text(test.trend_p)})"
-    return f"shows no monotone trend (Page's L p = {p_text(test.trend_p)})"
+    return claim_text(test.trend_p, test.direction, test.note)
+
+
+def claim_text(trend_p: float, direction: str, note: str = "") -> str:
+    """`claim` from the numbers a figure's CSV keeps (`trend_p`, `trend_direction`): the docs render it so."""
+    if pd.isna(trend_p):
+        return f"has no trend test ({note})" if note else "has no trend test"
+    if trend_p < ALPHA:
+        return f"{direction} (Page's L p = {p_text(trend_p)})"
+    return f"shows no monotone trend (Page's L p = {p_text(trend_p)})"
 
 
 def line_text(test: TrendTest) -> str:
-    """Whether the straight line fits, in words: "a line fits (lack of fit p = 0.41)" or why none is drawn."""
+    """Whether the straight line fits, in words: "a line fits (lack of fit F(4, 12) = 0.9, p = 0.48)" or why
+    none is drawn."""
     if math.isnan(test.lack_of_fit_p):
         return "lack of fit untestable"
-    dof = f"F({test.lack_of_fit_dof[0]}, {test.lack_of_fit_dof[1]}) = {test.lack_of_fit_f:.1f}"
-    if test.line_fits:
-        return f"a line fits (lack of fit {dof}, p = {p_text(test.lack_of_fit_p)})"
-    return f"not a line (lack of fit {dof}, p = {p_text(test.lack_of_fit_p)}): level means joined"
+    dof = f"F({test.lack_of_fit_dof[0]}, {test.lack_of_fit_dof[1]}) = {test.lack_of_fit_f:.1f}, "
+    return line_words(test.lack_of_fit_p, dof)
+
+
+def line_words(lack_of_fit_p: float, statistic: str = "") -> str:
+    """`line_text` from a CSV's `lack_of_fit_p` (`statistic`: "F(4, 12) = 13.7, " where known)."""
+    if pd.isna(lack_of_fit_p):
+        return "lack of fit untestable"
+    if lack_of_fit_p >= ALPHA:
+        return f"a line fits (lack of fit {statistic}p = {p_text(lack_of_fit_p)})"
+    return f"not a line (lack of fit {statistic}p = {p_text(lack_of_fit_p)}): level means joined"
 
 
 def p_text(p: float) -> str:

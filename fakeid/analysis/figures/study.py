@@ -63,7 +63,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fakeid.analysis.compare import compare  # noqa: E402
-from fakeid.analysis.pictures import write_figure_files  # noqa: E402
+from fakeid.analysis.pictures import open_markers, write_figure_files  # noqa: E402
 from fakeid.analysis.rows import (  # noqa: E402, F401 - some re-exported: fakeid.analysis.figures.robustness and tests use them
     GROUPS,
     RUN_KEY,
@@ -676,15 +676,7 @@ def draw(figure: Figure) -> plt.Figure:
             if "clipped" in points.columns:  # an interval that reached outside [0, 1]: shown as clipped
                 clipped = points[points["clipped"].fillna(False).astype(bool)]
                 if not clipped.empty:
-                    ax.plot(
-                        clipped["x"],
-                        clipped["mean"],
-                        linestyle="none",
-                        marker="o",
-                        markersize=9,
-                        markerfacecolor="none",
-                        markeredgecolor=color,
-                    )
+                    open_markers(ax, clipped["x"], clipped["mean"], color, size=9)
             trend = rows[rows["kind"] == "trend"].sort_values("x")
             if not trend.empty:
                 first = trend.iloc[0]
