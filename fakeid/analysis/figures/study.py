@@ -156,8 +156,21 @@ class Figure:
 
     @property
     def trends(self) -> pd.DataFrame:
-        """One row per fitted trend line: series, slope with its 95% CI, R^2, n (none for Fig R)."""
-        columns = ["panel", "series", "slope", "slope_ci_low", "slope_ci_high", "r2", "n"]
+        """One row per trend: series, slope of the level means with its 95% CI, R^2, n of runs, Page's L p, the
+        line's lack-of-fit p and whether the line is drawn (none for Fig R)."""
+        columns = [
+            "panel",
+            "series",
+            "slope",
+            "slope_ci_low",
+            "slope_ci_high",
+            "r2",
+            "n",
+            "trend_p",
+            "trend_direction",
+            "lack_of_fit_p",
+            "line",
+        ]
         if "kind" not in self.data.columns:
             return pd.DataFrame(columns=columns)
         rows = self.data[self.data["kind"] == "trend"]
