@@ -132,7 +132,7 @@ SEED = "seed"
 ROBUSTNESS = ("figR", "formatbias")  # from evaluation rows: fakeid.analysis.figures.robustness
 ANALYSES = ("compare", "calibration")  # fakeid.analysis: asked for by name, not part of `all`
 AUGMENTATION = ("figA",)  # from training rows of an augmentation sweep: fakeid.analysis.figures.augment
-CHOICES = (*FIGURES, *OTHER_GENERATORS, *ROBUSTNESS, *AUGMENTATION, *ANALYSES, "all")
+CHOICES = (*FIGURES, *ROBUSTNESS, *AUGMENTATION, *OTHER_GENERATORS, *ANALYSES, "all")
 UNSEEN_CONTENT_TEXT = "unseen content = test sets of the training generator whose category was not trained on"
 TREND_TEXT = (
     "Trend: Page's L with seeds as blocks; dotted line through the level means only where a line fits (lack of "
