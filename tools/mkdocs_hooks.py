@@ -502,7 +502,7 @@ def reference_markdown(configs: list[Config]) -> str:
 
 DOCS = REPO / "docs"
 DEMO_DIR = DOCS / "demo"
-DEMO = re.compile(r"<!-- demo: (.+?) -->(.*?)<!-- /demo -->")
+DEMO = re.compile(r"<!-- demo: ([^`]+?) -->([^`]*?)<!-- /demo -->")  # never inside a code span
 # The demo's CSVs the docs render from: name in docs/demo/ -> where `make demo` writes it (under OUTPUTS).
 DEMO_SOURCES = {
     "fig1": "figures/fig1",
@@ -625,10 +625,16 @@ def _render_diff(demo_dir, name, group, metric, level):
 
 
 def _render_power(demo_dir, name, group, metric):
+    """The smallest difference detectable with 80 % power (`mde`), over the levels compared (it varies with
+    each level's spread): "0.163" or "0.163-0.201"."""
     data = _table(demo_dir, name)
     rows = data[(data["group"].astype(str) == group) & (data["metric"] == metric)]
-    row = _one(rows, f"the power of {metric} on {group!r} in {name}.csv")
-    return "unknown" if row["mde"] != row["mde"] else f"{row['mde']:.3f}"
+    _one(rows, f"the power of {metric} on {group!r} in {name}.csv")  # a DemoError when there is none
+    values = rows["mde"].dropna()
+    if values.empty:
+        return "unknown"
+    low, high = f"{values.min():.3f}", f"{values.max():.3f}"
+    return low if low == high else f"{low}-{high}"
 
 
 def _render_marked(demo_dir, name):
