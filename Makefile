@@ -15,7 +15,7 @@ export PY LAUNCHER
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-fast lint docs demo compare figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
-	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 \
+	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 docs-demo \
 	bench bench-tests bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
@@ -85,6 +85,10 @@ demo-compare-categories: $(INSTALLED)
 
 demo-fig3: $(INSTALLED)
 	$(PY) -m fakeid.figures figure=fig3 csv=outputs/sweeps/demo_dropout/results.csv out=outputs/figures
+	$(PY) -m fakeid.figures figure=fig3_deconvgan csv=outputs/sweeps/demo_dropout/results.csv out=outputs/figures
+
+docs-demo: $(INSTALLED) ## after `make demo`: its CSVs -> docs/demo/, the docs' demo pictures redrawn from them, the docs' numbers rewritten
+	$(PY) tools/mkdocs_hooks.py demo outputs
 
 fig1: $(INSTALLED) ## Fig 1 on real data (DATA=ROOT): run the categories sweep (finished jobs skipped), collect, plot
 	sweeps/fig1.sh $(if $(DATA),data.root=$(DATA)) $(TRACKED) $(ARGS)

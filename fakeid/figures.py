@@ -38,6 +38,7 @@ def hydra_main(cfg: DictConfig) -> None:
             effect=_optional(cfg, "effect", as_float),
             run=None if cfg.run is None else str(cfg.run),
             level=cfg.level,
+            min_bin_count=as_int("min_bin_count", cfg.min_bin_count, low=1),
         )
         started, out = time.time() - 2, Path(str(cfg.out))  # 2 s: file systems that keep whole seconds
         draw_from_csvs(str(cfg.figure), [Path(str(path)) for path in csvs], out, options=options)

@@ -16,14 +16,28 @@ What the site needs that plain mkdocs cannot do:
 - **The make targets** of docs/contributing.md, from the Makefile's `## ` comments (as `make help` lists them).
 - **A key without a description fails the build**: each is logged as a warning, which `mkdocs build --strict`
   (`make docs`, run by CI) turns into an error; tests/unit/test_config_reference.py checks the same.
+- **The demo's numbers and claims**, rendered from the demo's CSVs committed under `docs/demo/` (`DEMO_DIR`):
+  a page writes `<!-- demo: EXPRESSION -->VALUE<!-- /demo -->` (`DEMO`); the build replaces it with the
+  expression rendered now (`render`), and `make docs-demo` (`python tools/mkdocs_hooks.py demo`, after
+  `make demo`) copies the demo's CSVs here, draws the demo pictures again from them (`docs/demo_*.png`, each
+  carrying its CSV's SHA-256) and rewrites every VALUE, so the raw markdown GitHub shows says the same.
+  tests/unit/test_docs_demo.py checks that every expression renders to the VALUE written and every picture
+  comes from its committed CSV. Expressions (`EXPRESSIONS`): `trend FIG GROUP METRIC` ("rises (Page's L p =
+  0.003)"), `line FIG GROUP METRIC` (the line's lack of fit), `slope FIG GROUP METRIC`, `point FIG GROUP
+  METRIC X`, `diff COMPARE GROUP METRIC LEVEL`, `power COMPARE GROUP METRIC`, `marked COMPARE`, `ece GROUP`;
+  arguments with spaces are quoted (shlex).
 
-`python tools/mkdocs_hooks.py` prints the reference, and the keys without a description on stderr.
+`python tools/mkdocs_hooks.py` prints the reference, and the keys without a description on stderr;
+`python tools/mkdocs_hooks.py demo [OUTPUTS]` is `make docs-demo`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import shlex
+import shutil
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -76,6 +90,8 @@ def on_page_markdown(markdown, page, config, files):
         for missing in undocumented(configs):
             log.warning(f"config reference: {missing}")
         markdown = markdown.replace(REFERENCE_MARKER, reference_markdown(configs))
+    if DEMO.search(markdown):
+        markdown = render_page(markdown, DEMO_DIR, rewrite=False, warn=log.warning)
     if page.file.src_uri == TARGETS_PAGE:
         if TARGETS_MARKER not in markdown:
             log.warning(f"docs/{TARGETS_PAGE} lacks the marker {TARGETS_MARKER} where the make targets go")
@@ -482,7 +498,259 @@ def reference_markdown(configs: list[Config]) -> str:
     return "\n".join(out)
 
 
-if __name__ == "__main__":
+# ----------------------------------------------------------------------------------- the demo in the docs
+
+DOCS = REPO / "docs"
+DEMO_DIR = DOCS / "demo"
+DEMO = re.compile(r"<!-- demo: ([^`]+?) -->([^`]*?)<!-- /demo -->")  # never inside a code span
+# The demo's CSVs the docs render from: name in docs/demo/ -> where `make demo` writes it (under OUTPUTS).
+DEMO_SOURCES = {
+    "fig1": "figures/fig1",
+    "fig2": "figures/fig2",
+    "fig3": "figures/fig3",
+    "fig3_deconvgan": "figures/fig3_deconvgan",
+    "calibration": "figures/calibration/demo_dropout/calibration",
+    "compare_categories": "figures/compare/demo_categories/compare",
+    "compare_dropout": "figures/compare/demo_dropout/compare",
+}
+# The pictures the docs embed, drawn from a committed CSV and its `.json` (the words around the numbers).
+DEMO_PICTURES = {
+    "fig1": "demo_fig1.png",
+    "fig2": "demo_fig2.png",
+    "fig3": "demo_fig3.png",
+    "fig3_deconvgan": "demo_fig3_deconvgan.png",
+    "calibration": "demo_calibration.png",
+}
+
+
+class DemoError(ValueError):
+    """An expression that does not render against the committed CSVs (a build warning, a test failure)."""
+
+
+def _table(demo_dir: Path, name: str):
+    import pandas as pd
+
+    path = demo_dir / f"{name}.csv"
+    if not path.is_file():
+        raise DemoError(f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path} does not exist")
+    return pd.read_csv(path)
+
+
+def _same(column, value: str):
+    """Rows whose cell reads as `value` (a number compared as a number: fig2's group 10 is 10.0 in the CSV)."""
+    try:
+        number = float(value)
+        return column.map(lambda cell: _as_float(cell) == number)
+    except ValueError:
+        return column.astype(str) == value
+
+
+def _as_float(cell) -> float | None:
+    try:
+        return float(cell)
+    except (TypeError, ValueError):
+        return None
+
+
+def _one(rows, what: str):
+    if rows.empty:
+        raise DemoError(f"no row for {what}")
+    return rows.iloc[0]
+
+
+def _trend_row(demo_dir: Path, figure: str, group: str, metric: str):
+    data = _table(demo_dir, figure)
+    rows = data[(data["kind"] == "trend") & _same(data["group"], group) & (data["metric"] == metric)]
+    return _one(rows, f"the trend of {metric} on {group!r} in {figure}.csv")
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.3f}"
+
+
+def _interval(low: float, high: float, signed: bool) -> str:
+    if low != low or high != high:  # NaN
+        return "no interval"
+    text = _signed if signed else (lambda v: f"{v:.3f}")
+    return f"[{text(low)}, {text(high)}]"
+
+
+def _render_trend(demo_dir, figure, group, metric):
+    from fakeid.analysis.trends import claim_text
+
+    row = _trend_row(demo_dir, figure, group, metric)
+    direction = "" if row["trend_direction"] != row["trend_direction"] else str(row["trend_direction"])
+    return claim_text(float(row["trend_p"]), direction)
+
+
+def _render_line(demo_dir, figure, group, metric):
+    from fakeid.analysis.trends import line_words
+
+    return line_words(float(_trend_row(demo_dir, figure, group, metric)["lack_of_fit_p"]))
+
+
+def _render_slope(demo_dir, figure, group, metric):
+    row = _trend_row(demo_dir, figure, group, metric)
+    return f"{_signed(row['slope'])} {_interval(row['slope_ci_low'], row['slope_ci_high'], True)}"
+
+
+def _render_point(demo_dir, figure, group, metric, x):
+    data = _table(demo_dir, figure)
+    rows = data[(data["kind"] == "point") & _same(data["group"], group) & (data["metric"] == metric)]
+    row = _one(rows[_same(rows["x"], x)], f"the point of {metric} on {group!r} at x = {x} in {figure}.csv")
+    clipped = " (interval clipped to [0, 1])" if str(row.get("clipped")).lower() == "true" else ""
+    return f"{row['mean']:.3f} {_interval(row['ci_low'], row['ci_high'], False)}{clipped}"
+
+
+def _compare_row(demo_dir, name, group, metric, level):
+    data = _table(demo_dir, name)
+    rows = data[(data["group"].astype(str) == group) & (data["metric"] == metric) & _same(data["level"], level)]
+    return _one(rows, f"{metric} on {group!r} at level {level} in {name}.csv")
+
+
+def _is_marked(row) -> bool:
+    """A star, as the figures draw it: `supported` and a Holm-adjusted p under 5 %."""
+    return str(row["supported"]).lower() == "true" and float(row["p_holm"]) < 0.05
+
+
+def _render_diff(demo_dir, name, group, metric, level):
+    from fakeid.analysis.trends import p_text
+
+    row = _compare_row(demo_dir, name, group, metric, level)
+    mark = ", marked" if _is_marked(row) else ""
+    return (
+        f"{_signed(row['diff'])} {_interval(row['ci_low'], row['ci_high'], True)} "
+        f"(p_holm = {p_text(float(row['p_holm']))}{mark})"
+    )
+
+
+def _render_power(demo_dir, name, group, metric):
+    """The smallest difference detectable with 80 % power (`mde`), over the levels compared (it varies with
+    each level's spread): "0.163" or "0.163-0.201"."""
+    data = _table(demo_dir, name)
+    rows = data[(data["group"].astype(str) == group) & (data["metric"] == metric)]
+    _one(rows, f"the power of {metric} on {group!r} in {name}.csv")  # a DemoError when there is none
+    values = rows["mde"].dropna()
+    if values.empty:
+        return "unknown"
+    low, high = f"{values.min():.3f}", f"{values.max():.3f}"
+    return low if low == high else f"{low}-{high}"
+
+
+def _render_marked(demo_dir, name):
+    data = _table(demo_dir, name)
+    marked = sum(_is_marked(row) for _, row in data.iterrows())
+    return f"{marked} of its {len(data)} rows"
+
+
+def _render_ece(demo_dir, group):
+    data = _table(demo_dir, "calibration")
+    values = data.loc[data["group"].astype(str) == group, "ece"].dropna()
+    if values.empty:
+        raise DemoError(f"no ECE for the group {group!r} in calibration.csv")
+    low, high = float(values.min()), float(values.max())
+    return f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}-{high:.2f}"
+
+
+EXPRESSIONS = {
+    "trend": _render_trend,
+    "line": _render_line,
+    "slope": _render_slope,
+    "point": _render_point,
+    "diff": _render_diff,
+    "power": _render_power,
+    "marked": _render_marked,
+    "ece": _render_ece,
+}
+
+
+def render(expression: str, demo_dir: Path = DEMO_DIR) -> str:
+    """One placeholder's value from the committed CSVs; DemoError naming what is wrong."""
+    words = shlex.split(expression)
+    if not words or words[0] not in EXPRESSIONS:
+        raise DemoError(f"`{expression}`: expected one of {', '.join(EXPRESSIONS)} first")
+    try:
+        return EXPRESSIONS[words[0]](demo_dir, *words[1:])
+    except TypeError as err:
+        raise DemoError(f"`{expression}`: wrong number of arguments ({err})") from None
+
+
+def render_page(markdown: str, demo_dir: Path = DEMO_DIR, rewrite: bool = True, warn=None) -> str:
+    """Every placeholder rendered. `rewrite`: keep the comment (the markdown file); else only the value (the
+    site). An expression that does not render stays as written and is reported through `warn`."""
+
+    def replace(match: re.Match) -> str:
+        try:
+            value = render(match.group(1), demo_dir)
+        except DemoError as err:
+            if warn is None:
+                raise
+            warn(f"docs demo placeholder: {err}")
+            return match.group(0)
+        return f"<!-- demo: {match.group(1)} -->{value}<!-- /demo -->" if rewrite else value
+
+    return DEMO.sub(replace, markdown)
+
+
+def demo_pages(docs: Path = DOCS) -> list[Path]:
+    return sorted(path for path in docs.glob("*.md") if DEMO.search(path.read_text(encoding="utf-8")))
+
+
+def draw_demo_picture(name: str, demo_dir: Path, out: Path) -> None:
+    """A docs picture drawn again from `docs/demo/<name>.csv` and `.json`, with the CSV's SHA-256 in the PNG."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from fakeid.analysis.calibration import draw_reliability
+    from fakeid.analysis.figures.study import redraw
+    from fakeid.analysis.pictures import CSV_SHA256_KEY, csv_sha256
+
+    csv, meta = demo_dir / f"{name}.csv", json.loads((demo_dir / f"{name}.json").read_text(encoding="utf-8"))
+    if name == "calibration":
+        drawn = draw_reliability(pd.read_csv(csv), meta["title"], meta["caption"], meta["min_bin_count"])
+    else:
+        drawn = redraw(csv, meta)
+    drawn.savefig(out, dpi=110, bbox_inches="tight", metadata={CSV_SHA256_KEY: csv_sha256(csv)})
+    plt.close(drawn)
+
+
+def docs_demo(outputs: Path, docs: Path = DOCS) -> list[str]:
+    """`make docs-demo`: copy the demo's CSVs (and each figure's `.json`) into docs/demo/, draw the demo pictures
+    from them, rewrite every placeholder of the docs. Returns what it wrote."""
+    demo_dir = docs / "demo"
+    missing = [
+        f"{outputs / source}.csv" for source in DEMO_SOURCES.values() if not (outputs / f"{source}.csv").is_file()
+    ]
+    if missing:
+        raise DemoError(f"{', '.join(missing)} missing: run `make demo` first (its figures, comparisons, calibration)")
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, source in DEMO_SOURCES.items():
+        for suffix in ("csv", "json"):
+            path = outputs / f"{source}.{suffix}"
+            if path.is_file():
+                shutil.copyfile(path, demo_dir / f"{name}.{suffix}")
+                written.append(str(demo_dir / f"{name}.{suffix}"))
+    for name, picture in DEMO_PICTURES.items():
+        if not (demo_dir / f"{name}.json").is_file():
+            raise DemoError(f"{demo_dir / name}.json missing: the figures of `make demo` write it beside the CSV")
+        draw_demo_picture(name, demo_dir, docs / picture)
+        written.append(str(docs / picture))
+    for page in demo_pages(docs):
+        page.write_text(render_page(page.read_text(encoding="utf-8"), demo_dir), encoding="utf-8")
+        written.append(str(page))
+    return written
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["demo"]:
+    sys.path.insert(0, str(REPO))
+    try:
+        for line in docs_demo(Path(sys.argv[2]) if len(sys.argv) > 2 else REPO / "outputs"):
+            print(line)
+    except DemoError as err:
+        print(f"fakeid: error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+elif __name__ == "__main__":
     sys.path.insert(0, str(REPO))
     from fakeid import CONF_DIR
 

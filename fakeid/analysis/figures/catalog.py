@@ -21,6 +21,7 @@ from fakeid.analysis.figures.study import (
     CHOICES,
     DROP_RATE,
     FIGURES,
+    OTHER_GENERATORS,
     ROBUSTNESS,
     Options,
     calibration_figure,
@@ -28,6 +29,7 @@ from fakeid.analysis.figures.study import (
     fig1,
     fig2,
     fig3,
+    has_other_generators,
     row_kinds,
     sweeps_varying,
     training_rows,
@@ -48,6 +50,9 @@ def _makers() -> dict[str, Callable[..., object]]:
         ),
         "fig3": lambda df, out, source, options: fig3(
             sweeps_varying(training_rows(df), DROP_RATE), out, options.num_categories, source, options
+        ),
+        "fig3_deconvgan": lambda df, out, source, options: fig3(
+            sweeps_varying(training_rows(df), DROP_RATE), out, options.num_categories, source, options, others=True
         ),
         "figR": lambda df, out, source, _: robustness.figR(df, out, source),
         "formatbias": lambda df, out, source, _: robustness.formatbias(df, out, source),
@@ -73,6 +78,8 @@ def write_all(
     names = [*(FIGURES if "train" in kinds else ()), *(ROBUSTNESS if "eval" in kinds else ())]
     if "train" in kinds and AUGMENT in df.columns and training_rows(df)[AUGMENT].nunique() > 1:
         names += AUGMENTATION  # Fig A when the training augmentation varies
+    if "train" in kinds and has_other_generators(training_rows(df)):
+        names += OTHER_GENERATORS  # Fig 3 of the other unseen generators (the benchmark's DeconvGAN) apart
     makers = _makers()
     made: dict[str, object] = {}
     for name in names:

@@ -49,7 +49,7 @@ from fakeid.analysis.figures.study import (
     condition_label,
     row_kinds,
 )
-from fakeid.analysis.pictures import write_figure_files
+from fakeid.analysis.pictures import open_markers, write_figure_files
 from fakeid.analysis.stats import mean_ci, summarize
 from fakeid.core.errors import FakeidError
 
@@ -331,15 +331,7 @@ def _draw_series(ax: plt.Axes, points: pd.DataFrame, color: object, label: str) 
         points["x"], points["mean"], yerr=[lower, upper], color=color, marker="o", markersize=4, capsize=3, label=label
     )
     original = points[points["level"] == NONE]
-    ax.plot(
-        original["x"],
-        original["mean"],
-        linestyle="none",
-        marker="s",
-        markersize=8,
-        markerfacecolor="none",
-        markeredgecolor=color,
-    )
+    open_markers(ax, original["x"], original["mean"], color, size=8, marker="s")
 
 
 def figR(df: pd.DataFrame, out_dir: str | Path, source: str = "the results table") -> Figure:

@@ -9,9 +9,12 @@ Definitions (stated again in every figure's caption):
   panels show each category's set while it is unseen. Fig 2's lines use, per number of categories, the sets
   unseen at every dropout ratio. Every point records the sets it averages (`sets`, `n_sets`).
 - *unseen generator*: test sets with `not seen_generator` (StyleGAN2 horse, FFHQ); each set plotted on its own.
-- Points are the mean over runs (seeds) with a Student-t 95% CI (`fakeid.analysis.stats.mean_ci`; no bar when n == 1).
-- Trend lines are least-squares fits on the per-run values, not on the per-point means, so the slope's CI
-  reflects seed-to-seed spread (`fakeid.analysis.stats.linear_trend`).
+- Points are the mean over runs (seeds) with a 95% CI (`fakeid.analysis.stats.mean_ci`; no bar when n == 1).
+  Every metric lives in [0, 1]: an interval (or a mean) reaching outside is clipped to it in the CSV and the
+  drawing, and the point is flagged (`clipped`, an open marker), never cut silently.
+- Trends (`fakeid.analysis.trends`): per series Page's L with the seeds as blocks (`trend_p`), the lack of fit
+  of a straight line (`lack_of_fit_p`) and the slope of the level means with its interval. The line is drawn
+  only where it fits (`line` True); elsewhere the joined level means are the trend and the legend says why.
 - Fig 1 varies the number of categories at one dropout ratio: the ratio with the most distinct category
   counts unless `drop_rate` is given. Fig 3 shows one number of categories: the one with the most distinct
   dropout ratios unless `num_categories` is given. Ties go to the value with more runs, then the larger
@@ -19,9 +22,11 @@ Definitions (stated again in every figure's caption):
 
 Each figure is written as `<name>.png`, `<name>.pdf` and `<name>.csv`. The CSV holds exactly the numbers
 drawn (the drawing reads only that table): columns `CSV_COLUMNS`; `kind` is "point" (mean and CI) or
-"trend" (the fitted line at its two ends, with slope, slope CI, R^2 and n of the fit); `role` is "primary",
-"secondary" or "per set"; `marked` (a star) and `p_holm` come from the paired comparison of each level with
-the smallest one (`fakeid.analysis.compare`: `supported`), whose power statement the caption quotes.
+"trend" (the line through the level means at its two ends, with slope, slope CI, R^2, n of runs, `trend_p`,
+`trend_direction`, `lack_of_fit_p`, `line`: whether it is drawn); `role` is "primary", "secondary" or "per
+set"; `marked` (a star) and `p_holm` come from the paired comparison of each level with the smallest one
+(`fakeid.analysis.compare`): a star needs `supported` *and* p_holm < 0.05 (Holm over the comparison's
+family, stated in compare.md), and the caption quotes the comparison's power statement for the group it names.
 
 `figure=compare` writes `compare.csv` and `compare.md` (`fakeid.analysis.compare`; keys `baseline`,
 `variable`, `n_boot`, `bootstrap_seed`, `effect`); `figure=calibration` writes `calibration.{png,pdf,csv}`,
@@ -33,7 +38,7 @@ Fig R and the format-bias table, drawn from evaluation rows (`kind` "eval"), liv
 `fakeid.analysis.figures.robustness`; Figs 1-3 read training rows only (`kind` "train", or a table without `kind`).
 
 CLI (a Hydra app, conf/figures.yaml):
-`python -m fakeid.figures figure=fig1|fig2|fig3|figR|formatbias|figA|compare|calibration|all csv=[A.csv,B.csv] out=DIR`
+`python -m fakeid.figures figure=NAME csv=[A.csv,B.csv] out=DIR`, NAME one of `CHOICES`
 (`drop_rate=` for Figs 1 and A, `num_categories=` for Fig 3, `baseline=` for the comparison). Fig A (unseen
 content and generators vs categories, one line per training augmentation) lives in `figures.augment`; when
 the runs of a table differ in training augmentation (column `augment`), Figs 1-3 draw each augmentation's lines
@@ -58,7 +63,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fakeid.analysis.compare import compare  # noqa: E402
-from fakeid.analysis.pictures import write_figure_files  # noqa: E402
+from fakeid.analysis.pictures import open_markers, write_figure_files  # noqa: E402
 from fakeid.analysis.rows import (  # noqa: E402, F401 - some re-exported: fakeid.analysis.figures.robustness and tests use them
     GROUPS,
     RUN_KEY,
@@ -71,9 +76,11 @@ from fakeid.analysis.rows import (  # noqa: E402, F401 - some re-exported: fakei
     sweeps_varying,
     training_rows,
 )
-from fakeid.analysis.stats import linear_trend, summarize  # noqa: E402
+from fakeid.analysis.stats import summarize  # noqa: E402
+from fakeid.analysis.trends import ALPHA, claim, line_text, p_text, trend_test  # noqa: E402
 from fakeid.core.errors import FakeidError  # noqa: E402
 from fakeid.core.metric_names import TEST_METRICS  # noqa: E402
+from fakeid.data.layout import UNSEEN_GENERATOR  # noqa: E402
 
 CATEGORIES = "data.num_categories"
 DROP_RATE = "model.drop_rate"
@@ -105,6 +112,11 @@ CSV_COLUMNS = [
     "slope_ci_low",
     "slope_ci_high",
     "r2",
+    "trend_p",
+    "trend_direction",
+    "lack_of_fit_p",
+    "line",
+    "clipped",
     "role",
     "sets",
     "n_sets",
@@ -115,11 +127,17 @@ CSV_COLUMNS = [
 # with x: drawn grey), "per set" (one test set, at the x where it is in the group)
 PRIMARY, SECONDARY, PER_SET = "primary", "secondary", "per set"
 FIGURES = ("fig1", "fig2", "fig3")
+OTHER_GENERATORS = ("fig3_deconvgan",)  # Fig 3 on the unseen generators besides StyleGAN2, where a table has them
+SEED = "seed"
 ROBUSTNESS = ("figR", "formatbias")  # from evaluation rows: fakeid.analysis.figures.robustness
 ANALYSES = ("compare", "calibration")  # fakeid.analysis: asked for by name, not part of `all`
 AUGMENTATION = ("figA",)  # from training rows of an augmentation sweep: fakeid.analysis.figures.augment
-CHOICES = (*FIGURES, *ROBUSTNESS, *AUGMENTATION, *ANALYSES, "all")
+CHOICES = (*FIGURES, *ROBUSTNESS, *AUGMENTATION, *OTHER_GENERATORS, *ANALYSES, "all")
 UNSEEN_CONTENT_TEXT = "unseen content = test sets of the training generator whose category was not trained on"
+TREND_TEXT = (
+    "Trend: Page's L with seeds as blocks; dotted line through the level means only where a line fits (lack of "
+    "fit p >= 0.05), else the joined means are the trend; clipped intervals (open markers) end at [0, 1]."
+)
 
 
 @dataclass
@@ -138,8 +156,21 @@ class Figure:
 
     @property
     def trends(self) -> pd.DataFrame:
-        """One row per fitted trend line: series, slope with its 95% CI, R^2, n (none for Fig R)."""
-        columns = ["panel", "series", "slope", "slope_ci_low", "slope_ci_high", "r2", "n"]
+        """One row per trend: series, slope of the level means with its 95% CI, R^2, n of runs, Page's L p, the
+        line's lack-of-fit p and whether the line is drawn (none for Fig R)."""
+        columns = [
+            "panel",
+            "series",
+            "slope",
+            "slope_ci_low",
+            "slope_ci_high",
+            "r2",
+            "n",
+            "trend_p",
+            "trend_direction",
+            "lack_of_fit_p",
+            "line",
+        ]
         if "kind" not in self.data.columns:
             return pd.DataFrame(columns=columns)
         rows = self.data[self.data["kind"] == "trend"]
@@ -148,9 +179,11 @@ class Figure:
 
 # ----------------------------------------------------------------------------- selecting rows
 def per_run_means(rows: pd.DataFrame, metrics: Sequence[str], keep: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per run: the mean of each metric over the given test-set rows, plus the `keep` columns."""
+    """One row per run: the mean of each metric over the given test-set rows, plus the `keep` columns (and the
+    run's seed, the block of its trend test, where the table has it)."""
     grouped = rows.groupby(RUN_KEY, sort=True)
     means = grouped[list(metrics)].mean()
+    keep = [*keep, *([SEED] if SEED in rows.columns and SEED not in keep else [])]
     if keep:
         means = means.join(grouped[list(keep)].first())
     return means.reset_index()
@@ -196,27 +229,43 @@ def _require_spread(values: pd.Series, column: str, figure: str, source: str, wh
 
 
 # ----------------------------------------------------------------------------- numbers of a figure
+def bounded(mean: float, low: float, high: float) -> tuple[float, float, float, bool]:
+    """A metric's mean and interval held to [0, 1], where every metric of these figures lives, and whether
+    anything was clipped (so the CSV and the drawing flag it instead of cutting it silently)."""
+    values = [mean, low, high]
+    clipped = any(not pd.isna(v) and (v < 0.0 or v > 1.0) for v in values)
+    mean, low, high = (v if pd.isna(v) else min(1.0, max(0.0, float(v))) for v in values)
+    return mean, low, high, clipped
+
+
 def _point_rows(per_run: pd.DataFrame, x: str, metric: str, **labels: object) -> list[dict]:
     table = summarize(per_run, [x], metric)
-    return [
-        {
-            **labels,
-            "metric": metric,
-            "kind": "point",
-            "x": row[x],
-            "mean": row["mean"],
-            "ci_low": row["ci_low"],
-            "ci_high": row["ci_high"],
-            "n": row["n"],
-        }
-        for _, row in table.iterrows()
-        if row["n"] > 0
-    ]
+    rows = []
+    for _, row in table.iterrows():
+        if row["n"] <= 0:
+            continue
+        mean, low, high, clipped = bounded(row["mean"], row["ci_low"], row["ci_high"])
+        rows.append(
+            {
+                **labels,
+                "metric": metric,
+                "kind": "point",
+                "x": row[x],
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "n": row["n"],
+                "clipped": clipped,
+            }
+        )
+    return rows
 
 
 def _trend_rows(per_run: pd.DataFrame, x: str, metric: str, **labels: object) -> list[dict]:
+    """The series' trend (`fakeid.analysis.trends`): two rows, the line through the level means at its ends,
+    each carrying the slope, its interval, Page's L and the line's lack of fit."""
+    test = trend_test(per_run, x, metric, block=SEED)
     data = per_run[[x, metric]].dropna()
-    trend = linear_trend(data[x], data[metric])
     ends = [float(data[x].min()), float(data[x].max())]
     return [
         {
@@ -227,14 +276,24 @@ def _trend_rows(per_run: pd.DataFrame, x: str, metric: str, **labels: object) ->
             "mean": fitted,
             "ci_low": math.nan,
             "ci_high": math.nan,
-            "n": trend.n,
-            "slope": trend.slope,
-            "slope_ci_low": trend.slope_ci_low,
-            "slope_ci_high": trend.slope_ci_high,
-            "r2": trend.r2,
+            "n": test.n_runs,
+            "slope": test.slope,
+            "slope_ci_low": test.slope_ci_low,
+            "slope_ci_high": test.slope_ci_high,
+            "r2": test.r2,
+            "trend_p": test.trend_p,
+            "trend_direction": test.direction,
+            "lack_of_fit_p": test.lack_of_fit_p,
+            "line": test.line_fits,
         }
-        for end, fitted in zip(ends, trend.predict(ends))
+        for end, fitted in zip(ends, test.predict(ends))
     ]
+
+
+def trend_sentence(per_run: pd.DataFrame, x: str, metric: str, what: str) -> str:
+    """A caption's words on one series' trend: the claim and whether its line is drawn."""
+    test = trend_test(per_run, x, metric, block=SEED)
+    return f"{what} {claim(test)}, {line_text(test)}"
 
 
 def _categories_text(categories: float) -> str:
@@ -274,6 +333,7 @@ class Options:
     effect: float = 0.02
     run: str | None = None
     level: object = None
+    min_bin_count: int = 10
 
 
 def _sets_of(rows: pd.DataFrame) -> tuple[str, int]:
@@ -312,8 +372,8 @@ def _marks(
     method = comparison.table["method"].iloc[0] if len(comparison.table) else "?"
     return comparison, (
         f"* marks a level whose paired difference from {_level_text(variable, comparison.baseline)} has a 95 % "
-        f"interval excluding 0 ({method}; where seed noise dominates, the seed-only t interval too; Holm-adjusted p "
-        "in the CSV)"
+        f"interval excluding 0 ({method}; where seed noise dominates, the seed-only t interval too) and a "
+        "Holm-adjusted p < 0.05 (the comparison's family, as compare.md states it; p_holm in the CSV)"
     )
 
 
@@ -333,7 +393,9 @@ def _apply_marks(points: list[dict], comparison: object, group: str, metric: str
     marks = comparison.marks(group, metric)  # type: ignore[attr-defined]
     for point in points:
         supported, p_holm = marks.get(round(float(point["x"]), 9), (None, math.nan))
-        point["marked"], point["p_holm"] = supported, p_holm
+        # the figure's own rule on top of the comparison's: a star needs the Holm-adjusted p under 5 % too
+        point["marked"] = None if supported is None else bool(supported) and bool(p_holm < ALPHA)
+        point["p_holm"] = p_holm
     return points
 
 
@@ -398,6 +460,17 @@ def fig1_data(
             points = _point_rows(set_rows.reset_index(drop=True), CATEGORIES, metric, **labels)
             out += [{**point, "sets": str(test_set), "n_sets": 1} for point in points]
     data = _frame(out)
+    trend_text = ""
+    if constant:
+        trend_text = (
+            " "
+            + "; ".join(
+                trend_sentence(primary, CATEGORIES, metric, f"{METRIC_TEXT[metric]} on the fixed sets")
+                for metric in ("acc", "ap")
+                if _has_values(primary, metric)
+            )
+            + "."
+        )
     if constant:
         which = (
             f"Solid: the set{'s' if len(constant) > 1 else ''} unseen at every n ({set_list_text(constant)}); grey: "
@@ -421,8 +494,7 @@ def fig1_data(
             ("set_acc", "accuracy on category c while c is unseen"),
             ("set_ap", "AP on category c while c is unseen"),
         ],
-        caption=f"{_describe_runs(rows, data)}. {UNSEEN_CONTENT_TEXT}. {which}; trend: least squares on per-run "
-        f"values.{power_text}",
+        caption=f"{_describe_runs(rows, data)}. {UNSEEN_CONTENT_TEXT}. {which}. {TREND_TEXT}{trend_text}{power_text}",
         integer_x=True,
         comparison=comparison,
     )
@@ -439,7 +511,7 @@ def fig2_data(df: pd.DataFrame, source: str = "the results table", options: Opti
     _require_spread(per_run[DROP_RATE], DROP_RATE, "fig2", source)
     spread = per_run.groupby(CATEGORIES)[DROP_RATE].nunique()
     out: list[dict] = []
-    statements = []
+    statements, trends = [], []
     for categories in spread[spread >= 2].index:
         line_rows = rows[rows[CATEGORIES] == categories]
         constant = constant_sets(line_rows, GROUPS[UNSEEN_CONTENT](line_rows), DROP_RATE)
@@ -464,6 +536,7 @@ def fig2_data(df: pd.DataFrame, source: str = "the results table", options: Opti
             points = _with_sets(_point_rows(runs, DROP_RATE, metric, **labels), unseen, DROP_RATE)
             out += _apply_marks(points, comparison, UNSEEN_CONTENT, metric)
             out += _trend_rows(runs, DROP_RATE, metric, **labels)
+            trends.append(trend_sentence(runs, DROP_RATE, metric, f"{metric} at {_categories_text(categories)}"))
     if not out:
         raise FakeidError(f"fig2 needs, for some {CATEGORIES}, runs with more than one {DROP_RATE}; {source} has none")
     data = _frame(out)
@@ -475,8 +548,16 @@ def fig2_data(df: pd.DataFrame, source: str = "the results table", options: Opti
         xlabel="dropout ratio",
         panels=[("acc", "accuracy on unseen content (threshold 0.5)"), ("ap", "AP on unseen content")],
         caption=f"{_describe_runs(rows, data)}. {UNSEEN_CONTENT_TEXT} (per line, the sets unseen at every dropout "
-        f"ratio; `sets` in the CSV); trend: least squares on per-run values. {'; '.join(statements)}.{marks}",
+        f"ratio; `sets` in the CSV). {TREND_TEXT} {'; '.join(trends)}. {'; '.join(statements)}.{marks}",
     )
+
+
+def has_other_generators(df: pd.DataFrame) -> bool:
+    """Whether a table has test sets of an unseen generator other than StyleGAN2 (then `all` draws fig3_deconvgan)."""
+    if "generator" not in df.columns or "seen_generator" not in df.columns:
+        return False
+    unseen = df[df["seen_generator"].astype(str).str.lower() == "false"]
+    return bool((unseen["generator"].dropna().astype(str) != UNSEEN_GENERATOR).any())
 
 
 def fig3_data(
@@ -484,24 +565,36 @@ def fig3_data(
     num_categories: int | None = None,
     source: str = "the results table",
     options: Options | None = None,
+    others: bool = False,
 ) -> Figure:
-    """Fig 3: accuracy (at 0.5 and calibrated) and AP vs dropout ratio on each unseen-generator test set."""
+    """Fig 3, the paper's: accuracy (at 0.5 and calibrated) and AP vs dropout ratio on each test set of the
+    unseen generator StyleGAN2 (`fakeid.data.layout.UNSEEN_GENERATOR`). `others`: the same on the test sets of
+    every other unseen generator (the benchmark's DeconvGAN), as a figure of its own, `fig3_deconvgan`."""
+    name = "fig3_deconvgan" if others else "fig3"
     options = options or Options(num_categories=num_categories)
     num_categories = num_categories if num_categories is not None else options.num_categories
     metrics = ["acc", "acc_cal", "ap"]
-    rows = ok_test_rows(df, "fig3", [CATEGORIES, DROP_RATE, *metrics], source)
+    rows = ok_test_rows(df, name, [CATEGORIES, DROP_RATE, *metrics], source)
     unseen = rows[~rows["seen_generator"]]
+    generator = unseen["generator"].astype(str) if "generator" in unseen.columns else pd.Series("", index=unseen.index)
+    unseen = unseen[(generator != UNSEEN_GENERATOR) if others else (generator == UNSEEN_GENERATOR)]
+    which = (
+        f"an unseen generator other than {UNSEEN_GENERATOR}" if others else f"the unseen generator {UNSEEN_GENERATOR}"
+    )
     if unseen.empty:
-        raise FakeidError(f"fig3 needs test sets of an unseen generator (seen_generator False); {source} has none")
-    fixed = _pick_fixed(unseen, CATEGORIES, DROP_RATE, num_categories, "fig3", source)
+        raise FakeidError(
+            f"{name} needs test sets of {which} (seen_generator False, generator column); {source} has none"
+        )
+    fixed = _pick_fixed(unseen, CATEGORIES, DROP_RATE, num_categories, name, source)
     unseen = unseen[np.isclose(unseen[CATEGORIES], fixed)]
-    _require_spread(unseen[DROP_RATE], DROP_RATE, "fig3", source, f" at {CATEGORIES}={fixed:g}")
+    _require_spread(unseen[DROP_RATE], DROP_RATE, name, source, f" at {CATEGORIES}={fixed:g}")
     set_names = sorted(unseen["set"].astype(str).unique())
-    groups = {name: (lambda frame, name=name: ~frame["seen_generator"] & (frame["set"] == name)) for name in set_names}
+    groups = {one: (lambda frame, one=one: ~frame["seen_generator"] & (frame["set"] == one)) for one in set_names}
     comparison, marks_text = _marks(
         rows[np.isclose(rows[CATEGORIES], fixed)], DROP_RATE, groups, metrics, options, source
     )
     out: list[dict] = []
+    trends = []
     for test_set, set_rows in unseen.groupby("set", sort=True):
         seen = set_rows["seen_category"].unique()
         content = condition_label(False, bool(seen[0])) if len(seen) == 1 else "unseen generator, mixed content"
@@ -511,7 +604,7 @@ def fig3_data(
                 continue
             suffix = ", calibrated threshold" if metric == "acc_cal" else ""
             labels = {
-                "figure": "fig3",
+                "figure": name,
                 "panel": panel,
                 "series": f"{test_set} ({content}){suffix}",
                 "group": test_set,
@@ -520,20 +613,29 @@ def fig3_data(
                 "n_sets": 1,
             }
             out += _apply_marks(_point_rows(per_run, DROP_RATE, metric, **labels), comparison, str(test_set), metric)
+            if metric != "acc_cal":  # one trend per series keeps the legend readable
+                out += _trend_rows(per_run, DROP_RATE, metric, **labels)
+                trends.append(trend_sentence(per_run, DROP_RATE, metric, f"{metric} on {test_set}"))
     data = _frame(out)
     power_text = ""
-    if comparison is not None and set_names:
-        power_text = f" On {set_names[0]}: {comparison.power_statement(set_names[0])}; {marks_text}."  # type: ignore
+    if comparison is not None:
+        # each set's own power statement, named by its set (a figure of 2-4 sets; never one set's for all)
+        statements = "; ".join(comparison.power_statement(one) for one in set_names)  # type: ignore[attr-defined]
+        power_text = f" {_sentence(statements)}; {marks_text}."
     elif marks_text:
         power_text = f" {marks_text}"
+    title_generator = (
+        "other unseen generators (not the paper's Fig 3)" if others else f"unseen generator {UNSEEN_GENERATOR}"
+    )
     return Figure(
-        name="fig3",
+        name=name,
         data=data,
-        title=f"Fig 3. Detection of fakes from unseen generators vs dropout ratio ({_categories_text(fixed)})",
+        title=f"Fig 3{' (other generators)' if others else ''}. Detection of fakes from the {title_generator} vs "
+        f"dropout ratio ({_categories_text(fixed)})",
         xlabel="dropout ratio",
         panels=[("acc", "accuracy"), ("ap", "average precision")],
-        caption=f"{_describe_runs(rows, data)}. Each line is one test set of a generator not seen in training; "
-        f"the calibrated threshold is chosen on validation data of the training generator.{power_text}",
+        caption=f"{_describe_runs(rows, data)}. Each line is one test set of {which}; the calibrated threshold is "
+        f"chosen on validation data of the training generator. {TREND_TEXT} {'; '.join(trends)}.{power_text}",
         comparison=comparison,
     )
 
@@ -584,21 +686,21 @@ def draw(figure: Figure) -> plt.Figure:
                 marked = points[points["marked"].fillna(False).astype(bool)]
                 if not marked.empty:
                     ax.plot(marked["x"], marked["mean"], linestyle="none", marker="*", markersize=11, color=color)
+            if "clipped" in points.columns:  # an interval that reached outside [0, 1]: shown as clipped
+                clipped = points[points["clipped"].fillna(False).astype(bool)]
+                if not clipped.empty:
+                    open_markers(ax, clipped["x"], clipped["mean"], color, size=9)
             trend = rows[rows["kind"] == "trend"].sort_values("x")
             if not trend.empty:
                 first = trend.iloc[0]
-                ci = (
-                    ""
-                    if pd.isna(first["slope_ci_low"])
-                    else f" [{first['slope_ci_low']:+.3f}, {first['slope_ci_high']:+.3f}]"
-                )
+                drawn = _flag(first.get("line", True), default=True)
                 handles += ax.plot(
-                    trend["x"],
-                    trend["mean"],
+                    trend["x"] if drawn else [],
+                    trend["mean"] if drawn else [],
                     color=color,
                     linestyle=":",
                     linewidth=1.5,
-                    label=f"  trend: slope {first['slope']:+.3f}{ci}, R\u00b2 {_r2_text(first['r2'])}",
+                    label=_trend_label(first, drawn),
                 )
         ax.set_xlabel(figure.xlabel)
         ax.set_ylabel(ylabel)
@@ -618,10 +720,47 @@ def _r2_text(r2: float) -> str:
     return "n/a" if pd.isna(r2) else f"{r2:.2f}"
 
 
+def _flag(value: object, default: bool) -> bool:
+    """A CSV's boolean cell (True, "True", NaN for a CSV written before the column existed)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return default
+    return str(value).lower() in ("true", "1", "1.0")
+
+
+def _trend_label(row: pd.Series, drawn: bool) -> str:
+    """A trend's legend entry: Page's L, and either the line's slope or why no line is drawn."""
+    page = "" if pd.isna(row.get("trend_p")) else f"Page's L p = {p_text(float(row['trend_p']))}, "
+    lof = row.get("lack_of_fit_p")
+    if not drawn:
+        return f"  trend: {page}no line: lack of fit p = {p_text(float(lof))} (means joined)"
+    ci = "" if pd.isna(row["slope_ci_low"]) else f" [{row['slope_ci_low']:+.3f}, {row['slope_ci_high']:+.3f}]"
+    return f"  trend: {page}line of the means, slope {row['slope']:+.3f}{ci}, R\u00b2 {_r2_text(row['r2'])}"
+
+
 def save(figure: Figure, out_dir: str | Path) -> Figure:
     """Write `<name>.png`, `.pdf` and `.csv` into `out_dir`; returns the figure with `paths` filled in."""
-    figure.paths = write_figure_files(draw(figure), figure.data, out_dir, figure.name)
+    figure.paths = write_figure_files(draw(figure), figure.data, out_dir, figure.name, meta=figure_meta(figure))
     return figure
+
+
+def figure_meta(figure: Figure) -> dict:
+    """The words of a figure that its CSV does not hold: with them `redraw` draws it from the CSV alone."""
+    return {
+        "name": figure.name,
+        "title": figure.title,
+        "xlabel": figure.xlabel,
+        "panels": [list(panel) for panel in figure.panels],
+        "caption": figure.caption,
+        "integer_x": figure.integer_x,
+    }
+
+
+def redraw(csv: str | Path, meta: dict) -> plt.Figure:
+    """A figure drawn again from its CSV and its `<name>.json` (`figure_meta`): the docs' demo pictures."""
+    data = pd.read_csv(csv)
+    panels = [(str(panel), str(label)) for panel, label in meta["panels"]]
+    figure = Figure(meta["name"], data, meta["title"], meta["xlabel"], panels, meta["caption"], meta["integer_x"])
+    return draw(figure)
 
 
 def by_augmentation(make: Callable[[pd.DataFrame], Figure], df: pd.DataFrame) -> Figure:
@@ -677,8 +816,12 @@ def fig3(
     num_categories: int | None = None,
     source: str = "the results table",
     options: Options | None = None,
+    others: bool = False,
 ) -> Figure:
-    return save(by_augmentation(lambda rows: fig3_data(rows, num_categories, source, options), df), out_dir)
+    """Fig 3 (StyleGAN2's sets), or with `others` fig3_deconvgan (the other unseen generators' sets)."""
+    return save(
+        by_augmentation(lambda rows: fig3_data(rows, num_categories, source, options, others=others), df), out_dir
+    )
 
 
 @dataclass
@@ -723,16 +866,23 @@ def calibration_figure(df: pd.DataFrame, out_dir: str | Path, source: str, optio
     )
 
     data = calibration.reliability_data(
-        training_rows(df), run=options.run, level=options.level, variable=options.variable, source=source
+        training_rows(df),
+        run=options.run,
+        level=options.level,
+        variable=options.variable,
+        source=source,
+        min_bin_count=options.min_bin_count,
     )
     which = f"run {options.run}" if options.run else "one curve per level, the images of its runs pooled"
     caption = (
-        f"{which}; {calibration.ECE_BINS} equal-width bins of the score, marker size ~ images in the bin; "
+        f"{which}; {calibration.ECE_BINS} equal-width bins of the score, each with its image count and Wilson 95 % "
+        f"interval; bins of fewer than {options.min_bin_count} images (min_bin_count) grey and not joined; "
         "x: mean score, y: fraction of fakes; ECE = sum over bins of (share of images) x |fraction of fakes - "
         "mean score|; Brier = mean (score - label)^2. Groups: each run's own unseen-content, unseen-generator "
         "and seen sets."
     )
-    paths = calibration.save_reliability(data, out_dir, "Reliability of the score as a probability of fake", caption)
+    title = "Reliability of the score as a probability of fake"
+    paths = calibration.save_reliability(data, out_dir, title, caption, options.min_bin_count)
     return Written(paths, data)
 
 

@@ -3,6 +3,7 @@ reliability diagrams of `fakeid.figures figure=calibration`; per-set image inter
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,20 @@ def test_calibration_figure_bins_every_image(scored, tmp_path: Path) -> None:
     assert rows["ece"].iloc[0] == pytest.approx(ece(pooled["score"], pooled["label"]))
     assert figures_command.main(["figure=calibration", f"csv={csv}", "run=0", f"out={tmp_path / 'one'}"]) == 0
     assert set(pd.read_csv(tmp_path / "one" / "calibration.csv", dtype={"runs": str})["runs"]) == {"0"}
+
+
+def test_reliability_bins_carry_counts_wilson_bounds_and_hide_small_bins(scored, tmp_path: Path) -> None:
+    csv = collect.write_results(collect.collect([scored.path])[0], tmp_path / "r.csv")
+    args = ["figure=calibration", f"csv={csv}", "level=0.0", "min_bin_count=5", f"out={tmp_path / 'c'}"]
+    assert figures_command.main(args) == 0
+    data = pd.read_csv(tmp_path / "c" / "calibration.csv")
+    filled = data[data["count"] > 0]
+    for row in filled.itertuples():
+        low, high = wilson_interval(round(row.fraction_fake * row.count), row.count)
+        assert (row.ci_low, row.ci_high) == pytest.approx((low, high))
+        assert row.ci_low <= row.fraction_fake <= row.ci_high
+        assert row.shown == (row.count >= 5)
+    assert not filled["shown"].all() and filled["shown"].any()  # the fixture's 20-image sets leave sparse bins
+    assert data.loc[data["count"] == 0, "ci_low"].isna().all()
+    meta = json.loads((tmp_path / "c" / "calibration.json").read_text())
+    assert meta["min_bin_count"] == 5 and "fewer than 5 images" in meta["caption"]

@@ -41,7 +41,8 @@ def _unseen_content_per_run(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Independent of figures.py: mean of `metric` over each ok run's unseen-content sets."""
     ok = df[(df["status"] == "ok")]
     unseen = ok[(ok["seen_generator"] == True) & (ok["seen_category"] == False)]  # noqa: E712
-    return unseen.groupby(["sweep", "run_dir", "data.num_categories", "model.drop_rate"], as_index=False)[metric].mean()
+    keys = ["sweep", "run_dir", "seed", "data.num_categories", "model.drop_rate"]
+    return unseen.groupby(keys, as_index=False)[metric].mean()
 
 
 def _points(figure: figures.Figure, metric: str, group: object | None = None, role: str | None = None) -> pd.DataFrame:
@@ -56,7 +57,7 @@ def _points(figure: figures.Figure, metric: str, group: object | None = None, ro
 
 def test_each_figure_is_written_as_png_pdf_and_csv(drawn: dict[str, figures.Figure]) -> None:
     for name, figure in drawn.items():
-        assert [path.name for path in figure.paths.values()] == [f"{name}.png", f"{name}.pdf", f"{name}.csv"]
+        assert [path.name for path in figure.paths.values()] == [f"{name}.{s}" for s in ("png", "pdf", "csv", "json")]
         assert figure.paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert figure.paths["pdf"].read_bytes()[:5] == b"%PDF-"
         assert list(pd.read_csv(figure.paths["csv"]).columns) == figures.CSV_COLUMNS
@@ -98,21 +99,29 @@ def test_fig1_primary_series_is_on_the_sets_unseen_at_every_n(
     assert "Solid: the sets unseen at every n" in drawn["fig1"].caption
 
 
-def test_fig1_trend_is_least_squares_on_per_run_values(results: pd.DataFrame, drawn: dict[str, figures.Figure]) -> None:
+def test_fig1_trend_is_the_line_of_the_level_means_with_page_and_lack_of_fit(
+    results: pd.DataFrame, drawn: dict[str, figures.Figure]
+) -> None:
     per_run = _unseen_content_per_run(results, "acc")
     per_run = per_run[per_run["model.drop_rate"] == 0.5]
-    reference = scipy_stats.linregress(per_run["data.num_categories"], per_run["acc"])
-    half = scipy_stats.t.ppf(0.975, len(per_run) - 2) * reference.stderr
-    trends = drawn["fig1"].trends
+    means = per_run.groupby("data.num_categories")["acc"].mean()
+    reference = scipy_stats.linregress(means.index.to_numpy(float), means.to_numpy())
+    half = scipy_stats.t.ppf(0.975, len(means) - 2) * reference.stderr  # L - 2 dof: the level means are the units
+    trends = drawn["fig1"].data.query("kind == 'trend'").drop_duplicates(["panel", "series"])
     trend = trends[(trends["panel"] == "acc") & trends["series"].str.contains("mean over all unseen")].iloc[0]
     assert trend["slope"] == pytest.approx(reference.slope)
     assert (trend["slope_ci_low"], trend["slope_ci_high"]) == pytest.approx(
         (reference.slope - half, reference.slope + half)
     )
-    assert trend["r2"] == pytest.approx(reference.rvalue**2)
     assert trend["n"] == len(per_run)
+    table = per_run.pivot_table(index="seed", columns="data.num_categories", values="acc").dropna()
+    up = scipy_stats.page_trend_test(table.to_numpy()).pvalue
+    down = scipy_stats.page_trend_test(table.to_numpy()[:, ::-1]).pvalue
+    assert trend["trend_p"] == pytest.approx(min(1.0, 2 * min(up, down)))
+    assert 0 <= trend["lack_of_fit_p"] <= 1
     line = pd.read_csv(drawn["fig1"].paths["csv"]).query("kind == 'trend' and metric == 'acc' and role == 'secondary'")
     assert line["mean"].to_numpy() == pytest.approx(reference.intercept + reference.slope * line["x"].to_numpy())
+    assert {"trend_p", "lack_of_fit_p", "line", "clipped"} <= set(line.columns)
 
 
 def test_fig2_has_a_line_and_trend_per_number_of_categories(
@@ -124,7 +133,7 @@ def test_fig2_has_a_line_and_trend_per_number_of_categories(
         expected = runs.groupby("model.drop_rate")["acc"].mean()
         assert points["x"].tolist() == expected.index.tolist()
         assert points["mean"].to_numpy() == pytest.approx(expected.to_numpy())
-        slope = scipy_stats.linregress(runs["model.drop_rate"], runs["acc"]).slope
+        slope = scipy_stats.linregress(expected.index.to_numpy(float), expected.to_numpy()).slope
         trend = drawn["fig2"].trends.query("panel == 'acc'")
         assert slope == pytest.approx(trend[trend["series"].str.startswith(f"{categories} ")]["slope"].iloc[0])
 
@@ -184,7 +193,12 @@ def test_cli_draws_from_the_collected_csv(
 ) -> None:
     csv = collect.write_results(results, tmp_path / "results.csv")
     assert figures_command.main(["figure=fig1", f"csv={csv}", f"out={tmp_path / 'figs'}", "drop_rate=0.0"]) == 0
-    assert sorted(path.name for path in (tmp_path / "figs").iterdir()) == ["fig1.csv", "fig1.pdf", "fig1.png"]
+    assert sorted(path.name for path in (tmp_path / "figs").iterdir()) == [
+        "fig1.csv",
+        "fig1.json",
+        "fig1.pdf",
+        "fig1.png",
+    ]
     written = pd.read_csv(tmp_path / "figs" / "fig1.csv")
     assert written["mean"].to_numpy() == pytest.approx(figures.fig1_data(results, 0.0).data["mean"].to_numpy())
     with pytest.raises(SystemExit) as exit_info:
@@ -266,3 +280,42 @@ def test_fig1_primary_series_holds_the_sets_fixed_when_composition_and_set_effec
     per_set = data[(data["panel"] == "set_acc") & (data["kind"] == "point")]
     assert per_set.loc[per_set["series"] == "progan/bus", "x"].tolist() == [1]  # bus only while unseen
     assert "Solid: the set unseen at every n (progan/sheep)" in figure.caption
+
+
+def test_fig3_shows_stylegan2_sets_only_and_the_other_generators_apart(results: pd.DataFrame, tmp_path: Path) -> None:
+    unseen = results[results["seen_generator"] == False]  # noqa: E712
+    deconv = unseen.assign(generator="deconvgan", set=unseen["set"].str.replace("stylegan2/", "deconvgan/"))
+    table = pd.concat([results, deconv], ignore_index=True)
+    fig3 = figures.fig3_data(table)
+    assert set(fig3.data["group"]) == {"stylegan2/ffhq", "stylegan2/horse"}
+    assert "deconvgan" not in fig3.caption
+    for name in ("stylegan2/ffhq", "stylegan2/horse"):  # each set's power statement, named by its set
+        assert f"on {name} (80 % power" in fig3.caption or f"power on {name} is unknown" in fig3.caption
+    other = figures.fig3_data(table, others=True)
+    assert other.name == "fig3_deconvgan" and set(other.data["group"]) == {"deconvgan/ffhq", "deconvgan/horse"}
+    made = catalog.write_all(table, tmp_path)
+    assert isinstance(made["fig3_deconvgan"], figures.Figure) and "fig3_deconvgan" not in catalog.write_all(
+        results, tmp_path
+    )
+    trends = fig3.data.query("kind == 'trend'")
+    assert set(trends["metric"]) == {"acc", "ap"} and trends["lack_of_fit_p"].isna().all()  # 2 ratios: untestable
+
+
+def test_intervals_outside_the_unit_interval_are_clipped_and_flagged() -> None:
+    runs = pd.DataFrame({"x": [0, 0, 0, 1, 1, 1], "acc": [1.0, 0.6, 1.0, 0.7, 0.72, 0.71]})
+    points = figures._point_rows(runs, "x", "acc", figure="f", panel="acc", series="s", group="g", role="primary")
+    first, second = points
+    assert first["ci_high"] == 1.0 and first["clipped"] and first["ci_low"] < first["mean"]
+    assert not second["clipped"] and second["ci_high"] < 1.0
+    assert figures.bounded(1.0000001, 0.9, 1.2) == (1.0, 0.9, 1.0, True)
+
+
+class _Comparison:
+    def marks(self, group: str, metric: str) -> dict[float, tuple[bool, float]]:
+        return {0.3: (True, 0.075), 0.6: (True, 0.01), 0.9: (False, 0.01)}
+
+
+def test_a_star_needs_the_holm_adjusted_p_under_5_percent() -> None:
+    points = [{"x": x} for x in (0.0, 0.3, 0.6, 0.9)]
+    marked = figures._apply_marks(points, _Comparison(), "g", "acc")
+    assert [point["marked"] for point in marked] == [None, False, True, False]
