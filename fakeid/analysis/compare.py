@@ -41,6 +41,7 @@ Deterministic: the replicates depend only on `bootstrap_seed`, the level, the se
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -51,8 +52,8 @@ import pandas as pd
 from fakeid.analysis import power
 from fakeid.analysis.bootstrap import bootstrap_set, percentile_interval, seed_sequence
 from fakeid.analysis.collect import hparam_columns
-from fakeid.analysis.resampling import bootstrap_p, crossed_t, design_of, paired_replicates
-from fakeid.analysis.rows import GROUPS, RUN_KEY, constant_sets, ok_test_rows, sweeps_varying
+from fakeid.analysis.resampling import bootstrap_p, crossed_t, design_of, mark_p, paired_replicates
+from fakeid.analysis.rows import GROUPS, RUN_KEY, constant_sets, ok_test_rows, sweeps_varying, training_rows
 from fakeid.analysis.scores import SetScores, read_scores, scores_file
 from fakeid.analysis.stats import CONFIDENCE, holm, paired_t
 from fakeid.core.errors import FakeidError
@@ -194,10 +195,7 @@ class Comparison:
                 METRIC_SHORT.get(row.metric, row.metric),
                 str(int(row.n_seeds)),
                 _number(row.n_images, "{:.0f}"),
-                " / ".join(
-                    _number(math.sqrt(v) if v >= 0 else math.nan)
-                    for v in (row.vc_seed, row.vc_image, row.vc_interaction)
-                ),
+                " / ".join(_sd(v) for v in (row.vc_seed, row.vc_image, row.vc_interaction)),
                 _number(row.mde),
                 *(_seeds(getattr(row, f"seeds_needed_x{factor}")) for factor in power.IMAGE_FACTORS),
             ]
@@ -218,6 +216,56 @@ class Comparison:
         if self.notes:
             lines += ["", "## Notes", "", *(f"- {note}" for note in self.notes)]
         return "\n".join(lines) + "\n"
+
+    def plan_markdown(self) -> str:
+        """plan.md: the planner's table (`self.power`) and how to read it."""
+        effect = self.table["effect"].iloc[0] if len(self.table) else math.nan
+        header = [
+            "group",
+            "metric",
+            "pilot seeds",
+            "images per set",
+            "sd: seed / shared image / interaction",
+            "detectable now",
+            *(f"seeds for {effect:g}, {factor}x images" for factor in power.IMAGE_FACTORS),
+        ]
+        body = [
+            [
+                row.group,
+                METRIC_SHORT.get(row.metric, row.metric),
+                str(int(row.n_seeds)),
+                _number(row.n_images, "{:.0f}"),
+                " / ".join(_sd(v) for v in (row.vc_seed, row.vc_image, row.vc_interaction)),
+                _number(row.mde),
+                *(_seeds(getattr(row, f"seeds_needed_x{factor}")) for factor in power.IMAGE_FACTORS),
+            ]
+            for row in self.power.itertuples()
+        ]
+        return "\n".join(
+            [
+                f"# Planner: seeds and test images to detect a difference of {effect:g} ({self.variable})",
+                "",
+                f"From the pilot {self.source}: the variance parts of a paired difference (each level vs "
+                f"{self.variable}={level_text(self.baseline)}, averaged over the levels), estimated from the "
+                "per-image scores with the crossed design in mind: the image noise every seed shares does not "
+                "average out over seeds, only over more test images. Seeds needed: the fewest with 80 % power at "
+                "the 5 % level for the crossed t test (noncentral t on seeds - 1 degrees of freedom, "
+                f"fakeid.analysis.power); '> {power.MAX_SEEDS}': more seeds alone do not get there. Images: "
+                "each test set scaled by the factor (the image parts shrink in proportion).",
+                "",
+                *markdown_table(header, body),
+                "",
+            ]
+        )
+
+    def write_plan(self, out_dir: str | Path) -> dict[str, Path]:
+        """plan.csv (`self.power`) and plan.md in `out_dir`."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = {"csv": out_dir / "plan.csv", "md": out_dir / "plan.md"}
+        self.power.to_csv(paths["csv"], index=False)
+        paths["md"].write_text(self.plan_markdown())
+        return paths
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         out_dir = Path(out_dir)
@@ -249,6 +297,10 @@ def _signed(value: float) -> str:
 
 def _number(value: float, form: str = "{:.3f}") -> str:
     return "n/a" if value is None or math.isnan(value) else form.format(value)
+
+
+def _sd(variance: float) -> str:
+    return _number(math.sqrt(variance) if variance >= 0 else math.nan)
 
 
 def _seeds(value: float) -> str:
@@ -520,7 +572,7 @@ def compare(
                     crossed_t(differences, parts.image, confidence) if with_scores else (math.nan,) * 3
                 )
                 # the intersection-union p: the bootstrap's and the crossed t's both (module docstring)
-                p_value = max(p_boot, ct_p) if with_scores else t_p
+                p_value = mark_p(p_boot, ct_p) if with_scores else t_p
                 var_seed = float(np.nanvar(differences, ddof=1)) if k >= 2 else math.nan
                 out.append(
                     {
@@ -584,3 +636,36 @@ def compare(
         notes=notes,
         source=source,
     )
+
+
+@dataclass
+class Planned:
+    """What `figure=plan` wrote (plan.csv, plan.md) and the comparison it was computed from."""
+
+    paths: dict[str, Path]
+    result: Comparison
+
+
+def plan_table(df: pd.DataFrame, out_dir: str | Path, source: str, options: Any) -> Planned:
+    """figure=plan: the planner of a pilot sweep (`Comparison.write_plan`; the keys of figure=compare), its
+    answer printed on stderr."""
+    comparison = compare(
+        training_rows(df),
+        options.variable,
+        options.baseline,
+        n_boot=options.n_boot,
+        bootstrap_seed=options.bootstrap_seed,
+        effect=options.effect,
+        source=source,
+    )
+    paths = comparison.write_plan(out_dir)
+    for row in comparison.power.itertuples():
+        needed = ", ".join(
+            f"{_seeds(getattr(row, f'seeds_needed_x{factor}'))} at {factor}x images" for factor in power.IMAGE_FACTORS
+        )
+        print(
+            f"  {row.group} {METRIC_SHORT.get(row.metric, row.metric)}: detectable now {_number(row.mde)}; "
+            f"seeds for {row.effect:g}: {needed}",
+            file=sys.stderr,
+        )
+    return Planned(paths, comparison)

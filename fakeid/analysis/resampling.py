@@ -89,6 +89,14 @@ def bootstrap_p(replicates: np.ndarray) -> float:
     return float(min(1.0, 2 * min(below, above)))
 
 
+def mark_p(bootstrap: float, crossed: float) -> float:
+    """The p behind a mark: the larger of the crossed bootstrap's and the crossed t's. An intersection-union
+    test (it rejects only when both do), so it holds its level where either does: at 3 seeds the bootstrap is
+    too narrow where seed noise dominates and the crossed t conservative where shared image noise does
+    (fakeid.analysis.simulation measures both)."""
+    return max(bootstrap, crossed)
+
+
 def crossed_t(differences: np.ndarray, shared: float, confidence: float = 0.95) -> tuple[float, float, float]:
     """The t interval and two-sided p of the mean of per-seed `differences` with standard error
     `sqrt(s^2 / k + shared)` on k - 1 degrees of freedom (`shared`: the image variance all seeds share; NaN or 0

@@ -116,7 +116,7 @@ CSV_COLUMNS = [
 PRIMARY, SECONDARY, PER_SET = "primary", "secondary", "per set"
 FIGURES = ("fig1", "fig2", "fig3")
 ROBUSTNESS = ("figR", "formatbias")  # from evaluation rows: fakeid.analysis.figures.robustness
-ANALYSES = ("compare", "calibration")  # fakeid.analysis: asked for by name, not part of `all`
+ANALYSES = ("compare", "plan", "calibration")  # fakeid.analysis: asked for by name, not part of `all`
 AUGMENTATION = ("figA",)  # from training rows of an augmentation sweep: fakeid.analysis.figures.augment
 CHOICES = (*FIGURES, *ROBUSTNESS, *AUGMENTATION, *ANALYSES, "all")
 UNSEEN_CONTENT_TEXT = "unseen content = test sets of the training generator whose category was not trained on"

@@ -263,6 +263,20 @@ def test_cli_writes_compare_csv_and_md(scored_sweep, tmp_path: Path, capsys) -> 
     assert "this sweep can detect differences of" in text and "## Power" in text
     assert "seeds for 0.05 at 1x images" in text and "resampled crossed" in text
     assert "this sweep can detect differences of" in capsys.readouterr().err
+    # the planner: the same comparison's variance parts, the seeds a difference needs at 1x, 2x and 4x images
+    args = ["figure=plan", f"csv={csv}", "baseline=0.0", "n_boot=200", f"out={tmp_path / 'plan'}", "effect=0.1"]
+    assert figures_command.main(args) == 0
+    plan = pd.read_csv(tmp_path / "plan" / "plan.csv")
+    assert set(plan["group"]) == set(table["group"]) and set(plan["metric"]) == set(table["metric"])
+    assert (plan[["vc_seed", "vc_image", "vc_interaction"]] >= 0).all().all()
+    assert (plan["seeds_needed_x4"] <= plan["seeds_needed_x1"]).all(), "more images never need more seeds"
+    row = plan.iloc[0]
+    expected = power.seeds_needed(
+        row["vc_seed"] + row["vc_interaction"], 0.1, shared=row["vc_image"]
+    )  # recomputed from the parts
+    assert row["seeds_needed_x1"] == expected
+    assert "seeds for 0.1, 2x images" in (tmp_path / "plan" / "plan.md").read_text()
+    assert "detectable now" in capsys.readouterr().err
 
 
 def _one_line_error(args: list[str], capsys) -> str:
