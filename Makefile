@@ -126,8 +126,9 @@ plan: $(INSTALLED) ## seeds and test images a sweep needs, from a collected pilo
 	$(PY) -m fakeid.figures figure=plan csv=$(SWEEP)/results.csv $(if $(BASELINE),baseline=$(BASELINE)) \
 		$(if $(EFFECT),effect=$(EFFECT)) out=outputs/figures/plan/$(notdir $(SWEEP)) $(ARGS)
 
-stats-simulation: $(INSTALLED) ## the comparison's false-positive and power simulation -> docs/data/simulation.{csv,md} (about 4 min on 2 cores)
-	$(PY) -m fakeid.figures figure=simulate n_boot=1000 sim_sweeps=1000 out=docs/data $(ARGS)
+stats-simulation: $(INSTALLED) ## the comparison's false-positive and power simulation -> outputs/figures/simulation, its CSV to docs/data (2-8 min on 2 cores)
+	$(PY) -m fakeid.figures figure=simulate n_boot=1000 sim_sweeps=1000 out=outputs/figures/simulation $(ARGS)
+	mkdir -p docs/data && cp outputs/figures/simulation/simulation.csv docs/data/simulation.csv
 
 robustness: $(INSTALLED) ## re-evaluate every ok run of SWEEP=DIR under JPEG, blur, resize and format-matching -> Fig R
 	@test -n "$(SWEEP)" || { echo "make robustness SWEEP=outputs/sweeps/NAME"; exit 2; }

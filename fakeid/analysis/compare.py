@@ -130,9 +130,14 @@ class Comparison:
             return f"the power on {group} is unknown (fewer than 2 paired seeds, or no scores.csv)"
         parts = ", ".join(f"{row.mde:.3f} ({METRIC_SHORT.get(row.metric, row.metric)})" for row in rows.itertuples())
         seeds = int(rows["n_seeds"].min())
+        family = int(rows["family"].iloc[0])
+        marks = ", ".join(
+            f"{_number(row.mde_mark)} ({METRIC_SHORT.get(row.metric, row.metric)})" for row in rows.itertuples()
+        )
         return (
             f"with {seeds} paired seed{'s' if seeds != 1 else ''} this sweep can detect differences of {parts} or "
-            f"more on {group} (80 % power at the 5 % level, noncentral t)"
+            f"more on {group} (80 % power at the 5 % level, noncentral t; a mark, Holm over {family} comparisons, "
+            f"needs {marks})"
         )
 
     def marks(self, group: str, metric: str) -> dict[float, tuple[bool, float]]:
@@ -186,8 +191,8 @@ class Comparison:
             "paired seeds",
             "images per set",
             "sd: seed / shared image / interaction",
-            "detectable difference",
-            *(f"seeds for {effect:g} at {factor}x images" for factor in power.IMAGE_FACTORS),
+            "detectable difference: one test / a mark",
+            *(f"seeds for {effect:g} at {factor}x images: one test / a mark" for factor in power.IMAGE_FACTORS),
         ]
         body = [
             [
@@ -196,17 +201,20 @@ class Comparison:
                 str(int(row.n_seeds)),
                 _number(row.n_images, "{:.0f}"),
                 " / ".join(_sd(v) for v in (row.vc_seed, row.vc_image, row.vc_interaction)),
-                _number(row.mde),
-                *(_seeds(getattr(row, f"seeds_needed_x{factor}")) for factor in power.IMAGE_FACTORS),
+                f"{_number(row.mde)} / {_number(row.mde_mark)}",
+                *(_both_seeds(row, factor) for factor in power.IMAGE_FACTORS),
             ]
             for row in self.power.itertuples()
         ]
+        family = int(self.power["family"].iloc[0]) if len(self.power) else 0
         lines += [
             *markdown_table(header, body),
             "",
             "Detectable difference: 80 % power at the 5 % level of the crossed t test, by the noncentral t on "
             "seeds - 1 degrees of freedom; the variance parts are estimated from the per-image scores and averaged "
-            "over the levels (fakeid.analysis.power). The shared image noise does not average out over seeds: "
+            f"over the levels (fakeid.analysis.power). 'A mark': at 5 % / {family}, Holm's first step in this "
+            f"table's family of {family} (the mark's power is at least that). The shared image noise does not "
+            "average out over seeds: "
             f"'> {power.MAX_SEEDS}' means more test images are needed, not more seeds. The same table is "
             "`figure=plan`'s plan.csv.",
             "",
@@ -226,8 +234,8 @@ class Comparison:
             "pilot seeds",
             "images per set",
             "sd: seed / shared image / interaction",
-            "detectable now",
-            *(f"seeds for {effect:g}, {factor}x images" for factor in power.IMAGE_FACTORS),
+            "detectable now: one test / a mark",
+            *(f"seeds for {effect:g}, {factor}x images: one test / a mark" for factor in power.IMAGE_FACTORS),
         ]
         body = [
             [
@@ -236,11 +244,12 @@ class Comparison:
                 str(int(row.n_seeds)),
                 _number(row.n_images, "{:.0f}"),
                 " / ".join(_sd(v) for v in (row.vc_seed, row.vc_image, row.vc_interaction)),
-                _number(row.mde),
-                *(_seeds(getattr(row, f"seeds_needed_x{factor}")) for factor in power.IMAGE_FACTORS),
+                f"{_number(row.mde)} / {_number(row.mde_mark)}",
+                *(_both_seeds(row, factor) for factor in power.IMAGE_FACTORS),
             ]
             for row in self.power.itertuples()
         ]
+        family = int(self.power["family"].iloc[0]) if len(self.power) else 0
         return "\n".join(
             [
                 f"# Planner: seeds and test images to detect a difference of {effect:g} ({self.variable})",
@@ -251,7 +260,9 @@ class Comparison:
                 "average out over seeds, only over more test images. Seeds needed: the fewest with 80 % power at "
                 "the 5 % level for the crossed t test (noncentral t on seeds - 1 degrees of freedom, "
                 f"fakeid.analysis.power); '> {power.MAX_SEEDS}': more seeds alone do not get there. Images: "
-                "each test set scaled by the factor (the image parts shrink in proportion).",
+                "each test set scaled by the factor (the image parts shrink in proportion). 'A mark': a star "
+                f"of compare.md, p_holm < 0.05 in its family of {family} comparisons, planned at 5 % / {family} "
+                "(Holm's first step; the mark's power is at least that).",
                 "",
                 *markdown_table(header, body),
                 "",
@@ -297,6 +308,11 @@ def _signed(value: float) -> str:
 
 def _number(value: float, form: str = "{:.3f}") -> str:
     return "n/a" if value is None or math.isnan(value) else form.format(value)
+
+
+def _both_seeds(row: Any, factor: int) -> str:
+    """'one test / a mark' seeds needed at `factor` x images, from a planner row."""
+    return f"{_seeds(getattr(row, f'seeds_needed_x{factor}'))} / {_seeds(getattr(row, f'mark_seeds_x{factor}'))}"
 
 
 def _sd(variance: float) -> str:

@@ -109,12 +109,16 @@ def detectable_difference(
         return 0.0
     dof = n_seeds - 1
     critical = float(scipy_stats.t.ppf(1 - alpha / 2, dof))
-    shift = optimize.brentq(
-        lambda nc: float(_rejects(critical, dof, nc)) - power,
-        0.0,
-        critical + 60.0,
-    )
-    return float(shift * math.sqrt(variance))
+
+    def short(nc: float) -> float:
+        return float(_rejects(critical, dof, nc)) - power
+
+    upper = critical + 10.0
+    while short(upper) < 0:  # heavy tails (1 degree of freedom, a tiny alpha) need a far noncentrality
+        upper *= 2
+        if upper > 1e7:
+            return math.inf
+    return float(optimize.brentq(short, 0.0, upper) * math.sqrt(variance))
 
 
 def seeds_needed(
@@ -144,21 +148,29 @@ def seeds_needed(
 IMAGE_FACTORS = (1, 2, 4)  # the planner's test-set sizes, as multiples of the pilot's
 
 
-def plan_row(parts: Components, effect: float, alpha: float = ALPHA, power: float = POWER) -> dict[str, float]:
+def plan_row(
+    parts: Components, effect: float, alpha: float = ALPHA, power: float = POWER, family: int = 1
+) -> dict[str, float]:
     """What a sweep with these variance parts needs for `effect`: the detectable difference at the pilot's seeds
-    and images, and the seeds needed with 1x, 2x and 4x the pilot's test images (math.inf: not with seeds alone)."""
+    and images, and the seeds needed with 1x, 2x and 4x the pilot's test images (math.inf: not with seeds alone),
+    for one test at `alpha` and (`mark_*`) for a mark in a Holm family of `family` comparisons, at
+    `alpha / family`: Holm's first step, so a bound the mark's power is at least."""
     row = {
         "mde": detectable_difference(parts.per_seed, parts.n_seeds, alpha, power, shared=parts.image),
+        "mde_mark": detectable_difference(parts.per_seed, parts.n_seeds, alpha / family, power, shared=parts.image),
     }
-    for factor in IMAGE_FACTORS:
-        per_seed = parts.seed + parts.interaction / factor
-        row[f"seeds_needed_x{factor}"] = seeds_needed(per_seed, effect, alpha, power, shared=parts.image / factor)
+    for prefix, level in (("seeds_needed", alpha), ("mark_seeds", alpha / family)):
+        for factor in IMAGE_FACTORS:
+            per_seed = parts.seed + parts.interaction / factor
+            row[f"{prefix}_x{factor}"] = seeds_needed(per_seed, effect, level, power, shared=parts.image / factor)
     return row
 
 
 def pooled_plan(table: pd.DataFrame, effect: float) -> pd.DataFrame:
     """The planner's table from a comparison's rows (`fakeid.analysis.compare` COLUMNS): per group and metric,
-    the variance parts averaged over the levels compared, the paired seeds (fewest), and `plan_row`."""
+    the variance parts averaged over the levels compared, the paired seeds (fewest), and `plan_row` (the family:
+    the table's rows, compare's Holm family)."""
+    family = max(1, len(table))
     rows = []
     for (group, metric), part in table.groupby(["group", "metric"], sort=False):
         parts = Components(
@@ -179,7 +191,8 @@ def pooled_plan(table: pd.DataFrame, effect: float) -> pd.DataFrame:
                 "vc_interaction": parts.interaction,
                 "sd": math.sqrt(parts.per_seed) if not math.isnan(parts.per_seed) else math.nan,
                 "effect": effect,
-                **plan_row(parts, effect),
+                "family": family,
+                **plan_row(parts, effect, family=family),
             }
         )
     return pd.DataFrame(rows)

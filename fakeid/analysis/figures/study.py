@@ -705,8 +705,8 @@ def compare_table(df: pd.DataFrame, out_dir: str | Path, source: str, options: O
     marked = table[table["supported"]]
     print(
         f"compared {comparison.variable} = {', '.join(map(str, comparison.levels))} with the baseline "
-        f"{comparison.baseline} ({len(table)} differences, {len(marked)} supported: 95 % interval excluding 0, "
-        "seed-only t too where seed noise dominates)",
+        f"{comparison.baseline} ({len(table)} differences, {len(marked)} supported: p_holm < 0.05 over the table, "
+        "crossed bootstrap and crossed t both)",
         file=sys.stderr,
     )
     for group in comparison.power["group"].unique():
