@@ -184,6 +184,27 @@ class Comparison:
         marked = int(self.table["supported"].sum())
         lines += [f"Method: {methods}. {marked} of {len(self.table)} differences marked.", ""]
         lines += ["## Power and the planner", ""]
+        family = int(self.power["family"].iloc[0]) if len(self.power) else 0
+        lines += [
+            *self._plan_table(),
+            "",
+            "Detectable difference: 80 % power at the 5 % level of the crossed t test, by the noncentral t on "
+            "seeds - 1 degrees of freedom; the variance parts are estimated from the per-image scores and averaged "
+            f"over the levels (fakeid.analysis.power). 'A mark': at 5 % / {family}, Holm's first step in this "
+            f"table's family of {family} (the mark's power is at least that). The shared image noise does not "
+            "average out over seeds: "
+            f"'> {power.MAX_SEEDS}' means more test images are needed, not more seeds. The same table is "
+            "`figure=plan`'s plan.csv.",
+            "",
+        ]
+        for group in self.power["group"].unique():
+            lines.append(f"- {self.power_statement(group)}.")
+        if self.notes:
+            lines += ["", "## Notes", "", *(f"- {note}" for note in self.notes)]
+        return "\n".join(lines) + "\n"
+
+    def _plan_table(self) -> list[str]:
+        """The planner's table (`self.power`) as markdown lines: compare.md's power section and plan.md."""
         effect = self.table["effect"].iloc[0] if len(self.table) else math.nan
         header = [
             "group",
@@ -206,49 +227,11 @@ class Comparison:
             ]
             for row in self.power.itertuples()
         ]
-        family = int(self.power["family"].iloc[0]) if len(self.power) else 0
-        lines += [
-            *markdown_table(header, body),
-            "",
-            "Detectable difference: 80 % power at the 5 % level of the crossed t test, by the noncentral t on "
-            "seeds - 1 degrees of freedom; the variance parts are estimated from the per-image scores and averaged "
-            f"over the levels (fakeid.analysis.power). 'A mark': at 5 % / {family}, Holm's first step in this "
-            f"table's family of {family} (the mark's power is at least that). The shared image noise does not "
-            "average out over seeds: "
-            f"'> {power.MAX_SEEDS}' means more test images are needed, not more seeds. The same table is "
-            "`figure=plan`'s plan.csv.",
-            "",
-        ]
-        for group in self.power["group"].unique():
-            lines.append(f"- {self.power_statement(group)}.")
-        if self.notes:
-            lines += ["", "## Notes", "", *(f"- {note}" for note in self.notes)]
-        return "\n".join(lines) + "\n"
+        return markdown_table(header, body)
 
     def plan_markdown(self) -> str:
-        """plan.md: the planner's table (`self.power`) and how to read it."""
+        """plan.md: the planner's table and how to read it."""
         effect = self.table["effect"].iloc[0] if len(self.table) else math.nan
-        header = [
-            "group",
-            "metric",
-            "pilot seeds",
-            "images per set",
-            "sd: seed / shared image / interaction",
-            "detectable now: one test / a mark",
-            *(f"seeds for {effect:g}, {factor}x images: one test / a mark" for factor in power.IMAGE_FACTORS),
-        ]
-        body = [
-            [
-                row.group,
-                METRIC_SHORT.get(row.metric, row.metric),
-                str(int(row.n_seeds)),
-                _number(row.n_images, "{:.0f}"),
-                " / ".join(_sd(v) for v in (row.vc_seed, row.vc_image, row.vc_interaction)),
-                f"{_number(row.mde)} / {_number(row.mde_mark)}",
-                *(_both_seeds(row, factor) for factor in power.IMAGE_FACTORS),
-            ]
-            for row in self.power.itertuples()
-        ]
         family = int(self.power["family"].iloc[0]) if len(self.power) else 0
         return "\n".join(
             [
@@ -264,27 +247,27 @@ class Comparison:
                 f"of compare.md, p_holm < 0.05 in its family of {family} comparisons, planned at 5 % / {family} "
                 "(Holm's first step; the mark's power is at least that).",
                 "",
-                *markdown_table(header, body),
+                *self._plan_table(),
                 "",
             ]
         )
 
     def write_plan(self, out_dir: str | Path) -> dict[str, Path]:
         """plan.csv (`self.power`) and plan.md in `out_dir`."""
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        paths = {"csv": out_dir / "plan.csv", "md": out_dir / "plan.md"}
-        self.power.to_csv(paths["csv"], index=False)
-        paths["md"].write_text(self.plan_markdown())
-        return paths
+        return _write_table(out_dir, "plan", self.power, self.plan_markdown())
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        paths = {"csv": out_dir / "compare.csv", "md": out_dir / "compare.md"}
-        self.table.to_csv(paths["csv"], index=False)
-        paths["md"].write_text(self.markdown())
-        return paths
+        """compare.csv (`self.table`) and compare.md in `out_dir`."""
+        return _write_table(out_dir, "compare", self.table, self.markdown())
+
+
+def _write_table(out_dir: str | Path, stem: str, table: pd.DataFrame, text: str) -> dict[str, Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out_dir / f"{stem}.csv", "md": out_dir / f"{stem}.md"}
+    table.to_csv(paths["csv"], index=False)
+    paths["md"].write_text(text)
+    return paths
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -654,6 +637,20 @@ def compare(
     )
 
 
+def compare_runs(df: pd.DataFrame, options: Any, source: str) -> Comparison:
+    """`compare` of a table's training runs with the keys of conf/figures.yaml (`options`: variable, baseline,
+    n_boot, bootstrap_seed, effect): what figure=compare and figure=plan compute."""
+    return compare(
+        training_rows(df),
+        options.variable,
+        options.baseline,
+        n_boot=options.n_boot,
+        bootstrap_seed=options.bootstrap_seed,
+        effect=options.effect,
+        source=source,
+    )
+
+
 @dataclass
 class Planned:
     """What `figure=plan` wrote (plan.csv, plan.md) and the comparison it was computed from."""
@@ -665,15 +662,7 @@ class Planned:
 def plan_table(df: pd.DataFrame, out_dir: str | Path, source: str, options: Any) -> Planned:
     """figure=plan: the planner of a pilot sweep (`Comparison.write_plan`; the keys of figure=compare), its
     answer printed on stderr."""
-    comparison = compare(
-        training_rows(df),
-        options.variable,
-        options.baseline,
-        n_boot=options.n_boot,
-        bootstrap_seed=options.bootstrap_seed,
-        effect=options.effect,
-        source=source,
-    )
+    comparison = compare_runs(df, options, source)
     paths = comparison.write_plan(out_dir)
     for row in comparison.power.itertuples():
         needed = ", ".join(

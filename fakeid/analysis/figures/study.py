@@ -57,7 +57,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from fakeid.analysis.compare import compare  # noqa: E402
+from fakeid.analysis.compare import compare, compare_runs  # noqa: E402
 from fakeid.analysis.pictures import write_figure_files  # noqa: E402
 from fakeid.analysis.rows import (  # noqa: E402, F401 - some re-exported: fakeid.analysis.figures.robustness and tests use them
     GROUPS,
@@ -691,15 +691,7 @@ class Written:
 
 def compare_table(df: pd.DataFrame, out_dir: str | Path, source: str, options: Options) -> Written:
     """figure=compare: compare.csv and compare.md (fakeid.analysis.compare), the summary printed on stderr."""
-    comparison = compare(
-        training_rows(df),
-        options.variable,
-        options.baseline,
-        n_boot=options.n_boot,
-        bootstrap_seed=options.bootstrap_seed,
-        effect=options.effect,
-        source=source,
-    )
+    comparison = compare_runs(df, options, source)
     paths = comparison.write(out_dir)
     table = comparison.table
     marked = table[table["supported"]]

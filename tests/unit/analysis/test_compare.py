@@ -275,7 +275,7 @@ def test_cli_writes_compare_csv_and_md(scored_sweep, tmp_path: Path, capsys) -> 
         row["vc_seed"] + row["vc_interaction"], 0.1, shared=row["vc_image"]
     )  # recomputed from the parts
     assert row["seeds_needed_x1"] == expected
-    assert "seeds for 0.1, 2x images" in (tmp_path / "plan" / "plan.md").read_text()
+    assert "seeds for 0.1 at 2x images: one test / a mark" in (tmp_path / "plan" / "plan.md").read_text()
     assert "detectable now" in capsys.readouterr().err
 
 
