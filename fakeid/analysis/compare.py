@@ -132,7 +132,7 @@ class Comparison:
         seeds = int(rows["n_seeds"].min())
         family = int(rows["family"].iloc[0])
         marks = ", ".join(
-            f"{_number(row.mde_mark)} ({METRIC_SHORT.get(row.metric, row.metric)})" for row in rows.itertuples()
+            f"{_reachable(row.mde_mark)} ({METRIC_SHORT.get(row.metric, row.metric)})" for row in rows.itertuples()
         )
         return (
             f"with {seeds} paired seed{'s' if seeds != 1 else ''} this sweep can detect differences of {parts} or "
@@ -296,6 +296,11 @@ def _number(value: float, form: str = "{:.3f}") -> str:
 def _both_seeds(row: Any, factor: int) -> str:
     """'one test / a mark' seeds needed at `factor` x images, from a planner row."""
     return f"{_seeds(getattr(row, f'seeds_needed_x{factor}'))} / {_seeds(getattr(row, f'mark_seeds_x{factor}'))}"
+
+
+def _reachable(difference: float) -> str:
+    """A detectable difference; one of 1 or more cannot occur (a difference of shares), so it is said so."""
+    return "out of reach" if difference >= 1 else _number(difference)
 
 
 def _sd(variance: float) -> str:
