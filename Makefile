@@ -14,7 +14,7 @@ EVALS ?= outputs/evals/robustness/dropout
 export PY LAUNCHER
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast lint docs demo compare figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
+.PHONY: help venv test test-fast lint docs demo compare plan stats-simulation figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
 	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 docs-demo \
 	bench bench-tests bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
@@ -127,6 +127,15 @@ compare: $(INSTALLED) ## paired comparison of a collected SWEEP=DIR's levels vs 
 	@test -n "$(SWEEP)" || { echo "make compare SWEEP=outputs/sweeps/NAME BASELINE=VALUE"; exit 2; }
 	$(PY) -m fakeid.figures figure=compare csv=$(SWEEP)/results.csv $(if $(BASELINE),baseline=$(BASELINE)) \
 		out=outputs/figures/compare/$(notdir $(SWEEP)) $(ARGS)
+
+plan: $(INSTALLED) ## seeds and test images a sweep needs, from a collected pilot SWEEP=DIR vs BASELINE=VALUE (EFFECT=0.05) -> outputs/figures/plan/NAME
+	@test -n "$(SWEEP)" || { echo "make plan SWEEP=outputs/sweeps/NAME BASELINE=VALUE [EFFECT=0.05]"; exit 2; }
+	$(PY) -m fakeid.figures figure=plan csv=$(SWEEP)/results.csv $(if $(BASELINE),baseline=$(BASELINE)) \
+		$(if $(EFFECT),effect=$(EFFECT)) out=outputs/figures/plan/$(notdir $(SWEEP)) $(ARGS)
+
+stats-simulation: $(INSTALLED) ## the comparison's false-positive and power simulation -> outputs/figures/simulation, its CSV to docs/data (2-8 min on 2 cores)
+	$(PY) -m fakeid.figures figure=simulate n_boot=1000 sim_sweeps=1000 out=outputs/figures/simulation $(ARGS)
+	mkdir -p docs/data && cp outputs/figures/simulation/simulation.csv docs/data/simulation.csv
 
 robustness: $(INSTALLED) ## re-evaluate every ok run of SWEEP=DIR under JPEG, blur, resize and format-matching -> Fig R
 	@test -n "$(SWEEP)" || { echo "make robustness SWEEP=outputs/sweeps/NAME"; exit 2; }

@@ -15,6 +15,7 @@ import hydra
 from omegaconf import DictConfig
 
 from fakeid import CONF_DIR
+from fakeid.analysis import simulation
 from fakeid.analysis.figures.catalog import draw_from_csvs
 from fakeid.analysis.figures.study import Options
 from fakeid.analysis.tracked_outputs import files_written_since, upload
@@ -22,10 +23,20 @@ from fakeid.core.cli import as_list, require, run_app
 from fakeid.core.errors import one_line_errors
 from fakeid.core.values import as_float, as_int
 
+SIMULATE = "simulate"  # figure=simulate: fakeid.analysis.simulation, the false-positive table of the comparison
+
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="figures")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
+        if str(cfg.figure) == SIMULATE:  # needs no results: it simulates sweeps
+            table = simulation.simulate(
+                n_sweeps=as_int("sim_sweeps", cfg.sim_sweeps, low=1),
+                n_boot=as_int("n_boot", cfg.n_boot, low=1),
+                bootstrap_seed=as_int("bootstrap_seed", cfg.bootstrap_seed),
+            )
+            print(" ".join(str(path) for path in simulation.write(table, Path(str(cfg.out))).values()))
+            return
         expected = "csv=RESULTS.csv or csv=[A.csv,B.csv] (written by python -m fakeid.collect)"
         csvs = as_list(require(cfg, "csv", expected))
         options = Options(

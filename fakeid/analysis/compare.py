@@ -12,21 +12,28 @@ swept variable, and every run is tested on the same images. For the variable the
 - *estimate*: `diff`, the mean over paired seeds of `metric(L, seed) - metric(b, seed)`, a run's metric being
   the mean over the group's sets of the value in metrics.json.
 - *interval* (`method` "two-level bootstrap"): each of `n_boot` replicates draws k seeds with replacement from
-  the k paired seeds, then for each drawn seed one stratified resample of every test set's images (the same
-  images for both sides of the pair, `fakeid.analysis.bootstrap`), recomputes the metric of both runs on it and
-  averages the differences. The 95 % interval is the percentile interval of the replicates; `p` is two-sided,
-  `2 * min(share of replicates <= 0, share >= 0)`, with `(count + 1) / (n_boot + 1)` shares so it is never 0.
+  the k paired seeds and, per test set, one stratified resample of its images (`fakeid.analysis.bootstrap`),
+  recomputes the metric of both runs of every drawn seed on it and averages the differences. `resampling` says
+  how the images are drawn (`fakeid.analysis.resampling`): `crossed` when every seed was scored on the same
+  images (one image resample shared by all drawn seeds: Owen's pigeonhole bootstrap; the shared image noise
+  does not cancel), `nested` when each seed has its own images (one resample per drawn seed), detected from
+  the image paths in scores.csv (a partial overlap is refused). The 95 % interval is the percentile interval of
+  the replicates; `p_boot` is two-sided, `2 * min(share <= 0, share >= 0)` with `(count + 1) / (n_boot + 1)`.
+- *crossed t*: `ct_ci_low`, `ct_ci_high`, `ct_p`: the t test whose standard error adds the shared image variance
+  to the seeds' (k - 1 degrees of freedom, `fakeid.analysis.resampling.crossed_t`). At 3 seeds the bootstrap
+  alone is too narrow where seed noise dominates; the crossed t holds its level in every simulated case
+  (`fakeid.analysis.simulation`, docs/statistics.md), so `p = max(p_boot, ct_p)`: an intersection-union test,
+  wrong only when both are.
 - *fallback* (`method` "seed-only paired t"): where a paired run has no scores.csv (runs older than scores.csv)
   the interval and p are the paired t test over seeds (`fakeid.analysis.stats.paired_t`), and the runs are named.
-- `p_holm`: Holm's correction of `p` across the levels compared, per group and metric; `excludes_zero`: the
-  interval excludes 0.
-- `seed_dominated`: the seeds' sample variance of the paired difference exceeds twice the image-level variance.
-  With few seeds the bootstrap's seed level is then too narrow (docs/statistics.md: at 3 seeds its 95 %
-  interval excluded a true 0 in about a fifth of simulated sweeps), so `supported` (what Figs 1-3 mark and
-  compare.md stars) asks for the seed-only t interval to exclude 0 as well in those rows:
-  `supported = excludes_zero and (not seed_dominated or the t interval excludes 0)`.
-- power (`fakeid.analysis.power`): `mde`, the smallest difference this many seeds detect with 80 % power at the
-  5 % level, and `seeds_needed` for `effect`.
+- `p_holm`: Holm's correction of `p` over the family of the whole table: every level x group x metric compared
+  in one call (one compare.csv, or one figure's marks). `supported` (what Figs 1-3 mark and compare.md stars)
+  is `p_holm < 0.05`; `excludes_zero`: the bootstrap interval excludes 0 (unadjusted; `(*)` in compare.md when
+  it is not supported). `seed_dominated` (informational): the seeds' variance of the difference exceeds twice
+  the image-level variance.
+- power (`fakeid.analysis.power`): the variance components (`vc_seed`, `vc_image` shared by the seeds,
+  `vc_interaction`), `mde`, the smallest difference this many seeds detect with 80 % power at the 5 % level
+  (noncentral t), and `seeds_needed` for `effect` (math.inf: more seeds alone do not get there).
 
 Deterministic: the replicates depend only on `bootstrap_seed`, the level, the set names and `n_boot`.
 """
@@ -34,6 +41,7 @@ Deterministic: the replicates depend only on `bootstrap_seed`, the level, the se
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -44,12 +52,14 @@ import pandas as pd
 from fakeid.analysis import power
 from fakeid.analysis.bootstrap import bootstrap_set, percentile_interval, seed_sequence
 from fakeid.analysis.collect import hparam_columns
-from fakeid.analysis.rows import GROUPS, RUN_KEY, constant_sets, ok_test_rows, sweeps_varying
+from fakeid.analysis.resampling import bootstrap_p, crossed_t, design_of, mark_p, paired_replicates
+from fakeid.analysis.rows import GROUPS, RUN_KEY, constant_sets, ok_test_rows, sweeps_varying, training_rows
 from fakeid.analysis.scores import SetScores, read_scores, scores_file
 from fakeid.analysis.stats import CONFIDENCE, holm, paired_t
 from fakeid.core.errors import FakeidError
 
 COMPARE_METRICS = ("acc", "acc_cal", "ap", "auroc")
+ALPHA = 0.05  # a mark: p_holm below it
 BOOTSTRAP, SEED_ONLY = "two-level bootstrap", "seed-only paired t"
 SEED = "seed"
 COLUMNS = [
@@ -63,10 +73,15 @@ COLUMNS = [
     "ci_high",
     "p",
     "p_holm",
-    "excludes_zero",
-    "seed_dominated",
     "supported",
+    "excludes_zero",
+    "p_boot",
+    "ct_ci_low",
+    "ct_ci_high",
+    "ct_p",
+    "seed_dominated",
     "method",
+    "resampling",
     "n_seeds",
     "seeds",
     "only_level_seeds",
@@ -78,12 +93,20 @@ COLUMNS = [
     "t_p",
     "var_seed",
     "var_image",
+    "vc_seed",
+    "vc_image",
+    "vc_interaction",
+    "n_images",
     "mde",
     "seeds_needed",
     "effect",
     "n_boot",
     "bootstrap_seed",
 ]
+RESAMPLING_TEXT = (
+    "crossed: every seed scored on the same images, one image resample shared by all seeds of a replicate; "
+    "nested: each seed on its own images"
+)
 METRIC_SHORT = {"acc": "acc", "acc_cal": "acc_cal", "ap": "AP", "auroc": "AUROC"}
 
 
@@ -104,12 +127,17 @@ class Comparison:
         rows = self.power[(self.power["group"] == group) & self.power["metric"].isin(metrics)]
         rows = rows[rows["mde"].notna()]
         if rows.empty:
-            return f"the power on {group} is unknown (fewer than 2 paired seeds and no scores.csv)"
+            return f"the power on {group} is unknown (fewer than 2 paired seeds, or no scores.csv)"
         parts = ", ".join(f"{row.mde:.3f} ({METRIC_SHORT.get(row.metric, row.metric)})" for row in rows.itertuples())
         seeds = int(rows["n_seeds"].min())
+        family = int(rows["family"].iloc[0])
+        marks = ", ".join(
+            f"{_reachable(row.mde_mark)} ({METRIC_SHORT.get(row.metric, row.metric)})" for row in rows.itertuples()
+        )
         return (
             f"with {seeds} paired seed{'s' if seeds != 1 else ''} this sweep can detect differences of {parts} or "
-            f"more on {group} (80 % power, 5 % level)"
+            f"more on {group} (80 % power at the 5 % level, noncentral t; a mark, Holm over {family} comparisons, "
+            f"needs {marks})"
         )
 
     def marks(self, group: str, metric: str) -> dict[float, tuple[bool, float]]:
@@ -118,22 +146,25 @@ class Comparison:
         return {_key(row.level): (bool(row.supported), float(row.p_holm)) for row in rows.itertuples()}
 
     def markdown(self) -> str:
+        designs = sorted(set(self.table["resampling"])) if len(self.table) else []
         lines = [
             f"# Paired comparison: {self.variable}, each level vs the baseline "
             f"{self.variable}={level_text(self.baseline)}",
             "",
-            f"From {self.source}. Difference = level - baseline, mean over paired seeds; 95 % interval and p from "
-            "a two-level bootstrap (seeds, then images of each test set, from scores.csv) unless `method` says "
-            "seed-only; p_holm: Holm's correction across the levels, per group and metric; `*`: the interval "
-            "excludes 0 and, where seed noise dominates, so does the seed-only t interval; `(*)`: only the bootstrap "
-            "interval excludes 0 while seed noise dominates (too few seeds to tell). Each group is computed on the "
-            "sets in it at every level (listed below).",
+            f"From {self.source}. Difference = level - baseline, mean over paired seeds. 95 % interval: the "
+            "bootstrap over seeds and test images (from scores.csv) unless `method` says seed-only; images "
+            f"resampled {' / '.join(designs)} ({RESAMPLING_TEXT}). p: the larger of the bootstrap's p and the "
+            "crossed t's (the t test whose standard error adds the image noise the seeds share; its interval is "
+            "shown). p_holm: Holm's correction over the whole table (every level x group x metric below is one "
+            "family). `*`: p_holm < 0.05; `(*)`: the bootstrap interval excludes 0 but the mark's test does not "
+            "(docs/statistics.md: alone, at 3 seeds, it excludes a true 0 far more often than 5 %). Each group is "
+            "computed on the sets in it at every level (listed below).",
             "",
         ]
         for group, rows in self.table.groupby("group", sort=False):
             sets = rows["sets"].iloc[0]
             lines += [f"## {group} ({rows['n_sets'].iloc[0]} sets: {sets})", ""]
-            header = ["level", "metric", "diff", "95 % interval", "p", "p_holm", "", "seed-only t interval", "seeds"]
+            header = ["level", "metric", "diff", "95 % interval", "p", "p_holm", "", "crossed t interval", "seeds"]
             body = [
                 [
                     level_text(row.level),
@@ -143,48 +174,27 @@ class Comparison:
                     _p(row.p),
                     _p(row.p_holm),
                     "*" if row.supported else ("(*)" if row.excludes_zero else ""),
-                    f"[{_signed(row.t_ci_low)}, {_signed(row.t_ci_high)}]",
+                    f"[{_signed(row.ct_ci_low)}, {_signed(row.ct_ci_high)}]",
                     str(row.seeds),
                 ]
                 for row in rows.itertuples()
             ]
             lines += [*markdown_table(header, body), ""]
         methods = ", ".join(sorted(set(self.table["method"])))
-        lines += [f"Method: {methods}.", ""]
-        bootstrapped = self.table[self.table["method"] == BOOTSTRAP]
-        disagree = bootstrapped[
-            bootstrapped["excludes_zero"] & (bootstrapped["t_ci_low"] <= 0) & (bootstrapped["t_ci_high"] >= 0)
-        ]
-        seed_noise = bootstrapped[bootstrapped["var_seed"] > 2 * bootstrapped["var_image"]]
-        if len(disagree):
-            lines += [
-                f"{len(disagree)} of {len(bootstrapped)} bootstrap intervals exclude 0 where the seed-only t interval "
-                f"does not; in {len(seed_noise)} rows the seeds' variance exceeds twice the image-level variance. With "
-                "few seeds and seed noise dominant the bootstrap's seed level is too narrow (docs/statistics.md): "
-                "read those rows with the t interval.",
-                "",
-            ]
-        lines += ["## Power", ""]
-        effect = self.table["effect"].iloc[0] if len(self.table) else math.nan
-        header = ["group", "metric", "paired seeds", "sd of a paired difference", "detectable difference", ""]
-        header[-1] = f"seeds for a difference of {effect:g}"
-        body = [
-            [
-                row.group,
-                METRIC_SHORT.get(row.metric, row.metric),
-                str(int(row.n_seeds)),
-                _number(math.sqrt(row.sigma2) if not math.isnan(row.sigma2) else math.nan),
-                _number(row.mde),
-                "n/a" if math.isnan(row.seeds_needed) else str(int(row.seeds_needed)),
-            ]
-            for row in self.power.itertuples()
-        ]
+        marked = int(self.table["supported"].sum())
+        lines += [f"Method: {methods}. {marked} of {len(self.table)} differences marked.", ""]
+        lines += ["## Power and the planner", ""]
+        family = int(self.power["family"].iloc[0]) if len(self.power) else 0
         lines += [
-            *markdown_table(header, body),
+            *self._plan_table(),
             "",
-            "Detectable difference: `(z_0.975 + z_0.8) * sd / sqrt(seeds)` (normal approximation; with this few "
-            "seeds a t quantile is larger, so these are optimistic); the sd of a paired difference is the larger "
-            "of the seeds' sample sd and the image-level sd the bootstrap measures (fakeid.analysis.power).",
+            "Detectable difference: 80 % power at the 5 % level of the crossed t test, by the noncentral t on "
+            "seeds - 1 degrees of freedom; the variance parts are estimated from the per-image scores and averaged "
+            f"over the levels (fakeid.analysis.power). 'A mark': at 5 % / {family}, Holm's first step in this "
+            f"table's family of {family} (the mark's power is at least that). The shared image noise does not "
+            "average out over seeds: "
+            f"'> {power.MAX_SEEDS}' means more test images are needed, not more seeds. The same table is "
+            "`figure=plan`'s plan.csv.",
             "",
         ]
         for group in self.power["group"].unique():
@@ -193,13 +203,71 @@ class Comparison:
             lines += ["", "## Notes", "", *(f"- {note}" for note in self.notes)]
         return "\n".join(lines) + "\n"
 
+    def _plan_table(self) -> list[str]:
+        """The planner's table (`self.power`) as markdown lines: compare.md's power section and plan.md."""
+        effect = self.table["effect"].iloc[0] if len(self.table) else math.nan
+        header = [
+            "group",
+            "metric",
+            "paired seeds",
+            "images per set",
+            "sd: seed / shared image / interaction",
+            "detectable difference: one test / a mark",
+            *(f"seeds for {effect:g} at {factor}x images: one test / a mark" for factor in power.IMAGE_FACTORS),
+        ]
+        body = [
+            [
+                row.group,
+                METRIC_SHORT.get(row.metric, row.metric),
+                str(int(row.n_seeds)),
+                _number(row.n_images, "{:.0f}"),
+                " / ".join(_sd(v) for v in (row.vc_seed, row.vc_image, row.vc_interaction)),
+                f"{_number(row.mde)} / {_number(row.mde_mark)}",
+                *(_both_seeds(row, factor) for factor in power.IMAGE_FACTORS),
+            ]
+            for row in self.power.itertuples()
+        ]
+        return markdown_table(header, body)
+
+    def plan_markdown(self) -> str:
+        """plan.md: the planner's table and how to read it."""
+        effect = self.table["effect"].iloc[0] if len(self.table) else math.nan
+        family = int(self.power["family"].iloc[0]) if len(self.power) else 0
+        return "\n".join(
+            [
+                f"# Planner: seeds and test images to detect a difference of {effect:g} ({self.variable})",
+                "",
+                f"From the pilot {self.source}: the variance parts of a paired difference (each level vs "
+                f"{self.variable}={level_text(self.baseline)}, averaged over the levels), estimated from the "
+                "per-image scores with the crossed design in mind: the image noise every seed shares does not "
+                "average out over seeds, only over more test images. Seeds needed: the fewest with 80 % power at "
+                "the 5 % level for the crossed t test (noncentral t on seeds - 1 degrees of freedom, "
+                f"fakeid.analysis.power); '> {power.MAX_SEEDS}': more seeds alone do not get there. Images: "
+                "each test set scaled by the factor (the image parts shrink in proportion). 'A mark': a star "
+                f"of compare.md, p_holm < 0.05 in its family of {family} comparisons, planned at 5 % / {family} "
+                "(Holm's first step; the mark's power is at least that).",
+                "",
+                *self._plan_table(),
+                "",
+            ]
+        )
+
+    def write_plan(self, out_dir: str | Path) -> dict[str, Path]:
+        """plan.csv (`self.power`) and plan.md in `out_dir`."""
+        return _write_table(out_dir, "plan", self.power, self.plan_markdown())
+
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        paths = {"csv": out_dir / "compare.csv", "md": out_dir / "compare.md"}
-        self.table.to_csv(paths["csv"], index=False)
-        paths["md"].write_text(self.markdown())
-        return paths
+        """compare.csv (`self.table`) and compare.md in `out_dir`."""
+        return _write_table(out_dir, "compare", self.table, self.markdown())
+
+
+def _write_table(out_dir: str | Path, stem: str, table: pd.DataFrame, text: str) -> dict[str, Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out_dir / f"{stem}.csv", "md": out_dir / f"{stem}.md"}
+    table.to_csv(paths["csv"], index=False)
+    paths["md"].write_text(text)
+    return paths
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -221,8 +289,28 @@ def _signed(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:+.3f}"
 
 
-def _number(value: float) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
+def _number(value: float, form: str = "{:.3f}") -> str:
+    return "n/a" if value is None or math.isnan(value) else form.format(value)
+
+
+def _both_seeds(row: Any, factor: int) -> str:
+    """'one test / a mark' seeds needed at `factor` x images, from a planner row."""
+    return f"{_seeds(getattr(row, f'seeds_needed_x{factor}'))} / {_seeds(getattr(row, f'mark_seeds_x{factor}'))}"
+
+
+def _reachable(difference: float) -> str:
+    """A detectable difference; one of 1 or more cannot occur (a difference of shares), so it is said so."""
+    return "out of reach" if difference >= 1 else _number(difference)
+
+
+def _sd(variance: float) -> str:
+    return _number(math.sqrt(variance) if variance >= 0 else math.nan)
+
+
+def _seeds(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "n/a"
+    return f"> {power.MAX_SEEDS}" if math.isinf(value) else str(int(value))
 
 
 def _p(value: float) -> str:
@@ -327,22 +415,27 @@ def _load_scores(runs: pd.DataFrame) -> tuple[dict[tuple[str, str], dict[str, Se
     return loaded, missing
 
 
-def _check_images(scores: dict[tuple[str, str], dict[str, SetScores]], sets: Sequence[str]) -> None:
-    """Every run with scores has each set, on the same images as the others (or a mismatched pairing)."""
+def _designs(
+    scores: dict[tuple[str, str], dict[str, SetScores]], seeds: dict[tuple[str, str], Any], sets: Sequence[str]
+) -> dict[str, str]:
+    """set -> CROSSED or NESTED (`fakeid.analysis.resampling.design_of`). Every run with scores has each set, and
+    the runs of one seed (the two sides of its pairs) the same images, or it is a mismatched pairing."""
+    designs = {}
     for name in sets:
-        reference: tuple[tuple[str, str], SetScores] | None = None
+        by_seed: dict[Any, tuple[tuple[str, str], SetScores]] = {}
         for key, per_set in scores.items():
             if name not in per_set:
                 raise FakeidError(f"{key[0]}/{key[1]}/scores.csv: has no scores of test set {name}")
-            if reference is None:
-                reference = (key, per_set[name])
-            elif per_set[name].paths != reference[1].paths:
+            reference = by_seed.setdefault(seeds[key], (key, per_set[name]))
+            if per_set[name].paths != reference[1].paths:
                 other, theirs = reference
                 raise FakeidError(
                     f"mismatched pairing: test set {name} has different images in {key[0]}/{key[1]} "
-                    f"({len(per_set[name].paths)} images) and {other[0]}/{other[1]} ({len(theirs.paths)}); paired "
-                    "runs must be scored on the same test images"
+                    f"({len(per_set[name].paths)} images) and {other[0]}/{other[1]} ({len(theirs.paths)}) of the "
+                    f"same seed {seeds[key]}; paired runs must be scored on the same test images"
                 )
+        designs[name] = design_of({seed: data.paths for seed, (_, data) in by_seed.items()}, name)
+    return designs
 
 
 def _set_replicates(
@@ -363,16 +456,6 @@ def _set_replicates(
 
 
 # ----------------------------------------------------------------------------- the comparison
-def bootstrap_p(replicates: np.ndarray) -> float:
-    """Two-sided: twice the smaller share of replicates on either side of 0, counted as (count+1)/(n+1)."""
-    values = replicates[~np.isnan(replicates)]
-    if values.size == 0:
-        return math.nan
-    below = (np.count_nonzero(values <= 0) + 1) / (values.size + 1)
-    above = (np.count_nonzero(values >= 0) + 1) / (values.size + 1)
-    return float(min(1.0, 2 * min(below, above)))
-
-
 def _seeds_text(seeds: Sequence[Any]) -> str:
     return ";".join(level_text(seed) for seed in seeds) if len(seeds) else ""
 
@@ -386,7 +469,7 @@ def compare(
     groups: dict[str, Callable[[pd.DataFrame], pd.Series]] | None = None,
     n_boot: int = 2000,
     bootstrap_seed: int = 0,
-    effect: float = 0.02,
+    effect: float = 0.05,
     confidence: float = CONFIDENCE,
     source: str = "the results table",
 ) -> Comparison:
@@ -395,7 +478,7 @@ def compare(
     if int(n_boot) < 1:
         raise FakeidError(f"n_boot={n_boot}: expected a positive number of bootstrap replicates, e.g. 2000")
     if not effect > 0:
-        raise FakeidError(f"effect={effect}: expected a positive difference, e.g. 0.02")
+        raise FakeidError(f"effect={effect}: expected a positive difference, e.g. 0.05")
     rows = ok_test_rows(df, "compare", list(metrics), source)
     variable, rows = detect_variable(rows, variable, source)
     levels = sorted_levels(rows[variable])
@@ -427,7 +510,8 @@ def compare(
             f"{len(missing)} of {len(runs)} runs have no scores.csv ({shown}): comparisons involving them use "
             f"seed-only intervals ({SEED_ONLY})"
         )
-    _check_images(scores, needed_sets)
+    designs = _designs(scores, {(run.sweep, run.run_dir): run.seed for run in runs.itertuples()}, needed_sets)
+    sizes = {name: len(next(iter(scores.values()))[name].paths) for name in needed_sets} if scores else {}
     thresholds = {
         (run.sweep, run.run_dir): (float(run.threshold) if "threshold" in runs.columns else math.nan)
         for run in runs.itertuples()
@@ -439,10 +523,8 @@ def compare(
         mine = rows[(rows["sweep"] == run_key[0]) & (rows["run_dir"] == run_key[1]) & rows["set"].isin(sets)]
         return float(pd.to_numeric(mine[metric], errors="coerce").mean())
 
-    def resampled(run_key: tuple[str, str], sets: Sequence[str], metric: str) -> np.ndarray | None:
-        if run_key not in scores:
-            return None
-        return np.mean([replicates[(run_key, name)][metric] for name in sets], axis=0)
+    def resampled(run_key: tuple[str, str], name: str, metric: str) -> np.ndarray:
+        return replicates[(run_key, name)][metric]
 
     by_level = {
         key: {row[SEED]: (row["sweep"], row["run_dir"]) for _, row in part.iterrows()}
@@ -465,25 +547,37 @@ def compare(
         rng = np.random.default_rng(seed_sequence(bootstrap_seed, "seeds", level_text(level)))
         k = len(common)
         seed_draws = rng.integers(0, max(k, 1), size=(n_boot, max(k, 1)))
-        image_draws = rng.integers(0, n_boot, size=(n_boot, max(k, 1)))
+        own_draws = rng.integers(0, n_boot, size=(n_boot, max(k, 1)))  # nested sets: an image resample per slot
         pairs = [(level_runs[seed], base_runs[seed]) for seed in common]
         with_scores = k > 0 and all(a in scores and b in scores for a, b in pairs)
         for group, sets in group_sets.items():
+            set_designs = [designs.get(name, "") for name in sets]
+            resampling = set_designs[0] if len(set(set_designs)) == 1 else "mixed"
+            n_images = float(np.mean([sizes[name] for name in sets])) if with_scores else math.nan
             for metric in metrics:
                 differences = np.array([observed(a, sets, metric) - observed(b, sets, metric) for a, b in pairs])
                 diff = float(np.nanmean(differences)) if k and not np.isnan(differences).all() else math.nan
                 t_low, t_high, t_p = paired_t(differences, confidence) if k else (math.nan,) * 3
-                var_image = math.nan
+                var_image, image_replicates, p_boot = math.nan, None, math.nan
                 if with_scores:
-                    per_seed = np.stack([resampled(a, sets, metric) - resampled(b, sets, metric) for a, b in pairs])
-                    replicated = per_seed[seed_draws, image_draws].mean(axis=1)
+                    per_set = [
+                        np.stack([resampled(a, name, metric) - resampled(b, name, metric) for a, b in pairs])
+                        for name in sets
+                    ]
+                    replicated, image_replicates = paired_replicates(per_set, set_designs, seed_draws, own_draws)
                     low, high = percentile_interval(replicated, confidence)
-                    p_value, method = bootstrap_p(replicated), BOOTSTRAP
-                    if not np.isnan(per_seed).all():
-                        var_image = float(np.nanmean(per_seed.var(axis=1, ddof=1)))
+                    p_boot, method = bootstrap_p(replicated), BOOTSTRAP
+                    if not np.isnan(image_replicates).all():
+                        var_image = float(np.nanmean(image_replicates.var(axis=0, ddof=1)))
                 else:
-                    low, high, p_value, method = t_low, t_high, t_p, SEED_ONLY
-                sigma2 = power.difference_variance(differences, var_image)
+                    low, high, method, resampling = t_low, t_high, SEED_ONLY, "none"
+                parts = power.components(differences, image_replicates, n_images)
+                ct_low, ct_high, ct_p = (
+                    crossed_t(differences, parts.image, confidence) if with_scores else (math.nan,) * 3
+                )
+                # the intersection-union p: the bootstrap's and the crossed t's both (module docstring)
+                p_value = mark_p(p_boot, ct_p) if with_scores else t_p
+                var_seed = float(np.nanvar(differences, ddof=1)) if k >= 2 else math.nan
                 out.append(
                     {
                         "variable": variable,
@@ -496,10 +590,15 @@ def compare(
                         "ci_high": high,
                         "p": p_value,
                         "excludes_zero": bool(low > 0 or high < 0),
-                        "seed_dominated": bool(k >= 2 and np.nanvar(differences, ddof=1) > 2 * var_image)
+                        "p_boot": p_boot,
+                        "ct_ci_low": ct_low,
+                        "ct_ci_high": ct_high,
+                        "ct_p": ct_p,
+                        "seed_dominated": bool(k >= 2 and var_seed > 2 * var_image)
                         if not math.isnan(var_image)
                         else False,
                         "method": method,
+                        "resampling": resampling,
                         "n_seeds": k,
                         "seeds": _seeds_text(common),
                         "only_level_seeds": _seeds_text(only_level),
@@ -509,14 +608,17 @@ def compare(
                         "t_ci_low": t_low,
                         "t_ci_high": t_high,
                         "t_p": t_p,
-                        "var_seed": float(np.nanvar(differences, ddof=1)) if k >= 2 else math.nan,
+                        "var_seed": var_seed,
                         "var_image": var_image,
-                        "mde": power.detectable_difference(sigma2, k),
-                        "seeds_needed": power.seeds_needed(sigma2, effect),
+                        "vc_seed": parts.seed,
+                        "vc_image": parts.image,
+                        "vc_interaction": parts.interaction,
+                        "n_images": n_images,
+                        "mde": power.detectable_difference(parts.per_seed, k, shared=parts.image),
+                        "seeds_needed": power.seeds_needed(parts.per_seed, effect, shared=parts.image),
                         "effect": effect,
                         "n_boot": int(n_boot),
                         "bootstrap_seed": int(bootstrap_seed),
-                        "_sigma2": sigma2,
                     }
                 )
     if not any(row["n_seeds"] for row in out):
@@ -525,24 +627,55 @@ def compare(
             f"{variable}={level_text(baseline)}"
         )
     table = pd.DataFrame(out)
-    t_excludes = (table["t_ci_low"] > 0) | (table["t_ci_high"] < 0)
-    table["supported"] = table["excludes_zero"] & (~table["seed_dominated"] | t_excludes)
-    table["p_holm"] = np.nan
-    for _, index in table.groupby(["group", "metric"], sort=False).groups.items():
-        table.loc[index, "p_holm"] = holm(table.loc[index, "p"].to_numpy(dtype=float))
-    summary = (
-        table.groupby(["group", "metric"], sort=False)
-        .agg(n_seeds=("n_seeds", "min"), sigma2=("_sigma2", "mean"))
-        .reset_index()
-    )
-    summary["mde"] = [power.detectable_difference(s, int(k)) for s, k in zip(summary["sigma2"], summary["n_seeds"])]
-    summary["seeds_needed"] = [power.seeds_needed(s, effect) for s in summary["sigma2"]]
+    # one family: every level x group x metric of this call (module docstring)
+    table["p_holm"] = holm(table["p"].to_numpy(dtype=float))
+    table["supported"] = table["p_holm"] < ALPHA
+    summary = power.pooled_plan(table, effect)
     return Comparison(
         variable=variable,
         baseline=baseline,
         levels=levels,
-        table=table.drop(columns="_sigma2").reindex(columns=COLUMNS),
+        table=table.reindex(columns=COLUMNS),
         power=summary,
         notes=notes,
         source=source,
     )
+
+
+def compare_runs(df: pd.DataFrame, options: Any, source: str) -> Comparison:
+    """`compare` of a table's training runs with the keys of conf/figures.yaml (`options`: variable, baseline,
+    n_boot, bootstrap_seed, effect): what figure=compare and figure=plan compute."""
+    return compare(
+        training_rows(df),
+        options.variable,
+        options.baseline,
+        n_boot=options.n_boot,
+        bootstrap_seed=options.bootstrap_seed,
+        effect=options.effect,
+        source=source,
+    )
+
+
+@dataclass
+class Planned:
+    """What `figure=plan` wrote (plan.csv, plan.md) and the comparison it was computed from."""
+
+    paths: dict[str, Path]
+    result: Comparison
+
+
+def plan_table(df: pd.DataFrame, out_dir: str | Path, source: str, options: Any) -> Planned:
+    """figure=plan: the planner of a pilot sweep (`Comparison.write_plan`; the keys of figure=compare), its
+    answer printed on stderr."""
+    comparison = compare_runs(df, options, source)
+    paths = comparison.write_plan(out_dir)
+    for row in comparison.power.itertuples():
+        needed = ", ".join(
+            f"{_seeds(getattr(row, f'seeds_needed_x{factor}'))} at {factor}x images" for factor in power.IMAGE_FACTORS
+        )
+        print(
+            f"  {row.group} {METRIC_SHORT.get(row.metric, row.metric)}: detectable now {_number(row.mde)}; "
+            f"seeds for {row.effect:g}: {needed}",
+            file=sys.stderr,
+        )
+    return Planned(paths, comparison)

@@ -3,6 +3,10 @@
 - `mean_ci`: mean over runs (seeds) with a Student-t interval, `mean +- t(1-a/2, n-1) * sd / sqrt(n)`.
   NaN values are dropped first (a metric can be undefined for a run). With n == 1 the interval is
   undefined and reported as NaN (never as a zero-width interval, which would look like certainty).
+  With `bounds` (a metric that is a share: `UNIT_INTERVAL_METRICS`, which `summarize` bounds by name) the
+  interval is intersected with [0, 1]: the mean of shares lies in [0, 1], so whenever the t interval covers it
+  the cut interval does too, and the coverage is exactly the t interval's (a logit-scale interval would move
+  the centre and fail at a seed's value of exactly 0 or 1). fig1.csv had acc_cal [0.189, 1.328] before.
 - `holm`: Holm's step-down correction of a family of p-values; `paired_t`: the seed-only paired t test.
 - `linear_trend`: ordinary least squares `y = intercept + slope * x` with the slope's t interval
   (n-2 degrees of freedom: `slope +- t * sqrt(SSR / (n-2) / Sxx)`) and R^2. With n == 2 the line
@@ -20,6 +24,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from fakeid.core.errors import FakeidError
+from fakeid.core.metric_names import UNIT_INTERVAL_METRICS
 
 CONFIDENCE = 0.95
 
@@ -49,8 +54,13 @@ def _t_quantile(confidence: float, dof: int) -> float:
     return float(scipy_stats.t.ppf(0.5 + confidence / 2.0, dof))
 
 
-def mean_ci(values: Sequence[float] | np.ndarray | pd.Series, confidence: float = CONFIDENCE) -> MeanCI:
-    """Mean of `values` (NaN dropped) with a two-sided Student-t confidence interval."""
+def mean_ci(
+    values: Sequence[float] | np.ndarray | pd.Series,
+    confidence: float = CONFIDENCE,
+    bounds: tuple[float, float] | None = None,
+) -> MeanCI:
+    """Mean of `values` (NaN dropped) with a two-sided Student-t confidence interval, cut to `bounds` (the
+    range of the mean, when the values have one: module docstring)."""
     arr = np.asarray(values, dtype=float)
     arr = arr[~np.isnan(arr)]
     n = int(arr.size)
@@ -60,7 +70,15 @@ def mean_ci(values: Sequence[float] | np.ndarray | pd.Series, confidence: float 
     if n == 1:
         return MeanCI(mean, math.nan, math.nan, 1)
     half = _t_quantile(confidence, n - 1) * float(arr.std(ddof=1)) / math.sqrt(n)
-    return MeanCI(mean, mean - half, mean + half, n)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(bounds[0], low), min(bounds[1], high)
+    return MeanCI(mean, low, high, n)
+
+
+def metric_bounds(name: str) -> tuple[float, float] | None:
+    """(0, 1) for a metric that is a share (`UNIT_INTERVAL_METRICS`), else None (a difference, a slope, ...)."""
+    return (0.0, 1.0) if name in UNIT_INTERVAL_METRICS else None
 
 
 def summarize(
@@ -71,7 +89,7 @@ def summarize(
 
     One `value` (a column name): columns `by..., mean, ci_low, ci_high, n`, n counting the values that are not
     NaN. Several (a list of metrics, a table): `by..., n, m, m_ci_low, m_ci_high` for each metric m, n counting
-    the group's rows."""
+    the group's rows. A metric named in `UNIT_INTERVAL_METRICS` gets an interval within [0, 1] (`mean_ci`)."""
     one = isinstance(value, str)
     values = [value] if one else list(value)
     columns = [*by, "mean", "ci_low", "ci_high", "n"] if one else [*by, "n"]
@@ -80,7 +98,7 @@ def summarize(
     rows = []
     for key, group in df.groupby(list(by), sort=True, dropna=False):
         row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
-        cis = {metric: mean_ci(group[metric], confidence) for metric in values}
+        cis = {metric: mean_ci(group[metric], confidence, metric_bounds(metric)) for metric in values}
         if one:
             ci = cis[value]
             row.update(mean=ci.mean, ci_low=ci.ci_low, ci_high=ci.ci_high, n=ci.n)

@@ -68,10 +68,18 @@ def metrics_of_set(scores: torch.Tensor, labels: torch.Tensor, calibrated_thresh
     labels_int = labels.long()
     both_classes = bool((labels_int == 0).any() and (labels_int == 1).any())
     result = accuracies(scores, labels, 0.5)
-    result["ap"] = binary_average_precision(scores, labels_int).item() if both_classes else float("nan")
-    result["auroc"] = binary_auroc(scores, labels_int).item() if both_classes else float("nan")
+    # float64: in float32 the precision-recall sum of a perfect ranking rounds to 1.0000001; min(1, .) keeps the
+    # last ulp of the float64 sum from doing the same (AP and AUROC are shares, never above 1)
+    scores64 = scores.double()
+    result["ap"] = _share(binary_average_precision(scores64, labels_int).item()) if both_classes else float("nan")
+    result["auroc"] = _share(binary_auroc(scores64, labels_int).item()) if both_classes else float("nan")
     result["acc_cal"] = accuracies(scores, labels, calibrated_threshold)["acc"]
     return {name: result[name] for name in TEST_METRICS}
+
+
+def _share(value: float) -> float:
+    """A metric that is a share (AP, AUROC) as a float in [0, 1]: rounding may only push it past the end."""
+    return min(1.0, max(0.0, float(value)))
 
 
 def calibration_bins(scores, labels, n_bins: int = ECE_BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -438,8 +438,9 @@ def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
         ]
         caption = (
             f"{comparison.variable}: each level minus the baseline {comparison.variable}="
-            f"{comparison.baseline}, mean over paired seeds; interval and p from the two-level bootstrap "
-            "(docs/statistics.md)"
+            f"{comparison.baseline}, mean over paired seeds; interval from the bootstrap over seeds and the "
+            "test images they share, p the larger of its and the crossed t's, Holm over the table; supported: "
+            "p (Holm) < 0.05 (docs/statistics.md)"
         )
         parts.append(table(columns, table_rows, css_id=f"compare-{folder.path.name}", caption=esc(caption)))
         statements = [comparison.power_statement(group) for group in comparison.power["group"].unique()]

@@ -14,6 +14,7 @@ from typing import Sequence
 import pandas as pd
 
 from fakeid.analysis.collect import AUGMENT, read_results
+from fakeid.analysis.compare import plan_table
 from fakeid.analysis.figures import augment, robustness
 from fakeid.analysis.figures.study import (
     AUGMENTATION,
@@ -57,6 +58,7 @@ def _makers() -> dict[str, Callable[..., object]]:
         "figR": lambda df, out, source, _: robustness.figR(df, out, source),
         "formatbias": lambda df, out, source, _: robustness.formatbias(df, out, source),
         "compare": compare_table,
+        "plan": plan_table,
         "calibration": calibration_figure,
         "figA": lambda df, out, source, options: augment.figA(df, out, options.drop_rate, source),
     }

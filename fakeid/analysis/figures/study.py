@@ -62,7 +62,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from fakeid.analysis.compare import compare  # noqa: E402
+from fakeid.analysis.compare import compare, compare_runs  # noqa: E402
 from fakeid.analysis.pictures import open_markers, write_figure_files  # noqa: E402
 from fakeid.analysis.rows import (  # noqa: E402, F401 - some re-exported: fakeid.analysis.figures.robustness and tests use them
     GROUPS,
@@ -130,7 +130,7 @@ FIGURES = ("fig1", "fig2", "fig3")
 OTHER_GENERATORS = ("fig3_deconvgan",)  # Fig 3 on the unseen generators besides StyleGAN2, where a table has them
 SEED = "seed"
 ROBUSTNESS = ("figR", "formatbias")  # from evaluation rows: fakeid.analysis.figures.robustness
-ANALYSES = ("compare", "calibration")  # fakeid.analysis: asked for by name, not part of `all`
+ANALYSES = ("compare", "plan", "calibration")  # fakeid.analysis: asked for by name, not part of `all`
 AUGMENTATION = ("figA",)  # from training rows of an augmentation sweep: fakeid.analysis.figures.augment
 CHOICES = (*FIGURES, *ROBUSTNESS, *AUGMENTATION, *OTHER_GENERATORS, *ANALYSES, "all")
 UNSEEN_CONTENT_TEXT = "unseen content = test sets of the training generator whose category was not trained on"
@@ -230,10 +230,14 @@ def _require_spread(values: pd.Series, column: str, figure: str, source: str, wh
 
 # ----------------------------------------------------------------------------- numbers of a figure
 def bounded(mean: float, low: float, high: float) -> tuple[float, float, float, bool]:
-    """A metric's mean and interval held to [0, 1], where every metric of these figures lives, and whether
-    anything was clipped (so the CSV and the drawing flag it instead of cutting it silently)."""
+    """A metric's mean and interval held to [0, 1], where every metric of these figures lives, and whether the
+    interval was cut there (so the CSV and the drawing flag it instead of cutting it silently). `summarize`
+    already cuts a share's t interval to [0, 1] (`stats.mean_ci`); a bound reached while the mean lies strictly
+    inside can only come from that cut (a t interval is symmetric), so it is flagged here too."""
     values = [mean, low, high]
-    clipped = any(not pd.isna(v) and (v < 0.0 or v > 1.0) for v in values)
+    clipped = any(not pd.isna(v) and (v < 0.0 or v > 1.0) for v in values) or (
+        not pd.isna(mean) and 0.0 < mean < 1.0 and (low == 0.0 or high == 1.0)
+    )
     mean, low, high = (v if pd.isna(v) else min(1.0, max(0.0, float(v))) for v in values)
     return mean, low, high, clipped
 
@@ -330,7 +334,7 @@ class Options:
     variable: str | None = None
     n_boot: int = 2000
     bootstrap_seed: int = 0
-    effect: float = 0.02
+    effect: float = 0.05  # the default of conf/figures.yaml's `effect`
     run: str | None = None
     level: object = None
     min_bin_count: int = 10
@@ -371,9 +375,9 @@ def _marks(
         return None, f"No paired comparison ({err})."
     method = comparison.table["method"].iloc[0] if len(comparison.table) else "?"
     return comparison, (
-        f"* marks a level whose paired difference from {_level_text(variable, comparison.baseline)} has a 95 % "
-        f"interval excluding 0 ({method}; where seed noise dominates, the seed-only t interval too) and a "
-        "Holm-adjusted p < 0.05 (the comparison's family, as compare.md states it; p_holm in the CSV)"
+        f"* marks a level whose paired difference from {_level_text(variable, comparison.baseline)} has a "
+        f"Holm-adjusted p < 0.05 ({method}; p is the larger of the bootstrap's over seeds and shared test images "
+        "and the crossed t's; the family is every level x group x metric of the figure's comparison; p_holm in the CSV)"
     )
 
 
@@ -834,22 +838,14 @@ class Written:
 
 def compare_table(df: pd.DataFrame, out_dir: str | Path, source: str, options: Options) -> Written:
     """figure=compare: compare.csv and compare.md (fakeid.analysis.compare), the summary printed on stderr."""
-    comparison = compare(
-        training_rows(df),
-        options.variable,
-        options.baseline,
-        n_boot=options.n_boot,
-        bootstrap_seed=options.bootstrap_seed,
-        effect=options.effect,
-        source=source,
-    )
+    comparison = compare_runs(df, options, source)
     paths = comparison.write(out_dir)
     table = comparison.table
     marked = table[table["supported"]]
     print(
         f"compared {comparison.variable} = {', '.join(map(str, comparison.levels))} with the baseline "
-        f"{comparison.baseline} ({len(table)} differences, {len(marked)} supported: 95 % interval excluding 0, "
-        "seed-only t too where seed noise dominates)",
+        f"{comparison.baseline} ({len(table)} differences, {len(marked)} supported: p_holm < 0.05 over the table, "
+        "crossed bootstrap and crossed t both)",
         file=sys.stderr,
     )
     for group in comparison.power["group"].unique():

@@ -89,3 +89,19 @@ def test_summarize_a_table_of_metrics_counts_the_rows_and_drops_nan_per_metric()
         assert table[metric].tolist() == pytest.approx(alone["mean"].tolist(), nan_ok=True)
         assert table[f"{metric}_ci_low"].tolist() == pytest.approx(alone["ci_low"].tolist(), nan_ok=True)
     assert table["acc"].iloc[0] == pytest.approx(0.6) and math.isnan(table["ap"].iloc[1])
+
+
+def test_intervals_of_shares_stay_in_the_unit_interval_and_others_do_not_move() -> None:
+    """fig1.csv had acc_cal [0.189, 1.328] at n = 6 (three seeds far apart): a share's interval is cut to [0, 1]
+    (the t interval's coverage, since the mean of shares is in [0, 1]); a column that is no share keeps its t."""
+    values = [0.55, 0.99, 1.0]
+    raw = mean_ci(values)
+    assert raw.ci_high > 1  # the t interval alone leaves [0, 1]
+    df = pd.DataFrame({"n": [6, 6, 6], "acc_cal": values, "ece": [0.0, 0.001, 0.45], "diff": values})
+    for metric in ("acc_cal", "ece"):
+        row = summarize(df, ["n"], metric).iloc[0]
+        assert 0.0 <= row["ci_low"] <= row["mean"] <= row["ci_high"] <= 1.0
+    assert summarize(df, ["n"], "acc_cal")["ci_low"].iloc[0] == pytest.approx(raw.ci_low)
+    assert summarize(df, ["n"], "ece")["ci_low"].iloc[0] == 0.0
+    table = summarize(df, ["n"], ["acc_cal", "diff"])
+    assert table["acc_cal_ci_high"].iloc[0] == 1.0 and table["diff_ci_high"].iloc[0] == pytest.approx(raw.ci_high)

@@ -56,3 +56,13 @@ def test_perfectly_separated_scores_get_a_threshold_between_the_classes():
     scores = torch.tensor([0.6, 0.7, 0.8, 0.9])
     assert calibrate_threshold(scores, torch.tensor([0, 0, 1, 1])) == pytest.approx(0.75)
     assert accuracies(scores, torch.tensor([0.0, 0, 1, 1]), 0.75) == {"acc": 1.0, "real_acc": 1.0, "fake_acc": 1.0}
+
+
+def test_a_perfect_ranking_of_float32_scores_has_ap_exactly_one() -> None:
+    """torchmetrics sums precision x recall steps in the scores' dtype: in float32 these 80 scores give
+    AP = 1.0000001 (nine demo metrics.json entries did); metrics_of_set accumulates in float64 and caps shares at 1."""
+    rng = np.random.default_rng(0)
+    scores = np.r_[rng.uniform(0, 0.5, 40), rng.uniform(0.5, 1, 40)].astype(np.float32)
+    labels = np.r_[np.zeros(40), np.ones(40)].astype(np.float32)
+    result = metrics_of_set(torch.from_numpy(scores), torch.from_numpy(labels), 0.5)
+    assert result["ap"] == 1.0 and result["auroc"] == 1.0
