@@ -20,6 +20,7 @@ from typing import Any
 from fakeid.core.errors import FakeidError
 from fakeid.data.augment import identity_hparams
 from fakeid.data.mix import categories_in_mix
+from fakeid.runs.checkpoint_file import LIGHTNING_LOAD, UnsafeCheckpoint, load_checkpoint_file
 from fakeid.runs.files import CHECKPOINT_DIR, METRICS_FILE
 from fakeid.runs.record import RunRecord, UnreadableRecord, given, read_record, record_path
 
@@ -46,16 +47,17 @@ class TrainedDetector:
 
 
 def read_checkpoint(path: Path) -> dict:
-    """The raw checkpoint dict, checked to be one that FakeImageDetector wrote."""
-    import torch
-
+    """The raw checkpoint dict, loaded as data only (fakeid.runs.checkpoint_file: a pickle naming code is
+    refused unread), checked to be one that FakeImageDetector wrote."""
     if not path.is_file():
         raise FakeidError(f"ckpt={path} is not a file (a checkpoint written by fakeid.train was expected)")
     try:
         try:  # memory-mapped: the check reads the small records, not the weights and optimizer state
-            payload = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+            payload = load_checkpoint_file(path, mmap=True)
         except RuntimeError:  # a file in torch's legacy (pre-zip) format cannot be mapped
-            payload = torch.load(path, map_location="cpu", weights_only=False)
+            payload = load_checkpoint_file(path)
+    except UnsafeCheckpoint:
+        raise
     except Exception as err:  # noqa: BLE001 - torch raises many types for a file that is not a checkpoint
         raise FakeidError(f"ckpt={path} is not a PyTorch checkpoint ({type(err).__name__})") from None
     hparams = payload.get("hyper_parameters") if isinstance(payload, dict) else None
@@ -74,7 +76,9 @@ def load_detector(path: Path, map_location: str = "cpu"):
     from fakeid.models.detector import FakeImageDetector
 
     payload = read_checkpoint(path)  # the one-line check before Lightning's own, less readable errors
-    detector = FakeImageDetector.load_from_checkpoint(str(path), map_location=map_location, **model_hparams(payload))
+    detector = FakeImageDetector.load_from_checkpoint(
+        str(path), map_location=map_location, **LIGHTNING_LOAD, **model_hparams(payload)
+    )
     return detector.eval()
 
 
