@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fakeid.core.errors import FakeidError
+from fakeid.core.names import plain_file_name
 from fakeid.data.augment import identity_hparams
 from fakeid.data.mix import categories_in_mix
 from fakeid.runs.checkpoint_file import LIGHTNING_LOAD, UnsafeCheckpoint, load_checkpoint_file
@@ -172,7 +173,7 @@ def tested_checkpoint(run_dir: Path, record: RunRecord) -> Path:
         raise FakeidError(f"run={run_dir} kept no weights (keep_checkpoints=none): it cannot be evaluated again")
     if not recorded:
         raise FakeidError(f"run={run_dir}: its {METRICS_FILE} records no tested checkpoint")
-    own = run_dir / CHECKPOINT_DIR / Path(recorded).name
+    own = run_dir / CHECKPOINT_DIR / plain_file_name(Path(recorded).name, f"{record_path(run_dir)} tested_checkpoint")
     if own.is_file():
         return own.resolve()
     elsewhere = Path(recorded)
