@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 from fakeid import CONF_DIR
 from fakeid.core.cli import run_app
 from fakeid.core.errors import one_line_errors
+from fakeid.core.values import as_bool
 from fakeid.runs import trained
 
 
@@ -25,9 +26,10 @@ def hydra_main(cfg: DictConfig) -> None:
         # torch and the onnx extra: only for a command that got this far (--help and bad keys stay fast)
         from fakeid.inference.exporting import check_out, export
 
-        check_out(cfg.out, cfg.format)  # a one-line error before the (slow) load
+        overwrite = as_bool("overwrite", cfg.overwrite)
+        check_out(cfg.out, cfg.format, overwrite)  # a one-line error before the (slow) load
         detector = trained.resolve(run=cfg.run, ckpt=cfg.ckpt, threshold=cfg.threshold)
-        path, parity, info = export(detector, cfg.format, cfg.out, check=cfg.check)
+        path, parity, info = export(detector, cfg.format, cfg.out, check=cfg.check, overwrite=overwrite)
         threshold = "unknown (predict uses 0.5)" if info.threshold is None else f"{info.threshold:.6g}"
         print(f"wrote {path} ({cfg.format}; image_size {info.image_size}, threshold {threshold})")
         if parity is not None:
