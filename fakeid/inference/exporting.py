@@ -79,7 +79,7 @@ def check_out(out: str | None, export_format: str, overwrite: bool = False) -> P
     path = Path(out).expanduser()
     if path.is_dir():
         raise FakeidError(f"out={path} is a folder (a file path was expected)")
-    check_output(path, "out", overwrite)
+    check_output(path, overwrite)
     return path
 
 

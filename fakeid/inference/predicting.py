@@ -200,9 +200,10 @@ def predict(
     expanded = expand_inputs(inputs)
     if out.exists() and out.is_dir():
         raise FakeidError(f"out={out} is a folder (a .csv file path was expected)")
-    check_output(out, "out", overwrite)
+    check_output(out, overwrite)
     if explain != "none":  # the overlays' folder beside the CSV: replaced whole, so the same consent
-        check_output(out.parent / explaining.FOLDER, "explain folder", overwrite, what="folder")
+        folder = out.parent / explaining.FOLDER
+        check_output(folder, overwrite, what="folder", named=f"explain={explain} writes {folder}, which")
     rule = CropRule(
         crop=crop, min_size=int(min_size), max_tiles=int(max_tiles), max_pixels=int(max_pixels)
     )  # checked before the load

@@ -109,9 +109,9 @@ def check_out(out: Path, overwrite: bool = False) -> None:
     if out.is_dir() and any(out.iterdir()):
         if not is_report(out):
             raise FakeidError(f"out={out} holds other files (expected a new or empty folder, or an earlier report)")
-        check_output(out, "out", overwrite, what="earlier report")
+        check_output(out, overwrite, what="earlier report")
     elif out.is_symlink() or out.exists():  # an empty folder or a link to one: nothing is lost, but not a run's
-        check_output(out, "out", True)
+        check_output(out, True)
 
 
 def is_report(folder: Path) -> bool:

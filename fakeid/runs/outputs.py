@@ -43,14 +43,15 @@ def run_file_owner(path: Path) -> Path | None:
     return None
 
 
-def check_output(path: Path, key: str, overwrite: bool, what: str = "file") -> None:
+def check_output(path: Path, overwrite: bool, what: str = "file", named: str | None = None) -> None:
     """One line when writing `path` would replace something without `overwrite=true`, or a run's own file.
-    `what`: "file" or "folder", the kind of output the command writes there."""
+    `what`: the kind of output the command writes there; `named`: how the line names it (default `out=PATH`)."""
+    named = named or f"out={path}"
     owner = run_file_owner(path)
     if owner is not None:
         raise FakeidError(
-            f"{key}={path} is the run folder {owner}'s own file: it is never replaced by another command "
+            f"{named} is the run folder {owner}'s own file: it is never replaced by another command "
             "(not even with overwrite=true); choose another path"
         )
     if (path.exists() or path.is_symlink()) and not overwrite:
-        raise FakeidError(f"{key}={path} exists: pass overwrite=true to replace that {what}, or choose another path")
+        raise FakeidError(f"{named} exists: pass overwrite=true to replace that {what}, or choose another path")

@@ -241,7 +241,9 @@ def test_predict_never_replaces_a_file_or_explain_folder_without_overwrite(train
     thesis.write_text("chapter 1")
     out = tmp_path / "DIR" / "p.csv"
     done = run_module("fakeid.predict", f"run={trained_run}", f"input={photos}", f"out={out}", "explain=gradcam")
-    assert_one_line_error(done, r"explain folder=.*explain exists: pass overwrite=true to replace that folder")
+    assert_one_line_error(
+        done, r"explain=gradcam writes .*explain, which exists: pass overwrite=true to replace that folder"
+    )
     assert thesis.read_text() == "chapter 1" and not out.exists()
     again = run_module(
         "fakeid.predict", f"run={trained_run}", f"input={photos}", f"out={out}", "explain=gradcam", "overwrite=true"
