@@ -65,7 +65,7 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh $(TRACKED) $(ARGS)
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh $(TRACKED) $(ARGS)
 	$(MAKE) --no-print-directory -j2 demo-figures
-	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_categories,outputs/sweeps/demo_dropout] out=outputs/report \
+	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_categories,outputs/sweeps/demo_dropout] out=outputs/report overwrite=true \
 		figures=[outputs/figures/compare/demo_dropout,outputs/figures/compare/demo_categories,outputs/figures/calibration/demo_dropout]
 	$(PY) -m fakeid.demo_timing started=$$(cat $(DEMO_STARTED)) reference=$(DEMO_REFERENCE) out=outputs/demo_timing.json
 

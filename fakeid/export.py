@@ -17,7 +17,9 @@ from omegaconf import DictConfig
 from fakeid import CONF_DIR
 from fakeid.core.cli import run_app
 from fakeid.core.errors import one_line_errors
+from fakeid.core.values import as_bool
 from fakeid.runs import trained
+from fakeid.runs.outputs import check_output
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="export")
@@ -26,13 +28,21 @@ def hydra_main(cfg: DictConfig) -> None:
         # torch and the onnx extra: only for a command that got this far (--help and bad keys stay fast)
         from fakeid.inference.exporting import check_out, export
 
-        check_out(cfg.out, cfg.format)  # a one-line error before the (slow) load
-        from fakeid.analysis.model_card import model_card, write_card
+        overwrite = as_bool("overwrite", cfg.overwrite)
+        out = check_out(cfg.out, cfg.format, overwrite)  # a one-line error before the (slow) load
+        from fakeid.analysis.model_card import card_file, model_card, write_card
 
         detector = trained.resolve(run=cfg.run, ckpt=cfg.ckpt, threshold=cfg.threshold)
         card = model_card(detector)  # from the run's record; none for a bare checkpoint
+        if card is not None:  # the card beside out= follows out='s rule, checked before anything is written
+            check_output(card_file(out), overwrite, what="model card", named=f"the model card {card_file(out)}")
         path, parity, info = export(
-            detector, cfg.format, cfg.out, check=cfg.check, extra_metadata=card and card.metadata()
+            detector,
+            cfg.format,
+            cfg.out,
+            check=cfg.check,
+            overwrite=overwrite,
+            extra_metadata=card and card.metadata(),
         )
         threshold = "unknown (predict uses 0.5)" if info.threshold is None else f"{info.threshold:.6g}"
         print(f"wrote {path} ({cfg.format}; image_size {info.image_size}, threshold {threshold})")

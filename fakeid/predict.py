@@ -45,6 +45,7 @@ def hydra_main(cfg: DictConfig) -> None:
             explain=str(cfg.explain or "none"),
             explain_raw=as_bool("explain_raw", cfg.explain_raw),
             explain_layer=cfg.explain_layer,
+            overwrite=as_bool("overwrite", cfg.overwrite),
         )
 
 

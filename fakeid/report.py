@@ -36,6 +36,7 @@ def hydra_main(cfg: DictConfig) -> None:
             figures=[str(folder) for folder in as_list(cfg.figures)] if cfg.figures else [],
             data_root=cfg.data_root,
             title=cfg.title,
+            overwrite=as_bool("overwrite", cfg.overwrite),
             command="python -m fakeid.report "
             + " ".join([f"sweeps=[{','.join(map(str, sweeps))}]", f"out={out}", *_set_keys(cfg)]),
         )

@@ -311,8 +311,13 @@ def model_card(trained: TrainedDetector) -> ModelCard | None:
     )
 
 
+def card_file(beside: Path) -> Path:
+    """Where the card of the exported file `beside` goes: MODEL_CARD.md in its folder."""
+    return beside.parent / CARD_FILE
+
+
 def write_card(card: ModelCard, beside: Path) -> Path:
-    """MODEL_CARD.md in the exported file's folder."""
-    path = beside.parent / CARD_FILE
+    """MODEL_CARD.md in the exported file's folder (export checked it may be written: `runs.outputs`)."""
+    path = card_file(beside)
     write_text_atomically(path, card.markdown())
     return path

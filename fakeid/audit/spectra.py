@@ -10,7 +10,9 @@ The recipe (`mean_spectrum`, stated again in docs/report.md):
 2. *Sample*: at most `per_class` images of a class, drawn without replacement in a seeded order (`seed` and
    the scope and class names: the same files on every machine and every run).
 3. *Crop*: the central `size` x `size` square, without resampling (`size`: the smallest side among the
-   sampled images, at most `MAX_SIZE`, unless given); decoded by the training rule (`fakeid.data.images`).
+   sampled images of at least `MIN_SIZE`, at most `MAX_SIZE`, unless given; an image smaller than the crop is
+   skipped and counted, so that one 1 x 1 file cannot shrink every crop to a pixel); decoded by the training
+   rule (`fakeid.data.images`).
 4. *Grey*: luma `0.299 R + 0.587 G + 0.114 B`, in 0..255.
 5. *High-pass residual*: the grey crop minus its 3 x 3 median-filtered version (reflecting edges), which
    removes the content and keeps the fine texture where the up-sampling traces live.
@@ -39,6 +41,8 @@ from fakeid.data.images import to_rgb
 from fakeid.data.layout import CLASS_DIRS, LAYOUT_HINT
 
 MAX_SIZE = 256  # crop side cap: the mean over many 1024-px spectra costs time and shows nothing more
+MIN_SIZE = 32  # the automatic crop's floor (px): data=tiny's image size; fewer pixels show too few frequencies
+TOO_SMALL = "smaller than the crop"  # how a skipped image's reason starts (counted apart in the summary)
 MEDIAN_SIZE = 3
 LUMA = np.array([0.299, 0.587, 0.114])
 CLASSES = ("real", "fake")  # in the order of CLASS_DIRS
@@ -111,7 +115,7 @@ def read_crop(path: Path, size: int) -> np.ndarray:
         rgb = np.asarray(to_rgb(image), dtype=np.uint8)
     height, width = rgb.shape[:2]
     if min(height, width) < size:
-        raise ValueError(f"{width}x{height} px, smaller than the crop {size}")
+        raise ValueError(f"{TOO_SMALL}: {width}x{height} px, under the crop's {size} px")
     top, left = (height - size) // 2, (width - size) // 2
     return grey(rgb[top : top + size, left : left + size])
 
@@ -148,7 +152,13 @@ def data_spectra(root: str | Path, per_class: int, seed: int = 0, size: int | No
     sides = [side for per in samples.values() for paths in per.values() for side in map(image_side, paths) if side]
     if not sides:
         raise FakeidError(f"root={root}: no readable image in any class folder ({LAYOUT_HINT})")
-    crop = int(size) if size is not None else min(MAX_SIZE, min(sides))
+    usable = [side for side in sides if side >= MIN_SIZE]  # one tiny image must not shrink every scope's crop
+    if size is None and not usable:
+        raise FakeidError(
+            f"root={root}: no sampled image is at least {MIN_SIZE} px on its shorter side (the automatic crop's "
+            f"floor; the largest is {max(sides)} px): give spectra_size=N to crop smaller"
+        )
+    crop = int(size) if size is not None else min(MAX_SIZE, min(usable))
     result = Spectra(root, crop, int(per_class), int(seed), [])
     for scope, per in samples.items():
         spectra = ScopeSpectra(scope)
@@ -242,8 +252,11 @@ def summary(spectra: Spectra, out_dir: str | Path) -> str:
         f"spectra: {len(spectra.scopes)} scopes, {images} images (at most {spectra.per_class} per class, seed "
         f"{spectra.seed}), centre crop {spectra.size} px -> {Path(out_dir) / FILES[0]} (.pdf, .npz)"
     ]
-    if spectra.skipped:
-        lines.append(f"spectra: skipped {len(spectra.skipped)} unreadable or too small files (see check.json)")
+    small = sum(why.startswith(TOO_SMALL) for _, why in spectra.skipped)
+    if small:
+        lines.append(f"spectra: skipped {small} images smaller than the {spectra.size} px crop (see check.json)")
+    if len(spectra.skipped) > small:
+        lines.append(f"spectra: skipped {len(spectra.skipped) - small} unreadable files (see check.json)")
     return "\n".join(lines)
 
 

@@ -2,7 +2,7 @@
 destination's own folder (so the rename never crosses file systems), then a rename.
 
 Every atomic write of fakeid goes through `write_atomically` (metrics.json, scores.csv, predictions, checkpoints,
-prepared data). Temporary files are named `.<name>.partial-<pid>`; a failure removes its own, and a full disk
+prepared data). Temporary files are named `.<name>.partial-<pid>-<thread>`; a failure removes its own, and a full disk
 is one `DiskFull` line naming the file system (fakeid.core.errors). A process killed mid-write (SIGKILL) cannot clean
 up: `remove_partials` deletes what it left, so that a re-run continues cleanly. Hidden names are ignored by the
 layout (fakeid.data.layout).
@@ -13,18 +13,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from filelock import FileLock
+
 from fakeid.core.errors import DiskFull, is_disk_full
 
 PARTIAL_MARK = ".partial-"
+LOCK_SUFFIX = ".lock"  # the lock of a folder being replaced: `.<name>.lock` beside it
 T = TypeVar("T")
 
 
 def partial_name(target: Path) -> Path:
-    return target.with_name(f".{target.name}{PARTIAL_MARK}{os.getpid()}")
+    """The temporary name of this process and thread: two writers in one process never share one."""
+    return target.with_name(f".{target.name}{PARTIAL_MARK}{os.getpid()}-{threading.get_ident()}")
 
 
 def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
@@ -45,21 +50,41 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
 
 def write_folder_atomically(target: Path, write: Callable[[Path], T]) -> T:
     """`write(partial_folder)`, then that folder takes the place of `target` (a previous folder of that name is
-    removed only once the new one is complete): a failure leaves `target` as it was and no partial folder."""
+    removed only once the new one is complete): a failure leaves `target` as it was and no partial folder.
+
+    Each writer builds its own partial folder (named for its process and thread); the swap itself holds a lock
+    beside `target` (`.<name>.lock`, left in place: removing a lock file races with its next holder), so that
+    concurrent writers of one folder each put a complete folder in place, one after the other. A `target`
+    that is a symbolic link is replaced as a link: the folder it points to is never removed or written."""
     partial = partial_name(target)
-    shutil.rmtree(partial, ignore_errors=True)
+    shutil.rmtree(partial, ignore_errors=True)  # this very writer's leftover (a killed earlier attempt)
     try:
         partial.mkdir(parents=True)
         result = write(partial)
+        with FileLock(target.with_name(f".{target.name}{LOCK_SUFFIX}")):
+            replace_folder(partial, target)
     except BaseException as err:
         shutil.rmtree(partial, ignore_errors=True)
         if is_disk_full(err):
             raise DiskFull.writing(target) from err
         raise
-    if target.exists():
-        shutil.rmtree(target)
-    partial.rename(target)
     return result
+
+
+def replace_folder(folder: Path, target: Path) -> None:
+    """`folder` renamed to `target`; what `target` was (a link, a file, a folder) is removed only once the new
+    one is in place, a link by unlinking it, never through it."""
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+        folder.rename(target)
+        return
+    if not target.exists():
+        folder.rename(target)
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}-{threading.get_ident()}")
+    target.rename(old)
+    folder.rename(target)
+    shutil.rmtree(old)
 
 
 def write_bytes_atomically(target: Path, data: bytes) -> None:

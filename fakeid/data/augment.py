@@ -152,9 +152,11 @@ def random_crop(image: Image.Image, size: int, rng: np.random.Generator) -> Imag
     return image.crop((left, top, left + size, top + size))
 
 
-def augmentation(config: Mapping[str, Any] | None) -> Augmentation:
+def augmentation(config: Mapping[str, Any] | None, strict: bool = True) -> Augmentation:
     """The validated Augmentation of an `augment` config (conf/augment/<name>.yaml plus overrides); every bad
-    value is one FakeidError line naming the key and what was expected."""
+    value is one FakeidError line naming the key and what was expected. `strict`: a key this setting does not
+    use (`quality` with `format=png`) must keep its default, or it is refused rather than silently dropped;
+    False for records read back (a run trained before the refusal still reads)."""
     if OmegaConf.is_config(config):
         config = OmegaConf.to_container(config, resolve=True)
     config = dict(config or {})
@@ -197,7 +199,17 @@ def augmentation(config: Mapping[str, Any] | None) -> Augmentation:
         params["format"] = values["format"]
         if values["format"] == "jpeg":
             params["quality"] = _interval("quality", values["quality"], 1, 100, whole=True)
+        elif strict and as_plain(values["quality"]) != DEFAULTS[name]["quality"]:
+            raise FakeidError(
+                f"augment.quality={as_plain(values['quality'])} is not used by augment.format={values['format']} "
+                "(a JPEG quality): leave it out, or use augment.format=jpeg"
+            )
     return Augmentation(name, params, crop)
+
+
+def as_plain(value: Any) -> Any:
+    """A list for a list or tuple (as YAML and the command line give them), the value itself otherwise."""
+    return list(value) if isinstance(value, (list, tuple)) else value
 
 
 def identity_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,7 +218,7 @@ def identity_hparams(hparams: Mapping[str, Any]) -> dict[str, Any]:
     had before it existed); `augment.hflip` never (the flip is recorded as `model.hflip`)."""
     recorded = {key: value for key, value in hparams.items() if not key.startswith(PREFIX)}
     config = {key[len(PREFIX) :]: value for key, value in hparams.items() if key.startswith(PREFIX)}
-    augment = augmentation(config)
+    augment = augmentation(config, strict=False)
     if not augment.is_identity:
         recorded.update({f"{PREFIX}{key}": value for key, value in augment.describe().items()})
     return recorded

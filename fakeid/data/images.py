@@ -17,9 +17,12 @@ The one documented way (docs/data.md, "The layout"):
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import warnings
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import numpy as np
 from PIL import Image
@@ -100,6 +103,35 @@ def over_budget(path: str | Path, max_pixels: int, key: str) -> str | None:
     if width * height > max_pixels:
         return f"{OVER_BUDGET}: {width}x{height} = {width * height} pixels, more than {key}={max_pixels}"
     return None
+
+
+class NotRegularFile(OSError):
+    """A path that is a FIFO, socket or device: reading it could block forever or never end."""
+
+
+SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def open_regular(path: str | Path) -> BinaryIO:
+    """`path` opened for reading only if it is a regular file (after links). Opened without blocking, then
+    checked on the open descriptor, so a FIFO named `x.png` can neither hang the open nor be swapped in
+    between a check and the read; anything else raises NotRegularFile naming its kind."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "a folder", str(path))
+        kind = next((name for test, name in SPECIAL_KINDS if test(mode)), "not a regular file")
+        raise NotRegularFile(f"{kind}, not a regular file")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
 
 
 def is_image_name(path: Path) -> bool:

@@ -24,9 +24,11 @@ import numpy as np
 import torch
 
 from fakeid import __version__
+from fakeid.core.atomic import write_atomically
 from fakeid.core.errors import FakeidError
 from fakeid.inference.metadata import INPUT_NAME, OUTPUT_NAME, TORCHSCRIPT_EXTRA_FILE, DetectorInfo, build_metadata
 from fakeid.inference.torch_models import ScoringModule
+from fakeid.runs.outputs import check_output
 from fakeid.runs.trained import TrainedDetector
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
@@ -68,7 +70,8 @@ def example_batches(image_size: int, seed: int = 0) -> list[np.ndarray]:
     ]
 
 
-def check_out(out: str | None, export_format: str) -> Path:
+def check_out(out: str | None, export_format: str, overwrite: bool = False) -> Path:
+    """The file to write: not a folder, not a run's own file, an existing one only with `overwrite`."""
     if export_format not in FORMATS:
         raise FakeidError(f"format={export_format} is not one of {', '.join(FORMATS)}")
     if not out:
@@ -76,6 +79,7 @@ def check_out(out: str | None, export_format: str) -> Path:
     path = Path(out).expanduser()
     if path.is_dir():
         raise FakeidError(f"out={path} is a folder (a file path was expected)")
+    check_output(path, overwrite)
     return path
 
 
@@ -142,17 +146,20 @@ def export(
     export_format: str,
     out: str | Path | None,
     check: bool = True,
+    overwrite: bool = False,
     extra_metadata: dict[str, str] | None = None,
 ) -> tuple[Path, ParityResult | None, DetectorInfo]:
-    """Write the file; with `check`, compare it to the checkpoint's PyTorch scores (a failure is an error).
-    `extra_metadata`: more `fakeid.*` keys for the file (the model card's essentials)."""
-    path = check_out(str(out) if out else None, export_format)
+    """Write the file atomically (a link at `out` is replaced, never written through); with `check`, compare
+    it to the checkpoint's PyTorch scores (a failure is an error). `extra_metadata`: more `fakeid.*` keys for
+    the file (the model card's essentials)."""
+    path = check_out(str(out) if out else None, export_format, overwrite)
     detector = trained.load()
     module = ScoringModule(detector.net).eval()
     metadata = {**metadata_of(trained, detector.hparams.name, export_format), **(extra_metadata or {})}
     path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.from_numpy(example_batches(trained.image_size)[0][:2])
-    (write_onnx if export_format == "onnx" else write_torchscript)(module, example, path, metadata)
+    writer = write_onnx if export_format == "onnx" else write_torchscript
+    write_atomically(path, lambda partial: writer(module, example, partial, metadata))
     result = parity(module, path, export_format, trained.image_size) if check else None
     if result is not None and not result.ok:
         raise FakeidError(

@@ -28,6 +28,7 @@ from fakeid.data.images import MAX_PIXELS
 from fakeid.inference.inputs import expand_inputs
 from fakeid.inference.metadata import DetectorInfo
 from fakeid.inference.scoring import CropRule, ImageResult, Scorer, score_files
+from fakeid.runs.outputs import check_output
 
 COLUMNS = ("path", "score", "verdict", "verdict_at_0.5", "width", "height", "format", "error", "note")
 DEFAULT_OUT = "predictions.csv"
@@ -187,9 +188,11 @@ def predict(
     explain: str = "none",
     explain_raw: bool = False,
     explain_layer: str | None = None,
+    overwrite: bool = False,
 ) -> list[dict[str, str]]:
     """Score every input file and write the CSV; returns its rows. `progress=None`: a bar above 20 images.
-    `explain=gradcam|layercam`: class-activation maps into explain/ beside the CSV (`fakeid.inference.explain`)."""
+    `explain=gradcam|layercam`: class-activation maps into explain/ beside the CSV (`fakeid.inference.explain`).
+    An existing CSV or explain/ is replaced only with `overwrite` (fakeid.runs.outputs)."""
     if explain != "none":
         from fakeid.inference import explain as explaining  # torch and grad-cam: only when maps are asked for
 
@@ -197,6 +200,10 @@ def predict(
     expanded = expand_inputs(inputs)
     if out.exists() and out.is_dir():
         raise FakeidError(f"out={out} is a folder (a .csv file path was expected)")
+    check_output(out, overwrite)
+    if explain != "none":  # the overlays' folder beside the CSV: replaced whole, so the same consent
+        folder = out.parent / explaining.FOLDER
+        check_output(folder, overwrite, what="folder", named=f"explain={explain} writes {folder}, which")
     rule = CropRule(
         crop=crop, min_size=int(min_size), max_tiles=int(max_tiles), max_pixels=int(max_pixels)
     )  # checked before the load

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from fakeid.core.errors import FakeidError
-from fakeid.data.images import MAX_PIXELS, OVER_BUDGET, center_fit, to_rgb
+from fakeid.data.images import MAX_PIXELS, OVER_BUDGET, NotRegularFile, center_fit, open_regular, to_rgb
 
 CROPS = ("center", "none", "tiles")
 Scorer = Callable[[np.ndarray], np.ndarray]  # uint8 (N, H, W, 3) -> float (N,) probability of fake
@@ -70,10 +70,14 @@ class ImageResult:
     score: float | None = None
 
 
-def conversion_note(mode: str, image: Image.Image) -> str | None:
-    """What `to_rgb` changes beyond the ordinary (RGB, grey, palette): said in the row, never silently."""
+def conversion_note(mode: str, image: Image.Image, raw_mode: str = "") -> str | None:
+    """What `to_rgb` changes beyond the ordinary (RGB, grey, palette): said in the row, never silently.
+    `raw_mode`: how the file stores its pixels (Pillow's decoder mode, read before decoding): a 16-bit-per-
+    channel colour PNG (`RGB;16B`) opens as 8-bit RGB, its low bytes dropped."""
     if mode in WIDE_MODES:
         return f"{WIDE_MODES[mode]} grey ({mode}) scaled to 8-bit from its full range"
+    if ";16" in raw_mode:
+        return f"16 bits per channel reduced to 8-bit ({raw_mode})"
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
         return f"alpha dropped ({mode})"
     if mode == "CMYK":
@@ -142,6 +146,8 @@ def read_error(err: Exception, path: Path | None = None) -> str:
         return "not found"
     if isinstance(err, IsADirectoryError):
         return "a folder, not an image"
+    if isinstance(err, NotRegularFile):
+        return str(err)
     if isinstance(err, UnidentifiedImageError):
         return "not an image Pillow can read"
     if isinstance(err, Image.DecompressionBombError):
@@ -154,31 +160,39 @@ def prepare(path: Path, rule: CropRule) -> ImageResult:
     """Decode `path` by the training rule and cut its crops; a file that cannot be used gets its error."""
     result = ImageResult(path=path)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # max_pixels decides, below
-            image = Image.open(path)
-        with image:
-            result.width, result.height = image.size
-            result.format = image.format or ""
-            if min(image.size) < rule.min_size:
-                result.error = f"too small: {result.width}x{result.height} px, a side under min_size={rule.min_size}"
-                return result
-            pixels = result.width * result.height
-            if pixels > rule.max_pixels:  # from the header: the file is never decoded
-                result.error = (
-                    f"{OVER_BUDGET}: {result.width}x{result.height} = {pixels} pixels, more than "
-                    f"max_pixels={rule.max_pixels}"
-                )
-                return result
-            image.load()  # a truncated file fails here
-            note = conversion_note(image.mode, image)
-            rgb = to_rgb(image)
-            frames = int(getattr(image, "n_frames", 1) or 1)  # after the copy: counting frames seeks
-        result.crops, crop_note = cut(rgb, rule)
-        frame_note = f"animated (first frame of {frames})" if frames > 1 else None
-        result.notes = [text for text in (frame_note, note, crop_note) if text]
+        with open_regular(path) as handle:  # a FIFO or device is an error row, never a hang
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # max_pixels decides, below
+                image = Image.open(handle)
+            return decode(result, image, rule)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
         result.error, result.crops = read_error(err, path), []
+    return result
+
+
+def decode(result: ImageResult, image: Image.Image, rule: CropRule) -> ImageResult:
+    """`prepare`'s work on the opened image: its size, the budget, the decoded RGB and its crops."""
+    with image:
+        result.width, result.height = image.size
+        result.format = image.format or ""
+        if min(image.size) < rule.min_size:
+            result.error = f"too small: {result.width}x{result.height} px, a side under min_size={rule.min_size}"
+            return result
+        pixels = result.width * result.height
+        if pixels > rule.max_pixels:  # from the header: the file is never decoded
+            result.error = (
+                f"{OVER_BUDGET}: {result.width}x{result.height} = {pixels} pixels, more than "
+                f"max_pixels={rule.max_pixels}"
+            )
+            return result
+        raw_mode = image.tile[0][3] if image.tile and isinstance(image.tile[0][3], str) else ""
+        image.load()  # a truncated file fails here
+        note = conversion_note(image.mode, image, raw_mode)
+        rgb = to_rgb(image)
+        frames = int(getattr(image, "n_frames", 1) or 1)  # after the copy: counting frames seeks
+    result.crops, crop_note = cut(rgb, rule)
+    frame_note = f"animated (first frame of {frames})" if frames > 1 else None
+    result.notes = [text for text in (frame_note, note, crop_note) if text]
     return result
 
 

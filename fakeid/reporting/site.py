@@ -42,6 +42,7 @@ from fakeid.reporting import gallery
 from fakeid.reporting.html import Cell, definition_list, esc, page, table
 from fakeid.runs.failures import point_text
 from fakeid.runs.files import MULTIRUN_FILE
+from fakeid.runs.outputs import check_output
 
 REPORT_FILE = "report.json"
 REPORT_KIND = "fakeid_report"
@@ -62,6 +63,7 @@ class Settings:
     data_root: str | None = None  # as fakeid.analysis.collect's: which dataset to keep when runs of several are given
     title: str | None = None
     command: str = ""
+    overwrite: bool = False  # replace an earlier report in `out`
 
     def check(self) -> None:
         if int(self.k) < 1:
@@ -99,11 +101,17 @@ class Folder:
 
 
 # ----------------------------------------------------------------------------- checks before writing
-def check_out(out: Path) -> None:
+def check_out(out: Path, overwrite: bool = False) -> None:
+    """A new or empty folder; an earlier report only with overwrite=true (its report.json could be anyone's, so
+    replacing it is the user's call); never a folder of other files, nor a run folder's own file."""
     if out.exists() and not out.is_dir():
         raise FakeidError(f"out={out} is a file (a folder for the report was expected)")
-    if out.is_dir() and any(out.iterdir()) and not is_report(out):
-        raise FakeidError(f"out={out} holds other files (expected a new or empty folder, or an earlier report)")
+    if out.is_dir() and any(out.iterdir()):
+        if not is_report(out):
+            raise FakeidError(f"out={out} holds other files (expected a new or empty folder, or an earlier report)")
+        check_output(out, overwrite, what="earlier report")
+    elif out.is_symlink() or out.exists():  # an empty folder or a link to one: nothing is lost, but not a run's
+        check_output(out, True)
 
 
 def is_report(folder: Path) -> bool:
@@ -537,7 +545,7 @@ def build(sweep_dirs: Sequence[str | Path], out: str | Path, settings: Settings)
     """Check everything, collect, write the site under a temporary name, then put it in place of `out`."""
     out = Path(out)
     settings.check()
-    check_out(out)
+    check_out(out, settings.overwrite)
     folders, df = read_folders([Path(path) for path in sweep_dirs], settings.data_root)
     # replaces an earlier report or an empty folder (check_out)
     record = write_folder_atomically(out, lambda site: write_site(site, folders, df, settings))

@@ -36,6 +36,7 @@ from filelock import FileLock, Timeout
 
 from fakeid.core.atomic import write_json_atomically, write_text_atomically
 from fakeid.core.errors import DiskFull, FakeidError, root_cause
+from fakeid.core.names import fresh_path, hex_name
 from fakeid.runs.files import ERROR_LOG, LOCK_FILE, METRICS_FILE, REASON_FILE, REPLACED_DIR, STATE_FILE
 from fakeid.runs.identity import config_differences
 from fakeid.runs.record import UNSET, RunRecord, given, read_record, write_record
@@ -154,13 +155,18 @@ def refuse_other_data(run_dir: Path, previous: RunRecord, identity: dict | None)
 
 
 def set_aside(run_dir: Path, reason: str, previous_hash: str | None) -> Path | None:
-    """Move everything in the folder (but the lock and earlier set-asides) into .replaced/<time>_<hash>/."""
+    """Move everything in the folder (but the lock and earlier set-asides) into .replaced/<time>_<hash>/: a
+    folder of a fresh name inside this one. The hash was read from the old metrics.json, so only a hexadecimal
+    one becomes part of the name (fakeid.core.names); `.replaced` itself must be a real folder, not a link."""
     if not is_rank_zero():
         return None
     entries = [p for p in run_dir.iterdir() if p.name not in (LOCK_FILE, REPLACED_DIR, ".hydra")]
     if not entries:
         return None
-    target = run_dir / REPLACED_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}_{previous_hash or 'unknown'}"
+    replaced = run_dir / REPLACED_DIR
+    if replaced.is_symlink() or (replaced.exists() and not replaced.is_dir()):
+        raise FakeidError(f"{replaced} is not a folder (a link or a file): the previous run cannot be set aside there")
+    target = fresh_path(replaced / f"{time.strftime('%Y%m%d-%H%M%S')}_{hex_name(previous_hash)}")
     try:  # the reason first: on a full disk nothing has moved yet, and a rerun finds the folder as it was
         write_text_atomically(target / REASON_FILE, reason + "\n")
     except DiskFull:

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from fakeid.core.errors import FakeidError
+from fakeid.core.names import plain_file_name
 from fakeid.data.augment import identity_hparams
 from fakeid.data.mix import categories_in_mix
+from fakeid.runs.checkpoint_file import LIGHTNING_LOAD, UnsafeCheckpoint, load_checkpoint_file
 from fakeid.runs.files import CHECKPOINT_DIR, METRICS_FILE
 from fakeid.runs.record import RunRecord, UnreadableRecord, given, read_record, record_path
 
@@ -46,16 +48,17 @@ class TrainedDetector:
 
 
 def read_checkpoint(path: Path) -> dict:
-    """The raw checkpoint dict, checked to be one that FakeImageDetector wrote."""
-    import torch
-
+    """The raw checkpoint dict, loaded as data only (fakeid.runs.checkpoint_file: a pickle naming code is
+    refused unread), checked to be one that FakeImageDetector wrote."""
     if not path.is_file():
         raise FakeidError(f"ckpt={path} is not a file (a checkpoint written by fakeid.train was expected)")
     try:
         try:  # memory-mapped: the check reads the small records, not the weights and optimizer state
-            payload = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+            payload = load_checkpoint_file(path, mmap=True)
         except RuntimeError:  # a file in torch's legacy (pre-zip) format cannot be mapped
-            payload = torch.load(path, map_location="cpu", weights_only=False)
+            payload = load_checkpoint_file(path)
+    except UnsafeCheckpoint:
+        raise
     except Exception as err:  # noqa: BLE001 - torch raises many types for a file that is not a checkpoint
         raise FakeidError(f"ckpt={path} is not a PyTorch checkpoint ({type(err).__name__})") from None
     hparams = payload.get("hyper_parameters") if isinstance(payload, dict) else None
@@ -74,7 +77,9 @@ def load_detector(path: Path, map_location: str = "cpu"):
     from fakeid.models.detector import FakeImageDetector
 
     payload = read_checkpoint(path)  # the one-line check before Lightning's own, less readable errors
-    detector = FakeImageDetector.load_from_checkpoint(str(path), map_location=map_location, **model_hparams(payload))
+    detector = FakeImageDetector.load_from_checkpoint(
+        str(path), map_location=map_location, **LIGHTNING_LOAD, **model_hparams(payload)
+    )
     return detector.eval()
 
 
@@ -168,7 +173,7 @@ def tested_checkpoint(run_dir: Path, record: RunRecord) -> Path:
         raise FakeidError(f"run={run_dir} kept no weights (keep_checkpoints=none): it cannot be evaluated again")
     if not recorded:
         raise FakeidError(f"run={run_dir}: its {METRICS_FILE} records no tested checkpoint")
-    own = run_dir / CHECKPOINT_DIR / Path(recorded).name
+    own = run_dir / CHECKPOINT_DIR / plain_file_name(Path(recorded).name, f"{record_path(run_dir)} tested_checkpoint")
     if own.is_file():
         return own.resolve()
     elsewhere = Path(recorded)

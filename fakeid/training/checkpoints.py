@@ -31,6 +31,7 @@ from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from fakeid.core.atomic import remove_partials, write_atomically
 from fakeid.core.errors import FakeidError, check_choice
+from fakeid.runs.checkpoint_file import UnsafeCheckpoint, load_checkpoint_file
 from fakeid.runs.trained import RUN_KEY
 
 log = logging.getLogger("fakeid.train")
@@ -93,8 +94,10 @@ def resume_path(checkpoint_dir: Path, notes: dict) -> tuple[Path | None, int]:
     if not last.is_file():
         return None, 0
     try:
-        payload = torch.load(last, map_location="cpu", weights_only=False)
+        payload = load_checkpoint_file(last, label=None)
         step = int(payload.get("global_step", 0))
+    except UnsafeCheckpoint:  # not damage but a planted file: stop, never set aside and train on beside it
+        raise
     except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is set aside, whatever torch raised
         set_aside_checkpoint(last, f"could not be read ({type(err).__name__})", "corrupt", notes)
         return None, 0
@@ -127,7 +130,7 @@ def slim(tested: Path, keep: str) -> Path | None:
         return tested
     target = None
     if keep == "tested":
-        payload = torch.load(tested, map_location="cpu", weights_only=False)
+        payload = load_checkpoint_file(tested)
         for key in TRAINING_ONLY_KEYS:
             payload.pop(key, None)
         target = tested.with_name(TESTED)

@@ -23,6 +23,7 @@ from fakeid.data.formats import format_mismatch
 from fakeid.data.selection import DataPlan
 from fakeid.evaluation.scored_sets import evaluate, write_scores
 from fakeid.models.detector import FakeImageDetector
+from fakeid.runs.checkpoint_file import LIGHTNING_LOAD
 from fakeid.runs.files import FILE_LISTS, SCORES_FILE
 from fakeid.runs.lifecycle import Interrupted, is_rank_zero
 from fakeid.runs.record import UNSET, RunRecord
@@ -106,7 +107,7 @@ def fit(
         if last is not None:
             result.resumed_from_step = step
     try:
-        trainer.fit(detector, datamodule=datamodule, ckpt_path=str(last) if last else None)
+        trainer.fit(detector, datamodule=datamodule, ckpt_path=str(last) if last else None, **LIGHTNING_LOAD)
     except SystemExit as stop:  # Lightning turns Ctrl-C into sys.exit(1) after its own clean-up
         if trainer.interrupted:
             raise Interrupted("KeyboardInterrupt") from stop

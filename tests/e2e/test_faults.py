@@ -428,6 +428,7 @@ def test_predict_and_export_of_a_moved_aside_or_copied_run_use_its_own_weights(r
     exported = tmp_path / "c.pt"
     done = run_module("fakeid.export", f"run={runs.C}", "format=torchscript", f"out={exported}")
     assert done.returncode == 0, done.stderr[-3000:]
+    out = tmp_path / "c.csv"
     done = run_module("fakeid.predict", f"exported={exported}", f"input={runs.root / 'test'}", f"out={out}")
     assert done.returncode == 0, done.stderr[-3000:]
     predicted = {line.split(",")[0]: float(line.split(",")[1]) for line in out.read_text().splitlines()[1:]}

@@ -5,6 +5,7 @@ benchmark says so first."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import yaml
 from fakeid.analysis.model_card import CARD_FILE, CARD_METRICS, SYNTHETIC_LINE
 from fakeid.runs.record import read_record
 from fakeid.synth import generate
-from tests.helpers.commands import run_module, train_tiny_run
+from tests.helpers.commands import assert_one_line_error, run_module, train_tiny_run
 
 onnx = pytest.importorskip("onnx", reason="the export extra is not installed (pip install -e '.[export]')")
 
@@ -86,3 +87,16 @@ def test_a_bare_checkpoint_gets_no_card(discriminating_run, tmp_path):
     done = run_module("fakeid.export", f"ckpt={ckpt}", "format=onnx", f"out={tmp_path / 'd.onnx'}", "check=false")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "no model card" in done.stdout and not (tmp_path / CARD_FILE).exists()
+
+
+@pytest.mark.slow
+def test_a_second_export_into_the_folder_never_replaces_its_card_unasked(discriminating_run, tmp_path):
+    """The card beside out= follows out='s rule: an existing MODEL_CARD.md (another export's, or the user's own)
+    is replaced only with overwrite=true, and the refusal comes before anything is written."""
+    card, _ = export(discriminating_run.run, tmp_path / "first.onnx")
+    second = tmp_path / "second.onnx"
+    done = run_module("fakeid.export", f"run={discriminating_run.run}", "format=onnx", f"out={second}", "check=false")
+    assert done.returncode == 2 and not second.exists()
+    assert_one_line_error(done, re.escape(f"the model card {tmp_path / CARD_FILE} exists: pass overwrite=true"))
+    assert (tmp_path / CARD_FILE).read_text() == card
+    export(discriminating_run.run, second, "overwrite=true")

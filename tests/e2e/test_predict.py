@@ -232,6 +232,7 @@ def test_crop_modes_score_what_they_say(discriminating_run, tmp_path):
         row = predict(
             inputs=[str(path)],
             out=tmp_path / f"{crop}.csv",
+            overwrite=True,  # the test's own scratch CSV, one per crop mode, written again and again
             ckpt=str(discriminating_run.checkpoint),
             crop=crop,
             quiet=True,

@@ -163,7 +163,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monke
     args += [f"data.num_workers={workers}"] if workers else []
     straight = train(tmp_path / "straight", root, *args, in_process=False)  # each run in a process of its own
     assert straight.returncode == 0, straight.stderr[-3000:]
-    last = torch.load(tmp_path / "straight" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    last = torch.load(tmp_path / "straight" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert last["epoch"] == 3 and last["global_step"] == 16, "last.ckpt is the last epoch's, improving or not"
     run_dir = tmp_path / "stopped"
     command = [
@@ -202,7 +202,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monke
         for name in ("acc", "ap", "auroc", "acc_cal"):
             assert a[name] == pytest.approx(b[name], abs=1e-5), (a["set"], name)
     weights = [
-        torch.load(d / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["state_dict"]
+        torch.load(d / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
         for d in (run_dir, tmp_path / "straight")
     ]
     for key in weights[1]:
@@ -219,12 +219,12 @@ def test_last_ckpt_of_an_improving_epoch_is_the_best_file_itself(finished, tmp_p
     assert done.returncode == 0, done.stderr[-3000:]
     best, last = (tmp_path / "one" / "checkpoints" / name for name in ("best.ckpt", "last.ckpt"))
     assert best.stat().st_ino == last.stat().st_ino and best.stat().st_nlink == 2
-    loaded = torch.load(last, map_location="cpu", weights_only=False)
+    loaded = torch.load(last, map_location="cpu", weights_only=True)
     assert loaded["epoch"] == 0 and loaded["global_step"] == 4 and loaded["optimizer_states"]
     two = train(tmp_path / "two", finished[0], "keep_checkpoints=all", "trainer.max_epochs=2")
     assert two.returncode == 0, two.stderr[-3000:]
     best, last = (tmp_path / "two" / "checkpoints" / name for name in ("best.ckpt", "last.ckpt"))
-    steps = [torch.load(f, map_location="cpu", weights_only=False)["global_step"] for f in (best, last)]
+    steps = [torch.load(f, map_location="cpu", weights_only=True)["global_step"] for f in (best, last)]
     assert steps[1] == 8 and (best.stat().st_ino == last.stat().st_ino) == (steps[0] == 8), steps
 
 

@@ -235,11 +235,14 @@ def test_figures_of_other_folders_are_shown_with_their_files(report, tmp_path) -
     assert (out / "figures" / "extra-0-more" / "calibration" / "figC.csv").read_text() == "x,y\n1,2\n"
 
 
-def test_a_rerun_replaces_an_earlier_report_and_leaves_no_partial(report, tmp_path) -> None:
+def test_a_rerun_replaces_an_earlier_report_with_overwrite_and_leaves_no_partial(report, tmp_path) -> None:
     out = tmp_path / "site"
-    for _ in range(2):
-        done = run_module("fakeid.report", f"sweeps=[{report['sweep']}]", f"out={out}", "spectra=false")
-        assert done.returncode == 0, done.stderr
+    done = run_module("fakeid.report", f"sweeps=[{report['sweep']}]", f"out={out}", "spectra=false")
+    assert done.returncode == 0, done.stderr
+    again = run_module("fakeid.report", f"sweeps=[{report['sweep']}]", f"out={out}", "spectra=false")
+    assert_one_line_error(again, "exists: pass overwrite=true to replace that earlier report")
+    done = run_module("fakeid.report", f"sweeps=[{report['sweep']}]", f"out={out}", "spectra=false", "overwrite=true")
+    assert done.returncode == 0, done.stderr
     assert (out / "index.html").is_file() and not list(tmp_path.glob(".site.partial-*"))
 
 

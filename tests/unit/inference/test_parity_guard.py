@@ -81,7 +81,8 @@ def assert_caught(good: list[float], actual: list[float], expected: list[float],
 def predicted(scored: ScoredRun, folder: Path, **detector) -> list[float]:
     """`predict()` (centre crop, the training rule) on the run's own test images, in scores.csv's order."""
     paths = list(scored.scores)
-    rows = predict(inputs=paths, out=folder / "predictions.csv", batch_size=7, quiet=True, **detector)
+    # overwrite: the same scratch CSV, before and after the preprocessing is broken
+    rows = predict(inputs=paths, out=folder / "predictions.csv", overwrite=True, batch_size=7, quiet=True, **detector)
     assert [row["path"] for row in rows] == paths
     return [float(row["score"]) for row in rows]
 

@@ -83,7 +83,7 @@ def test_checkpoint_rebuilds_the_model_for_inference(tmp_path, images):
     rebuilt = FakeImageDetector.load_from_checkpoint(tmp_path / "model.ckpt", map_location="cpu").eval()
     assert rebuilt.hparams.drop_rate == 0.2 and rebuilt.hparams.name == "legacy_xception"
     # a checkpoint from before the argument `model_name` became `name` still loads
-    payload = torch.load(tmp_path / "model.ckpt", weights_only=False)
+    payload = torch.load(tmp_path / "model.ckpt", weights_only=True)
     payload["hyper_parameters"]["model_name"] = payload["hyper_parameters"].pop("name")
     torch.save(payload, tmp_path / "old.ckpt")
     old = load_detector(tmp_path / "old.ckpt")
