@@ -130,7 +130,7 @@ def test_process_launchers_run_a_two_job_sweep_and_list_a_failed_one(tmp_path, l
     [
         ("categories", 30, {"data.num_categories", "seed"}),
         ("dropout", 30, {"model.drop_rate", "data.num_categories", "seed"}),
-        ("demo_categories", 18, {"data.num_categories", "seed"}),
+        ("demo_categories", 24, {"data.num_categories", "seed"}),
         ("demo_dropout", 12, {"model.drop_rate", "data.num_categories", "seed"}),
     ],
 )
