@@ -15,7 +15,7 @@ export PY LAUNCHER
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-fast lint docs demo compare plan stats-simulation figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
-	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 docs-demo \
+	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 demo-plan docs-demo \
 	bench bench-tests bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
@@ -71,7 +71,7 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 
 # After the demo's sweeps (fig1.sh and fig2.sh collected their results.csv): Fig 3 from the dropout sweep's
 # table, the paired comparisons and the calibration figure, two at a time (one process each, two cores).
-demo-figures: demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 ## the demo's figures after Figs 1-2, from its sweeps' results.csv (make demo runs it)
+demo-figures: demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 demo-plan ## the demo's figures after Figs 1-2, from its sweeps' results.csv (make demo runs it)
 
 demo-calibration: $(INSTALLED)
 	$(PY) -m fakeid.figures figure=calibration csv=outputs/sweeps/demo_dropout/results.csv \
@@ -82,6 +82,11 @@ demo-compare-dropout: $(INSTALLED)
 
 demo-compare-categories: $(INSTALLED)
 	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_categories BASELINE=1 ARGS=
+
+# The planner on the demo's own categories sweep, at the size of its headline difference (sheep accuracy, n=10 vs
+# n=1, about +0.2): how many seeds the demo needs; docs/figures.md renders its answer (conf/experiment/demo_categories.yaml).
+demo-plan: $(INSTALLED)
+	$(MAKE) --no-print-directory plan SWEEP=outputs/sweeps/demo_categories BASELINE=1 EFFECT=0.2 ARGS=
 
 demo-fig3: $(INSTALLED)
 	$(PY) -m fakeid.figures figure=fig3 csv=outputs/sweeps/demo_dropout/results.csv out=outputs/figures

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import shlex
 import shutil
@@ -512,6 +513,7 @@ DEMO_SOURCES = {
     "calibration": "figures/calibration/demo_dropout/calibration",
     "compare_categories": "figures/compare/demo_categories/compare",
     "compare_dropout": "figures/compare/demo_dropout/compare",
+    "plan_categories": "figures/plan/demo_categories/plan",
 }
 # The pictures the docs embed, drawn from a committed CSV and its `.json` (the words around the numbers).
 DEMO_PICTURES = {
@@ -590,8 +592,15 @@ def _render_line(demo_dir, figure, group, metric):
 
 
 def _render_slope(demo_dir, figure, group, metric):
+    """The slope of the level means, quoted only where a line fits (else the figure joins the means)."""
+    from fakeid.analysis.trends import ALPHA
+
     row = _trend_row(demo_dir, figure, group, metric)
-    return f"{_signed(row['slope'])} {_interval(row['slope_ci_low'], row['slope_ci_high'], True)}"
+    if float(row["lack_of_fit_p"]) < ALPHA:
+        return "so no slope is quoted"
+    return (
+        f"slope of the level means {_signed(row['slope'])} {_interval(row['slope_ci_low'], row['slope_ci_high'], True)}"
+    )
 
 
 def _render_point(demo_dir, figure, group, metric, x):
@@ -652,6 +661,23 @@ def _render_ece(demo_dir, group):
     return f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}-{high:.2f}"
 
 
+def _render_seeds(demo_dir, name, group, metric):
+    """The planner's answer at the pilot's test images: "6 seeds for one test at 5 %, 15 for a mark"."""
+    data = _table(demo_dir, name)
+    row = _one(
+        data[(data["group"].astype(str) == group) & (data["metric"] == metric)], f"{metric} on {group!r} in {name}.csv"
+    )
+
+    def seeds(value) -> str:
+        number = _as_float(value)  # inf: more seeds alone never get there (fakeid.analysis.power.MAX_SEEDS)
+        return f"{number:.0f}" if number is not None and math.isfinite(number) else "more than 1000"
+
+    return (
+        f"{seeds(row['seeds_needed_x1'])} seeds for one test at 5 % and {seeds(row['mark_seeds_x1'])} for a mark "
+        f"(Holm over {int(row['family'])} comparisons), to detect {float(row['effect']):g} at 80 % power"
+    )
+
+
 EXPRESSIONS = {
     "trend": _render_trend,
     "line": _render_line,
@@ -661,6 +687,7 @@ EXPRESSIONS = {
     "power": _render_power,
     "marked": _render_marked,
     "ece": _render_ece,
+    "seeds": _render_seeds,
 }
 
 

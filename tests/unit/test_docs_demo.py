@@ -70,3 +70,16 @@ def test_an_expression_the_csvs_cannot_answer_is_an_error_naming_it(hooks) -> No
     warnings = []
     page = "x <!-- demo: trend fig1 nothing acc -->old<!-- /demo -->"
     assert hooks.render_page(page, rewrite=False, warn=warnings.append) == page and len(warnings) == 1
+
+
+def test_the_planners_answer_renders_and_says_when_seeds_alone_never_get_there(hooks, tmp_path: Path) -> None:
+    pd.DataFrame(
+        [
+            {"group": "unseen content", "metric": "acc", "effect": 0.2, "family": 36}
+            | {"seeds_needed_x1": 6.0, "mark_seeds_x1": float("inf")}
+        ]
+    ).to_csv(tmp_path / "plan_categories.csv", index=False)
+    assert hooks.render('seeds plan_categories "unseen content" acc', tmp_path) == (
+        "6 seeds for one test at 5 % and more than 1000 for a mark (Holm over 36 comparisons), "
+        "to detect 0.2 at 80 % power"
+    )
