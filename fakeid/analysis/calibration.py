@@ -95,7 +95,7 @@ def reliability_data(
     loaded = {}
     for key, run_rows in rows.groupby(RUN_KEY, sort=True):
         recorded = run_rows["scores_file"].iloc[0] if "scores_file" in run_rows.columns else None
-        path = scores_file(key[0], key[1], recorded)
+        path = scores_file(key[0], key[1], recorded, source)
         if path.is_file():
             loaded[key] = read_scores(path)
         else:

@@ -54,6 +54,7 @@ from fakeid.analysis.bootstrap import seed_sequence, set_intervals, wilson_inter
 from fakeid.analysis.scores import CorruptScores, read_scores
 from fakeid.core.errors import FakeidError
 from fakeid.core.metric_names import CALIBRATION_METRICS, TEST_METRICS
+from fakeid.core.names import inside
 from fakeid.data.augment import augment_label
 from fakeid.runs.failures import FailedJob, point_text
 from fakeid.runs.files import EVAL_GRID_FILE, METRICS_FILE, MULTIRUN_FILE, SCORES_FILE
@@ -553,6 +554,8 @@ def read_eval_grid(evals_dir: str | Path) -> EvalGrid:
         raise FakeidError(f'{path}: expected `runs` to be a list of {{"run_dir", "status"}} objects')
     if not isinstance(grid.get("sweep"), str):
         raise FakeidError(f"{path}: expected `sweep`, the path of the source training sweep")
+    for index, run in enumerate(runs):  # a job folder of the source sweep: never a path out of it
+        inside(grid["sweep"], run["run_dir"], f"{path}: runs[{index}].run_dir")
     return EvalGrid(Path(evals_dir), Path(grid["sweep"]), levels, [str(level) for level in level_ids], runs)
 
 

@@ -404,10 +404,10 @@ def _run_table(rows: pd.DataFrame, variable: str, source: str) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- image-level replicates
-def _load_scores(runs: pd.DataFrame) -> tuple[dict[tuple[str, str], dict[str, SetScores]], list[str]]:
+def _load_scores(runs: pd.DataFrame, source: str) -> tuple[dict[tuple[str, str], dict[str, SetScores]], list[str]]:
     loaded, missing = {}, []
     for run in runs.itertuples():
-        path = scores_file(run.sweep, run.run_dir, getattr(run, "scores_file", None))
+        path = scores_file(run.sweep, run.run_dir, getattr(run, "scores_file", None), source)
         if path.is_file():
             loaded[(run.sweep, run.run_dir)] = read_scores(path)
         else:
@@ -503,7 +503,7 @@ def compare(
     if not group_sets:
         raise FakeidError(f"compare: no test-set group of {source} keeps the same sets at every level of {variable}")
     needed_sets = sorted({name for sets in group_sets.values() for name in sets})
-    scores, missing = _load_scores(runs)
+    scores, missing = _load_scores(runs, source)
     if missing:
         shown = ", ".join(missing[:4]) + (f", ... ({len(missing)} runs)" if len(missing) > 4 else "")
         notes.append(

@@ -16,6 +16,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from fakeid.core.names import path_component
+
 SUFFIXES = ("png", "pdf", "csv")
 CSV_SHA256_KEY = "fakeid-csv-sha256"
 
@@ -54,7 +56,7 @@ def write_figure_files(
     `tight`: bbox "tight", which keeps legends placed below the axes inside the picture. The PDF carries no
     creation date, so the same input gives the same bytes. `meta`: written as `<name>.json` (what a redraw
     from the CSV needs besides the numbers)."""
-    out_dir = Path(out_dir)
+    out_dir, name = Path(out_dir), path_component(name)  # a figure's files stay in out_dir, whatever it is called
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {suffix: out_dir / f"{name}.{suffix}" for suffix in SUFFIXES}
     data.to_csv(paths["csv"], index=False)

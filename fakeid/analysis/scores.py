@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from fakeid.core.errors import FakeidError
+from fakeid.core.names import inside
 from fakeid.runs.files import SCORES_COLUMNS, SCORES_FILE
 from fakeid.runs.record import RunRecord, given, read_record, scores_digest
 
@@ -48,12 +50,29 @@ class CorruptScores(FakeidError):
         super().__init__(f"{path}: {reason}")
 
 
-def scores_file(sweep: str, run_dir: str, recorded: object = None) -> Path:
+def scores_file(sweep: str, run_dir: str, recorded: object = None, source: str = "the results table") -> Path:
     """Where a run's scores.csv is: the collector's `scores_file` column when it has one, else
-    `<sweep>/<run_dir>/scores.csv` (a relative sweep is relative to the working directory)."""
-    if isinstance(recorded, str) and recorded:
-        return Path(recorded)
-    return Path(str(sweep)) / str(run_dir) / SCORES_FILE
+    `<sweep>/<run_dir>/scores.csv` (a relative sweep is relative to the working directory). A results table can
+    be edited by anyone, so a row names no other file (one line naming `source` and the column otherwise):
+    `run_dir` stays inside its sweep folder, and `scores_file` is that run folder's scores.csv as collect
+    recorded it (absolute, so the table finds its scores from another working directory too): no `..` part, and
+    it ends in `<sweep>/<run_dir>/scores.csv` as written (a relative sweep's leading `..` aside) or is that file."""
+    folder = inside(str(sweep), run_dir, f"{source}: run_dir of sweep {sweep}")
+    if not (isinstance(recorded, str) and recorded):
+        return folder / SCORES_FILE
+    path = Path(recorded)
+    written = Path(os.path.normpath(folder / SCORES_FILE)).parts
+    tail = written[next((i for i, part in enumerate(written) if part != ".."), len(written)) :]
+    if (
+        path.is_absolute()
+        and ".." not in path.parts
+        and (path.parts[len(path.parts) - len(tail) :] == tail or path.resolve() == (folder / SCORES_FILE).resolve())
+    ):
+        return path
+    raise FakeidError(
+        f"{source}: scores_file {recorded!r} is not the {SCORES_FILE} of run_dir {run_dir} of sweep {sweep} "
+        f"(expected an absolute path ending in {Path(*tail)}, without '..')"
+    )
 
 
 def _first(mask: pd.Series, frame: pd.DataFrame, column: str) -> str:

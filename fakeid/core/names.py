@@ -3,8 +3,9 @@
 A run folder is shared between people, so whatever it records may be crafted: a `config_hash` of
 `x/../../../ESCAPED` once moved a run and its neighbours out of the folder being set aside. Such a value reaches a
 path only through these functions: a hash must be hexadecimal (`hex_name`), a free-form name (a set or job name)
-becomes a single safe path component (`path_component`), and a recorded file name must be a plain name in its
-folder (`plain_file_name`). `fresh_path` picks a name nothing uses yet, so that a move or write never replaces a
+becomes a single safe path component (`path_component`), a recorded file name must be a plain name in its
+folder (`plain_file_name`), and a recorded folder below another (a results.csv row's `run_dir` below its `sweep`)
+must stay inside it (`inside`). `fresh_path` picks a name nothing uses yet, so that a move or write never replaces a
 file it did not create.
 """
 
@@ -39,6 +40,19 @@ def plain_file_name(value: object, what: str) -> str:
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
         raise FakeidError(f"{what}: {name!r} is not a plain file name")
     return name
+
+
+def inside(folder: str | Path, value: object, what: str) -> Path:
+    """`folder / value` when `value` is a relative path that stays inside `folder` (the folder itself counts)
+    once `..` parts and links are resolved, else a one-line error naming `what` (the file and key it was read
+    from). Resolving, not only looking for `..`: a link inside the folder that leads out of it leaves too."""
+    text = str(value)
+    if not text or "\0" in text or Path(text).is_absolute():
+        raise FakeidError(f"{what}: {text!r} is not a path inside {folder}")
+    path = Path(folder) / text
+    if not path.resolve().is_relative_to(Path(folder).resolve()):
+        raise FakeidError(f"{what}: {text!r} leads outside {folder}")
+    return path
 
 
 def fresh_path(path: Path) -> Path:

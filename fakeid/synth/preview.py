@@ -12,6 +12,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from fakeid.core.errors import FakeidError
+from fakeid.core.names import inside
 from fakeid.data.layout import LABEL_DIRS
 
 LABEL_WIDTH = 150
@@ -33,12 +34,15 @@ def save_grid(dataset_dir: str | Path, out_png: str | Path, per_class: int = 3, 
     draw.text((LABEL_WIDTH, 4), "real", fill="black")
     draw.text((LABEL_WIDTH + per_class * cell + GAP, 4), "fake", fill="black")
     for row, image_set in enumerate(rows):
+        folder = inside(
+            root, image_set["path"], f"{card}: a test set's path"
+        )  # the card is a file: never read elsewhere
         top = header + row * cell
         family = next(c["family"] for c in facts["categories"] if c["folder"] == image_set["category"])
         draw.text((4, top + 4), image_set["path"].removeprefix("test/"), fill="black")
         draw.text((4, top + 18), f"({family})", fill="grey")
         for column, label in enumerate(LABEL_DIRS):
-            for index, path in enumerate(sorted((root / image_set["path"] / label).iterdir())[:per_class]):
+            for index, path in enumerate(sorted((folder / label).iterdir())[:per_class]):
                 with Image.open(path) as image:
                     enlarged = image.convert("RGB").resize((cell - GAP, cell - GAP), Image.NEAREST)
                 left = LABEL_WIDTH + column * (per_class * cell + GAP) + index * cell

@@ -473,3 +473,136 @@ def re_path(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+# ----------------------------------------------------------------------------- 5. paths named by tables and cards
+# A results.csv, an eval_grid.json or a dataset.json is a file anyone can edit; each value of it that becomes a
+# path is checked (fakeid.core.names.inside, path_component). Each case below read or wrote outside its folder
+# on the main branch this was written against (b3d05c2): the figures used the crafted run's copy outside the
+# sweep, collect took a crafted run_dir, the contact sheet pasted images from elsewhere, a figure name left out=.
+@pytest.mark.parametrize(
+    "value, allowed",
+    [("0", True), ("a/b", True), (".", True), ("a/../b", True), ("../x", False), ("a/../../x", False),
+     ("/etc", False), ("", False), ("x\0y", False), ("link/inner", False)],
+)  # fmt: skip
+def test_a_recorded_folder_must_stay_inside_its_folder(tmp_path, value, allowed):
+    from fakeid.core.errors import FakeidError
+    from fakeid.core.names import inside
+
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "sweep" / "link").symlink_to(tmp_path / "elsewhere")  # a link that leads out counts as out
+    if allowed:
+        assert inside(tmp_path / "sweep", value, "results.csv run_dir") == tmp_path / "sweep" / value
+    else:
+        with pytest.raises(FakeidError, match=r"^results\.csv run_dir: .* (leads outside|is not a path inside) "):
+            inside(tmp_path / "sweep", value, "results.csv run_dir")
+
+
+@pytest.fixture(scope="module")
+def results_table(tmp_path_factory):
+    """A scored fake sweep, its results.csv, and a copy of its run 0 outside the sweep: where a crafted row
+    points (a complete run with scores, so nothing but the check stops a command from using it)."""
+    from tests.helpers.fake_scores import add_scores
+    from tests.helpers.fake_sweep import write_fake_sweep
+
+    root = tmp_path_factory.mktemp("tables")
+    sweep = write_fake_sweep(root / "sweep", grid={"model.drop_rate": [0.0, 0.5], "seed": [0, 1]})
+    add_scores(sweep)
+    csv = root / "results.csv"
+    done = run_module("fakeid.collect", f"sweeps={sweep.path}", f"out={csv}", "n_boot=20")
+    assert done.returncode == 0, done.stderr[-2000:]
+    shutil.copytree(sweep.jobs[0].run_dir, root / "outside" / "0")
+    return SimpleNamespace(root=root, sweep=sweep.path, csv=csv)
+
+
+def crafted_table(table: SimpleNamespace, target: Path, **columns: str) -> Path:
+    """`table`'s results.csv with run 0's rows given `columns`, every field kept as the text it was."""
+    import pandas as pd
+
+    df = pd.read_csv(table.csv, dtype=str, keep_default_na=False)
+    first = df["run_dir"] == "0"
+    for column, value in columns.items():
+        df.loc[first, column] = value
+    df.to_csv(target, index=False)
+    return target
+
+
+@pytest.mark.parametrize("figure", ["compare", "calibration"])
+@pytest.mark.parametrize(
+    "columns, message",
+    [
+        ({"run_dir": "../outside/0", "scores_file": ""}, r"run_dir of sweep .*: '\.\./outside/0' leads outside "),
+        ({"scores_file": "OUTSIDE"}, r"scores_file '.*/outside/0/scores\.csv' is not the scores\.csv of run_dir 0"),
+        ({"scores_file": "NOTES"}, r"scores_file '.*/notes\.txt' is not the scores\.csv of run_dir 0"),
+    ],
+    ids=["run_dir", "scores_file", "scores_file_not_scores"],
+)
+def test_a_results_row_names_no_scores_outside_its_run_folder(results_table, tmp_path, figure, columns, message):
+    places = {"OUTSIDE": str(results_table.root / "outside" / "0" / "scores.csv"), "NOTES": str(tmp_path / "notes.txt")}
+    (tmp_path / "notes.txt").write_text("set,path,label,score\nprivate,secret,1,0.5\n")
+    columns = {key: places.get(value, value) for key, value in columns.items()}
+    csv = crafted_table(results_table, tmp_path / "results.csv", **columns)
+    out = tmp_path / "figures"
+    done = run_module("fakeid.figures", f"figure={figure}", f"csv={csv}", "n_boot=20", f"out={out}")
+    line = assert_one_line_error(done, re_path(str(csv)) + ": " + message)
+    assert "secret" not in line and not out.exists()
+
+
+def test_a_results_table_collect_wrote_is_read_from_any_working_directory(results_table, tmp_path):
+    """The check refuses nothing collect writes: a sweep collected by a relative path keeps its absolute
+    scores_file, which the figures find from another working directory."""
+    csv = tmp_path / "results.csv"
+    done = run_module("fakeid.collect", "sweeps=sweep", f"out={csv}", "n_boot=20", cwd=results_table.root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    done = run_module("fakeid.figures", "figure=compare", f"csv={csv}", "n_boot=20", f"out={tmp_path / 'f'}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "f" / "compare.csv").is_file()
+
+
+def test_an_eval_grid_names_no_run_outside_its_source_sweep(tmp_path):
+    from tests.helpers.fake_evals import write_fake_evals
+    from tests.helpers.fake_sweep import write_fake_sweep
+
+    source = write_fake_sweep(tmp_path / "sweep", grid={"model.drop_rate": [0.0, 0.5], "seed": [0]})
+    evals = write_fake_evals(tmp_path / "evals", source).path
+    grid = json.loads((evals / "eval_grid.json").read_text())
+    grid["runs"][1]["run_dir"] = "../../outside"
+    (evals / "eval_grid.json").write_text(json.dumps(grid))
+    out = tmp_path / "results.csv"
+    done = run_module("fakeid.collect", f"sweeps=[{evals}]", f"out={out}", "n_boot=20")
+    assert_one_line_error(done, r"eval_grid\.json: runs\[1\]\.run_dir: '\.\./\.\./outside' leads outside ")
+    assert not out.exists()
+
+
+def test_a_dataset_card_names_no_set_outside_the_dataset(tmp_path):
+    from fakeid.core.errors import FakeidError
+    from fakeid.data.layout import LABEL_DIRS
+    from fakeid.synth.preview import save_grid
+
+    for label in LABEL_DIRS:
+        image(tmp_path / "private" / label / "photo.png")
+    card = {
+        "sets": [{"split": "test", "path": "../private", "category": "cat"}],
+        "settings": {"image_size": 32},
+        "categories": [{"folder": "cat", "family": "animal"}],
+    }
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "dataset.json").write_text(json.dumps(card))
+    with pytest.raises(FakeidError, match=r"dataset\.json: a test set's path: '\.\./private' leads outside "):
+        save_grid(tmp_path / "bench", tmp_path / "sheet.png")
+    assert not (tmp_path / "sheet.png").exists()
+
+
+def test_a_figure_name_never_leaves_the_figure_folder(tmp_path):
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from fakeid.analysis.pictures import write_figure_files
+
+    out = tmp_path / "figures" / "out"
+    paths = write_figure_files(Figure(), pd.DataFrame({"x": [1]}), out, "../escaped", meta={})
+    assert sorted(path.parent for path in paths.values()) == [out] * 4
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
+        f"figures/out/_escaped.{suffix}" for suffix in ("csv", "json", "pdf", "png")
+    ]
