@@ -30,11 +30,13 @@ def hydra_main(cfg: DictConfig) -> None:
 
         overwrite = as_bool("overwrite", cfg.overwrite)
         out = check_out(cfg.out, cfg.format, overwrite)  # a one-line error before the (slow) load
-        from fakeid.analysis.model_card import card_file, model_card, write_card
+        from fakeid.analysis.model_card import card_file, model_card, same_text, write_card
 
         detector = trained.resolve(run=cfg.run, ckpt=cfg.ckpt, threshold=cfg.threshold)
         card = model_card(detector)  # from the run's record; none for a bare checkpoint
-        if card is not None:  # the card beside out= follows out='s rule, checked before anything is written
+        # The card beside out= follows out='s rule, checked before anything is written; the same run's card (both
+        # formats exported into one folder) is the same text, so replacing it loses nothing and needs no flag.
+        if card is not None and not same_text(card_file(out), card.markdown()):
             check_output(card_file(out), overwrite, what="model card", named=f"the model card {card_file(out)}")
         path, parity, info = export(
             detector,

@@ -90,10 +90,14 @@ def test_a_bare_checkpoint_gets_no_card(discriminating_run, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_second_export_into_the_folder_never_replaces_its_card_unasked(discriminating_run, tmp_path):
-    """The card beside out= follows out='s rule: an existing MODEL_CARD.md (another export's, or the user's own)
-    is replaced only with overwrite=true, and the refusal comes before anything is written."""
+def test_a_second_export_into_the_folder_never_replaces_another_card_unasked(discriminating_run, tmp_path):
+    """The card beside out= follows out='s rule: an existing MODEL_CARD.md with other text (another run's, or the
+    user's own) is replaced only with overwrite=true, and the refusal comes before anything is written; the same
+    run's card (its other format exported beside it) is the same text and needs no flag."""
     card, _ = export(discriminating_run.run, tmp_path / "first.onnx")
+    assert export(discriminating_run.run, tmp_path / "first-again.onnx")[0] == card  # the same card: no refusal
+    card = card + "\nThe user's own notes.\n"
+    (tmp_path / CARD_FILE).write_text(card)
     second = tmp_path / "second.onnx"
     done = run_module("fakeid.export", f"run={discriminating_run.run}", "format=onnx", f"out={second}", "check=false")
     assert done.returncode == 2 and not second.exists()
