@@ -1,4 +1,6 @@
-"""The statistics every figure and table reports: a mean with its 95% CI, and a linear trend.
+"""The statistics every figure and table reports: a mean with its 95% CI, Holm's correction, the paired t.
+
+Trends are not here: `fakeid.analysis.trends` tests them without assuming a line (Page's L, lack of fit).
 
 - `mean_ci`: mean over runs (seeds) with a Student-t interval, `mean +- t(1-a/2, n-1) * sd / sqrt(n)`.
   NaN values are dropped first (a metric can be undefined for a run). With n == 1 the interval is
@@ -8,9 +10,6 @@
   the cut interval does too, and the coverage is exactly the t interval's (a logit-scale interval would move
   the centre and fail at a seed's value of exactly 0 or 1). fig1.csv had acc_cal [0.189, 1.328] before.
 - `holm`: Holm's step-down correction of a family of p-values; `paired_t`: the seed-only paired t test.
-- `linear_trend`: ordinary least squares `y = intercept + slope * x` with the slope's t interval
-  (n-2 degrees of freedom: `slope +- t * sqrt(SSR / (n-2) / Sxx)`) and R^2. With n == 2 the line
-  is exact and the slope's interval is NaN; R^2 is NaN when y does not vary.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from fakeid.core.errors import FakeidError
 from fakeid.core.metric_names import UNIT_INTERVAL_METRICS
 
 CONFIDENCE = 0.95
@@ -35,19 +33,6 @@ class MeanCI:
     ci_low: float
     ci_high: float
     n: int
-
-
-@dataclass(frozen=True)
-class Trend:
-    slope: float
-    intercept: float
-    slope_ci_low: float
-    slope_ci_high: float
-    r2: float
-    n: int
-
-    def predict(self, x: Sequence[float] | np.ndarray) -> np.ndarray:
-        return self.intercept + self.slope * np.asarray(x, dtype=float)
 
 
 def _t_quantile(confidence: float, dof: int) -> float:
@@ -108,35 +93,6 @@ def summarize(
                 row.update({metric: ci.mean, f"{metric}_ci_low": ci.ci_low, f"{metric}_ci_high": ci.ci_high})
         rows.append(row)
     return pd.DataFrame(rows, columns=columns)
-
-
-def linear_trend(
-    x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE
-) -> Trend:
-    """Least-squares line through (x, y) (pairs with a NaN dropped) with the slope's t interval."""
-    xa = np.asarray(x, dtype=float)
-    ya = np.asarray(y, dtype=float)
-    if xa.shape != ya.shape:
-        raise FakeidError(f"linear_trend needs x and y of the same length; got {xa.size} and {ya.size}")
-    keep = ~(np.isnan(xa) | np.isnan(ya))
-    xa, ya = xa[keep], ya[keep]
-    n = int(xa.size)
-    if n < 2 or np.ptp(xa) == 0:
-        raise FakeidError(f"linear_trend needs at least two distinct x values; got {sorted(set(xa.tolist()))}")
-    x_mean, y_mean = xa.mean(), ya.mean()
-    sxx = float(((xa - x_mean) ** 2).sum())
-    slope = float(((xa - x_mean) * (ya - y_mean)).sum() / sxx)
-    intercept = float(y_mean - slope * x_mean)
-    residuals = ya - (intercept + slope * xa)
-    ssr = float((residuals**2).sum())
-    sst = float(((ya - y_mean) ** 2).sum())
-    r2 = 1.0 - ssr / sst if sst > 0 else math.nan
-    if n > 2:
-        half = _t_quantile(confidence, n - 2) * math.sqrt(ssr / (n - 2) / sxx)
-        low, high = slope - half, slope + half
-    else:
-        low = high = math.nan
-    return Trend(slope, intercept, low, high, r2, n)
 
 
 def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:

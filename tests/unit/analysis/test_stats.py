@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from fakeid.analysis.stats import linear_trend, mean_ci, summarize
-from fakeid.core.errors import FakeidError
+from fakeid.analysis.stats import mean_ci, summarize
 
 
 def test_mean_ci_matches_hand_computed_t_interval() -> None:
@@ -34,35 +33,6 @@ def test_mean_ci_single_value_has_undefined_interval_and_nan_is_dropped() -> Non
     assert one.n == 1 and one.mean == 0.8
     assert math.isnan(one.ci_low) and math.isnan(one.ci_high)
     assert mean_ci([]).n == 0
-
-
-def test_linear_trend_matches_linregress_and_polyfit() -> None:
-    rng = np.random.default_rng(0)
-    x = np.repeat(np.arange(1, 11), 3).astype(float)
-    y = 0.6 + 0.02 * x + rng.normal(0, 0.03, size=x.size)
-    trend = linear_trend(x, y)
-    reference = scipy_stats.linregress(x, y)
-    half = scipy_stats.t.ppf(0.975, x.size - 2) * reference.stderr
-    assert trend.n == x.size
-    assert trend.slope == pytest.approx(reference.slope)
-    assert trend.intercept == pytest.approx(reference.intercept)
-    assert trend.r2 == pytest.approx(reference.rvalue**2)
-    assert (trend.slope_ci_low, trend.slope_ci_high) == pytest.approx((reference.slope - half, reference.slope + half))
-    assert [trend.slope, trend.intercept] == pytest.approx(list(np.polyfit(x, y, 1)))
-    assert trend.predict([0.0, 10.0]) == pytest.approx([trend.intercept, trend.intercept + 10 * trend.slope])
-
-
-def test_linear_trend_exact_line_and_two_points() -> None:
-    exact = linear_trend([0, 1, 2, 3], [1.0, 3.0, 5.0, 7.0])
-    assert (exact.slope, exact.intercept, exact.r2) == pytest.approx((2.0, 1.0, 1.0))
-    assert exact.slope_ci_low == pytest.approx(2.0) and exact.slope_ci_high == pytest.approx(2.0)
-    two = linear_trend([1, 2], [0.5, 0.7])
-    assert two.slope == pytest.approx(0.2) and math.isnan(two.slope_ci_low)
-
-
-def test_linear_trend_needs_two_distinct_x() -> None:
-    with pytest.raises(FakeidError, match="two distinct x"):
-        linear_trend([3, 3, 3], [0.1, 0.2, 0.3])
 
 
 def test_summarize_groups_like_pandas() -> None:
