@@ -15,6 +15,7 @@ import hydra
 from omegaconf import DictConfig
 
 from fakeid import CONF_DIR
+from fakeid.core.atomic import holds_text
 from fakeid.core.cli import run_app
 from fakeid.core.errors import one_line_errors
 from fakeid.core.values import as_bool
@@ -30,14 +31,17 @@ def hydra_main(cfg: DictConfig) -> None:
 
         overwrite = as_bool("overwrite", cfg.overwrite)
         out = check_out(cfg.out, cfg.format, overwrite)  # a one-line error before the (slow) load
-        from fakeid.analysis.model_card import card_file, model_card, same_text, write_card
+        from fakeid.analysis.model_card import card_file, model_card, write_card
 
         detector = trained.resolve(run=cfg.run, ckpt=cfg.ckpt, threshold=cfg.threshold)
         card = model_card(detector)  # from the run's record; none for a bare checkpoint
         # The card beside out= follows out='s rule, checked before anything is written; the same run's card (both
-        # formats exported into one folder) is the same text, so replacing it loses nothing and needs no flag.
-        if card is not None and not same_text(card_file(out), card.markdown()):
-            check_output(card_file(out), overwrite, what="model card", named=f"the model card {card_file(out)}")
+        # formats exported into one folder) is the same text, so replacing that file loses nothing and needs no
+        # flag (a link holding it is still the user's link).
+        if card is not None:
+            beside = card_file(out)
+            if beside.is_symlink() or not holds_text(beside, card.markdown()):
+                check_output(beside, overwrite, what="model card", named=f"the model card {beside}")
         path, parity, info = export(
             detector,
             cfg.format,

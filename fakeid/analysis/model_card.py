@@ -316,14 +316,6 @@ def card_file(beside: Path) -> Path:
     return beside.parent / CARD_FILE
 
 
-def same_text(path: Path, text: str) -> bool:
-    """Whether `path` is a file that already holds exactly `text` (replacing it would lose nothing)."""
-    try:
-        return path.is_file() and not path.is_symlink() and path.read_text(encoding="utf-8") == text
-    except (OSError, UnicodeDecodeError):
-        return False
-
-
 def write_card(card: ModelCard, beside: Path) -> Path:
     """MODEL_CARD.md in the exported file's folder (export checked it may be written: `runs.outputs`)."""
     path = card_file(beside)

@@ -119,9 +119,18 @@ def symlink_atomically(source: Path, target: Path) -> None:
     write_atomically(target, lambda partial: partial.symlink_to(source.resolve()))
 
 
+def holds_text(target: Path, text: str) -> bool:
+    """Whether `target` is a file holding exactly `text` (read as `write_text_atomically` writes it): writing
+    `text` there again would change nothing."""
+    try:
+        return target.is_file() and target.read_text() == text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def write_text_if_changed(target: Path, text: str) -> bool:
     """Write only when the content differs, so that a re-run with the same arguments writes nothing."""
-    if target.is_file() and target.read_text() == text:
+    if holds_text(target, text):
         return False
     write_text_atomically(target, text)
     return True
