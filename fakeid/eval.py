@@ -11,6 +11,7 @@ a grid writes one such folder per (run, level) under outputs/evals/. The work is
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from fakeid import CONF_DIR
-from fakeid.core.cli import run_app
+from fakeid.core.cli import check_jobs, run_app
 from fakeid.core.errors import one_line_errors
 from fakeid.evaluation.runner import evaluate_grid, evaluate_one
 
@@ -37,7 +38,7 @@ def hydra_main(cfg: DictConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m fakeid.eval run=RUN_DIR|ckpt=PATH [perturb=...]`, or a grid; `argv` runs it in-process (tests)."""
-    return run_app(hydra_main, argv)
+    return run_app(hydra_main, argv, check=functools.partial(check_jobs, "eval"))
 
 
 if __name__ == "__main__":

@@ -7,12 +7,12 @@ Every entry point is one shape: a `@hydra.main` function `hydra_main`, and
 Hydra reports an unknown key, a malformed override or a missing group choice on several lines and exits 1.
 Before Hydra runs, `run_app` turns each into one `FakeidError` line (exit 2, `fakeid.core.errors`):
 - every app with its own flat config (`synth`, `bench`, `prepare`, `check`, `predict`, `export`, `collect`,
-  `figures`, `report`, `demo_timing`; `run_app(..., config_name=NAME)`): `check_app_overrides` composes the
-  overrides on that config with Hydra's compose API (keys it does not have are refused even with `+`) and
-  refuses a bare comma (a sweep in Hydra's syntax);
-- the training and evaluation apps (`fakeid.train`, `fakeid.eval`), which take sweeps, `-m` and experiments:
-  the config-group choices, then the app's own `check=` (training: `fakeid.training.checks`, every key and
-  value of every job, before a run folder exists).
+  `figures`, `report`, `demo_timing`, `eval`; `run_app(..., config_name=NAME)`): `check_app_overrides` composes
+  the overrides on that config with Hydra's compose API and checks the result against its schema
+  (`fakeid.core.schema`: unknown keys, also added with `+`, types, ranges), and refuses a bare comma (a sweep
+  in Hydra's syntax);
+- the training app (`fakeid.train`), which takes sweeps, `-m` and experiments: its own `check=`
+  (`fakeid.training.checks`: the same schema check on every job, before a run folder exists).
 Anything starting with `-` (`--help`, `--cfg job`, ...) is left to Hydra.
 
 A path Hydra cannot read as a value (a sweep's job folder `.../data.num_categories=1,seed=0` holds `=` and `,`)
@@ -38,11 +38,6 @@ def overridden_keys(overrides: list[str]) -> set[str]:
     return {item.lstrip("+~").split("=", 1)[0] for item in overrides if "=" in item}
 
 
-def _first_lines(err: BaseException, count: int = 2) -> str:
-    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
-    return "; ".join(lines[:count]) or type(err).__name__
-
-
 def _compose(config_name: str, overrides: Sequence[str]) -> DictConfig:
     from hydra import compose, initialize_config_dir
 
@@ -50,44 +45,40 @@ def _compose(config_name: str, overrides: Sequence[str]) -> DictConfig:
         return compose(config_name, overrides=list(overrides))
 
 
-def _override_keys(overrides: Sequence[str]) -> list[tuple[str, str]]:
-    """(top-level key, override text) of each override that sets a key of the app (not of Hydra)."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
+@functools.lru_cache(maxsize=None)
+def base_config(config_name: str) -> DictConfig:
+    """`conf/<config_name>.yaml` composed without overrides (once per process): what an unknown key is compared
+    with to name the nearest valid one."""
+    return _compose(config_name, [])
+
+
+def parsed_or_hint(overrides: Sequence[str]) -> list[Any]:
+    """Hydra's parse of the overrides; a path with `=` or `,` that does not exist gets the quoting hint."""
+    from fakeid.core.sweeps import parse
 
     try:
-        parsed = OverridesParser.create().parse_overrides(list(overrides))
-    except HydraException as err:
+        return parse(overrides, "the command line")
+    except FakeidError:
         for text in overrides:
             if "=" in text.partition("=")[2] and not parses(text):
                 raise FakeidError(quoting_hint(text)) from None
-        raise FakeidError(f"cannot parse the command line {' '.join(overrides)}: {_first_lines(err, 1)}") from None
-    keys = []
-    for override, text in zip(parsed, overrides):
-        key = override.key_or_group
-        if not key.startswith("hydra"):
-            keys.append((key.split(".")[0].split("/")[0], text))
-    return keys
-
-
-@functools.lru_cache(maxsize=None)
-def known_keys(config_name: str) -> tuple[str, ...]:
-    """The top-level keys of `conf/<config_name>.yaml` as composed without overrides (once per process)."""
-    return tuple(_compose(config_name, []).keys())
+        raise
 
 
 def check_overrides(config_name: str, overrides: Sequence[str]) -> DictConfig:
-    """The config `conf/<config_name>.yaml` with `overrides`, or a FakeidError naming the bad override."""
-    known = known_keys(config_name)
-    for key, text in _override_keys(overrides):
-        if key not in known:
-            raise FakeidError(
-                f"{text}: unknown key '{key}' for python -m fakeid.{config_name}; expected one of {', '.join(known)}"
-            )
+    """The config `conf/<config_name>.yaml` with `overrides`, checked by its schema (`fakeid.core.schema`), or a
+    FakeidError naming the bad override."""
+    from fakeid.core.schema import compose_error, config_problem, written_values
+
+    parsed_or_hint(overrides)
     try:
-        return _compose(config_name, overrides)
+        cfg = _compose(config_name, overrides)
     except Exception as err:  # noqa: BLE001 - any composition error is the user's override, told in one line
-        raise FakeidError(f"{' '.join(overrides)}: {_first_lines(err)}") from None
+        raise FakeidError(compose_error(err, overrides, config_name, base_config(config_name))) from None
+    problem = config_problem(cfg, config_name, written_values(overrides))
+    if problem:
+        raise FakeidError(problem)
+    return cfg
 
 
 def require(cfg: DictConfig, key: str, expected: str) -> Any:
@@ -123,10 +114,8 @@ def run_app(
     with one_line_errors():
         if config_name is not None:
             check_app_overrides(config_name, args)
-        else:
-            check_group_choices(args)
-            if check is not None:
-                check(args)
+        elif check is not None:
+            check(args)
     saved = sys.argv
     sys.argv = [saved[0] if saved else "fakeid", *args]
     try:
@@ -219,37 +208,43 @@ def flags_first(argv: Sequence[str]) -> list[str]:
     return flags + overrides
 
 
-# ----------------------------------------------------------------------------- group choices and flat apps
-def group_choices(group: str) -> list[str]:
-    return sorted(path.stem for path in (CONF_DIR / group).glob("*.yaml"))
+def is_group(key: str) -> bool:
+    """Whether an override's key names a config group (`data`, `+experiment`), not a key."""
+    return "." not in key and (CONF_DIR / key).is_dir()
 
 
-def check_group_choices(argv: Sequence[str], groups: Sequence[str] | None = None) -> None:
-    """Raise for `group=choice` (or `+group=choice`) where conf/<group>/ exists but holds no choice.yaml;
-    `groups`: only these groups are the app's (a flat app's key may share a group's name, e.g. `model`)."""
-    for argument in argv:
-        key, sep, value = argument.lstrip("+~").partition("=")
-        if groups is not None and key not in groups:
-            continue
-        if not sep or "." in key or "/" in key or not (CONF_DIR / key).is_dir() or "," in value:
-            continue
-        if value and value != "null" and not (CONF_DIR / key / f"{value}.yaml").is_file():
-            raise FakeidError(f"{key}={value} is not a choice of `{key}` (choices: {', '.join(group_choices(key))})")
+def check_jobs(
+    config_name: str, argv: Sequence[str], job_problem: Callable[[list[str], DictConfig], str | None] | None = None
+) -> None:
+    """The check of an app that takes sweeps, `-m` and experiments (train, eval): the schema's, on the composed
+    config of every job the command line runs (`fakeid.core.sweeps`), then `job_problem(job, cfg)` for the rules
+    that are not one key's. Hydra's own flags (`--help`, `--cfg`, `--info`) are left to Hydra; `-m` is checked
+    like a run."""
+    from fakeid.core.schema import compose_error, config_problem, written_values
+    from fakeid.core.sweeps import composed_jobs
+
+    if any(argument.startswith("-") and argument not in ("-m", "--multirun") for argument in argv):
+        return
+    texts = [argument for argument in argv if not argument.startswith("-")]
+    parsed_or_hint(texts)
+    try:
+        for job, cfg in composed_jobs(config_name, texts, is_group):
+            problem = config_problem(cfg, config_name, written_values(job)) or (
+                job_problem(job, cfg) if job_problem else None
+            )
+            if problem:
+                raise FakeidError(problem)
+    except FakeidError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any composition error is the user's override, told in one line
+        raise FakeidError(compose_error(err, texts, config_name, base_config(config_name))) from None
 
 
-def config_groups(config_name: str) -> list[str]:
-    """The config groups the defaults list of conf/<config_name>.yaml names (Hydra's own excluded)."""
-    defaults = OmegaConf.to_container(OmegaConf.load(CONF_DIR / f"{config_name}.yaml")).get("defaults", [])
-    groups = [next(iter(item)) for item in defaults if isinstance(item, dict)]
-    return [group for group in groups if not group.startswith("override ")]
-
-
+# ----------------------------------------------------------------------------- flat apps
 def check_app_overrides(config_name: str, argv: Sequence[str]) -> None:
-    """The one check of an app with its own flat config (every app but train and eval): a group choice that
-    does not exist, a bare comma (a sweep in Hydra's syntax), a key conf/<config_name>.yaml does not have (with
-    `+` too) or a value Hydra cannot compose raises one FakeidError line. Flags (`--help`, `--cfg job`) are
-    left to Hydra."""
-    check_group_choices(argv, config_groups(config_name))
+    """The one check of an app with its own flat config (every app but train and eval): a bare comma (a sweep
+    in Hydra's syntax) or anything the schema refuses (`check_overrides`) raises one FakeidError line. Flags
+    (`--help`, `--cfg job`) are left to Hydra."""
     if any(argument.startswith("-") for argument in argv):
         return
     for argument in argv:
