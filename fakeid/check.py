@@ -20,16 +20,13 @@ from fakeid.audit.report import audit, summary
 from fakeid.core.atomic import write_text_atomically
 from fakeid.core.cli import run_app
 from fakeid.core.errors import FakeidError, one_line_errors
-from fakeid.core.values import as_bool, as_int
 
 
 def check(cfg: DictConfig) -> int:
     if OmegaConf.is_missing(cfg, "root"):
         raise FakeidError("missing key root: expected root=ROOT, a folder holding train/ [val/] test/")
     root = Path(str(cfg.root)).expanduser()
-    workers = as_int("workers", cfg.workers, low=1)
-    with_spectra, per_class = as_bool("spectra", cfg.spectra), as_int("spectra_per_class", cfg.spectra_per_class)
-    size = None if cfg.spectra_size is None else as_int("spectra_size", cfg.spectra_size)
+    workers, with_spectra, per_class, size = cfg.workers, cfg.spectra, cfg.spectra_per_class, cfg.spectra_size
     if with_spectra:
         spectra.check_settings(per_class, size)  # before anything is read or written
     result = audit(
@@ -37,14 +34,14 @@ def check(cfg: DictConfig) -> int:
         categories=list(cfg.data.categories),
         holdout=list(cfg.data.holdout),
         train_generator=str(cfg.data.train_generator),
-        decode=as_bool("decode", cfg.decode),
+        decode=cfg.decode,
         workers=workers,
-        max_pixels=as_int("data.max_pixels", cfg.data.max_pixels),
+        max_pixels=cfg.data.max_pixels,
     )
     out = Path(str(cfg.out)).expanduser() if cfg.out else root / "check.json"
     record = result.as_dict()
     if with_spectra:
-        found = spectra.data_spectra(root, per_class, as_int("spectra_seed", cfg.spectra_seed), size)
+        found = spectra.data_spectra(root, per_class, cfg.spectra_seed, size)
         record["spectra"] = spectra.as_dict(found, spectra.save(found, out.parent))
         print(spectra.summary(found, out.parent))
     write_text_atomically(out, json.dumps(record, indent=2) + "\n")

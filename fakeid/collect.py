@@ -15,7 +15,6 @@ from fakeid import CONF_DIR
 from fakeid.analysis.collect import collect_to_csv
 from fakeid.core.cli import as_list, require, run_app
 from fakeid.core.errors import one_line_errors
-from fakeid.core.values import as_int
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="collect")
@@ -27,8 +26,8 @@ def hydra_main(cfg: DictConfig) -> None:
             [Path(str(sweep)) for sweep in sweeps],
             Path(str(cfg.out)) if cfg.out else None,
             cfg.data_root,
-            as_int("n_boot", cfg.n_boot),
-            as_int("bootstrap_seed", cfg.bootstrap_seed),
+            cfg.n_boot,
+            cfg.bootstrap_seed,
         )
 
 

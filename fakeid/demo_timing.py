@@ -17,7 +17,6 @@ from fakeid.benchmark.demo import demo_timing, read_reference, summary_lines
 from fakeid.core.atomic import write_json_atomically
 from fakeid.core.cli import as_list, require, run_app
 from fakeid.core.errors import FakeidError, one_line_errors
-from fakeid.core.values import as_int
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="demo_timing")
@@ -28,7 +27,7 @@ def hydra_main(cfg: DictConfig) -> None:
         except (TypeError, ValueError):
             raise FakeidError(f"started={cfg.started!r}: expected seconds since the epoch") from None
         reference = read_reference(Path(str(require(cfg, "reference", "reference=BENCH.json"))))
-        jobs = None if str(cfg.jobs).lower() in ("auto", "none", "null") else as_int("jobs", cfg.jobs)
+        jobs = None if cfg.jobs in ("auto", None) else cfg.jobs
         if jobs is not None and jobs < 1:
             raise FakeidError(f"jobs={jobs}: expected auto or an integer >= 1")
         sweeps = [Path(str(sweep)) for sweep in as_list(require(cfg, "sweeps", "sweeps=[DIR1,DIR2]"))]

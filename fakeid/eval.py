@@ -17,10 +17,11 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
 from fakeid.core.cli import check_jobs, run_app
+from fakeid.core.configs import EvalConfig
 from fakeid.core.errors import one_line_errors
 from fakeid.evaluation.runner import evaluate_grid, evaluate_one
 
@@ -30,10 +31,11 @@ def hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     overrides = list(hydra_cfg.overrides.task)
     with one_line_errors():
-        if cfg.sweep:
-            evaluate_grid(cfg, overrides)
+        config: EvalConfig = OmegaConf.to_object(cfg)  # typed below the entry point, checked by the schema
+        if config.sweep:
+            evaluate_grid(config, overrides)
         else:
-            evaluate_one(cfg, Path(hydra_cfg.runtime.output_dir), overrides)
+            evaluate_one(config, Path(hydra_cfg.runtime.output_dir), overrides)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,7 +18,6 @@ from fakeid import CONF_DIR
 from fakeid.core.atomic import holds_text
 from fakeid.core.cli import run_app
 from fakeid.core.errors import one_line_errors
-from fakeid.core.values import as_bool
 from fakeid.runs import trained
 from fakeid.runs.outputs import check_output
 
@@ -29,7 +28,7 @@ def hydra_main(cfg: DictConfig) -> None:
         # torch and the onnx extra: only for a command that got this far (--help and bad keys stay fast)
         from fakeid.inference.exporting import check_out, export
 
-        overwrite = as_bool("overwrite", cfg.overwrite)
+        overwrite = cfg.overwrite
         out = check_out(cfg.out, cfg.format, overwrite)  # a one-line error before the (slow) load
         from fakeid.analysis.model_card import card_file, model_card, write_card
 

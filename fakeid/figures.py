@@ -7,9 +7,8 @@ What each figure shows and how it is computed is `fakeid.analysis.figures`; this
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import hydra
 from omegaconf import DictConfig
@@ -21,7 +20,6 @@ from fakeid.analysis.figures.study import Options
 from fakeid.analysis.tracked_outputs import files_written_since, upload
 from fakeid.core.cli import as_list, require, run_app
 from fakeid.core.errors import one_line_errors
-from fakeid.core.values import as_float, as_int
 
 SIMULATE = "simulate"  # figure=simulate: fakeid.analysis.simulation, the false-positive table of the comparison
 
@@ -31,25 +29,25 @@ def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
         if str(cfg.figure) == SIMULATE:  # needs no results: it simulates sweeps
             table = simulation.simulate(
-                n_sweeps=as_int("sim_sweeps", cfg.sim_sweeps, low=1),
-                n_boot=as_int("n_boot", cfg.n_boot, low=1),
-                bootstrap_seed=as_int("bootstrap_seed", cfg.bootstrap_seed),
+                n_sweeps=cfg.sim_sweeps,
+                n_boot=cfg.n_boot,
+                bootstrap_seed=cfg.bootstrap_seed,
             )
             print(" ".join(str(path) for path in simulation.write(table, Path(str(cfg.out))).values()))
             return
         expected = "csv=RESULTS.csv or csv=[A.csv,B.csv] (written by python -m fakeid.collect)"
         csvs = as_list(require(cfg, "csv", expected))
         options = Options(
-            drop_rate=_optional(cfg, "drop_rate", as_float),
-            num_categories=_optional(cfg, "num_categories", as_int),
+            drop_rate=cfg.drop_rate,
+            num_categories=cfg.num_categories,
             baseline=cfg.baseline,
             variable=None if cfg.variable is None else str(cfg.variable),
-            n_boot=as_int("n_boot", cfg.n_boot, low=1),
-            bootstrap_seed=as_int("bootstrap_seed", cfg.bootstrap_seed),
-            effect=_optional(cfg, "effect", as_float),
+            n_boot=cfg.n_boot,
+            bootstrap_seed=cfg.bootstrap_seed,
+            effect=cfg.effect,
             run=None if cfg.run is None else str(cfg.run),
             level=cfg.level,
-            min_bin_count=as_int("min_bin_count", cfg.min_bin_count, low=1),
+            min_bin_count=cfg.min_bin_count,
         )
         started, out = time.time() - 2, Path(str(cfg.out))  # 2 s: file systems that keep whole seconds
         draw_from_csvs(str(cfg.figure), [Path(str(path)) for path in csvs], out, options=options)
@@ -58,11 +56,6 @@ def hydra_main(cfg: DictConfig) -> None:
             [Path(str(path)).parent for path in csvs], files_written_since(out, started), out, "figures"
         ):
             print(f"uploaded the figures to {line}")
-
-
-def _optional(cfg: DictConfig, key: str, typed: Callable[[str, Any], Any]) -> Any:
-    """null (None), or the value as `typed` (fakeid.core.values) reads it."""
-    return None if cfg[key] is None else typed(key, cfg[key])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,7 +19,6 @@ from omegaconf import DictConfig, OmegaConf
 from fakeid import CONF_DIR
 from fakeid.core.cli import run_app
 from fakeid.core.errors import one_line_errors
-from fakeid.core.values import as_bool
 from fakeid.inference.predicting import DEFAULT_OUT, predict
 
 
@@ -43,9 +42,9 @@ def hydra_main(cfg: DictConfig) -> None:
             threshold=cfg.threshold,
             progress=cfg.progress,
             explain=str(cfg.explain or "none"),
-            explain_raw=as_bool("explain_raw", cfg.explain_raw),
+            explain_raw=cfg.explain_raw,
             explain_layer=cfg.explain_layer,
-            overwrite=as_bool("overwrite", cfg.overwrite),
+            overwrite=cfg.overwrite,
         )
 
 

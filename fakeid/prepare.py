@@ -13,7 +13,6 @@ from omegaconf import DictConfig, OmegaConf
 from fakeid import CONF_DIR
 from fakeid.core.cli import run_app
 from fakeid.core.errors import FakeidError, one_line_errors
-from fakeid.core.values import as_int
 from fakeid.ingest.cnndetection import Mix, prepare_cnndetection
 from fakeid.ingest.folders import prepare_folder
 from fakeid.ingest.lsun import prepare_lsun
@@ -57,8 +56,8 @@ def lsun(cfg: DictConfig, out: Path) -> str:
     return prepare_lsun(
         path_of(cfg, "src"),
         out,
-        as_int("per_category", cfg.per_category),
-        as_int("seed", cfg.seed),
+        cfg.per_category,
+        cfg.seed,
         [str(c) for c in categories] if categories else None,
     )
 

@@ -18,7 +18,6 @@ from fakeid import CONF_DIR
 from fakeid.analysis.tracked_outputs import files_written_since, upload
 from fakeid.core.cli import as_list, require, run_app
 from fakeid.core.errors import one_line_errors
-from fakeid.core.values import as_bool, as_int
 from fakeid.reporting.site import INDEX, Settings, build
 
 
@@ -29,14 +28,14 @@ def hydra_main(cfg: DictConfig) -> None:
         sweeps = [Path(str(sweep)) for sweep in as_list(require(cfg, "sweeps", expected))]
         out = Path(str(require(cfg, "out", "out=DIR, the folder for the report")))
         settings = Settings(
-            k=as_int("k", cfg.k),
-            spectra=as_bool("spectra", cfg.spectra),
-            spectra_per_class=as_int("spectra_per_class", cfg.spectra_per_class),
-            spectra_seed=as_int("spectra_seed", cfg.spectra_seed),
+            k=cfg.k,
+            spectra=cfg.spectra,
+            spectra_per_class=cfg.spectra_per_class,
+            spectra_seed=cfg.spectra_seed,
             figures=[str(folder) for folder in as_list(cfg.figures)] if cfg.figures else [],
             data_root=cfg.data_root,
             title=cfg.title,
-            overwrite=as_bool("overwrite", cfg.overwrite),
+            overwrite=cfg.overwrite,
             command="python -m fakeid.report "
             + " ".join([f"sweeps=[{','.join(map(str, sweeps))}]", f"out={out}", *_set_keys(cfg)]),
         )

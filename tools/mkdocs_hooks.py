@@ -6,16 +6,13 @@ What the site needs that plain mkdocs cannot do:
   from the files themselves at build time, so there is no copy to keep in sync. Their links are written for
   the repository (`docs/metrics.md`, `BENCHMARKS.md`), and the docs pages link to `../BENCHMARKS.md`, so that
   they work on GitHub; the hooks point them at the site's pages instead.
-- **The configuration reference**, generated from the comments of the YAML files under `fakeid.CONF_DIR`
-  (never from a hard-coded path): it replaces the marker `REFERENCE_MARKER` in docs/configuration.md, so it
-  cannot drift from the configs. A key is described by its own comment (on its line, continued on the lines
-  under it), or, when the file only changes a value, by the comment of the key it overrides: in the choice it
-  builds on (`defaults: [paper]`), or, for a `@package _global_` file (experiments, launchers), in what the
-  command composes. Keys whose meaning Hydra fixes (`defaults`, `_target_`, `hydra.mode`, a sweep's
-  `hydra.sweeper.params`) are described here once; `hydra.help` is the `--help` text itself and is left out.
+- **The configuration reference**, generated from the schema (`fakeid/core/configs.py`, where every key's
+  type, default, range and doc are declared once) and from what each YAML file under `fakeid.CONF_DIR` sets:
+  it replaces the marker `REFERENCE_MARKER` in docs/configuration.md, so it cannot drift from the configs.
 - **The make targets** of docs/contributing.md, from the Makefile's `## ` comments (as `make help` lists them).
-- **A key without a description fails the build**: each is logged as a warning, which `mkdocs build --strict`
-  (`make docs`, run by CI) turns into an error; tests/unit/test_config_reference.py checks the same.
+- **A key without a description fails the build**: a schema field without a doc, or a key a YAML file sets
+  that the schema does not document, is logged as a warning, which `mkdocs build --strict` (`make docs`, run
+  by CI) turns into an error; tests/unit/test_config_reference.py checks the same.
 - **The demo's numbers and claims**, rendered from the demo's CSVs committed under `docs/demo/` (`DEMO_DIR`):
   a page writes `<!-- demo: EXPRESSION -->VALUE<!-- /demo -->` (`DEMO`); the build replaces it with the
   expression rendered now (`render`), and `make docs-demo` (`python tools/mkdocs_hooks.py demo`, after
@@ -33,6 +30,7 @@ What the site needs that plain mkdocs cannot do:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -41,7 +39,6 @@ import shlex
 import shutil
 import sys
 import textwrap
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -87,10 +84,9 @@ def on_page_markdown(markdown, page, config, files):
 
         if REFERENCE_MARKER not in markdown:
             log.warning(f"docs/{REFERENCE_PAGE} lacks the marker {REFERENCE_MARKER} where the reference goes")
-        configs = read_configs(CONF_DIR)
-        for missing in undocumented(configs):
+        for missing in undocumented(CONF_DIR):
             log.warning(f"config reference: {missing}")
-        markdown = markdown.replace(REFERENCE_MARKER, reference_markdown(configs))
+        markdown = markdown.replace(REFERENCE_MARKER, reference_markdown(CONF_DIR))
     if DEMO.search(markdown):
         markdown = render_page(markdown, DEMO_DIR, rewrite=False, warn=log.warning)
     if page.file.src_uri == TARGETS_PAGE:
@@ -132,264 +128,66 @@ def site_links(markdown: str, top_level: bool) -> str:
     return LINK.sub(replace, markdown)
 
 
-# ---------------------------------------------------------------------------------------- reading the YAML
-
-
-@dataclass
-class Entry:
-    """One key of a YAML file: its dotted name within the file, its value as written, its comments."""
-
-    key: str
-    value: str
-    comment: str  # its own description: the comment on its line and the comment lines continuing it
-    section: str = ""  # a comment on lines of its own just above the key: a note on the keys that follow
-    container: bool = False  # a mapping of further keys (listed only when it has a comment)
-
-
-@dataclass
-class Config:
-    """One YAML file under the config folder: a command's config (`train.yaml`) or a group's choice."""
-
-    path: str  # relative to the config folder, e.g. data/paper.yaml
-    group: str | None  # data, model, ... ; None for a command's config
-    choice: str  # the file's stem
-    global_package: bool  # `# @package _global_`: its keys are written from the config's root
-    header: list[str]  # the comment lines at its top: what the file is
-    defaults: list[str] = field(default_factory=list)
-    entries: list[Entry] = field(default_factory=list)
-
-    @property
-    def prefix(self) -> str:
-        """How the file's keys are named on the command line: `data.` for data/paper.yaml."""
-        return "" if self.group is None or self.global_package else self.group + "."
-
-    def full_key(self, entry: Entry) -> str:
-        return self.prefix + entry.key
-
-
-def split_comment(line: str) -> tuple[str, str | None, int]:
-    """(the code, the comment's text or None, the column of its `#`); a `#` inside quotes is not one."""
-    quote = None
-    for index, char in enumerate(line):
-        if quote:
-            if char == quote:
-                quote = None
-        elif char in "'\"" and (index == 0 or line[index - 1] in " \t[{,:"):  # where a quoted scalar can start
-            quote = char
-        elif char == "#" and (index == 0 or line[index - 1] in " \t"):
-            text = line[index + 1 :].rstrip()
-            return line[:index], text[1:] if text.startswith(" ") else text, index
-    return line, None, -1
-
-
-def node_text(node) -> str:
-    """A value as one line: scalars as written, collections in flow style."""
-    if isinstance(node, yaml.ScalarNode):
-        if node.style in ("|", ">"):
-            return "(a text block)"
-        if node.style in ("'", '"'):
-            return node.style + node.value + node.style
-        return node.value
-    if isinstance(node, yaml.SequenceNode):
-        return "[" + ", ".join(node_text(item) for item in node.value) + "]"
-    return "{" + ", ".join(f"{node_text(k)}: {node_text(v)}" for k, v in node.value) + "}"
-
-
-def default_text(node) -> str:
-    """An item of a `defaults` list as Hydra's docs write it: `paper`, `data: paper`, `override hydra/x: none`."""
-    if isinstance(node, yaml.MappingNode):
-        return ", ".join(f"{node_text(k)}: {node_text(v)}" for k, v in node.value)
-    return node_text(node)
-
-
-def last_content_line(node) -> int:
-    """The last line a value's text is on (a block collection's end mark is the next key's position)."""
-    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not node.flow_style and node.value:
-        last = node.value[-1]
-        return last_content_line(last[1] if isinstance(node, yaml.MappingNode) else last)
-    return node.end_mark.line
-
-
-def read_config(conf_dir: Path, path: Path) -> Config:
-    text = path.read_text(encoding="utf-8")
-    lines = text.splitlines()
-    relative = path.relative_to(conf_dir).as_posix()
-    group = None if "/" not in relative else relative.rsplit("/", 1)[0]
-    comments = {number: split_comment(line) for number, line in enumerate(lines)}
-    comment_only = {n for n, (code, comment, _) in comments.items() if comment is not None and not code.strip()}
-    config = Config(relative, group, path.stem, "@package _global_" in text, header=[])
-
-    def comment_lines(first: int, last: int) -> list[str]:
-        """The comment-only lines in [first, last) (the `@package` line left out)."""
-        texts = [comments[n][1] for n in range(first, last) if n in comment_only]
-        return [t for t in texts if not t.startswith("@package")]
-
-    def comment_block(first: int, last: int) -> str:
-        return " ".join(t.strip() for t in comment_lines(first, last))
-
-    def continuation(after: int, key_column: int) -> tuple[str, int]:
-        """Comment lines under a key's line, indented past the key: the rest of its comment."""
-        texts, line = [], after + 1
-        while line in comment_only and comments[line][2] > key_column:
-            texts.append(comments[line][1].strip())
-            line += 1
-        return " ".join(texts), line
-
-    def walk(mapping, prefix: str, start: int, top: bool) -> int:
-        """Read a mapping's keys; `start` is the first line after the previous key and its comments. A key's
-        comment is on the line its value ends on; comment lines of their own above a key are a section note."""
-        for key_node, value in mapping.value:
-            key, key_line, column = key_node.value, key_node.start_mark.line, key_node.start_mark.column
-            section = comment_block(start, key_line)
-            if top and not config.entries and not config.defaults and not config.header:
-                config.header, section = comment_lines(start, key_line), ""
-            if isinstance(value, yaml.MappingNode) and not value.flow_style and value.value:
-                own = (comments[key_line][1] or "").strip()
-                config.entries.append(Entry(prefix + key, "", own, section, container=True))
-                start = walk(value, prefix + key + ".", key_line + 1, top=False)
+# ------------------------------------------------------------------------------ the reference, from the schema
+def yaml_values(node: object, prefix: str = "") -> dict[str, object]:
+    """The values a YAML file sets, as flat dotted keys (`defaults` and `hydra.help` left out)."""
+    values: dict[str, object] = {}
+    if isinstance(node, dict):
+        for key, value in node.items():
+            name = f"{prefix}{key}"
+            if key == "defaults" or name.startswith("hydra.help"):
                 continue
-            block = isinstance(value, yaml.SequenceNode) and not value.flow_style
-            text_block = isinstance(value, yaml.ScalarNode) and value.style in ("|", ">")
-            last_line = key_line if block or text_block else value.end_mark.line
-            own = (comments[last_line][1] or "").strip()
-            more, start = continuation(last_line, column)
-            if block:
-                start = last_content_line(value) + 1
-            elif text_block:
-                start = value.end_mark.line
-            if top and key == "defaults":
-                config.defaults = [default_text(item) for item in value.value]
-                continue
-            own = " ".join(t for t in (own, more) if t)
-            config.entries.append(Entry(prefix + key, node_text(value), own, section))
-        return start
-
-    root = yaml.compose(text)
-    if isinstance(root, yaml.MappingNode):
-        walk(root, "", 0, top=True)
-    if not config.header and not config.entries:
-        config.header = comment_lines(0, len(lines))
-    return config
+            if isinstance(value, dict) and value and not name.startswith("hydra.sweeper.params"):
+                values.update(yaml_values(value, name + "."))
+            else:
+                values[name] = value
+    return values
 
 
-def read_configs(conf_dir: Path) -> list[Config]:
-    """Every YAML file under the config folder: the commands' configs, then each group's choices."""
-    paths = sorted(conf_dir.rglob("*.yaml"), key=lambda p: (p.parent != conf_dir, p.relative_to(conf_dir).parts))
-    return [read_config(conf_dir, path) for path in paths]
+def header_lines(path: Path) -> list[str]:
+    """A YAML file's top comment, without the `#`."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        if not line.startswith("# @package"):
+            lines.append(line[1:].strip())
+    return lines
 
 
-# ------------------------------------------------------------------------------------ describing the keys
+def key_docs() -> dict[str, str]:
+    """Every dotted key of every command and group choice -> its doc, from the schema (fakeid.core.configs)."""
+    from fakeid.core.configs import COMMANDS, GROUPS
+    from fakeid.core.schema import reference_rows
+
+    docs = {}
+    for schema in COMMANDS.values():
+        docs.update({row[0]: row[4] for row in reference_rows(schema)})
+    for group, choices in GROUPS.items():
+        for schema in choices.values():
+            docs.update({f"{group}.{row[0]}": row[4] for row in reference_rows(schema)})
+    return docs
 
 
-def is_help(config: Config, entry: Entry) -> bool:
-    """`hydra.help`: the `--help` text itself, shown by `--help`; not a setting to describe."""
-    return config.full_key(entry) == "hydra.help" or config.full_key(entry).startswith("hydra.help.")
+def undocumented(conf_dir: Path) -> list[str]:
+    """`FILE: KEY` for each key a YAML file sets that the schema does not document (an argument of Lightning's
+    Trainer is Lightning's to document), and each schema field without a doc: what fails `make docs`."""
+    from fakeid.core.configs import TrainerConfig
 
-
-class Describer:
-    """Finds each key's description: its own comment, or that of the key it overrides."""
-
-    def __init__(self, configs: list[Config]):
-        self.configs = configs
-        self.by_path = {c.path: c for c in configs}
-        self.commands = {c.choice: c for c in configs if c.group is None}
-        self.namespaces = {name: self.namespace(command) for name, command in self.commands.items()}
-
-    def own(self, config: Config, entry: Entry) -> str:
-        if entry.comment:
-            return entry.comment
-        last = entry.key.rsplit(".", 1)[-1]
-        full = config.full_key(entry)
-        if last == "_target_":
-            return TARGET
-        if full == "hydra.mode" and entry.value == "MULTIRUN":
-            return MULTIRUN
-        return ""
-
-    def describe(self, config: Config, entry: Entry, seen: frozenset = frozenset()) -> str:
-        """The description, or "" when the key has none anywhere."""
-        text = self.own(config, entry)
-        if text or entry.container:
-            return text
-        full = config.full_key(entry)
-        if full.startswith("hydra.sweeper.params."):
-            swept = full[len("hydra.sweeper.params.") :]
-            known = swept in self.group_names() or any(swept in names for names in self.namespaces.values())
-            return SWEPT.format(f"`{swept}`") if known else ""
-        for base in self.bases(config):
-            if base.path in seen:
-                continue
-            match = next((e for e in base.entries if base.full_key(e) == full), None)
-            if match is not None:
-                found = self.describe(base, match, seen | {config.path})
-                if found:
-                    return found
-        if config.global_package:
-            command = self.command_of(config)
-            if command and full in self.namespaces[command]:
-                base, match = self.namespaces[command][full]
-                if base is not config:
-                    return self.describe(base, match, seen | {config.path})
-        return ""
-
-    def bases(self, config: Config) -> list[Config]:
-        """The choices of the same group a file builds on (`defaults: [paper]` in data/demo.yaml)."""
-        found = []
-        for item in config.defaults:
-            if ":" in item or item == "_self_" or config.group is None:
-                continue
-            base = self.by_path.get(f"{config.group}/{item}.yaml")
-            if base is not None:
-                found.append(base)
-        return found
-
-    def group_names(self) -> set[str]:
-        return {c.group for c in self.configs if c.group}
-
-    def namespace(self, command: Config) -> dict[str, tuple[Config, Entry]]:
-        """Every key a command composes by default (its own and its default groups' choices), by full name."""
-        keys: dict[str, tuple[Config, Entry]] = {}
-        for item in command.defaults:
-            group, _, choice = item.partition(":")
-            group, choice = group.strip(), choice.strip()
-            if group.startswith("override ") or not choice:
-                continue
-            chosen = self.by_path.get(f"{group}/{choice}.yaml")
-            for config in [chosen, *self.bases(chosen)] if chosen else []:
-                for entry in config.entries:
-                    keys.setdefault(config.full_key(entry), (config, entry))
-        for entry in command.entries:
-            keys[command.full_key(entry)] = (command, entry)
-        return keys
-
-    def command_of(self, config: Config) -> str | None:
-        """The command a `@package _global_` file is for: the one whose config has all of its keys (an
-        experiment of fakeid.eval sets `levels`; one of fakeid.train, `model.drop_rate`), else train."""
-        keys = [
-            config.full_key(e)
-            for e in config.entries
-            if not e.container and not config.full_key(e).startswith(("hydra.sweeper.", "hydra.mode"))
-        ]
-        for base in self.bases(config):
-            return self.command_of(base)
-        for name in self.namespaces:
-            if keys and all(key in self.namespaces[name] for key in keys):
-                return name
-        return "train" if "train" in self.namespaces else None
-
-
-def undocumented(configs: list[Config]) -> list[str]:
-    """`FILE: KEY` for every key that has no description, in its own file or in what it overrides."""
-    describer = Describer(configs)
-    return [
-        f"{config.path}: {config.full_key(entry)} has no comment (a `# ...` after it in the YAML)"
-        for config in configs
-        for entry in config.entries
-        if not is_help(config, entry) and not entry.container and not describer.describe(config, entry)
-    ]
-
-
-# ----------------------------------------------------------------------------------------------- writing
+    docs, missing = (
+        key_docs(),
+        [f"fakeid/core/configs.py: {key} has no doc" for key, doc in key_docs().items() if not doc],
+    )
+    for path in sorted(conf_dir.rglob("*.yaml")):
+        relative = path.relative_to(conf_dir)
+        text = path.read_text(encoding="utf-8")
+        glob = len(relative.parts) == 1 or "@package _global_" in text or relative.parts[0] == "experiment"
+        prefix = "" if glob else relative.parent.as_posix() + "."
+        for key in yaml_values(yaml.safe_load(text) or {}, prefix):
+            lightning = key.startswith("trainer.") and key.partition(".")[2] in TrainerConfig.extra_keys()
+            if not key.startswith(("hydra.", "launcher.")) and not docs.get(key) and not lightning:
+                missing.append(f"{relative}: {key} is not a documented key of the schema")
+    return missing
 
 
 def text_cell(text: str) -> str:
@@ -405,22 +203,6 @@ def code_cell(value: str) -> str:
         return ""
     fence = "``" if "`" in value else "`"
     return f"{fence}{value}{fence}".replace("|", "\\|")
-
-
-def table(config: Config, describer: Describer) -> list[str]:
-    rows = []
-    for entry in config.entries:
-        if is_help(config, entry):
-            continue
-        if entry.section:
-            rows.append(f"| | | *{text_cell(entry.section)}* |")
-        meaning = describer.describe(config, entry)
-        if entry.container and not meaning:
-            continue
-        rows.append(f"| `{config.full_key(entry)}` | {code_cell(entry.value)} | {text_cell(meaning)} |")
-    if not rows:
-        return ["No keys of its own."]
-    return ["| key | value | meaning |", "|---|---|---|", *rows]
 
 
 def header_markdown(lines: list[str]) -> list[str]:
@@ -443,59 +225,56 @@ def header_markdown(lines: list[str]) -> list[str]:
     return out
 
 
-def composes(config: Config) -> str:
-    items = [item for item in config.defaults if item != "_self_"]
-    if not items:
-        return ""
-    words = ", ".join(f"`{item}`" for item in items)
-    return f"Defaults: {words}."
+def rows_table(rows) -> list[str]:
+    out = ["| key | type | default | range | meaning |", "|---|---|---|---|---|"]
+    for key, kind, default, rule, doc in rows:
+        out.append(f"| `{key}` | {code_cell(kind)} | {code_cell(default)} | {text_cell(rule)} | {text_cell(doc)} |")
+    return out if len(out) > 2 else ["No keys of its own."]
 
 
-def reference_markdown(configs: list[Config]) -> str:
-    """The reference as markdown: each command's own keys, then each group with every choice."""
-    describer = Describer(configs)
-    commands = sorted(
-        (c for c in configs if c.group is None),
-        key=lambda c: (COMMAND_ORDER.index(c.choice) if c.choice in COMMAND_ORDER else len(COMMAND_ORDER), c.choice),
-    )
-    groups: dict[str, list[Config]] = {}
-    for config in configs:
-        if config.group:
-            groups.setdefault(config.group, []).append(config)
-    users = {
-        group: [c.choice for c in commands if any(item.split(":")[0].strip() == group for item in c.defaults)]
-        for group in groups
-    }
+def sets_line(values: dict[str, object]) -> str:
+    """What a choice or experiment sets: `key=value`, ..."""
+    items = [f"`{key}={json.dumps(value) if not isinstance(value, str) else value}`" for key, value in values.items()]
+    return "Sets " + ", ".join(items) + "." if items else "Sets nothing beyond its schema's defaults."
+
+
+def reference_markdown(conf_dir: Path) -> str:
+    """The reference as markdown, from the schema (fakeid.core.configs): each command's keys, then each group's
+    schemas and what each choice file sets."""
+    from fakeid.core.configs import COMMANDS, GROUPS
+    from fakeid.core.schema import reference_rows
+
     out = [
         "## Reference",
         "",
-        "Generated from the YAML files of `fakeid.CONF_DIR` when the site is built: every key, its value in the "
-        "file, and its comment there (a key that only changes a value is described where it is defined).",
+        "Generated from the schema (`fakeid/core/configs.py`) when the site is built: every key, its type, default, "
+        "range and meaning, declared once there; and what each YAML file of `fakeid.CONF_DIR` sets.",
         "",
         "### Commands",
         "",
     ]
-    for command in commands:
-        out += [f"#### `fakeid.{command.choice}` ({command.path})", "", *header_markdown(command.header)]
-        if composes(command):
-            out += [composes(command), ""]
-        out += [*table(command, describer), ""]
+    order = [*COMMAND_ORDER, *(name for name in COMMANDS if name not in COMMAND_ORDER)]
+    for name in order:
+        schema = COMMANDS[name]
+        out += [f"#### `fakeid.{name}` ({name}.yaml)", "", text_cell((schema.__doc__ or "").strip()), ""]
+        groups = [f.name for f in dataclasses.fields(schema) if f.name in GROUPS or (conf_dir / f.name).is_dir()]
+        if groups:
+            out += ["Groups: " + ", ".join(f"[`{g}`](#{g})" for g in groups) + ".", ""]
+        rows = [row for row in reference_rows(schema) if row[0] not in groups]
+        out += [*rows_table(rows), ""]
     out += ["### Groups", ""]
-    for group, choices in groups.items():
-        used = ", ".join(f"`fakeid.{name}`" for name in users[group]) or "an addition: `+experiment=NAME`"
-        if group == "experiment":
-            used = "added with `+experiment=NAME` (the command each is for is named below)"
-        names = ", ".join(f"`{c.choice}`" for c in choices)
-        out += [f"#### {group}", "", f"Choices: {names}. Used by: {used}.", ""]
-        for choice in choices:
-            title = f"+experiment={choice.choice}" if group == "experiment" else f"{group}={choice.choice}"
-            out += [f"##### `{title}` ({choice.path})", ""]
-            out += header_markdown(choice.header)
-            if group == "experiment" and describer.command_of(choice):
-                out += [f"An experiment of `fakeid.{describer.command_of(choice)}`.", ""]
-            if composes(choice):
-                out += [composes(choice), ""]
-            out += [*table(choice, describer), ""]
+    for group in sorted(path.name for path in conf_dir.iterdir() if path.is_dir() and path.name != "hydra"):
+        files = sorted((conf_dir / group).glob("*.yaml"))
+        out += [f"#### {group}", "", "Choices: " + ", ".join(f"`{path.stem}`" for path in files) + ".", ""]
+        for choice, schema in GROUPS.get(group, {}).items():
+            title = f"{group}={choice}" if (conf_dir / group / f"{choice}.yaml").is_file() else choice
+            out += [f"Keys of `{title}` ({schema.__name__}): {text_cell((schema.__doc__ or '').strip())}", ""]
+            out += [*rows_table([(f"{group}.{row[0]}", *row[1:]) for row in reference_rows(schema)]), ""]
+        for path in files:
+            title = f"+experiment={path.stem}" if group == "experiment" else f"{group}={path.stem}"
+            out += [f"##### `{title}` ({group}/{path.name})", "", *header_markdown(header_lines(path))]
+            values = yaml_values(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+            out += [sets_line(values), ""]
     return "\n".join(out)
 
 
@@ -781,7 +560,6 @@ elif __name__ == "__main__":
     sys.path.insert(0, str(REPO))
     from fakeid import CONF_DIR
 
-    found = read_configs(CONF_DIR)
-    print(reference_markdown(found))
-    for line in undocumented(found):
+    print(reference_markdown(CONF_DIR))
+    for line in undocumented(CONF_DIR):
         print(line, file=sys.stderr)

@@ -24,7 +24,7 @@ from omegaconf import MISSING
 from fakeid.core.schema import setting
 
 SEED_MAX = 2**32 - 1  # Lightning and numpy seed with 32 bits
-BLUR_SIGMA_MAX = 1e6  # pixels: PIL's Gaussian blur allocates a kernel of 6 sigma; beyond this it never ends
+BLUR_SIGMA_MAX = 1e6  # px; Pillow refuses radii from about 2.1e9 (a C int)
 FORMATS = ("png", "jpeg")
 DEVICES = ("cpu", "cuda", "auto")
 
@@ -304,12 +304,12 @@ class PathsConfig:
 class TrainConfig(Dict[str, Any]):
     """python -m fakeid.train: the groups, and the run's own keys."""
 
-    data: Any = MISSING
-    model: Any = MISSING
-    augment: Any = MISSING
-    trainer: Any = MISSING
-    callbacks: Any = MISSING
-    logger: Any = MISSING
+    data: Any = setting(MISSING, "the category mix and its loaders: conf/data")
+    model: Any = setting(MISSING, "the detector: conf/model")
+    augment: Any = setting(MISSING, "training-time augmentation: conf/augment")
+    trainer: Any = setting(MISSING, "Lightning's Trainer: conf/trainer")
+    callbacks: Any = setting(MISSING, "Lightning's callbacks: conf/callbacks")
+    logger: Any = setting(MISSING, "the loggers and trackers: conf/logger")
     paths: PathsConfig = setting(PathsConfig(), "where outputs go")
     seed: int = setting(
         0, "the run's seed: weights, batch order and the training sample of each category", low=0, high=SEED_MAX
@@ -421,7 +421,7 @@ class EvalDataConfig:
 class EvalConfig:
     """python -m fakeid.eval: a run (or checkpoint) on test sets, or a sweep's runs at every level of a grid."""
 
-    perturb: Any = MISSING
+    perturb: Any = setting(MISSING, "the perturbation of the test images: conf/perturb")
     paths: PathsConfig = setting(PathsConfig(), "where outputs go")
     run: Optional[str] = setting(
         None, "a finished fakeid.train run folder: its tested checkpoint, threshold and categories"
@@ -581,7 +581,7 @@ class ReportConfig:
 class PrepareConfig:
     """python -m fakeid.prepare: fakeid's data layout from LSUN, CNNDetection or two folders."""
 
-    data: Any = MISSING
+    data: Any = setting(MISSING, "the category mix and its loaders: conf/data")
     source: str = setting(MISSING, "lsun | cnndetection | folder", choices=("lsun", "cnndetection", "folder"))
     out: str = setting(MISSING, "a new or empty folder, or the same folder of an earlier run with the same keys")
     src: Optional[str] = setting(None, "lsun: an LMDB database or a folder of them; cnndetection: the extracted trees")
@@ -597,7 +597,7 @@ class PrepareConfig:
 class CheckConfig:
     """python -m fakeid.check: count, hash and inspect every image under root=ROOT."""
 
-    data: Any = MISSING
+    data: Any = setting(MISSING, "the category mix and its loaders: conf/data")
     root: str = setting(MISSING, "the folder holding train/ [val/] test/")
     out: Optional[str] = setting(None, "where check.json goes; null: ROOT/check.json")
     decode: bool = setting(True, "false: read headers only (faster; truncated files go unnoticed)")
@@ -666,7 +666,7 @@ def _sizes(value: Any) -> str | None:
 class BenchConfig:
     """python -m fakeid.bench: how fast this machine loads, trains and evaluates, on PNGs it writes itself."""
 
-    augment: Any = MISSING
+    augment: Any = setting(MISSING, "training-time augmentation: conf/augment")
     device: str = setting("auto", "cpu | cuda | auto (cuda when there is one)", choices=DEVICES)
     size: Any = setting("auto", "image side; auto: 256 on cuda, 64 on cpu", low=32, auto=True)
     batch: Any = setting("auto", "training batch; auto: 64 on cuda, 32 on cpu", low=1, auto=True)
@@ -760,8 +760,13 @@ GROUPS: dict[str, dict[str, type]] = {
 def register() -> None:
     """Every dataclass into Hydra's ConfigStore: schema/<command>, schema/<group>/<name> (idempotent)."""
     from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
+
+    from fakeid.core.schema import help_text
 
     warnings.filterwarnings("ignore", message=r"Class `\w+` subclasses `Dict`", category=UserWarning)
+    if not OmegaConf.has_resolver("fakeid.keys"):
+        OmegaConf.register_new_resolver("fakeid.keys", help_text)  # --help's keys (hydra.help.template)
     store = ConfigStore.instance()
     for name, node in COMMANDS.items():
         store.store(group="schema", name=name, node=node)

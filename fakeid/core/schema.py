@@ -290,11 +290,12 @@ def compose_error(err: BaseException, overrides: Sequence[str], app: str, base: 
         written = merging.group(1)
         key, _, value = written.lstrip("+~").partition("=")
         words = " ".join(str(cause).split()) if cause else text
-        kind = re.search(r"could not be converted to (\w+)", words)
+        kind = re.search(r"could not be converted to (\w+)|is not a valid (bool)", words)
         found = field_rule(base, key) if base is not None else None
         doc = found[1].get("doc", "") if found else ""
-        if kind and kind.group(1) in _TYPE_WORDS:
-            return refusal(key, value, _TYPE_WORDS[kind.group(1)], doc)
+        word = kind and {"bool": "Boolean"}.get(kind.group(2), kind.group(1))
+        if word in _TYPE_WORDS:
+            return refusal(key, value, _TYPE_WORDS[word], doc)
         return f"{written}: {words.split(' full_key')[0]}"
     lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
     return f"{' '.join(overrides)}: {'; '.join(lines[:2]) or type(err).__name__}"
@@ -314,17 +315,28 @@ def reference_rows(schema: type, prefix: str = "") -> Iterator[tuple[str, str, s
         yield (
             f"{prefix}{field.name}",
             type_text(field),
-            "required" if default is MISSING or default == "???" else shown(default),
+            "required" if default is MISSING or default == "???" else default_text(default),
             rule_text(rule),
             rule.get("doc", ""),
         )
 
 
+def default_text(value: Any) -> str:
+    """A default as the command line writes it: true/false, null, [a, b]."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(default_text(item) for item in value) + "]"
+    return shown(value)
+
+
 def type_text(field: dataclasses.Field) -> str:
+    """A field's type as the reference writes it: `int`, `int | None`, `List[str]`, `any`."""
     text = str(field.type).replace("typing.", "")
-    return {"Any": "any"}.get(
-        text, text.replace("Optional[", "").rstrip("]") + (" | None" if "Optional" in text else "")
-    )
+    optional = re.fullmatch(r"Optional\[(.*)\]", text)
+    if optional:
+        text = f"{optional.group(1)} | None"
+    return "any" if text in ("Any", "Any | None") else text
 
 
 def rule_text(rule: dict[str, Any]) -> str:
@@ -345,19 +357,49 @@ def rule_text(rule: dict[str, Any]) -> str:
     return " ".join(part for part in parts if part)
 
 
-def mapping_problem(values: dict[str, Any], schema: type, prefix: str = "") -> str | None:
+def mapping_problem(values: dict[str, Any], schema: type, prefix: str = "", app: str = "train") -> str | None:
     """What a plain mapping (a level of an eval grid, read from a list) fails of `schema`'s keys and rules."""
     fields = {field.name: field for field in dataclasses.fields(schema)}
     for key, value in values.items():
+        if value is None and key in fields:
+            continue  # null: the default, or none where the type allows it (OmegaConf typed it on the way in)
         if key not in fields:
             return unknown_key(
-                f"{prefix}{key}={shown(value)}", f"{prefix}{key}", "eval", [f"{prefix}{n}" for n in fields]
+                f"{prefix}{key}={shown(value)}", f"{prefix}{key}", app, [f"{prefix}{n}" for n in fields]
             )
         rule = fields[key].metadata.get(RULE)
         kind = _field_kind(fields[key])
-        if kind is int and isinstance(value, bool) or kind in (int, float) and not isinstance(value, (int, float)):
+        if kind is int and isinstance(value, float) and value.is_integer():
+            value = int(value)  # a level read from YAML or JSON may write 75.0: the same whole number
+        if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
             return refusal(f"{prefix}{key}", value, "expected an integer" if kind is int else "expected a number")
         problem = rule and rule_problem(value, kind, rule)
         if problem:
             return refusal(f"{prefix}{key}", value, problem, rule["doc"])
     return None
+
+
+def help_text(command: str) -> str:
+    """`--help`'s list of a command's groups and keys (Hydra's help template calls it as `${fakeid.keys:COMMAND}`):
+    each group with its choices (the files of conf/<group>), each key with its type, default, range and doc from
+    the schema, a group's keys as its default choice declares them."""
+    from fakeid import CONF_DIR
+    from fakeid.core.configs import COMMANDS, GROUPS
+
+    schema = COMMANDS[command]
+    groups = [field.name for field in dataclasses.fields(schema) if field.type in ("Any", Any) and field.name in GROUPS]
+    lines = []
+    added = {"train": ["launcher", "experiment"], "eval": ["experiment"]}.get(command, [])  # not keys: Hydra's
+    for group in [*groups, *added]:
+        choices = ", ".join(sorted(path.stem for path in (CONF_DIR / group).glob("*.yaml")))
+        lines.append(f"  {group}: {choices}")
+    rows = [row for row in reference_rows(schema) if row[0] not in groups]
+    for group in groups:
+        rows += [(f"{group}.{row[0]}", *row[1:]) for row in reference_rows(next(iter(GROUPS[group].values())))]
+    width = max(len(row[0]) for row in rows)
+    if lines:
+        lines = ["== Groups (group=choice; +experiment=NAME) ==", *lines, "== Keys (key=value) =="]
+    for key, kind, default, rule, doc in rows:
+        facts = ", ".join(part for part in (kind, f"default {default}", rule) if part)
+        lines.append(f"  {key.ljust(width)}  {doc} ({facts})")
+    return "\n".join(lines).replace("$", "$$")  # Hydra fills the template with string.Template: `$` is its own

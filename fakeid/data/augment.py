@@ -42,6 +42,7 @@ difference, so a run with augmentation is never taken for one without.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,40 +52,16 @@ from omegaconf import OmegaConf
 from PIL import Image
 
 from fakeid.core.cli import overridden_keys
+from fakeid.core.configs import GROUPS
 from fakeid.core.errors import FakeidError
-from fakeid.core.values import as_interval, boolean_problem, in_range
+from fakeid.core.schema import RULE, mapping_problem
 from fakeid.data import perturb
 from fakeid.data.images import enlarge
 
 STREAM = 0x61756731  # "aug1": keeps these draws apart from any other stream seeded by the run's seed
 NONE = "none"
-CROPS = ("center", "random")
-COMMON = ("name", "crop", "hflip")
-# every augmentation's own keys, with the defaults conf/augment/<name>.yaml also holds
-DEFAULTS: dict[str, dict[str, Any]] = {
-    NONE: {},
-    "blur_jpeg": {
-        "blur_prob": 0.5,
-        "blur_sigma": [0.0, 3.0],
-        "jpeg_prob": 0.5,
-        "jpeg_quality": [30, 100],
-        "joint": False,
-    },
-    "resize": {"prob": 0.5, "scale": [0.5, 1.0]},
-    "format": {"format": "jpeg", "quality": [75, 95]},
-}
+COMMON = ("name", "crop", "hflip")  # the keys every choice shares (AugmentConfig's); the rest are a choice's params
 PREFIX = "augment."
-
-
-# ----------------------------------------------------------------------------- the configuration
-# Every number must be finite (nan and inf are refused: no augmentation is defined there, as in fakeid.data.perturb).
-def _probability(key: str, value: Any) -> float:
-    return in_range(f"{PREFIX}{key}", value, 0, 1, what="a probability")
-
-
-def _interval(key: str, value: Any, low: float, high: float, *, low_open: bool = False, whole: bool = False) -> list:
-    """[a, b] with low <= a <= b <= high (low < a when `low_open`); a single number means [a, a]."""
-    return as_interval(f"{PREFIX}{key}", value, low, high, low_open=low_open, whole=whole)
 
 
 @dataclass(frozen=True)
@@ -152,59 +129,48 @@ def random_crop(image: Image.Image, size: int, rng: np.random.Generator) -> Imag
     return image.crop((left, top, left + size, top + size))
 
 
+def _normal(value: Any, field: dataclasses.Field) -> Any:
+    """A parameter as a run records it: an interval as [a, b] (one number meaning [a, a]; whole numbers as int),
+    a number as float, the rest as given; the same values whatever way the config wrote them (3, 3.0, [3])."""
+    rule = field.metadata.get(RULE) or {}
+    if rule.get("interval"):
+        pair = [value, value] if not isinstance(value, (list, tuple)) else list(value)
+        return [int(item) for item in pair] if rule.get("whole") else [float(item) for item in pair]
+    if field.type in ("float", float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 def augmentation(config: Mapping[str, Any] | None, strict: bool = True) -> Augmentation:
-    """The validated Augmentation of an `augment` config (conf/augment/<name>.yaml plus overrides); every bad
-    value is one FakeidError line naming the key and what was expected. `strict`: a key this setting does not
-    use (`quality` with `format=png`) must keep its default, or it is refused rather than silently dropped;
-    False for records read back (a run trained before the refusal still reads)."""
+    """The Augmentation of an `augment` config: conf/augment/<name>.yaml plus overrides, or the `augment.*` keys
+    a run recorded. Keys, types and ranges are the schema's (`fakeid.core.configs`: the command line was checked
+    before it got here); `strict` checks a mapping that did not come through the command line (Python callers,
+    the bench) with the same generic check, one FakeidError line naming the key. One rule spans two keys and
+    lives here: `quality` means nothing with `format=png`, so a quality other than the default is refused rather
+    than silently dropped. `strict=False` for records read back (a run trained before a refusal still reads)."""
     if OmegaConf.is_config(config):
         config = OmegaConf.to_container(config, resolve=True)
-    config = dict(config or {})
+    config = {key: value for key, value in dict(config or {}).items() if value is not None}
     name = config.get("name", NONE)
-    if name not in DEFAULTS:
-        raise FakeidError(f"augment={name!r} is not an augmentation (choices: {', '.join(DEFAULTS)})")
-    known = (*COMMON, *DEFAULTS[name])
-    every = {key for keys in DEFAULTS.values() for key in keys}
-    unknown = sorted(key for key in set(config) - set(known) if key not in every or config[key] is not None)
-    if unknown:
-        what = "belongs to another augmentation" if unknown[0] in every else "is not a key of any augmentation"
-        raise FakeidError(
-            f"augment.{unknown[0]}={config[unknown[0]]!r} {what}: augment={name} takes {', '.join(known)}"
-        )
-    crop = config.get("crop", "center")
-    if crop not in CROPS:
-        raise FakeidError(f"augment.crop={crop!r} is not a crop (choices: {', '.join(CROPS)})")
-    hflip = config.get("hflip")
-    if hflip is not None and not isinstance(hflip, bool):
-        raise FakeidError(f"augment.hflip={hflip!r}: expected true or false (or null: model.hflip decides)")
-    values = {**DEFAULTS[name], **{key: config[key] for key in DEFAULTS[name] if config.get(key) is not None}}
-    params: dict[str, Any] = {}
-    if name == "blur_jpeg":
-        params["blur_prob"] = _probability("blur_prob", values["blur_prob"])
-        params["blur_sigma"] = _interval("blur_sigma", values["blur_sigma"], 0, perturb.BLUR_SIGMA_MAX)
-        params["jpeg_prob"] = _probability("jpeg_prob", values["jpeg_prob"])
-        params["jpeg_quality"] = _interval("jpeg_quality", values["jpeg_quality"], 1, 100, whole=True)
-        problem = boolean_problem(values["joint"])  # strict: a YAML true, not the text "true"
+    schema = GROUPS["augment"].get(name)
+    if schema is None:
+        raise FakeidError(f"augment={name!r} is not an augmentation (choices: {', '.join(GROUPS['augment'])})")
+    if strict:
+        problem = mapping_problem(config, schema, PREFIX)
         if problem:
-            raise FakeidError(f"augment.joint={values['joint']!r}: {problem}")
-        params["joint"] = values["joint"]
-    elif name == "resize":
-        params["prob"] = _probability("prob", values["prob"])
-        params["scale"] = _interval("scale", values["scale"], 0, 1, low_open=True)
-    elif name == "format":
-        if values["format"] not in perturb.FORMATS:
-            raise FakeidError(
-                f"augment.format={values['format']!r} is not a format (choices: {', '.join(perturb.FORMATS)})"
-            )
-        params["format"] = values["format"]
-        if values["format"] == "jpeg":
-            params["quality"] = _interval("quality", values["quality"], 1, 100, whole=True)
-        elif strict and as_plain(values["quality"]) != DEFAULTS[name]["quality"]:
+            raise FakeidError(problem)
+    fields = {field.name: field for field in dataclasses.fields(schema)}
+    defaults = OmegaConf.to_container(OmegaConf.structured(schema))
+    values = {**defaults, **{key: config[key] for key in fields if key in config}}
+    params = {key: _normal(values[key], fields[key]) for key in fields if key not in COMMON}
+    if name == "format" and params["format"] != "jpeg":
+        if strict and as_plain(values["quality"]) != defaults["quality"]:
             raise FakeidError(
                 f"augment.quality={as_plain(values['quality'])} is not used by augment.format={values['format']} "
                 "(a JPEG quality): leave it out, or use augment.format=jpeg"
             )
-    return Augmentation(name, params, crop)
+        del params["quality"]
+    return Augmentation(name, params, values["crop"])
 
 
 def as_plain(value: Any) -> Any:

@@ -25,9 +25,9 @@ Every number must be finite (inf and nan are refused, in one line naming the key
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,19 +35,16 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageFilter
 
+from fakeid.core.configs import PERTURBATIONS
 from fakeid.core.errors import FakeidError
-from fakeid.core.values import in_range
+from fakeid.core.schema import mapping_problem
 
 FORMATS = {"png": "PNG", "jpeg": "JPEG"}
+# each kind's parameters: its schema's fields but the name (conf/perturb/<kind>.yaml, fakeid.core.configs)
 PARAMETERS = {
-    "none": (),
-    "jpeg": ("quality",),
-    "blur": ("sigma",),
-    "resize": ("scale",),
-    "noise": ("sigma",),
-    "format": ("format", "quality"),
+    name: tuple(field.name for field in dataclasses.fields(schema) if field.name != "name")
+    for name, schema in PERTURBATIONS.items()
 }
-BLUR_SIGMA_MAX = 1e6  # px; Pillow refuses radii from about 2.1e9 (a C int)
 CANONICAL = {"quality": int, "sigma": float, "scale": float, "format": str}  # each value as the functions use it
 
 
@@ -148,25 +145,20 @@ def level_id(description: dict[str, Any]) -> str:
 
 
 def validate(name: str, params: dict[str, Any]) -> None:
-    if name not in PARAMETERS:
-        raise FakeidError(f"perturb={name!r} is not a perturbation (choices: {', '.join(PARAMETERS)})")
+    """A level's keys and values by the schema of conf/perturb/<name> (`fakeid.core.configs`, the one generic
+    check); a level of a grid must name its values (`{name: jpeg}` alone is refused: which quality?)."""
+    schema = PERTURBATIONS.get(name)
+    if schema is None:
+        raise FakeidError(f"perturb={name!r} is not a perturbation (choices: {', '.join(PERTURBATIONS)})")
     missing = [
         key for key in PARAMETERS[name] if params.get(key) is None and not (name == "format" and key == "quality")
     ]
     if missing:
         raise FakeidError(f"perturb={name} needs perturb.{missing[0]}")
-    # a finite number in its range (inf and nan are refused: no perturbation is defined there)
-    context = f" for {name}"
-    if "quality" in params and params["quality"] is not None:
-        in_range("perturb.quality", params["quality"], 1, 100, context=context, whole=True)
-    if name == "blur":
-        in_range("perturb.sigma", params["sigma"], 0, BLUR_SIGMA_MAX, context=context)
-    if name == "noise":
-        in_range("perturb.sigma", params["sigma"], 0, math.inf, context=context)
-    if name == "resize":
-        in_range("perturb.scale", params["scale"], 0, 1, low_open=True, context=context)
-    if name == "format" and (not isinstance(params["format"], str) or params["format"] not in FORMATS):
-        raise FakeidError(f"perturb.format={params['format']!r} is not a format (choices: {', '.join(FORMATS)})")
+    used = {key: value for key, value in params.items() if value is not None and key in PARAMETERS[name]}
+    problem = mapping_problem(used, schema, "perturb.", app="eval")
+    if problem:
+        raise FakeidError(problem)
 
 
 def make(name: str = "none", seed: int = 0, **params: Any) -> Perturbation:

@@ -14,17 +14,16 @@ line, counted in the summary and listed in eval_grid.json with status "no weight
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
-
 from fakeid.core.atomic import write_json_atomically
+from fakeid.core.configs import EvalConfig
 from fakeid.core.devices import torch_device
 from fakeid.core.errors import FakeidError
-from fakeid.core.values import as_int
 from fakeid.data.cache import default_cache_dir
 from fakeid.data.perturb import Perturbation, level_id, make
 from fakeid.evaluation import job
@@ -47,7 +46,7 @@ def perturbation_of(settings: dict[str, Any], seed: int) -> Perturbation:
     return make(name, seed=seed, **settings)
 
 
-def eval_data(cfg: DictConfig, trained: TrainedDetector) -> job.EvalData:
+def eval_data(cfg: EvalConfig, trained: TrainedDetector) -> job.EvalData:
     """The evaluation's data settings: the config's where given, else the training run's."""
     h, d = trained.hparams, cfg.data
     root = d.root or h.get("data.root")
@@ -68,12 +67,12 @@ def eval_data(cfg: DictConfig, trained: TrainedDetector) -> job.EvalData:
     )
 
 
-def precision_of(cfg: DictConfig, trained: TrainedDetector) -> str:
+def precision_of(cfg: EvalConfig, trained: TrainedDetector) -> str:
     return str(cfg.precision or trained.hparams.get("trainer.precision") or "32-true")
 
 
 def prepared(
-    cfg: DictConfig, trained: TrainedDetector, level: dict[str, Any], overrides: list[str]
+    cfg: EvalConfig, trained: TrainedDetector, level: dict[str, Any], overrides: list[str]
 ) -> tuple[RunRecord, job.EvalData, Perturbation, str]:
     """One evaluation before it runs: its result (metrics.json), data settings, perturbation and precision.
 
@@ -97,11 +96,11 @@ def prepared(
     return result, data, perturbation, precision
 
 
-def evaluate_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> RunRecord:
+def evaluate_one(cfg: EvalConfig, out_dir: Path, overrides: list[str]) -> RunRecord:
     """`run=`/`ckpt=`: one evaluation into `out_dir`; bad input is recorded there and exits 2."""
     result = RunRecord(overrides=overrides, kind="eval", source={"run": cfg.run, "ckpt": cfg.ckpt}, perturbation=None)
     with recorded(out_dir, result, multirun=False):
-        level = OmegaConf.to_container(cfg.perturb, resolve=True)
+        level = dataclasses.asdict(cfg.perturb)
         perturbation_of(level, 0)  # a bad perturbation fails before the checkpoint is read
         trained = resolve(cfg.run, cfg.ckpt, cfg.threshold)
         device = torch_device(cfg.device)
@@ -129,11 +128,11 @@ def sweep_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
     return jobs
 
 
-def grid_levels(cfg: DictConfig) -> list[dict[str, Any]]:
+def grid_levels(cfg: EvalConfig) -> list[dict[str, Any]]:
     """The grid's levels as plain dicts, each checked before any work starts."""
     if not cfg.levels:
         raise FakeidError("sweep= needs a list of perturbation levels: use +experiment=robustness (or levels=[...])")
-    levels = OmegaConf.to_container(cfg.levels, resolve=True)
+    levels = list(cfg.levels)
     for level in levels:
         perturbation_of(level, 0)
     return levels
@@ -150,7 +149,7 @@ def in_parallel(function, args: list[tuple], jobs: int) -> list:
 
 
 def evaluate_run_levels(
-    cfg: DictConfig, run_dir: Path, out_dir: Path, levels: list[dict[str, Any]], overrides: list[str], device
+    cfg: EvalConfig, run_dir: Path, out_dir: Path, levels: list[dict[str, Any]], overrides: list[str], device
 ) -> list[FailedJob]:
     """Every level of one source run; the checkpoint is loaded once, and only if a level is not done yet.
     Returns the failed ones (a source run that cannot be read: one failure, nothing written for it)."""
@@ -180,9 +179,9 @@ def evaluate_run_levels(
     return failed
 
 
-def evaluate_grid(cfg: DictConfig, overrides: list[str]) -> Path:
+def evaluate_grid(cfg: EvalConfig, overrides: list[str]) -> Path:
     sweep_dir = Path(str(cfg.sweep)).expanduser().resolve()
-    levels, device, n_jobs = grid_levels(cfg), torch_device(cfg.device), as_int("jobs", cfg.jobs)
+    levels, device, n_jobs = grid_levels(cfg), torch_device(cfg.device), cfg.jobs
     if n_jobs < 1:
         raise FakeidError(f"jobs={n_jobs}: expected the number of runs to evaluate at a time, 1 or more")
     jobs = sweep_jobs(sweep_dir)

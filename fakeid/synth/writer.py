@@ -14,7 +14,6 @@ from tqdm import tqdm
 
 from fakeid.core.errors import FakeidError
 from fakeid.core.threads import one_torch_thread
-from fakeid.core.values import as_bool, as_int
 from fakeid.data.layout import LABEL_DIRS, REAL_DIR
 from fakeid.synth import catalog
 from fakeid.synth.card import describe, real_suffix, write_card
@@ -64,9 +63,9 @@ def _prepare(root: Path, overwrite: bool) -> None:
 def generate(
     out: str | Path,
     preset: str = "tiny",
-    seed: int | str = 0,
-    overwrite: bool | str = False,
-    progress: bool | str = True,
+    seed: int = 0,
+    overwrite: bool = False,
+    progress: bool = True,
     **overrides: object,
 ) -> Path:
     """Write the benchmark `preset` (with `overrides`, e.g. image_size=48) into `out`; return its path.
@@ -75,9 +74,9 @@ def generate(
     weights are fixed by GENERATOR_SEED and shared by every preset.
     """
     settings = resolve(preset, overrides)
-    seed, show_progress = as_int("seed", seed, low=0), as_bool("progress", progress)
+    show_progress = progress
     root = Path(out)
-    _prepare(root, as_bool("overwrite", overwrite))
+    _prepare(root, overwrite)
     facts = describe(settings, preset, seed)
     stages = int(math.log2(settings.upsample_factor))
     generators = {name: FixedGenerator(g.upsampler, stages) for name, g in catalog.GENERATORS.items()}

@@ -30,13 +30,11 @@ import torch
 from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from fakeid.core.atomic import remove_partials, write_atomically
-from fakeid.core.errors import FakeidError, check_choice
+from fakeid.core.errors import FakeidError
 from fakeid.runs.checkpoint_file import UnsafeCheckpoint, load_checkpoint_file
 from fakeid.runs.trained import RUN_KEY
 
 log = logging.getLogger("fakeid.train")
-SELECT_CHOICES = ("best", "last")
-KEEP_CHOICES = ("tested", "all", "none")
 TESTED = "tested.ckpt"
 TRAINING_ONLY_KEYS = ("optimizer_states", "lr_schedulers")
 
@@ -114,7 +112,6 @@ def resume_path(checkpoint_dir: Path, notes: dict) -> tuple[Path | None, int]:
 
 
 def chosen_for_testing(checkpoint_callback, select: str) -> Path:
-    check_choice("select", select, SELECT_CHOICES)
     best = checkpoint_callback.best_model_path
     if select == "best" and not best:
         raise FakeidError("select=best but no checkpoint recorded a validation loss (is the val split empty?)")
@@ -125,7 +122,6 @@ def chosen_for_testing(checkpoint_callback, select: str) -> Path:
 
 def slim(tested: Path, keep: str) -> Path | None:
     """What stays of the checkpoints of a finished run (module docstring); the tested weights' file, if kept."""
-    check_choice("keep_checkpoints", keep, KEEP_CHOICES)
     if keep == "all":
         return tested
     target = None

@@ -17,7 +17,6 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ProgressBar
 
-from fakeid.core.errors import check_choice
 from fakeid.data.datamodule import CategoryMixDataModule
 from fakeid.data.formats import format_mismatch
 from fakeid.data.selection import DataPlan
@@ -30,8 +29,6 @@ from fakeid.runs.record import UNSET, RunRecord
 from fakeid.runs.trained import load_detector
 from fakeid.training.callbacks import TrainStepTimer
 from fakeid.training.checkpoints import (
-    KEEP_CHOICES,
-    SELECT_CHOICES,
     chosen_for_testing,
     resume_path,
     slim,
@@ -125,8 +122,6 @@ def record_timing(trainer: pl.Trainer, result: RunRecord, fit_s: float) -> None:
 
 def train_and_test(cfg: DictConfig, run_dir: Path, result: RunRecord) -> None:
     """Fit on the mix, test the selected weights on every test set, keep the tested weights."""
-    check_choice("select", cfg.select, SELECT_CHOICES)
-    check_choice("keep_checkpoints", cfg.get("keep_checkpoints", "tested"), KEEP_CHOICES)
     pl.seed_everything(cfg.seed, workers=True)
     # the model first: a wrong model setting fails before any data is read
     detector: FakeImageDetector = instantiate(cfg.model, _convert_="all")

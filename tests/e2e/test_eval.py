@@ -197,7 +197,7 @@ def test_a_robustness_grid_over_a_sweep_is_written_once_and_skipped_when_done(di
         ("no_metrics", "holds no metrics.json"),
         ("not_a_checkpoint", "is not a PyTorch checkpoint"),
         ("unknown_perturbation", "perturb=sharpen is not a choice of `perturb`"),
-        ("quality_0", "perturb.quality=0 is out of range for jpeg"),
+        ("quality_0", "perturb.quality=0: expected an integer from 1 to 100"),
         ("no_test_set", "no test sets under"),
     ],
 )

@@ -224,6 +224,14 @@ def test_an_animated_gif_is_scored_from_its_first_frame_with_a_note(tmp_path):
         ("+data.foo=1", r"\+data.foo=1: unknown key 'data.foo'"),
         ("data.foo=1", r"data.foo=1: unknown key 'data.foo'"),
         ("+trainer.no_such_argument=1", r"unknown key 'trainer.no_such_argument'"),
+        # the schema's choices refuse before a run folder exists (these were the run's to refuse, recorded)
+        ("select=bset", r"select=bset: expected one of best, last"),
+        ("data.small_images=shrink", r"data.small_images=shrink: expected one of enlarge, skip, error"),
+        (
+            "data.num_categoris=3",
+            r"unknown key 'data.num_categoris' for python -m fakeid.train; did you mean 'data.num",
+        ),
+        ("augment.blur_prob=0.5", r"augment.blur_prob=0.5: a key of augment=blur_jpeg, not of the chosen augment"),
     ],
 )
 def test_a_config_hole_is_one_line_before_any_run_folder(tmp_path, override, message):
@@ -250,11 +258,19 @@ def test_a_sweep_value_out_of_range_stops_before_the_first_job(tmp_path):
     assert not sweep_dir.exists()
 
 
-def test_every_conf_experiment_passes_the_check():
+def test_every_conf_experiment_passes_the_check_of_its_command():
+    from fakeid.core.cli import check_jobs
+    from fakeid.core.errors import FakeidError
     from fakeid.training.checks import check_train_command
 
+    evaluation = {"robustness", "robustness_demo", "robustness_demo_augment", "format_check"}  # their `levels`
     for experiment in sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml")):
-        check_train_command([f"+experiment={experiment}", "data.root=/data"])
+        if experiment in evaluation:
+            check_jobs("eval", [f"+experiment={experiment}", "sweep=/sweep"])
+            with pytest.raises(FakeidError, match="unknown key 'levels' for python -m fakeid.train"):
+                check_train_command([f"+experiment={experiment}", "data.root=/data"])
+        else:
+            check_train_command([f"+experiment={experiment}", "data.root=/data"])
 
 
 @pytest.mark.slow

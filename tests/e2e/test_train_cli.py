@@ -82,8 +82,6 @@ def test_a_short_run_writes_a_complete_metrics_json(trained_run):
             ["data.root={root}", "data.categories=[cat,unicorn]", "data.num_categories=2"],
             "missing category folder .*train/unicorn",
         ),
-        (["data.root={root}", "select=bset"], "select=bset is not a choice .choices: best, last."),
-        (["data.root={root}", "data.small_images=shrink"], "data.small_images=shrink is not a choice"),
     ],
 )
 def test_bad_input_is_one_line_and_recorded(tmp_path, overrides, message):
@@ -102,7 +100,7 @@ def test_missing_root_key_is_one_line(tmp_path):
 
 def test_help_lists_the_config_groups():
     done = run_module("fakeid.train", "--help")
-    for group in ("data:", "model:", "trainer:", "callbacks:", "logger:", "paths:", "experiment:", "launcher:"):
+    for group in ("data:", "model:", "trainer:", "callbacks:", "logger:", "experiment:", "data.num_categories "):
         assert group in done.stdout
 
 

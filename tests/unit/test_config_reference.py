@@ -1,16 +1,13 @@
-"""The configuration reference of the docs site (tools/mkdocs_hooks.py): every key of every YAML file under
-fakeid.CONF_DIR, the commands' configs and each group's choices, has an entry with a description in it, so
-the reference cannot drift from the configs (the README's hand-written table once omitted whole choices)."""
+"""The configuration reference of the docs site (tools/mkdocs_hooks.py), generated from the schema
+(fakeid/core/configs.py): every schema field has a doc, every key a YAML file under fakeid.CONF_DIR sets is a
+documented key of the schema, and the reference lists each command's keys and each choice, so it cannot drift
+from the configs (the README's hand-written table once omitted whole choices)."""
 
 from __future__ import annotations
 
 import importlib.util
-import re
 import sys
 from pathlib import Path
-
-import pytest
-import yaml
 
 from fakeid import CONF_DIR
 
@@ -28,46 +25,6 @@ def load_hooks():
 hooks = load_hooks()
 
 
-def leaf_keys(node, prefix: str = "") -> list[str]:
-    """Dotted names of a YAML mapping's leaves, from PyYAML's node tree alone (so that a key the reference's
-    own reader skipped would still be found here): a block mapping holds further keys; a scalar, a list
-    and a mapping written inline (`{cpu: null, gpu: 2}`) are one value."""
-    keys = []
-    for key, value in node.value:
-        name = f"{prefix}{key.value}"
-        if isinstance(value, yaml.MappingNode) and not value.flow_style and value.value:
-            keys += leaf_keys(value, name + ".")
-        else:
-            keys.append(name)
-    return keys
-
-
-def expected_keys(path: Path) -> list[str]:
-    """The keys of one file as the reference names them: `data.root` for data/paper.yaml, `seed` for
-    train.yaml and for a `@package _global_` file; `defaults` and the `--help` text left out."""
-    text = path.read_text(encoding="utf-8")
-    relative = path.relative_to(CONF_DIR)
-    root = yaml.compose(text)
-    prefix = "" if len(relative.parts) == 1 or "@package _global_" in text else relative.parent.as_posix() + "."
-    names = leaf_keys(root) if isinstance(root, yaml.MappingNode) else []
-    return [prefix + k for k in names if k != "defaults" and not (prefix + k).startswith("hydra.help.")]
-
-
-def reference_rows(markdown: str) -> dict[str, dict[str, str]]:
-    """The reference's tables: file path (from its heading) -> key -> the meaning column."""
-    sections: dict[str, dict[str, str]] = {}
-    current = None
-    for line in markdown.splitlines():
-        heading = re.match(r"^#+ .*\(([\w./-]+\.yaml)\)$", line)
-        if heading:
-            current = sections.setdefault(heading.group(1), {})
-            continue
-        row = re.match(r"^\| `([^`]+)` \| .* \| (.*) \|$", line)
-        if row and current is not None:
-            current[row.group(1)] = row.group(2).strip()
-    return sections
-
-
 CONFIGS = sorted(CONF_DIR.rglob("*.yaml"))
 
 
@@ -78,47 +35,31 @@ def test_the_configs_are_found_at_conf_dir():
 
 
 def test_no_key_lacks_a_description():
-    assert hooks.undocumented(hooks.read_configs(CONF_DIR)) == []
+    assert hooks.undocumented(CONF_DIR) == []
 
 
-@pytest.fixture(scope="module")
-def rows() -> dict[str, dict[str, str]]:
-    return reference_rows(hooks.reference_markdown(hooks.read_configs(CONF_DIR)))
+def test_the_reference_lists_every_command_key_and_every_choice():
+    from fakeid.core.configs import COMMANDS
+
+    markdown = hooks.reference_markdown(CONF_DIR)
+    for name in COMMANDS:
+        assert f"#### `fakeid.{name}` ({name}.yaml)" in markdown
+    for path in CONFIGS:
+        relative = path.relative_to(CONF_DIR)
+        if len(relative.parts) == 2 and relative.parts[0] != "hydra":
+            assert f"({relative.as_posix()})" in markdown, f"{relative} has no section in the reference"
+    assert "| `data.num_categories` | `int` | `10` | \\[1, inf) | categories in the mix" in markdown
+    assert "| `model.drop_rate` | `float` | `0.0` | \\[0.0, 1.0) |" in markdown
+    assert "Sets `experiment_name=demo_dropout`, `trainer.max_epochs=2`" in markdown
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.relative_to(CONF_DIR).as_posix())
-def test_every_key_has_an_entry_with_a_description(path: Path, rows):
-    relative = path.relative_to(CONF_DIR).as_posix()
-    assert relative in rows, f"{relative} has no section in the reference"
-    for key in expected_keys(path):
-        assert key in rows[relative], f"{relative}: {key} has no entry in the reference"
-        assert rows[relative][key], f"{relative}: {key} has an entry without a description"
-
-
-def test_a_key_without_a_comment_is_reported_and_an_override_takes_the_base_comment(tmp_path: Path):
-    (tmp_path / "tool.yaml").write_text("described: 1   # what it does\nbare: 2\nnested:\n  inner: 3\n")
-    (tmp_path / "group").mkdir()
-    (tmp_path / "group" / "base.yaml").write_text("size: 32        # side in pixels\n")
-    (tmp_path / "group" / "small.yaml").write_text("defaults:\n  - base\n  - _self_\nsize: 16\n")
-    configs = hooks.read_configs(tmp_path)
-    missing = hooks.undocumented(configs)
-    assert missing == [
-        "tool.yaml: bare has no comment (a `# ...` after it in the YAML)",
-        "tool.yaml: nested.inner has no comment (a `# ...` after it in the YAML)",
-    ]
-    found = reference_rows(hooks.reference_markdown(configs))
-    assert found["group/small.yaml"] == {"group.size": "side in pixels"}
-    assert found["tool.yaml"]["described"] == "what it does"
-
-
-def test_comment_continuation_lines_and_section_notes(tmp_path: Path):
-    (tmp_path / "x.yaml").write_text(
-        "a: 1   # first half\n       # second half\n# a note on what follows\nb: 2   # b's own\n"
-    )
-    config = hooks.read_config(tmp_path, tmp_path / "x.yaml")
-    assert [(e.key, e.comment, e.section) for e in config.entries] == [
-        ("a", "first half second half", ""),
-        ("b", "b's own", "a note on what follows"),
+def test_a_yaml_key_the_schema_does_not_document_is_reported(tmp_path: Path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mine.yaml").write_text("defaults:\n  - paper\nbatch_size: 8\nbatchsize: 8\n")
+    (tmp_path / "tool.yaml").write_text("seed: 1\nnot_a_key: 2\nhydra:\n  run:\n    dir: .\n")
+    assert hooks.undocumented(tmp_path) == [
+        "data/mine.yaml: data.batchsize is not a documented key of the schema",
+        "tool.yaml: not_a_key is not a documented key of the schema",
     ]
 
 

@@ -13,6 +13,7 @@ import torch
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from fakeid.core.configs import BLUR_SIGMA_MAX
 from fakeid.core.errors import FakeidError
 from fakeid.data.cache import cache_key
 from fakeid.data.images import load_rgb
@@ -26,7 +27,7 @@ from fakeid.data.mix import (
     take,
     validation_reserve,
 )
-from fakeid.data.perturb import BLUR_SIGMA_MAX, Perturbation, make
+from fakeid.data.perturb import Perturbation, make
 from fakeid.evaluation.metrics import accuracies, calibrate_threshold
 from fakeid.inference.predicting import Verdicts
 from fakeid.inference.scoring import tile_origins
