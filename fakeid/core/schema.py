@@ -364,9 +364,7 @@ def mapping_problem(values: dict[str, Any], schema: type, prefix: str = "", app:
         if value is None and key in fields:
             continue  # null: the default, or none where the type allows it (OmegaConf typed it on the way in)
         if key not in fields:
-            return unknown_key(
-                f"{prefix}{key}={shown(value)}", f"{prefix}{key}", app, [f"{prefix}{n}" for n in fields]
-            )
+            return unknown_key(f"{prefix}{key}={shown(value)}", f"{prefix}{key}", app, [f"{prefix}{n}" for n in fields])
         rule = fields[key].metadata.get(RULE)
         kind = _field_kind(fields[key])
         if kind is int and isinstance(value, float) and value.is_integer():
