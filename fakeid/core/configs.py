@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 
 from omegaconf import MISSING
 
-from fakeid.core.schema import setting
+from fakeid.core.schema import declare, setting
 
 SEED_MAX = 2**32 - 1  # Lightning and numpy seed with 32 bits
 BLUR_SIGMA_MAX = 1e6  # px; Pillow refuses radii from about 2.1e9 (a C int)
@@ -755,6 +755,9 @@ GROUPS: dict[str, dict[str, type]] = {
     "paths": {"default": PathsConfig},
     "perturb": {name: kind for name, kind in PERTURBATIONS.items()},
 }
+
+
+declare(COMMANDS, GROUPS)
 
 
 def register() -> None:

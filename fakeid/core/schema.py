@@ -32,6 +32,16 @@ from omegaconf.errors import InterpolationResolutionError, MissingMandatoryValue
 from fakeid.core.values import boolean_problem, integer_problem, interval_text, is_number, number_problem, shown
 
 RULE = "fakeid"  # the metadata key of a field's rule
+# What fakeid.core.configs declares (`declare`): command -> dataclass, group -> choice -> dataclass. Filled by the
+# declarations rather than imported from them, so this mechanism knows no command (and imports no declaration).
+COMMANDS: dict[str, type] = {}
+GROUPS: dict[str, dict[str, type]] = {}
+
+
+def declare(commands: dict[str, type], groups: dict[str, dict[str, type]]) -> None:
+    """The declarations the reference, --help and the unknown-key refusals read."""
+    COMMANDS.update(commands)
+    GROUPS.update(groups)
 
 
 def setting(
@@ -232,8 +242,6 @@ def unknown_key(text: str, key: str, app: str, candidates: Sequence[str]) -> str
 
 def other_choice(key: str) -> str | None:
     """The choice of a config group that declares `key` (`augment.blur_prob`: `blur_jpeg`), or None."""
-    from fakeid.core.configs import GROUPS
-
     group, _, name = key.partition(".")
     for choice, schema in GROUPS.get(group, {}).items():
         if "." not in name and name in {field.name for field in dataclasses.fields(schema)}:
@@ -382,7 +390,6 @@ def help_text(command: str) -> str:
     each group with its choices (the files of conf/<group>), each key with its type, default, range and doc from
     the schema, a group's keys as its default choice declares them."""
     from fakeid import CONF_DIR
-    from fakeid.core.configs import COMMANDS, GROUPS
 
     schema = COMMANDS[command]
     groups = [field.name for field in dataclasses.fields(schema) if field.type in ("Any", Any) and field.name in GROUPS]
