@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -63,17 +64,17 @@ def _override_keys(overrides: Sequence[str]) -> list[tuple[str, str]]:
                 raise FakeidError(quoting_hint(text)) from None
         raise FakeidError(f"cannot parse the command line {' '.join(overrides)}: {_first_lines(err, 1)}") from None
     keys = []
-    for override, text in zip(parsed, overrides):
+    for override, text in zip(parsed, overrides, strict=True):
         key = override.key_or_group
         if not key.startswith("hydra"):
             keys.append((key.split(".")[0].split("/")[0], text))
     return keys
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def known_keys(config_name: str) -> tuple[str, ...]:
     """The top-level keys of `conf/<config_name>.yaml` as composed without overrides (once per process)."""
-    return tuple(_compose(config_name, []).keys())
+    return tuple(str(key) for key in _compose(config_name, []))
 
 
 def check_overrides(config_name: str, overrides: Sequence[str]) -> DictConfig:
@@ -162,9 +163,16 @@ def quote_paths(argv: Sequence[str]) -> list[str]:
     result = []
     for argument in argv:
         prefix, sep, value = argument.partition("=")
-        if sep and not argument.startswith("-") and value[:1] not in "[{'\"" and not parses(argument):
-            if ("=" in value or "/" in value) and Path(value).expanduser().exists() and quoted(value):
-                argument = f"{prefix}={quoted(value)}"
+        if (
+            sep
+            and not argument.startswith("-")
+            and value[:1] not in "[{'\""
+            and not parses(argument)
+            and ("=" in value or "/" in value)
+            and Path(value).expanduser().exists()
+            and quoted(value)
+        ):
+            argument = f"{prefix}={quoted(value)}"
         result.append(argument)
     return result
 
@@ -239,7 +247,8 @@ def check_group_choices(argv: Sequence[str], groups: Sequence[str] | None = None
 
 def config_groups(config_name: str) -> list[str]:
     """The config groups the defaults list of conf/<config_name>.yaml names (Hydra's own excluded)."""
-    defaults = OmegaConf.to_container(OmegaConf.load(CONF_DIR / f"{config_name}.yaml")).get("defaults", [])
+    loaded = cast(dict, OmegaConf.to_container(OmegaConf.load(CONF_DIR / f"{config_name}.yaml")))  # a mapping
+    defaults = loaded.get("defaults", [])
     groups = [next(iter(item)) for item in defaults if isinstance(item, dict)]
     return [group for group in groups if not group.startswith("override ")]
 

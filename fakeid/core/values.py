@@ -50,9 +50,13 @@ def shown(value: object) -> str:
 # ----------------------------------------------------------------------------- problems (typed values)
 def integer_problem(value: object, low: int | None = None, high: int | None = None) -> str | None:
     """None for an int (not a bool) from `low` to `high` (either end open when None); else what was expected."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        if (low is None or value >= low) and (high is None or value <= high):
-            return None
+    if (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and (low is None or int(value) >= low)
+        and (high is None or int(value) <= high)
+    ):
+        return None
     if low is not None and high is not None:
         return f"expected an integer from {low} to {high}"
     if low is not None:
@@ -153,9 +157,9 @@ def in_range(
     bounds = interval_text(low, high, low_open=low_open)
     if number_problem(value, low, high, low_open=low_open) is not None:
         raise FakeidError(f"{key}={shown(value)} is out of range{context}: expected {what} in {bounds}")
-    if whole and value != int(value):  # type: ignore[arg-type]
+    if whole and value != int(value):  # type: ignore[call-overload]  # is_number above: a real number
         raise FakeidError(f"{key}={shown(value)} must be a whole number in {bounds}")
-    return float(value)  # type: ignore[arg-type]
+    return float(value)  # type: ignore[arg-type]  # is_number above: a real number
 
 
 def as_interval(key: str, value: object, low: float, high: float, *, low_open: bool = False, whole: bool = False):
