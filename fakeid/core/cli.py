@@ -34,7 +34,7 @@ from fakeid import CONF_DIR
 from fakeid.core.errors import FakeidError, one_line_errors
 
 
-def overridden_keys(overrides: list[str]) -> set[str]:
+def overridden_keys(overrides: Sequence[str]) -> set[str]:
     """The keys (and config groups) a job's command-line overrides set."""
     return {item.lstrip("+~").split("=", 1)[0] for item in overrides if "=" in item}
 
