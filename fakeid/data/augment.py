@@ -107,7 +107,7 @@ class Augmentation:
         """What one sample gets, {operation: its parameter} in the order applied (blur sigma, JPEG quality,
         resize scale, format quality). Every number is drawn in a fixed order whatever it decides, so a
         sample's draws never depend on another's."""
-        p, chosen = self.params, {}
+        p, chosen = self.params, dict[str, Any]()
         if self.name == "blur_jpeg":
             u_blur, u_jpeg = rng.random(2)
             if p["joint"]:
@@ -158,7 +158,7 @@ def augmentation(config: Mapping[str, Any] | None, strict: bool = True) -> Augme
     use (`quality` with `format=png`) must keep its default, or it is refused rather than silently dropped;
     False for records read back (a run trained before the refusal still reads)."""
     if OmegaConf.is_config(config):
-        config = OmegaConf.to_container(config, resolve=True)
+        config = OmegaConf.to_container(config, resolve=True)  # type: ignore[assignment]  # a mapping's container
     config = dict(config or {})
     name = config.get("name", NONE)
     if name not in DEFAULTS:
@@ -250,11 +250,11 @@ def augment_label(hparams: Mapping[str, Any]) -> str:
     get = lambda key: hparams.get(f"{PREFIX}{key}")  # noqa: E731
     text = str(name)
     if name == "blur_jpeg":
-        blur, jpeg = float(get("blur_prob")), float(get("jpeg_prob"))
+        blur, jpeg = float(get("blur_prob")), float(get("jpeg_prob"))  # type: ignore[arg-type]  # set with name
         text += f" {blur:g}" if blur == jpeg else f" blur {blur:g} jpeg {jpeg:g}"
         text += " joint" if get("joint") in (True, "True", "true") else ""
     elif name == "resize":
-        text += f" {float(get('prob')):g}"
+        text += f" {float(get('prob')):g}"  # type: ignore[arg-type]  # set with name
     elif name == "format":
         text += f" {get('format')}"
     if get("crop") == "random":
