@@ -110,7 +110,7 @@ def min_image_size(name: str) -> int:
     return asked_of_timm(name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def asked_of_timm(name: str) -> int:
     # deferred: imports torch and timm (seconds), only for a backbone outside conf/model
     import timm
@@ -176,7 +176,7 @@ def is_group(key: str) -> bool:
 
 def refuse_added_keys(parsed: Sequence[Any], texts: Sequence[str]) -> None:
     """`+key=value` for a key no part of fakeid reads: one line, as an unknown key without `+` is."""
-    for override, text in zip(parsed, texts):
+    for override, text in zip(parsed, texts, strict=True):
         key = override.key_or_group
         if not (override.is_add() or override.is_force_add()) or key.startswith("hydra") or is_group(key):
             continue
@@ -229,14 +229,14 @@ def job_configs(fixed: Sequence[str], parsed: Sequence[Any]) -> Iterator[DictCon
     groups = {key: values for key, values in swept.items() if is_group(key)}
     keys = {key: values for key, values in swept.items() if not is_group(key)}
     for group_choice in itertools.product(*groups.values()):
-        chosen = [f"{key}={value}" for key, value in zip(groups, group_choice)]
+        chosen = [f"{key}={value}" for key, value in zip(groups, group_choice, strict=True)]
         cfg = compose_train([*fixed, *chosen]) if chosen else base
         for key in keys:
             if OmegaConf.select(cfg, key, default=MISSING) is MISSING:
                 raise FakeidError(f"{key}: unknown key '{key}' for {APP} (swept, but no config has it)")
         for values in itertools.product(*keys.values()):
             job = cfg.copy()
-            for key, value in zip(keys, values):
+            for key, value in zip(keys, values, strict=True):
                 OmegaConf.update(job, key, value, merge=False)
             yield job
 
@@ -255,7 +255,7 @@ def check_train_command(argv: Sequence[str]) -> None:
     except HydraException as err:
         raise FakeidError(f"cannot parse the command line {' '.join(texts)}: {str(err).splitlines()[0]}") from None
     refuse_added_keys(parsed, texts)
-    fixed = [text for override, text in zip(parsed, texts) if not override.is_sweep_override()]
+    fixed = [text for override, text in zip(parsed, texts, strict=True) if not override.is_sweep_override()]
     for cfg in job_configs(fixed, parsed):
         if cfg.get("augment") is not None:
             resolve_hflip(cfg, texts)  # augment.hflip against an explicit model.hflip
