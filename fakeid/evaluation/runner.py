@@ -14,10 +14,11 @@ line, counted in the summary and listed in eval_grid.json with status "no weight
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -101,7 +102,7 @@ def evaluate_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> RunRec
     """`run=`/`ckpt=`: one evaluation into `out_dir`; bad input is recorded there and exits 2."""
     result = RunRecord(overrides=overrides, kind="eval", source={"run": cfg.run, "ckpt": cfg.ckpt}, perturbation=None)
     with recorded(out_dir, result, multirun=False):
-        level = OmegaConf.to_container(cfg.perturb, resolve=True)
+        level = cast(dict[str, Any], OmegaConf.to_container(cfg.perturb, resolve=True))  # a mapping
         perturbation_of(level, 0)  # a bad perturbation fails before the checkpoint is read
         trained = resolve(cfg.run, cfg.ckpt, cfg.threshold)
         device = torch_device(cfg.device)
@@ -133,7 +134,7 @@ def grid_levels(cfg: DictConfig) -> list[dict[str, Any]]:
     """The grid's levels as plain dicts, each checked before any work starts."""
     if not cfg.levels:
         raise FakeidError("sweep= needs a list of perturbation levels: use +experiment=robustness (or levels=[...])")
-    levels = OmegaConf.to_container(cfg.levels, resolve=True)
+    levels = cast(list[dict[str, Any]], OmegaConf.to_container(cfg.levels, resolve=True))  # a list of mappings
     for level in levels:
         perturbation_of(level, 0)
     return levels
@@ -173,7 +174,7 @@ def evaluate_run_levels(
                 loaded["detector"] = trained.load()
             job.evaluate_into(into, level_dir, loaded["detector"], trained, data, perturbation, device, precision)
 
-        done = run_once(level_dir, result, body, multirun=True, data_identity=lambda data=data: job.identity(data))
+        done = run_once(level_dir, result, body, multirun=True, data_identity=functools.partial(job.identity, data))
         failure = recorded_failure(level_dir, done)
         if failure is not None:
             failed.append(failure)
