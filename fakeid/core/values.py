@@ -29,7 +29,7 @@ def is_real(value: object) -> bool:
 
 def is_number(value: object) -> bool:
     """A finite `is_real` number."""
-    return is_real(value) and math.isfinite(value)  # type: ignore[arg-type]
+    return is_real(value) and math.isfinite(value)  # type: ignore[arg-type]  # is_real: a real number
 
 
 def interval_text(low: float, high: float | None, *, low_open: bool = False, high_open: bool = False) -> str:
@@ -76,8 +76,8 @@ def number_problem(
     expected: `a number`, `a finite number` (nan, inf), or `a number in [low, high)`."""
     bounded = low is not None or high is not None
     if is_number(value):
-        below = low is not None and (value <= low if low_open else value < low)  # type: ignore[operator]
-        above = high is not None and (value >= high if high_open else value > high)  # type: ignore[operator]
+        below = low is not None and (value <= low if low_open else value < low)  # type: ignore[operator]  # a number
+        above = high is not None and (value >= high if high_open else value > high)  # type: ignore[operator]  # a number
         if not (below or above):
             return None
     if bounded:
