@@ -152,8 +152,7 @@ class FakeImageDetector(pl.LightningModule):
         checkpoint["fakeid_rng"] = {
             "torch": torch.get_rng_state(),
             "python": random.getstate(),
-            # the legacy 5-tuple: keys is an array (the stubs' union with the dict form types it as str)
-            "numpy": [name, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached)],  # type: ignore[attr-defined]
+            "numpy": [name, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached)],  # type: ignore[attr-defined]  # the legacy 5-tuple: keys is an array
         }
         if torch.cuda.is_available():
             checkpoint["fakeid_rng"]["cuda"] = torch.cuda.get_rng_state_all()
