@@ -310,7 +310,7 @@ class TrackedWandbLogger(Tracked, WandbLogger):
         run.summary["fakeid.status"] = str(record.status)
         for name in (METRICS_FILE, SCORES_FILE):
             if (self._run_dir / name).is_file():  # type: ignore[operator]  # bound before publish
-                run.save(str(self._run_dir / name), base_path=str(self._run_dir), policy="now")  # type: ignore[operator]
+                run.save(str(self._run_dir / name), base_path=str(self._run_dir), policy="now")  # type: ignore[operator]  # bound
         run.finish(exit_code=0 if record.status == "ok" else 1)
 
 
