@@ -7,9 +7,9 @@ What each figure shows and how it is computed is `fakeid.analysis.figures`; this
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import hydra
 from omegaconf import DictConfig
