@@ -36,9 +36,10 @@ venv: $(INSTALLED) ## create .venv and install fakeid with its dev extra
 test: $(INSTALLED) ## run the tests (CPU, tiny generated data; 2 workers; the 15 slowest are listed at the end)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --durations=15
 
-lint: $(INSTALLED) ## ruff (pyflakes, pycodestyle, import order, the formatter's check) and the import layers (CI runs it first)
+lint: $(INSTALLED) ## ruff (pyflakes, pycodestyle, import order, bugbear, blind excepts, the formatter's check), mypy and the import layers (CI runs it first)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
 docs: $(INSTALLED) ## the documentation site -> site/ (mkdocs --strict: a broken link or a YAML key without a comment fails)

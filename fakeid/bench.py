@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any, cast
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -30,7 +31,7 @@ from fakeid.data.augment import augmentation
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="bench")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
-        values = OmegaConf.to_container(cfg, resolve=True)
+        values = cast(dict[str, Any], OmegaConf.to_container(cfg, resolve=True))  # a mapping
         augment = values.pop("augment", None)  # a config group (conf/augment), not a BenchConfig key
         augmentation(augment)  # a bad value is one line before anything is measured
         result = bench(bench_config(values).resolved(), augment)

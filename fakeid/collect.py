@@ -5,8 +5,8 @@ The reading, checking and tidying is `fakeid.analysis.collect`; this is its comm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import hydra
 from omegaconf import DictConfig

@@ -6,8 +6,8 @@ What is counted and how (the training-step share, the wall time over the referen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import hydra
 from omegaconf import DictConfig

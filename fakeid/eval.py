@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -31,7 +32,7 @@ def hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     overrides = list(hydra_cfg.overrides.task)
     with one_line_errors():
-        config: EvalConfig = OmegaConf.to_object(cfg)  # typed below the entry point, checked by the schema
+        config = cast(EvalConfig, OmegaConf.to_object(cfg))  # typed below the entry point, checked by the schema
         if config.sweep:
             evaluate_grid(config, overrides)
         else:

@@ -47,7 +47,7 @@ def hydra_main(cfg: DictConfig) -> None:
             cfg.out,
             check=cfg.check,
             overwrite=overwrite,
-            extra_metadata=card and card.metadata(),
+            extra_metadata=card.metadata() if card else None,
         )
         threshold = "unknown (predict uses 0.5)" if info.threshold is None else f"{info.threshold:.6g}"
         print(f"wrote {path} ({cfg.format}; image_size {info.image_size}, threshold {threshold})")

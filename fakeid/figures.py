@@ -7,8 +7,8 @@ What each figure shows and how it is computed is `fakeid.analysis.figures`; this
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import hydra
 from omegaconf import DictConfig

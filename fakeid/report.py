@@ -8,8 +8,8 @@ opens in any browser with nothing installed. The work is in `fakeid.reporting` (
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import hydra
 from omegaconf import DictConfig

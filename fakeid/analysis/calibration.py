@@ -111,7 +111,9 @@ def reliability_data(
             if member.empty:
                 continue
             scores, labels = [], []
-            for (sweep, run_dir), name in zip(zip(member["sweep"], member["run_dir"]), member["set"]):
+            for (sweep, run_dir), name in zip(
+                zip(member["sweep"], member["run_dir"], strict=True), member["set"], strict=True
+            ):
                 data = loaded[(sweep, run_dir)][str(name)]
                 scores.append(data.scores)
                 labels.append(data.labels)
@@ -154,7 +156,7 @@ def draw_reliability(data: pd.DataFrame, title: str, caption: str, min_bin_count
     levels = list(dict.fromkeys(data["level"]))
     palette = plt.get_cmap("viridis")
     shown_column = data["shown"].astype(str).str.lower() == "true" if "shown" in data.columns else data["count"] > 0
-    for ax, group in zip(axes[0], groups):
+    for ax, group in zip(axes[0], groups, strict=True):
         ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="calibrated")
         for index, level in enumerate(levels):
             at = (data["group"] == group) & (data["level"] == level) & (data["count"] > 0)

@@ -42,9 +42,10 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -183,7 +184,7 @@ def expected_grid(sweep_dir: str | Path) -> list[dict[str, Any]]:
     overrides = _grid_overrides(sweep_dir)
     keys = [override.key_or_group for override in overrides]
     axes = [_override_values(override, source) for override in overrides]
-    return [dict(zip(keys, point)) for point in itertools.product(*axes)]
+    return [dict(zip(keys, point, strict=True)) for point in itertools.product(*axes)]
 
 
 def _comparable(value: Any) -> Any:
@@ -400,7 +401,7 @@ def add_intervals(df: pd.DataFrame, n_boot: int = 2000, bootstrap_seed: int = 0)
             without.append(f"{sweep}/{run_dir}")
             continue
         per_set = read_scores(path)
-        for index, name in zip(rows.index, rows["set"]):
+        for index, name in zip(rows.index, rows["set"], strict=True):
             if name not in per_set:  # a scores.csv that lacks a set metrics.json lists: no interval, counted
                 without.append(f"{sweep}/{run_dir} (set {name})")
                 continue
@@ -477,7 +478,7 @@ class Completeness:
 def _untrusted(runs: Iterable[dict[str, Any]], point_of: Any) -> dict[str, list[FailedJob]]:
     """Completeness's `corrupt` and `newer` lists of `runs`."""
     runs = list(runs)
-    jobs = {CORRUPT: [], NEWER: []}
+    jobs: dict[str, list[FailedJob]] = {CORRUPT: [], NEWER: []}
     for run in runs:
         if run["status"] in jobs:
             jobs[run["status"]].append(FailedJob(run["run_dir"], run.get("error"), point=point_of(run)))
@@ -507,7 +508,7 @@ def check_completeness(sweep_dir: str | Path, runs: Sequence[dict[str, Any]]) ->
         failed=[
             FailedJob(run["run_dir"], run.get("error"), point=run["swept"]) for run in mine if run["status"] == "failed"
         ],
-        **_untrusted(mine, lambda run: run["swept"]),
+        **_untrusted(mine, lambda run: run["swept"]),  # type: ignore[arg-type]  # corrupt= and newer=
         missing=[point for point in grid if signature(point) not in seen],
         without_ok=[point for point in grid if signature(point) not in ok],
         unexpected=[
@@ -694,16 +695,16 @@ def collect_to_csv(
     bootstrap_seed: int = 0,
 ) -> Path:
     """What the CLI does: collect, print each completeness report on stderr, write the CSV."""
-    sweep_dirs = [Path(sweep_dir) for sweep_dir in sweep_dirs]
-    if not sweep_dirs:
+    folders = [Path(sweep_dir) for sweep_dir in sweep_dirs]
+    if not folders:
         raise FakeidError("sweeps=[]: expected at least one sweep or evaluation folder")
-    for sweep_dir in sweep_dirs:
+    for sweep_dir in folders:
         if not sweep_dir.is_dir():
             raise FakeidError(f"{sweep_dir}: no such sweep folder")
-    df, reports = collect(sweep_dirs, data_root, n_boot, bootstrap_seed)
+    df, reports = collect(folders, data_root, n_boot, bootstrap_seed)
     for report in reports:
         print(report.summary(), file=sys.stderr)
-    written = write_results(df, out or sweep_dirs[0] / "results.csv")
+    written = write_results(df, out or folders[0] / "results.csv")
     n_runs = df[["sweep", "run_dir"]].drop_duplicates().shape[0]
     print(f"wrote {written} ({len(df)} rows, {n_runs} runs)", file=sys.stderr)
     return written

@@ -42,9 +42,10 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -516,7 +517,7 @@ def compare(
         (run.sweep, run.run_dir): (float(run.threshold) if "threshold" in runs.columns else math.nan)
         for run in runs.itertuples()
     }
-    thresholds = {key: (None if math.isnan(value) else value) for key, value in thresholds.items()}
+    thresholds = {key: (None if math.isnan(value) else value) for key, value in thresholds.items()}  # type: ignore[misc]  # None: no threshold
     replicates = _set_replicates(scores, thresholds, needed_sets, n_boot, bootstrap_seed)
 
     def observed(run_key: tuple[str, str], sets: Sequence[str], metric: str) -> float:

@@ -21,7 +21,8 @@ which the shared image noise cancels) over k, plus the shared image variance, on
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import stats as scipy_stats
@@ -61,7 +62,7 @@ def slot_replicates(
     n_boot = seed_index.shape[0]
     shared = np.broadcast_to(np.arange(n_boot)[:, None], seed_index.shape)
     total = np.zeros(seed_index.shape, dtype=np.float64)
-    for values, design in zip(per_set, designs):
+    for values, design in zip(per_set, designs, strict=True):
         total += values[seed_index, shared if design == CROSSED else own_draws]
     return total / len(per_set)
 

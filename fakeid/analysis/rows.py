@@ -12,7 +12,7 @@ sets that are in the group at every level: the series drawn first in Fig 1 and w
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 

@@ -21,8 +21,8 @@ simulation.md; everything is seeded by `bootstrap_seed`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd

@@ -15,8 +15,8 @@ Trends are not here: `fakeid.analysis.trends` tests them without assuming a line
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -76,16 +76,16 @@ def summarize(
     NaN. Several (a list of metrics, a table): `by..., n, m, m_ci_low, m_ci_high` for each metric m, n counting
     the group's rows. A metric named in `UNIT_INTERVAL_METRICS` gets an interval within [0, 1] (`mean_ci`)."""
     one = isinstance(value, str)
-    values = [value] if one else list(value)
+    values: list[str] = [value] if isinstance(value, str) else list(value)
     columns = [*by, "mean", "ci_low", "ci_high", "n"] if one else [*by, "n"]
     if not one:
         columns += [name for metric in values for name in (metric, f"{metric}_ci_low", f"{metric}_ci_high")]
     rows = []
     for key, group in df.groupby(list(by), sort=True, dropna=False):
-        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
         cis = {metric: mean_ci(group[metric], confidence, metric_bounds(metric)) for metric in values}
         if one:
-            ci = cis[value]
+            ci = cis[values[0]]  # the one metric
             row.update(mean=ci.mean, ci_low=ci.ci_low, ci_high=ci.ci_high, n=ci.n)
         else:
             row["n"] = len(group)

@@ -136,7 +136,7 @@ def audit(
     if not entries:
         raise FakeidError(f"root={root} holds none of train/, val/, test/ ({LAYOUT_HINT})")
     paths = [p for e in entries for p in e.images]
-    facts = dict(zip(paths, probe_all(paths, decode, workers, max_pixels)))
+    facts = dict(zip(paths, probe_all(paths, decode, workers, max_pixels), strict=True))
     result = Audit(root)
     by_scope: dict[str, dict[str, list[FileFacts]]] = {}
     for entry in entries:

@@ -239,7 +239,7 @@ def save(spectra: Spectra, out_dir: str | Path) -> dict[str, Path]:
         if scope.difference is not None:
             arrays[npz_key(scope.scope, "difference")] = scope.difference
         arrays[npz_key(scope.scope, "counts")] = np.array([scope.counts.get(name, 0) for name in CLASSES])
-    np.savez_compressed(npz, **arrays)
+    np.savez_compressed(npz, **arrays)  # type: ignore[arg-type]  # arrays by name (the stubs see allow_pickle)
     for kind, data in (("png", png), ("pdf", pdf), ("npz", npz)):
         write_bytes_atomically(paths[kind], data.getvalue())
     return paths

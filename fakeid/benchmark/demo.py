@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from fakeid.analysis.collect import read_multirun, read_run_record
 from fakeid.core.errors import FakeidError
@@ -67,7 +68,7 @@ def sweep_timing(sweep_dir: Path, started: float) -> dict[str, Any]:
     """The sums of one sweep's runs that finished after `started`, and what was left out."""
     if not sweep_dir.is_dir():
         raise FakeidError(f"sweeps: {sweep_dir} is not a folder; expected a sweep folder of the demo")
-    summary = {"runs": 0, "before_start": 0, "without_timing": 0, "failed": 0}
+    summary: dict[str, Any] = {"runs": 0, "before_start": 0, "without_timing": 0, "failed": 0}
     summary.update(train_step_s=0.0, train_steps=0, train_images=0, run_wall_time_s=0.0, jobs=sweep_jobs(sweep_dir))
     for path in find_metrics_files(sweep_dir):
         if path.stat().st_mtime < started:

@@ -45,6 +45,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
@@ -206,7 +207,7 @@ class ZeroBatches(Dataset):
 
     def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         images = torch.zeros((len(indices), 3, self.size, self.size), dtype=torch.uint8)
-        return list(zip(images, torch.zeros(len(indices))))
+        return list(zip(images, torch.zeros(len(indices)), strict=True))
 
 
 def bench_loader(config: BenchConfig, root: Path, selection: Selection) -> dict:
@@ -594,9 +595,13 @@ def throughputs(node: object, path: str = "") -> Iterator[tuple[str, float]]:
     if isinstance(node, Mapping):
         for key, value in node.items():
             yield from throughputs(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(node, (int, float)) and not isinstance(node, bool) and "images_per_s" in path:
-        if not path.endswith(("_repeats", ".min", ".max")):
-            yield path, float(node)
+    elif (
+        isinstance(node, (int, float))
+        and not isinstance(node, bool)
+        and "images_per_s" in path
+        and not path.endswith(("_repeats", ".min", ".max"))
+    ):
+        yield path, float(node)
 
 
 def in_reference_units(result: Mapping, reference: Mapping) -> dict:
@@ -647,13 +652,15 @@ def bench_formats(config: BenchConfig, train_loader: DataLoader, eval_loader: Da
                 file=sys.stderr,
             )
     base = variants[0]
-    result = {}
+    result: dict[str, Any] = {}
     for variant in variants:
         result[format_name(*variant)] = {
             "train_images_per_s": spread(train[variant]),
             "eval_images_per_s": spread(evaluation[variant]),
-            "train_speedup": statistics.median(a / b for a, b in zip(train[variant], train[base])),
-            "eval_speedup": statistics.median(a / b for a, b in zip(evaluation[variant], evaluation[base])),
+            "train_speedup": statistics.median(a / b for a, b in zip(train[variant], train[base], strict=True)),
+            "eval_speedup": statistics.median(
+                a / b for a, b in zip(evaluation[variant], evaluation[base], strict=True)
+            ),
             "train_images_per_s_repeats": train[variant],
             "eval_images_per_s_repeats": evaluation[variant],
         }

@@ -32,7 +32,7 @@ def partial_name(target: Path) -> Path:
     return target.with_name(f".{target.name}{PARTIAL_MARK}{os.getpid()}-{threading.get_ident()}")
 
 
-def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
     """`write(partial)`, then rename the partial file to `target`: whatever fails (a full disk, a bug in `write`),
     `target` keeps its previous content and no partial file stays behind."""
     partial = partial_name(target)

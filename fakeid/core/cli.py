@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -45,7 +46,7 @@ def _compose(config_name: str, overrides: Sequence[str]) -> DictConfig:
         return compose(config_name, overrides=list(overrides))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def base_config(config_name: str) -> DictConfig:
     """`conf/<config_name>.yaml` composed without overrides (once per process): what an unknown key is compared
     with to name the nearest valid one."""
@@ -151,9 +152,9 @@ def quote_paths(argv: Sequence[str]) -> list[str]:
     result = []
     for argument in argv:
         prefix, sep, value = argument.partition("=")
-        if sep and not argument.startswith("-") and value[:1] not in "[{'\"" and not parses(argument):
-            if ("=" in value or "/" in value) and Path(value).expanduser().exists() and quoted(value):
-                argument = f"{prefix}={quoted(value)}"
+        readable = not sep or argument.startswith("-") or value[:1] in "[{'\"" or parses(argument)
+        if not readable and ("=" in value or "/" in value) and Path(value).expanduser().exists() and quoted(value):
+            argument = f"{prefix}={quoted(value)}"
         result.append(argument)
     return result
 

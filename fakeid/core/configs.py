@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from omegaconf import MISSING
 
@@ -46,11 +46,11 @@ class DataConfig:
     _target_: str = "fakeid.data.datamodule.CategoryMixDataModule"
     root: str = setting(MISSING, "ROOT holding train/ [val/] test/")
     num_categories: int = setting(10, "categories in the mix: train on the first n of `categories`", low=1)
-    categories: List[str] = setting(
+    categories: list[str] = setting(
         ["cat", "church_outdoor", "train", "airplane", "bus", "cow", "bridge", "bedroom", "classroom", "restaurant"],
         "the mixing order",
     )
-    holdout: List[str] = setting(["sheep"], "never trained on; listing one in `categories` is an error")
+    holdout: list[str] = setting(["sheep"], "never trained on; listing one in `categories` is an error")
     train_generator: str = setting("progan", 'test sets of this generator are "seen generator"')
     train_per_class: int = setting(25000, "training images per class, split evenly over the n categories", low=1)
     val_per_class: int = setting(
@@ -59,7 +59,7 @@ class DataConfig:
     test_per_class: int = setting(2000, "the cap per class of each test set", low=1)
     image_size: int = setting(256, "pixels of the square centre crop (smaller images are enlarged first)", low=1)
     batch_size: int = setting(64, "images per training batch, per device", low=1)
-    eval_batch_size: Optional[int] = setting(
+    eval_batch_size: int | None = setting(
         128, "images per evaluation batch, per device, or null for data.batch_size", low=1
     )
     num_workers: int = setting(4, "DataLoader worker processes; 0 decodes in the main process", low=0)
@@ -80,7 +80,7 @@ class DataConfig:
         low=1,
     )
     cache: bool = setting(False, "true: decode each class folder once into a memory-mapped uint8 array")
-    cache_dir: Optional[str] = setting(None, "where the decoded cache goes; null: ROOT/.fakeid-cache")
+    cache_dir: str | None = setting(None, "where the decoded cache goes; null: ROOT/.fakeid-cache")
 
 
 @dataclass
@@ -97,7 +97,7 @@ class ModelConfig:
         high_open=True,
     )
     lr: float = setting(0.001, "Adam's learning rate", low=0.0, low_open=True, high_open=True)
-    pretrained_path: Optional[str] = setting(
+    pretrained_path: str | None = setting(
         None, "local ImageNet weights (.pth/.safetensors) for `name`; null: from scratch"
     )
     hflip: bool = setting(False, "random horizontal flip on the device during training; its new name is augment.hflip")
@@ -105,7 +105,7 @@ class ModelConfig:
     bn_recalibration_batches: int = setting(
         0, "batches of precise BN after each epoch (re-estimated BatchNorm statistics); 0: none", low=0
     )
-    channels_last: Optional[bool] = setting(
+    channels_last: bool | None = setting(
         None, "memory layout, a speed option outside the identity: null = NHWC on every device; false = NCHW"
     )
 
@@ -120,7 +120,7 @@ class AugmentConfig:
         "center | random: a random crop of data.image_size for training (val/test: always centre)",
         choices=("center", "random"),
     )
-    hflip: Optional[bool] = setting(None, "random horizontal flip during training; null: model.hflip decides")
+    hflip: bool | None = setting(None, "random horizontal flip during training; null: model.hflip decides")
 
 
 @dataclass
@@ -162,7 +162,7 @@ class FormatAugmentConfig(AugmentConfig):
 
 
 @dataclass
-class TrainerConfig(Dict[str, Any]):
+class TrainerConfig(dict[str, Any]):
     """conf/trainer: Lightning's Trainer (`_target_`); open to any of its arguments (`+trainer.ARG=VALUE`)."""
 
     _target_: str = "pytorch_lightning.Trainer"
@@ -244,7 +244,7 @@ class MLflowConfig:
     tracking_uri: str = setting(
         "${oc.env:MLFLOW_TRACKING_URI,http://127.0.0.1:5000}", "the server (MLFLOW_TRACKING_URI when set)"
     )
-    experiment_name: Optional[str] = setting(None, "null: the sweep folder's name (a single run: experiment_name)")
+    experiment_name: str | None = setting(None, "null: the sweep folder's name (a single run: experiment_name)")
     http_retries: int = setting(
         2, "retries of a failed request: a server that is down costs seconds, not minutes", low=0
     )
@@ -255,8 +255,8 @@ class MLflowConfig:
 class WandbConfig:
     _target_: str = "fakeid.training.tracking.TrackedWandbLogger"
     project: str = setting("${oc.env:WANDB_PROJECT,fakeid}", "the W&B project (WANDB_PROJECT when set)")
-    entity: Optional[str] = setting(None, "the W&B team or user; null: the account's default")
-    group: Optional[str] = setting(None, "null: the sweep folder's name (a single run: experiment_name)")
+    entity: str | None = setting(None, "the W&B team or user; null: the account's default")
+    group: str | None = setting(None, "null: the sweep folder's name (a single run: experiment_name)")
     save_dir: str = setting("${hydra:runtime.output_dir}", "the run folder: wandb/ in it")
 
 
@@ -301,7 +301,7 @@ class PathsConfig:
 
 
 @dataclass
-class TrainConfig(Dict[str, Any]):
+class TrainConfig(dict[str, Any]):
     """python -m fakeid.train: the groups, and the run's own keys."""
 
     data: Any = setting(MISSING, "the category mix and its loaders: conf/data")
@@ -342,7 +342,7 @@ def _perturb_levels(value: Any) -> str | None:
     if not isinstance(value, list):
         return "expected a list of levels, e.g. [{name: jpeg, quality: 75}]"
     for index, level in enumerate(value):
-        kind = PERTURBATIONS.get(level.get("name", "none") if isinstance(level, dict) else None)
+        kind = PERTURBATIONS.get(str(level.get("name", "none"))) if isinstance(level, dict) else None
         if kind is None:
             return f"level {index}: expected {{name: KIND, ...}} with KIND one of {', '.join(PERTURBATIONS)}"
         problem = mapping_problem(level, kind, f"levels[{index}].")
@@ -396,23 +396,23 @@ PERTURBATIONS: dict[str, type] = {
 
 @dataclass
 class EvalDataConfig:
-    root: Optional[str] = setting(
+    root: str | None = setting(
         None,
         "a full root (ROOT/test/...), a <generator>/[<category>/]{0_real,1_fake} folder, or a bare {0_real,1_fake}",
     )
-    test_per_class: Optional[int] = setting(None, "cap per class of each set (null: the run's)", low=1)
-    split_seed: Optional[int] = setting(
+    test_per_class: int | None = setting(None, "cap per class of each set (null: the run's)", low=1)
+    split_seed: int | None = setting(
         None, "the seed of the test samples (and of noise); null: the run's", low=0, high=SEED_MAX
     )
-    image_size: Optional[int] = setting(None, "null: the checkpoint's", low=1)
+    image_size: int | None = setting(None, "null: the checkpoint's", low=1)
     eval_batch_size: int = setting(128, "images per batch while scoring", low=1)
     num_workers: int = setting(0, "loader worker processes", low=0)
     cache: bool = setting(
         False, "decoded (and perturbed) images cached per folder and level, shared across a grid's runs"
     )
-    cache_dir: Optional[str] = setting(None, "null: ROOT/.fakeid-cache")
+    cache_dir: str | None = setting(None, "null: ROOT/.fakeid-cache")
     strict: bool = setting(False, "true: an unreadable file is an error instead of skipped (counted, listed)")
-    small_images: Optional[str] = setting(
+    small_images: str | None = setting(
         None, "enlarge | skip | error; null: the run's", choices=("enlarge", "skip", "error")
     )
 
@@ -423,24 +423,24 @@ class EvalConfig:
 
     perturb: Any = setting(MISSING, "the perturbation of the test images: conf/perturb")
     paths: PathsConfig = setting(PathsConfig(), "where outputs go")
-    run: Optional[str] = setting(
+    run: str | None = setting(
         None, "a finished fakeid.train run folder: its tested checkpoint, threshold and categories"
     )
-    ckpt: Optional[str] = setting(None, "or any checkpoint fakeid.train wrote (threshold unknown unless given)")
-    threshold: Optional[float] = setting(
+    ckpt: str | None = setting(None, "or any checkpoint fakeid.train wrote (threshold unknown unless given)")
+    threshold: float | None = setting(
         None, "override the run's validation-calibrated threshold (a probability of fake)", low=0, high=1
     )
-    sweep: Optional[str] = setting(None, "a training sweep folder: evaluate every ok run at every level of `levels`")
-    levels: Optional[Any] = setting(
+    sweep: str | None = setting(None, "a training sweep folder: evaluate every ok run at every level of `levels`")
+    levels: Any | None = setting(
         None, "the grid's perturbation levels, e.g. [{name: jpeg, quality: 75}]", check=_perturb_levels
     )
-    sets: Optional[List[str]] = setting(
+    sets: list[str] | None = setting(
         None, 'only test sets whose name matches one of these globs, e.g. ["progan/sheep"]'
     )
     jobs: int = setting(1, "a grid's runs evaluated this many at a time, in worker processes sharing the cores", low=1)
     experiment_name: str = setting("adhoc", "grids land in outputs/evals/<experiment_name>/<sweep folder name>/")
     device: str = setting("cpu", "cpu | cuda | auto (cuda when there is one)", choices=DEVICES)
-    precision: Optional[str] = setting(None, "autocast precision; null: the run's trainer.precision")
+    precision: str | None = setting(None, "autocast precision; null: the run's trainer.precision")
     data: EvalDataConfig = setting(EvalDataConfig(), "the test data")
 
 
@@ -450,15 +450,13 @@ class PredictConfig:
     """python -m fakeid.predict: score image files with a trained or exported detector."""
 
     paths: PathsConfig = setting(PathsConfig(), "where outputs go")
-    run: Optional[str] = setting(
+    run: str | None = setting(
         None, "a finished fakeid.train run folder (its tested checkpoint and calibrated threshold)"
     )
-    ckpt: Optional[str] = setting(None, "or a checkpoint file (threshold 0.5 unless threshold= is given)")
-    exported: Optional[str] = setting(None, "or a file written by fakeid.export: .onnx (onnxruntime, no torch) or .pt")
-    input: Optional[Any] = setting(
-        None, "an image, a folder (recursive), a .txt list of paths, or several: input=[a,b]"
-    )
-    out: Optional[str] = setting(None, "the CSV; null: predictions.csv in this command's folder (hydra.run.dir)")
+    ckpt: str | None = setting(None, "or a checkpoint file (threshold 0.5 unless threshold= is given)")
+    exported: str | None = setting(None, "or a file written by fakeid.export: .onnx (onnxruntime, no torch) or .pt")
+    input: Any | None = setting(None, "an image, a folder (recursive), a .txt list of paths, or several: input=[a,b]")
+    out: str | None = setting(None, "the CSV; null: predictions.csv in this command's folder (hydra.run.dir)")
     overwrite: bool = setting(
         False, "true: replace an existing out= (and explain/ beside it); a run folder's own files never"
     )
@@ -474,10 +472,10 @@ class PredictConfig:
     )
     batch_size: int = setting(32, "images (crops) per batch", low=1)
     device: str = setting("cpu", "cpu | cuda | auto (cuda when there is one)", choices=DEVICES)
-    threshold: Optional[float] = setting(
+    threshold: float | None = setting(
         None, "override the verdict threshold (default: the run's calibrated one, else 0.5)", low=0, high=1
     )
-    progress: Optional[bool] = setting(None, "null: a progress bar above 20 images; true | false to force")
+    progress: bool | None = setting(None, "null: a progress bar above 20 images; true | false to force")
     explain: str = setting(
         "none",
         "none | gradcam | layercam: a class-activation overlay PNG per scored image in explain/ beside the CSV",
@@ -486,20 +484,20 @@ class PredictConfig:
     explain_raw: bool = setting(
         False, "true: also the map itself as .npy (float32, the image's size, scaled to [0, 1])"
     )
-    explain_layer: Optional[str] = setting(None, "the backbone module to explain; null: the one the global pool reads")
+    explain_layer: str | None = setting(None, "the backbone module to explain; null: the one the global pool reads")
 
 
 @dataclass
 class ExportConfig:
     """python -m fakeid.export: a trained detector as ONNX or TorchScript."""
 
-    run: Optional[str] = setting(
+    run: str | None = setting(
         None, "a finished fakeid.train run folder (its tested checkpoint, threshold, categories, size)"
     )
-    ckpt: Optional[str] = setting(None, "or a checkpoint file")
-    threshold: Optional[float] = setting(None, "override the threshold stored in the file", low=0, high=1)
+    ckpt: str | None = setting(None, "or a checkpoint file")
+    threshold: float | None = setting(None, "override the threshold stored in the file", low=0, high=1)
     format: str = setting("onnx", "onnx | torchscript", choices=("onnx", "torchscript"))
-    out: Optional[str] = setting(None, "the file to write (required), e.g. detector.onnx or detector.pt")
+    out: str | None = setting(None, "the file to write (required), e.g. detector.onnx or detector.pt")
     overwrite: bool = setting(
         False, "true: replace an existing out= file (a run folder's own files are never replaced)"
     )
@@ -511,15 +509,26 @@ class CollectConfig:
     """python -m fakeid.collect: metrics.json folders -> one tidy results CSV."""
 
     sweeps: Any = setting(MISSING, "one folder (sweeps=DIR) or a list (sweeps=[DIR1,DIR2])")
-    out: Optional[str] = setting(None, "the CSV to write; null: <first folder>/results.csv")
-    data_root: Optional[str] = setting(
+    out: str | None = setting(None, "the CSV to write; null: <first folder>/results.csv")
+    data_root: str | None = setting(
         None, "runs of several datasets are refused; ROOT (or ROOT:FINGERPRINT) keeps that one's"
     )
     n_boot: int = setting(2000, "bootstrap replicates of each set's AP/AUROC interval over its images", low=1)
     bootstrap_seed: int = setting(0, "seeds the resampling: the same table on every machine", low=0)
 
 
-FIGURES = ("fig1", "fig2", "fig3", "fig3_deconvgan", "figR", "formatbias", "figA", "compare", "plan", "calibration")
+FIGURES: tuple[str, ...] = (
+    "fig1",
+    "fig2",
+    "fig3",
+    "fig3_deconvgan",
+    "figR",
+    "formatbias",
+    "figA",
+    "compare",
+    "plan",
+    "calibration",
+)
 FIGURES += ("simulate", "all")
 
 
@@ -530,14 +539,14 @@ class FiguresConfig:
     figure: str = setting("all", "which figure (all: every one the tables support)", choices=FIGURES)
     csv: Any = setting(MISSING, "one results CSV (csv=A.csv) or a list (csv=[A.csv,B.csv]), concatenated")
     out: str = setting("outputs/figures", "the folder for the figures")
-    drop_rate: Optional[float] = setting(
+    drop_rate: float | None = setting(
         None, "fig1, figA: the dropout ratio to plot (null: the best covered)", low=0, high=1
     )
-    num_categories: Optional[int] = setting(
+    num_categories: int | None = setting(
         None, "fig3: the number of training categories to plot (null: the best covered)", low=1
     )
-    baseline: Optional[Any] = setting(None, "the level every other level is compared with (null: the smallest)")
-    variable: Optional[str] = setting(None, "the swept column to compare (null: the one the table varies)")
+    baseline: Any | None = setting(None, "the level every other level is compared with (null: the smallest)")
+    variable: str | None = setting(None, "the swept column to compare (null: the one the table varies)")
     n_boot: int = setting(2000, "bootstrap replicates (seeds and one image resample of each test set)", low=1)
     bootstrap_seed: int = setting(0, "seeds the resampling: the same numbers on every machine", low=0)
     effect: float = setting(
@@ -548,8 +557,8 @@ class FiguresConfig:
         high=1,
     )
     sim_sweeps: int = setting(1000, "figure=simulate: simulated sweeps per case (its n_boot is n_boot)", low=1)
-    run: Optional[str] = setting(None, "calibration: only this run folder")
-    level: Optional[Any] = setting(None, "calibration: only the runs of this level of the swept variable")
+    run: str | None = setting(None, "calibration: only this run folder")
+    level: Any | None = setting(None, "calibration: only the runs of this level of the swept variable")
     min_bin_count: int = setting(10, "calibration: a bin with fewer images is drawn grey, outside the line", low=1)
 
 
@@ -570,11 +579,9 @@ class ReportConfig:
     spectra: bool = setting(True, "the spectra of the runs' data root (as fakeid.check spectra=true)")
     spectra_per_class: int = setting(50, "at most this many images per class and scope, a seeded sample", low=1)
     spectra_seed: int = setting(0, "the sample's seed", low=0)
-    figures: Optional[Any] = setting(None, "extra folders of figures (PNG, with their PDF/CSV/MD) to show")
-    data_root: Optional[str] = setting(
-        None, "as fakeid.collect: ROOT (or ROOT:FINGERPRINT) keeps the runs of one dataset"
-    )
-    title: Optional[str] = setting(None, 'the page title; null: "fakeid report: <folder names>"')
+    figures: Any | None = setting(None, "extra folders of figures (PNG, with their PDF/CSV/MD) to show")
+    data_root: str | None = setting(None, "as fakeid.collect: ROOT (or ROOT:FINGERPRINT) keeps the runs of one dataset")
+    title: str | None = setting(None, 'the page title; null: "fakeid report: <folder names>"')
 
 
 @dataclass
@@ -584,12 +591,12 @@ class PrepareConfig:
     data: Any = setting(MISSING, "the category mix and its loaders: conf/data")
     source: str = setting(MISSING, "lsun | cnndetection | folder", choices=("lsun", "cnndetection", "folder"))
     out: str = setting(MISSING, "a new or empty folder, or the same folder of an earlier run with the same keys")
-    src: Optional[str] = setting(None, "lsun: an LMDB database or a folder of them; cnndetection: the extracted trees")
-    per_category: Optional[int] = setting(None, "lsun: images per category", low=1)
+    src: str | None = setting(None, "lsun: an LMDB database or a folder of them; cnndetection: the extracted trees")
+    per_category: int | None = setting(None, "lsun: images per category", low=1)
     seed: int = setting(0, "lsun: the seeded order the keys are taken in", low=0)
-    categories: Optional[List[str]] = setting(None, "lsun: which databases (default: all under src)")
-    real: Optional[str] = setting(None, "folder: the real images")
-    fake: Optional[str] = setting(None, "folder: the generated images")
+    categories: list[str] | None = setting(None, "lsun: which databases (default: all under src)")
+    real: str | None = setting(None, "folder: the real images")
+    fake: str | None = setting(None, "folder: the generated images")
     mode: str = setting("link", "folder: link | copy", choices=("link", "copy"))
 
 
@@ -599,15 +606,13 @@ class CheckConfig:
 
     data: Any = setting(MISSING, "the category mix and its loaders: conf/data")
     root: str = setting(MISSING, "the folder holding train/ [val/] test/")
-    out: Optional[str] = setting(None, "where check.json goes; null: ROOT/check.json")
+    out: str | None = setting(None, "where check.json goes; null: ROOT/check.json")
     decode: bool = setting(True, "false: read headers only (faster; truncated files go unnoticed)")
     workers: int = setting(1, "processes that read and hash files", low=1)
     spectra: bool = setting(False, "true: also the Fourier spectra of high-pass residuals, real vs fake")
     spectra_per_class: int = setting(200, "at most this many images per class and scope, a seeded sample", low=1)
     spectra_seed: int = setting(0, "the sample's seed", low=0)
-    spectra_size: Optional[int] = setting(
-        None, "the centre crop's side; null: the smallest side sampled (<= 256)", low=1
-    )
+    spectra_size: int | None = setting(None, "the centre crop's side; null: the smallest side sampled (<= 256)", low=1)
 
 
 def _synth_size(value: Any) -> str | None:
@@ -628,15 +633,15 @@ class SynthConfig:
     seed: int = setting(0, "content seed; same preset, keys and seed give byte-identical files", low=0)
     overwrite: bool = setting(False, "true: replace the fakeid.synth benchmark already in `out`")
     progress: bool = setting(True, "a progress bar on stderr")
-    image_size: Optional[int] = setting(
+    image_size: int | None = setting(
         None, "side of every image in pixels (divisible by upsample_factor)", check=_synth_size
     )
-    train_per_class: Optional[int] = setting(None, "images per class in each train/<category>", low=1)
-    test_per_class: Optional[int] = setting(None, "images per class in each test/<generator>/<category>", low=1)
-    upsample_factor: Optional[int] = setting(
+    train_per_class: int | None = setting(None, "images per class in each train/<category>", low=1)
+    test_per_class: int | None = setting(None, "images per class in each test/<generator>/<category>", low=1)
+    upsample_factor: int | None = setting(
         None, "fakes are rendered this many times smaller and upsampled", choices=(2, 4)
     )
-    jpeg_quality: Optional[int] = setting(
+    jpeg_quality: int | None = setting(
         None, "0: reals are PNG like fakes; 1..100: reals are JPEG at this quality", low=0, high=100
     )
 
@@ -697,7 +702,7 @@ class BenchConfig:
     loader_seconds: float = setting(2.0, "least time each loader measurement runs", low=0, low_open=True)
     augment_sizes: Any = setting([64, 256], "image sides of the augmentation's measurement", check=_sizes)
     seed: int = setting(0, "the synthetic PNGs and the networks' initial weights", low=0)
-    workdir: Optional[str] = setting(None, "where images and cache go; null: a temporary folder, removed afterwards")
+    workdir: str | None = setting(None, "where images and cache go; null: a temporary folder, removed afterwards")
     out: str = setting("outputs/bench.json", "the JSON is also printed on stdout")
 
 

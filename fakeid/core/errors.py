@@ -11,9 +11,9 @@ import errno
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
@@ -63,8 +63,8 @@ def as_user_error(err: BaseException) -> FakeidError | None:
 def root_cause(err: BaseException) -> BaseException:
     """The FakeidError (or full disk, as DiskFull) behind `err` if there is one, else the innermost cause
     (Hydra's instantiate wraps whatever a constructor raised in an InstantiationException)."""
-    while as_user_error(err) is None and (err.__cause__ or err.__context__) is not None:
-        err = err.__cause__ or err.__context__
+    while as_user_error(err) is None and (inner := err.__cause__ or err.__context__) is not None:
+        err = inner
     return as_user_error(err) or err
 
 

@@ -178,11 +178,11 @@ def config_problem(cfg: DictConfig, app: str, written: dict[str, str] | None = N
     `written`: the overrides as typed (`written_values`), quoted in the refusal."""
     written = written or {}
     schema = schema_of(cfg)
-    children = []
+    children: list[tuple[str, Any]] = []
     if schema is not None:
         names = [field.name for field in dataclasses.fields(schema) if not field.name.startswith("_")]
-        for key in cfg.keys():
-            if key not in names and not str(key).startswith("_") and key not in extra_keys(schema):
+        for key in map(str, cfg):
+            if key not in names and not key.startswith("_") and key not in extra_keys(schema):
                 full = f"{prefix}{key}"
                 return unknown_key(written.get(full, full), full, app, [f"{prefix}{name}" for name in names])
         for field in dataclasses.fields(schema):
@@ -197,9 +197,9 @@ def config_problem(cfg: DictConfig, app: str, written: dict[str, str] | None = N
             if problem:
                 key = f"{prefix}{field.name}"
                 shown_value = written[key].partition("=")[2] if key in written else value
-                return refusal(key, shown_value, problem, rule["doc"])
+                return refusal(key, shown_value, problem, (rule or {}).get("doc", ""))
     else:
-        children = [(key, _value(cfg, key)) for key in cfg.keys() if isinstance(cfg._get_node(key), DictConfig)]
+        children = [(key, _value(cfg, key)) for key in map(str, cfg) if isinstance(cfg._get_node(key), DictConfig)]
     for key, child in children:
         problem = config_problem(child, app, written, f"{prefix}{key}.")
         if problem:
@@ -252,7 +252,7 @@ def other_choice(key: str) -> str | None:
 def all_keys(cfg: Any, prefix: str = "") -> Iterator[str]:
     """Every dotted key of a composed config (what an unknown key is compared with)."""
     if isinstance(cfg, DictConfig):
-        for key in cfg.keys():
+        for key in map(str, cfg):
             yield f"{prefix}{key}"
             node = cfg._get_node(key)
             if isinstance(node, DictConfig):
@@ -381,7 +381,7 @@ def mapping_problem(values: dict[str, Any], schema: type, prefix: str = "", app:
             return refusal(f"{prefix}{key}", value, "expected an integer" if kind is int else "expected a number")
         problem = rule and rule_problem(value, kind, rule)
         if problem:
-            return refusal(f"{prefix}{key}", value, problem, rule["doc"])
+            return refusal(f"{prefix}{key}", value, problem, (rule or {}).get("doc", ""))
     return None
 
 

@@ -63,14 +63,18 @@ def composed_jobs(config_name: str, task: Sequence[str], is_group: Any) -> Itera
 
     from fakeid import CONF_DIR
 
-    fixed = [text for text, override in zip(task, parse(task, "the command line")) if not override.is_sweep_override()]
+    fixed = [
+        text
+        for text, override in zip(task, parse(task, "the command line"), strict=True)
+        if not override.is_sweep_override()
+    ]
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         base = compose(config_name, overrides=fixed, return_hydra_config=True)
         params = base.hydra.sweeper.get("params") if "sweeper" in base.hydra else None
         composed: dict[tuple[str, ...], DictConfig] = {}
         for job in jobs(params, task, "the command line"):
             parsed = parse(job, "the command line")
-            groups = tuple(text for text, override in zip(job, parsed) if is_group(override.key_or_group))
+            groups = tuple(text for text, override in zip(job, parsed, strict=True) if is_group(override.key_or_group))
             if groups not in composed:
                 composed[groups] = compose(config_name, overrides=list(groups))
             cfg = copy.deepcopy(composed[groups])

@@ -29,7 +29,7 @@ def is_real(value: object) -> bool:
 
 def is_number(value: object) -> bool:
     """A finite `is_real` number."""
-    return is_real(value) and math.isfinite(value)  # type: ignore[arg-type]
+    return is_real(value) and math.isfinite(value)  # type: ignore[arg-type]  # is_real: a real number
 
 
 def interval_text(low: float, high: float | None, *, low_open: bool = False, high_open: bool = False) -> str:
@@ -50,9 +50,13 @@ def shown(value: object) -> str:
 # ----------------------------------------------------------------------------- problems (typed values)
 def integer_problem(value: object, low: int | None = None, high: int | None = None) -> str | None:
     """None for an int (not a bool) from `low` to `high` (either end open when None); else what was expected."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        if (low is None or value >= low) and (high is None or value <= high):
-            return None
+    if (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and (low is None or int(value) >= low)
+        and (high is None or int(value) <= high)
+    ):
+        return None
     if low is not None and high is not None:
         return f"expected an integer from {low} to {high}"
     if low is not None:
@@ -72,8 +76,8 @@ def number_problem(
     expected: `a number`, `a finite number` (nan, inf), or `a number in [low, high)`."""
     bounded = low is not None or high is not None
     if is_number(value):
-        below = low is not None and (value <= low if low_open else value < low)  # type: ignore[operator]
-        above = high is not None and (value >= high if high_open else value > high)  # type: ignore[operator]
+        below = low is not None and (value <= low if low_open else value < low)  # type: ignore[operator]  # a number
+        above = high is not None and (value >= high if high_open else value > high)  # type: ignore[operator]  # a number
         if not (below or above):
             return None
     if bounded:
@@ -153,9 +157,9 @@ def in_range(
     bounds = interval_text(low, high, low_open=low_open)
     if number_problem(value, low, high, low_open=low_open) is not None:
         raise FakeidError(f"{key}={shown(value)} is out of range{context}: expected {what} in {bounds}")
-    if whole and value != int(value):  # type: ignore[arg-type]
+    if whole and value != int(value):  # type: ignore[call-overload]  # is_number above: a real number
         raise FakeidError(f"{key}={shown(value)} must be a whole number in {bounds}")
-    return float(value)  # type: ignore[arg-type]
+    return float(value)  # type: ignore[arg-type]  # is_number above: a real number
 
 
 def as_interval(key: str, value: object, low: float, high: float, *, low_open: bool = False, whole: bool = False):

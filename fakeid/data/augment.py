@@ -45,7 +45,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from omegaconf import OmegaConf
@@ -84,7 +84,7 @@ class Augmentation:
         """What one sample gets, {operation: its parameter} in the order applied (blur sigma, JPEG quality,
         resize scale, format quality). Every number is drawn in a fixed order whatever it decides, so a
         sample's draws never depend on another's."""
-        p, chosen = self.params, {}
+        p, chosen = self.params, cast(dict[str, Any], {})
         if self.name == "blur_jpeg":
             u_blur, u_jpeg = rng.random(2)
             if p["joint"]:
@@ -148,9 +148,8 @@ def augmentation(config: Mapping[str, Any] | None, strict: bool = True) -> Augme
     the bench) with the same generic check, one FakeidError line naming the key. One rule spans two keys and
     lives here: `quality` means nothing with `format=png`, so a quality other than the default is refused rather
     than silently dropped. `strict=False` for records read back (a run trained before a refusal still reads)."""
-    if OmegaConf.is_config(config):
-        config = OmegaConf.to_container(config, resolve=True)
-    config = {key: value for key, value in dict(config or {}).items() if value is not None}
+    plain: Any = OmegaConf.to_container(config, resolve=True) if OmegaConf.is_config(config) else config
+    config = {key: value for key, value in dict(plain or {}).items() if value is not None}
     name = config.get("name", NONE)
     schema = GROUPS["augment"].get(name)
     if schema is None:
@@ -160,7 +159,7 @@ def augmentation(config: Mapping[str, Any] | None, strict: bool = True) -> Augme
         if problem:
             raise FakeidError(problem)
     fields = {field.name: field for field in dataclasses.fields(schema)}
-    defaults = OmegaConf.to_container(OmegaConf.structured(schema))
+    defaults: dict[str, Any] = dataclasses.asdict(schema())  # the choice's declared defaults
     values = {**defaults, **{key: config[key] for key in fields if key in config}}
     params = {key: _normal(values[key], fields[key]) for key in fields if key not in COMMON}
     if name == "format" and params["format"] != "jpeg":
@@ -198,7 +197,7 @@ def resolve_hflip(cfg: Any, overrides: Sequence[str]) -> None:
         return
     if not isinstance(flip, bool):
         raise FakeidError(f"augment.hflip={flip!r}: expected true or false (or null: model.hflip decides)")
-    if "model.hflip" in overridden_keys(overrides) and bool(cfg.model.hflip) != flip:
+    if "model.hflip" in overridden_keys(list(overrides)) and bool(cfg.model.hflip) != flip:
         raise FakeidError(
             f"augment.hflip={flip} and model.hflip={cfg.model.hflip} disagree: set augment.hflip only "
             "(model.hflip is its former name)"
@@ -213,7 +212,10 @@ def augment_label(hparams: Mapping[str, Any]) -> str:
     name = hparams.get(f"{PREFIX}name")
     if name is None or (isinstance(name, float) and np.isnan(name)):
         return NONE
-    get = lambda key: hparams.get(f"{PREFIX}{key}")  # noqa: E731
+
+    def get(key: str) -> Any:
+        return hparams.get(f"{PREFIX}{key}")
+
     text = str(name)
     if name == "blur_jpeg":
         blur, jpeg = float(get("blur_prob")), float(get("jpeg_prob"))

@@ -18,6 +18,7 @@ from torch.utils.data import Dataset, Sampler
 
 from fakeid.core.errors import FakeidError
 from fakeid.data.augment import Augmentation, sample_rng
+from fakeid.data.cache import CachedImageDataset
 from fakeid.data.datasets import ImageFileDataset
 from fakeid.data.images import center_fit, load_rgb
 
@@ -40,7 +41,7 @@ class EpochSampler(Sampler):
             yield epoch, int(index)
 
     def __len__(self) -> int:
-        return len(self.sampler)
+        return len(self.sampler)  # type: ignore[arg-type]  # Lightning's samplers are sized
 
 
 class AugmentedDataset(Dataset):
@@ -50,7 +51,13 @@ class AugmentedDataset(Dataset):
     transform seam); on the cached one, on the cached centre crop (module docstring).
     """
 
-    def __init__(self, base: Dataset, augment: Augmentation, seed: int, source_formats: Sequence[str | None] = ()):
+    def __init__(
+        self,
+        base: ImageFileDataset | CachedImageDataset,
+        augment: Augmentation,
+        seed: int,
+        source_formats: Sequence[str | None] = (),
+    ):
         self.base, self.augment, self.seed = base, augment, int(seed)
         self.from_files = isinstance(base, ImageFileDataset)
         if not self.from_files and augment.crop == "random":
@@ -68,19 +75,19 @@ class AugmentedDataset(Dataset):
     def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
         epoch, index = key
         rng = sample_rng(self.seed, epoch, index)
-        if self.from_files:
+        if isinstance(self.base, ImageFileDataset):  # self.from_files
             image = load_rgb(self.base.paths[index], self.image_size, _Drawn(self.augment, rng, self.image_size))
             return torch.from_numpy(image).permute(2, 0, 1), self.labels[index]
         pixels, label = self.base[index]
         return self._augment_pixels(pixels, rng, self._source_format(index)), label
 
     def __getitems__(self, keys: Sequence[tuple[int, int]]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        if self.from_files:
+        if isinstance(self.base, ImageFileDataset):  # self.from_files
             return [self[key] for key in keys]
         items = self.base.__getitems__([index for _, index in keys])  # the cache's fast batched read
         return [
             (self._augment_pixels(pixels, sample_rng(self.seed, epoch, index), self._source_format(index)), label)
-            for (epoch, index), (pixels, label) in zip(keys, items)
+            for (epoch, index), (pixels, label) in zip(keys, items, strict=True)
         ]
 
     def _source_format(self, index: int) -> str | None:
@@ -101,7 +108,7 @@ class _Drawn:
     augment: Augmentation
     rng: np.random.Generator
     size: int
-    key: str = "augment"
+    cache_key: str = "augment"  # never cached: the training loader reads the files (ImageTransform's member)
 
     def __call__(self, image: Image.Image, path: str, source_format: str | None) -> Image.Image:
         return self.augment(image, self.rng, self.size, source_format)

@@ -238,7 +238,7 @@ def cache_error_check(
 
     def check(paths: Sequence[Path]) -> list[str | None]:
         caches = caches_for(paths, image_size, cache_dir, workers, known, transform)
-        return [cache.error_of(path) for cache, path in zip(caches, paths)]
+        return [cache.error_of(path) for cache, path in zip(caches, paths, strict=True)]
 
     return check
 
@@ -264,7 +264,7 @@ class CachedImageDataset(Dataset):
         self.array_files = sorted({str(cache.array_path) for cache in caches})
         which = {name: index for index, name in enumerate(self.array_files)}
         self.array_index = np.array([which[str(cache.array_path)] for cache in caches], dtype=np.int64)
-        self.rows = np.array([cache.row_of(path) for cache, path in zip(caches, paths)], dtype=np.int64)
+        self.rows = np.array([cache.row_of(path) for cache, path in zip(caches, paths, strict=True)], dtype=np.int64)
         self.labels = torch.tensor(labels, dtype=torch.float32)
         self.image_size = image_size
         self._arrays: dict[int, np.ndarray] = {}
@@ -290,14 +290,14 @@ class CachedImageDataset(Dataset):
         (numpy's transposing copy of uint8 is several times faster than torch's; the default collate
         then stacks contiguous items with plain memory copies.)
         """
-        indices = np.asarray(indices, dtype=np.int64)
-        images = np.empty((len(indices), 3, self.image_size, self.image_size), dtype=np.uint8)
-        for array_index in np.unique(self.array_index[indices]):
-            positions = np.flatnonzero(self.array_index[indices] == array_index)
-            rows = self.rows[indices[positions]]
+        batch = np.asarray(indices, dtype=np.int64)
+        images = np.empty((len(batch), 3, self.image_size, self.image_size), dtype=np.uint8)
+        for array_index in np.unique(self.array_index[batch]):
+            positions = np.flatnonzero(self.array_index[batch] == array_index)
+            rows = self.rows[batch[positions]]
             order = np.argsort(rows, kind="stable")  # ascending rows: sequential reads of the memmap
             images[positions[order]] = self.array(int(array_index))[rows[order]].transpose(0, 3, 1, 2)
-        return list(zip(torch.from_numpy(images), self.labels[torch.from_numpy(indices)]))
+        return list(zip(torch.from_numpy(images), self.labels[torch.from_numpy(batch)], strict=True))
 
 
 # ----------------------------------------------------------------------------- cached or decoded
@@ -309,7 +309,7 @@ def image_dataset(
     cache_dir: Path | None,
     transform: ImageTransform | None = None,
     workers: int = 0,
-) -> Dataset:
+) -> ImageFileDataset | CachedImageDataset:
     """The dataset of these files: read from the decoded cache when `cache_dir` is given, else decoded."""
     if cache_dir is not None:
         return CachedImageDataset(paths, labels, image_size, cache_dir, workers, transform=transform)

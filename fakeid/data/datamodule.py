@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset, RandomSampler
+from lightning_fabric.utilities.data import AttributeDict
+from torch.utils.data import DataLoader, RandomSampler, Sampler
 
 from fakeid.data.augment import augmentation
 from fakeid.data.augmented import AugmentedDataset, EpochSampler, source_formats
-from fakeid.data.cache import default_cache_dir, error_check, image_dataset
+from fakeid.data.cache import CachedImageDataset, default_cache_dir, error_check, image_dataset
+from fakeid.data.datasets import ImageFileDataset
 from fakeid.data.fingerprint import root_identity
 from fakeid.data.images import MAX_PIXELS, ImageTransform
 from fakeid.data.layout import (
@@ -48,6 +50,11 @@ class CategoryMixDataModule(pl.LightningDataModule):
     All choices of files happen in `plan()` (see `fakeid.data.selection`); the loaders only read them.
     `augment` (conf/augment, `fakeid.data.augment`) changes the training images only.
     """
+
+    if TYPE_CHECKING:
+
+        @property
+        def hparams(self) -> AttributeDict: ...  # what save_hyperparameters() stored, its keys read as attributes
 
     def __init__(
         self,
@@ -126,7 +133,9 @@ class CategoryMixDataModule(pl.LightningDataModule):
         return Path(self.hparams.cache_dir) if self.hparams.cache_dir else default_cache_dir(self.root)
 
     # --- datasets and loaders -------------------------------------------------------------------
-    def dataset(self, selection: Selection, train: bool = False) -> Dataset:
+    def dataset(
+        self, selection: Selection, train: bool = False
+    ) -> ImageFileDataset | CachedImageDataset | AugmentedDataset:
         """The images of a selection; augmented (indexed by (epoch, index)) only for training."""
         dataset = image_dataset(
             selection.paths,
@@ -163,7 +172,8 @@ class CategoryMixDataModule(pl.LightningDataModule):
             )
         batch_size = h.batch_size
         dataset = self.dataset(selection, train)
-        sampler, generator = None, self._shuffle
+        sampler: Sampler | None = None
+        generator = self._shuffle
         if isinstance(dataset, AugmentedDataset):
             sampler = EpochSampler(RandomSampler(dataset, generator=self._shuffle), self._epoch())
             generator = torch.Generator().manual_seed(h.seed)

@@ -40,7 +40,7 @@ def decode_error(path: str, image_size: int, transform: ImageTransform | None = 
     """None when the file decodes (and transforms), else the reason in a few words."""
     try:
         load_rgb(path, image_size, transform)
-    except Exception as err:  # Pillow raises many types for corrupt data; all mean "unreadable"
+    except Exception as err:  # noqa: BLE001 - Pillow raises many types for corrupt data; all mean "unreadable"
         return f"{type(err).__name__}: {err}".splitlines()[0][:200]
     return None
 

@@ -139,7 +139,7 @@ def estimate_jpeg_quality(image: Image.Image) -> int | None:
     if image.format != "JPEG" or not tables:
         return None
     own = list(tables[min(tables)])
-    return min(range(1, 101), key=lambda q: (sum(abs(a - b) for a, b in zip(own, ijg_table(q))), -q))
+    return min(range(1, 101), key=lambda q: (sum(abs(a - b) for a, b in zip(own, ijg_table(q), strict=True)), -q))
 
 
 def distribution_gap(first: Mapping[str, int], second: Mapping[str, int]) -> float:
@@ -165,8 +165,8 @@ def format_mismatch(paths: Sequence[Path], labels: Sequence[int]) -> str | None:
     Reads the first bytes of each file (no decoding). Labels are those of CLASS_DIRS (0 real, 1 fake).
     """
     real_label, fake_label = CLASS_DIRS[REAL_DIR], CLASS_DIRS[FAKE_DIR]
-    real = Counter(file_format(Path(p)) for p, label in zip(paths, labels) if label == real_label)
-    fake = Counter(file_format(Path(p)) for p, label in zip(paths, labels) if label == fake_label)
+    real = Counter(file_format(Path(p)) for p, label in zip(paths, labels, strict=True) if label == real_label)
+    fake = Counter(file_format(Path(p)) for p, label in zip(paths, labels, strict=True) if label == fake_label)
     if distribution_gap(real, fake) <= DIFFERENCE_THRESHOLD:
         return None
     return (

@@ -44,7 +44,8 @@ class ImageTransform(Protocol):
     transformed images apart by it, so two transforms that give different pixels must never share one.
     """
 
-    cache_key: str
+    @property
+    def cache_key(self) -> str: ...  # read-only: a perturbation derives it from its parameters
 
     def __call__(self, image: Image.Image, path: str, source_format: str | None) -> Image.Image: ...
 
@@ -67,7 +68,7 @@ def enlarge(image: Image.Image, size: int) -> Image.Image:
     if min(width, height) >= size:
         return image
     scale = size / min(width, height)
-    return image.resize((max(size, round(width * scale)), max(size, round(height * scale))), Image.BICUBIC)
+    return image.resize((max(size, round(width * scale)), max(size, round(height * scale))), Image.Resampling.BICUBIC)
 
 
 def center_fit(image: Image.Image, size: int) -> Image.Image:

@@ -69,7 +69,7 @@ def resize(image: Image.Image, scale: float) -> Image.Image:
     if scale == 1:
         return image.copy()
     width, height = image.size
-    return image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.BICUBIC)
+    return image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BICUBIC)
 
 
 def noise(image: Image.Image, sigma: float, rng: np.random.Generator) -> Image.Image:

@@ -52,7 +52,7 @@ class Selection:
 
     def enlarged_per_class(self) -> dict[str, int]:
         return {
-            name: sum(1 for p, lab in zip(self.paths, self.labels) if lab == label and p in self.enlarged)
+            name: sum(1 for p, lab in zip(self.paths, self.labels, strict=True) if lab == label and p in self.enlarged)
             for name, label in (("real", 0), ("fake", 1))
         }
 
@@ -77,7 +77,8 @@ class Selection:
             "n_enlarged": self.enlarged_per_class(),
             "formats": dict(
                 Counter(
-                    f"{('real', 'fake')[lab]}:{p.suffix.lower().lstrip('.')}" for p, lab in zip(self.paths, self.labels)
+                    f"{('real', 'fake')[lab]}:{p.suffix.lower().lstrip('.')}"
+                    for p, lab in zip(self.paths, self.labels, strict=True)
                 )
             ),
         }
@@ -114,7 +115,7 @@ def write_file_lists(path: Path, selections: Sequence[tuple[str, Selection]]) ->
         writer = csv.writer(handle)
         writer.writerow(["split", "set", "label", "path", "status"])
         for split, selection in selections:
-            for file, label in zip(selection.paths, selection.labels):
+            for file, label in zip(selection.paths, selection.labels, strict=True):
                 status = "used (enlarged: smaller than image_size)" if file in selection.enlarged else "used"
                 writer.writerow([split, selection.name, label, file, status])
             for file, reason in selection.skipped:
@@ -208,7 +209,7 @@ class Selector:
             batch = ordered[position : position + quota - len(chosen)]
             position += len(batch)
             batch = self.within_budget(into, batch)
-            for file, error in zip(batch, self.error_check(batch)):
+            for file, error in zip(batch, self.error_check(batch), strict=True):
                 if error is None:
                     if self.usable(into, file):
                         chosen.append(file)
@@ -242,7 +243,7 @@ def plan_data(
     train_sets = category_sets(root, "train", used, train_generator)
     val_sets = category_sets(root, "val", used, train_generator) if has_split(root, "val") else None
     train, val = Selection("train"), Selection("val")
-    shares = zip(used, quotas(train_per_class, len(used)), even_shares(val_per_class, len(used)))
+    shares = zip(used, quotas(train_per_class, len(used)), even_shares(val_per_class, len(used)), strict=True)
     for position, (category, train_quota, val_quota) in enumerate(shares):
         for folder in (train_sets[category].real, train_sets[category].fake):
             key = f"{category}/{folder.path.name}"

@@ -31,7 +31,7 @@ from fakeid.data.perturb import Perturbation
 from fakeid.data.selection import Selector, TestSelection, plan_tests, write_file_lists
 from fakeid.evaluation.scored_sets import evaluate, write_scores
 from fakeid.runs.files import FILE_LISTS, SCORES_FILE
-from fakeid.runs.record import RunRecord
+from fakeid.runs.record import RunRecord, given
 from fakeid.runs.trained import TrainedDetector
 
 
@@ -151,7 +151,7 @@ def evaluate_into(
         train_generator=trained.train_generator,
         device=device,
         precision=precision,
-        threshold=result.threshold,
+        threshold=given(result.threshold),
     )
     result.scores_sha256 = write_scores(out_dir / SCORES_FILE, scored)
     described = perturbation.describe()

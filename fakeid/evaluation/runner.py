@@ -15,6 +15,7 @@ line, counted in the summary and listed in eval_grid.json with status "no weight
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -172,7 +173,7 @@ def evaluate_run_levels(
                 loaded["detector"] = trained.load()
             job.evaluate_into(into, level_dir, loaded["detector"], trained, data, perturbation, device, precision)
 
-        done = run_once(level_dir, result, body, multirun=True, data_identity=lambda data=data: job.identity(data))
+        done = run_once(level_dir, result, body, multirun=True, data_identity=functools.partial(job.identity, data))
         failure = recorded_failure(level_dir, done)
         if failure is not None:
             failed.append(failure)

@@ -81,7 +81,9 @@ def set_result(
 ) -> dict:
     """One entry of metrics.json's `test` list (acc_cal is null when no threshold is known)."""
     test_set, labels = scored.selection, scored.labels
-    metrics = metrics_of_set(scored.scores, labels, 0.5 if threshold is None else threshold)
+    metrics: dict[str, float | None] = {
+        **metrics_of_set(scored.scores, labels, 0.5 if threshold is None else threshold)
+    }
     if threshold is None:
         metrics["acc_cal"] = None
     return {
@@ -104,7 +106,9 @@ def write_scores(path: Path, scored_sets: list[ScoredSet]) -> str:
     writer = csv.writer(text)
     writer.writerow(SCORES_COLUMNS)
     for scored in scored_sets:
-        for file, label, score in zip(scored.selection.paths, scored.labels.tolist(), scored.scores.tolist()):
+        for file, label, score in zip(
+            scored.selection.paths, scored.labels.tolist(), scored.scores.tolist(), strict=True
+        ):
             writer.writerow([scored.selection.name, file, int(label), number_text(score)])
     data = text.getvalue().encode()
     write_bytes_atomically(path, data)

@@ -94,7 +94,7 @@ def feature_layer(backbone: nn.Module, image_size: int) -> str:
     probe = torch.zeros(1, 3, image_size, image_size, device=parameter.device, dtype=parameter.dtype)
     try:
         with torch.no_grad():
-            features = backbone.forward_features(probe)
+            features = backbone.forward_features(probe)  # type: ignore[operator]  # timm's method
     finally:
         for handle in handles:
             handle.remove()
@@ -119,9 +119,13 @@ def feature_layer(backbone: nn.Module, image_size: int) -> str:
         return final
     stages = {str(item["module"]) for item in getattr(backbone, "feature_info", None) or [] if "module" in item}
     for name, output in reversed(outputs):
-        if name in stages and isinstance(output, torch.Tensor) and output.ndim == 4:
-            if min(output.shape[-2:]) >= MIN_GRID:
-                return name
+        if (
+            name in stages
+            and isinstance(output, torch.Tensor)
+            and output.ndim == 4
+            and min(output.shape[-2:]) >= MIN_GRID
+        ):
+            return name
     return final
 
 
@@ -142,7 +146,7 @@ class _Logit(nn.Module):
         self.net = net
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.net(self.net.normalise(images))
+        return self.net(self.net.normalise(images))  # type: ignore[operator]  # a DetectorNet
 
 
 class _Signed:
@@ -160,13 +164,13 @@ def _unscaled(method: str):
     image keep one scale; the resize to the crop stays (bilinear)."""
     from pytorch_grad_cam import GradCAM, LayerCAM
 
-    class Unscaled({"gradcam": GradCAM, "layercam": LayerCAM}[method]):
+    class Unscaled({"gradcam": GradCAM, "layercam": LayerCAM}[method]):  # type: ignore[misc]  # the chosen class
         def compute_cam_per_layer(self, input_tensor, targets, eigen_smooth):
             activations = [a.cpu().data.numpy() for a in self.activations_and_grads.activations]
             grads = [g.cpu().data.numpy() for g in self.activations_and_grads.gradients]
             height, width = input_tensor.shape[-2:]
             cams = []
-            for layer, layer_activations, layer_grads in zip(self.target_layers, activations, grads):
+            for layer, layer_activations, layer_grads in zip(self.target_layers, activations, grads, strict=True):
                 cam = self.get_cam_image(input_tensor, layer, targets, layer_activations, layer_grads, eigen_smooth)
                 cam = torch.from_numpy(np.maximum(cam, 0)).float()[:, None]
                 resized = torch.nn.functional.interpolate(cam, size=(height, width), mode="bilinear")
@@ -218,8 +222,8 @@ def paste(canvas: np.ndarray, seen: np.ndarray, crop_map: np.ndarray, box: Box) 
     region = crop_map
     if region.shape != (bottom - top, right - left):
         tensor = torch.from_numpy(np.ascontiguousarray(region, dtype=np.float32))[None, None]
-        region = torch.nn.functional.interpolate(tensor, size=(bottom - top, right - left), mode="bilinear")[0, 0]
-        region = region.numpy()
+        resized = torch.nn.functional.interpolate(tensor, size=(bottom - top, right - left), mode="bilinear")[0, 0]
+        region = resized.numpy()
     canvas[top:bottom, left:right] = np.maximum(canvas[top:bottom, left:right], region)
     seen[top:bottom, left:right] = True
 
@@ -235,7 +239,11 @@ def overlay(rgb: np.ndarray, heat: np.ndarray, seen: np.ndarray) -> Image.Image:
     out = np.where(seen[..., None], blended, grey)
     picture = Image.fromarray(np.clip(np.round(out), 0, 255).astype(np.uint8))
     factor = max(1, math.ceil(OVERLAY_MIN / max(1, min(picture.size))))
-    return picture.resize((picture.width * factor, picture.height * factor), Image.NEAREST) if factor > 1 else picture
+    return (
+        picture.resize((picture.width * factor, picture.height * factor), Image.Resampling.NEAREST)
+        if factor > 1
+        else picture
+    )
 
 
 class Explainer:
@@ -245,9 +253,9 @@ class Explainer:
     def __init__(self, net: nn.Module, image_size: int, layer: str | None = None, method: str = "gradcam"):
         self.net = net
         self.device = next(net.parameters()).device
-        self.layer = layer or feature_layer(net.backbone, image_size)
+        self.layer = layer or feature_layer(net.backbone, image_size)  # type: ignore[arg-type]  # a DetectorNet
         self.model = _Logit(net).eval()
-        self.cam = _unscaled(method)(model=self.model, target_layers=[find_module(net.backbone, self.layer)])
+        self.cam = _unscaled(method)(model=self.model, target_layers=[find_module(net.backbone, self.layer)])  # type: ignore[arg-type]  # a DetectorNet
 
     def crop_maps(self, crops: Sequence[np.ndarray], fake: bool) -> np.ndarray:
         """(N, size, size) unscaled maps of crops of one shape, for the verdict `fake` (True) or real."""
@@ -267,7 +275,7 @@ class Explainer:
         seen = np.zeros(pixels.shape[:2], dtype=bool)
         for start in range(0, len(crops), batch_size):
             chunk = slice(start, start + batch_size)
-            for crop_map, box in zip(self.crop_maps(crops[chunk], fake), boxes[chunk]):
+            for crop_map, box in zip(self.crop_maps(crops[chunk], fake), boxes[chunk], strict=True):
                 paste(canvas, seen, crop_map, box)
         peak = float(canvas.max())
         heat = canvas / peak if peak > 0 else canvas

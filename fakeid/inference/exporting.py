@@ -132,7 +132,7 @@ def parity(module: ScoringModule, exported: Path, export_format: str, image_size
     from fakeid.inference.torch_models import load_torchscript
 
     scorer = OnnxScorer(exported) if export_format == "onnx" else load_torchscript(exported)[0]
-    worst, shapes = 0.0, []
+    worst, shapes = 0.0, list[tuple[int, ...]]()
     for batch in example_batches(image_size):
         with torch.no_grad():
             reference = module(torch.from_numpy(batch)).numpy()

@@ -120,7 +120,7 @@ def progress_bar(total: int, enabled: bool) -> tuple[Callable[[int], None] | Non
     from tqdm import tqdm
 
     bar = tqdm(total=total, unit="img", file=sys.stderr, desc="predict")
-    return bar.update, bar.close
+    return bar.update, bar.close  # type: ignore[return-value]  # update's bool return is unused
 
 
 def print_table(rows: list[dict[str, str]]) -> None:
@@ -218,10 +218,18 @@ def predict(
     finally:
         close()
     rows = [row(result, verdicts) for result in results]
-    columns, explained = COLUMNS, None
+    columns: tuple[str, ...] = COLUMNS
+    explained = None
     if explain != "none":
         explained = explaining.write_explanations(
-            rows, scorer.module.net, rule, out, explain_raw, explain_layer, batch_size, method=explain
+            rows,
+            scorer.module.net,  # type: ignore[attr-defined]  # a TorchScorer: explain= refuses exported=
+            rule,
+            out,
+            explain_raw,
+            explain_layer,
+            batch_size,
+            method=explain,
         )
         columns = (*COLUMNS, explaining.COLUMN)
     write_rows(out, rows, columns)

@@ -185,7 +185,7 @@ def decode(result: ImageResult, image: Image.Image, rule: CropRule) -> ImageResu
                 f"max_pixels={rule.max_pixels}"
             )
             return result
-        raw_mode = image.tile[0][3] if image.tile and isinstance(image.tile[0][3], str) else ""
+        raw_mode = image.tile[0][3] if image.tile and isinstance(image.tile[0][3], str) else ""  # type: ignore[attr-defined]  # an ImageFile
         image.load()  # a truncated file fails here
         note = conversion_note(image.mode, image, raw_mode)
         rgb = to_rgb(image)

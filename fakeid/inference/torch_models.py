@@ -29,7 +29,7 @@ class ScoringModule(nn.Module):
         self.net = net
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.net(self.net.normalise(images)))
+        return torch.sigmoid(self.net(self.net.normalise(images)))  # type: ignore[operator]  # a DetectorNet
 
 
 class TorchScorer:

@@ -154,7 +154,10 @@ def write_category(env, out: Path, result: CategoryResult) -> list[ManifestRow]:
     with env.begin() as txn:
         for key in result.keys:
             value = txn.get(key)
-            form, width, height = image_facts(value)
+            facts = image_facts(value)
+            if isinstance(facts, str):  # choose_keys kept images only: the database changed since
+                raise FakeidError(f"{result.category}: the value of key {file_name(key)} is now {facts}")
+            form, width, height = facts
             relative = Path(result.category) / REAL_DIR / f"{file_name(key)}{FORMAT_SUFFIX[form]}"
             target = out / relative
             if target.is_file() and target.stat().st_size == len(value):
@@ -205,7 +208,7 @@ def prepare_lsun(src: Path, out: Path, per_category: int, seed: int, categories:
     mark_out(out, "lsun", arguments)
     removed = remove_partials(out)
     rows = []
-    for database, result in zip(chosen, results):
+    for database, result in zip(chosen, results, strict=True):
         with opened(database) as env:
             rows += write_category(env, out, result)
     manifest_changed = write_manifest(out, rows)

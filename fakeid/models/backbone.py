@@ -26,13 +26,17 @@ PRETRAINED_HELP = (
 class DetectorNet(nn.Module):
     """Image batch -> one logit per image (positive means fake)."""
 
+    mean: torch.Tensor  # buffers, registered in __init__
+    std: torch.Tensor
+
     def __init__(self, name: str, drop_rate: float, pretrained_path: str | None = None):
         super().__init__()
         if not 0.0 <= drop_rate < 1.0:
             raise FakeidError(f"model.drop_rate={drop_rate} must lie in [0, 1)")
         self.backbone = create_backbone(name, pretrained_path)
-        self.head = nn.Sequential(nn.Dropout(drop_rate), nn.Linear(self.backbone.num_features, 1))
-        config = self.backbone.pretrained_cfg
+        features: int = self.backbone.num_features  # type: ignore[assignment]  # timm's int, typed as a submodule
+        self.head = nn.Sequential(nn.Dropout(drop_rate), nn.Linear(features, 1))
+        config: dict = self.backbone.pretrained_cfg  # type: ignore[assignment]  # timm's dict, typed as a submodule
         # the normalisation the backbone was (pre)trained with; buffers, so checkpoints carry them
         self.register_buffer("mean", torch.tensor(config.get("mean", (0.5,) * 3)).view(1, 3, 1, 1) * 255)
         self.register_buffer("std", torch.tensor(config.get("std", (0.5,) * 3)).view(1, 3, 1, 1) * 255)

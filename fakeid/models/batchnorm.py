@@ -35,7 +35,7 @@ def recalibrate_batchnorm(model: nn.Module, batches: Iterable, prepare: Callable
             break
         model(prepare(batch))
         used += 1
-    for norm, momentum in zip(norms, momenta):
+    for norm, momentum in zip(norms, momenta, strict=True):
         norm.momentum = momentum
     model.train(was_training)
     return used

@@ -40,7 +40,7 @@ def model_config(choice: str = "xception", **values: Any) -> DictConfig:
             f"model.{unknown[0]} is not a key of conf/model/{choice}.yaml "
             f"(expected one of {', '.join(k for k in model if not k.startswith('_'))})"
         )
-    return OmegaConf.merge(model, values)
+    return OmegaConf.merge(model, values)  # type: ignore[return-value]  # two DictConfigs merge to one
 
 
 def build_detector(choice: str = "xception", **values: Any):

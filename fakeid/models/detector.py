@@ -16,10 +16,13 @@ run's training steps took 1.29-1.34x less time in NHWC (BENCHMARKS.md), and scor
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from lightning_fabric.utilities.data import AttributeDict
 from torch import nn
 from torchmetrics.classification import BinaryAUROC
 
@@ -46,6 +49,12 @@ class FakeImageDetector(pl.LightningModule):
     `pretrained_path` and `channels_last` alone have one here: a checkpoint rebuilds the module without the
     weights file, and the memory layout is a speed option (`model.channels_last=true|false`).
     """
+
+    forward_net: Callable[[torch.Tensor], torch.Tensor]  # the net, compiled or not (set in __init__)
+    if TYPE_CHECKING:
+
+        @property
+        def hparams(self) -> AttributeDict: ...  # what save_hyperparameters() stored, its keys read as attributes
 
     def __init__(
         self,
@@ -86,7 +95,7 @@ class FakeImageDetector(pl.LightningModule):
         per device."""
         return self.channels_last is not False
 
-    def for_inference(self, device: torch.device) -> "FakeImageDetector":
+    def for_inference(self, device: torch.device) -> FakeImageDetector:
         """Eval mode on `device`, the network in the layout it trains in (NHWC unless `channels_last=false`:
         legacy_xception scored 1.4-1.5x as many 32-px images per second in NHWC on the 2-core CPU sandbox).
         Not for a module that trains on."""
@@ -105,7 +114,10 @@ class FakeImageDetector(pl.LightningModule):
         fitting = self.trainer.state.fn == "fit" and not self.trainer.sanity_checking
         if self.hparams.bn_recalibration_batches > 0 and fitting:
             recalibrate_batchnorm(
-                self.net, self.trainer.train_dataloader, self.prepare_input, self.hparams.bn_recalibration_batches
+                self.net,
+                self.trainer.train_dataloader,  # type: ignore[arg-type]  # set while fitting
+                self.prepare_input,
+                self.hparams.bn_recalibration_batches,
             )
 
     def prepare_input(self, batch) -> torch.Tensor:
@@ -140,7 +152,7 @@ class FakeImageDetector(pl.LightningModule):
         checkpoint["fakeid_rng"] = {
             "torch": torch.get_rng_state(),
             "python": random.getstate(),
-            "numpy": [name, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached)],
+            "numpy": [name, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached)],  # type: ignore[attr-defined]  # the legacy 5-tuple: keys is an array
         }
         if torch.cuda.is_available():
             checkpoint["fakeid_rng"]["cuda"] = torch.cuda.get_rng_state_all()

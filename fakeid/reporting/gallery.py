@@ -69,7 +69,9 @@ def gallery_runs(rows: pd.DataFrame) -> pd.DataFrame:
     kinds = ok["kind"].fillna("train") if "kind" in ok.columns else pd.Series("train", index=ok.index)
     keep = (kinds == "train") | ((kinds == "eval") & (ok.get("perturbation") == "none"))
     chosen = ok[keep].copy()
-    chosen["group"] = [condition_of(g, c) for g, c in zip(chosen["seen_generator"], chosen["seen_category"])]
+    chosen["group"] = [
+        condition_of(g, c) for g, c in zip(chosen["seen_generator"], chosen["seen_category"], strict=True)
+    ]
     return chosen
 
 
@@ -80,7 +82,7 @@ def read_scores(folder: Path, runs: pd.DataFrame) -> pd.DataFrame:
         path = folder / str(run_dir) / SCORES_FILE
         if not path.is_file():
             continue
-        groups = dict(zip(sets["set"].astype(str), sets["group"]))
+        groups = dict(zip(sets["set"].astype(str), sets["group"], strict=True))
         for name, data in read_checked_scores(path).items():
             if name in groups:
                 frames.append(
@@ -137,7 +139,7 @@ def thumbnail(source: Path, out_dir: Path) -> str:
         with Image.open(source) as image:
             image.load()
             picture = image.convert("RGB")
-        picture.thumbnail((THUMB_MAX, THUMB_MAX), Image.LANCZOS)
+        picture.thumbnail((THUMB_MAX, THUMB_MAX), Image.Resampling.LANCZOS)
         picture.save(target, format="PNG")
     return name
 

@@ -76,8 +76,8 @@ def cell(value: object) -> str:
     item = value if isinstance(value, Cell) else Cell(value)
     raw = item.value
     if is_number(raw):
-        shown = shown_number(float(raw)) if item.text is None else item.text
-        exact = "" if math.isnan(float(raw)) else repr(float(raw)) if isinstance(raw, float) else str(raw)
+        shown = shown_number(float(raw)) if item.text is None else item.text  # type: ignore[arg-type]  # a number
+        exact = "" if math.isnan(float(raw)) else repr(float(raw)) if isinstance(raw, float) else str(raw)  # type: ignore[arg-type]  # a number
         return f'<td class="n" data-v="{esc(exact)}">{shown}</td>'
     shown = esc(raw) if item.text is None else item.text
     return f'<td data-v="{esc(raw)}">{shown}</td>'

@@ -277,7 +277,9 @@ def per_set_rows(folder: Folder) -> tuple[list[str], list[list[object]]]:
     out = []
     for values, group in rows.groupby(keys, sort=True, dropna=False):
         values = values if isinstance(values, tuple) else (values,)
-        conditions = {gallery.condition_of(g, c) for g, c in zip(group["seen_generator"], group["seen_category"])}
+        conditions = {
+            gallery.condition_of(g, c) for g, c in zip(group["seen_generator"], group["seen_category"], strict=True)
+        }
         condition = conditions.pop() if len(conditions) == 1 else "mixed"
         runs = group.drop_duplicates(["sweep", "run_dir"]).shape[0]
         out.append([*values, condition, runs, *(metric_cell(group[metric]) for metric in TABLE_METRICS)])
@@ -420,7 +422,8 @@ def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
     """Per training sweep, its paired comparison against its smallest level (`fakeid.analysis.compare`, the
     same defaults as `figure=compare`): every difference, marked where supported, and the power statements; a
     sweep that cannot be compared (one level, two variables, no pairs) says why in one line."""
-    parts, records = [], []
+    parts: list[str] = []
+    records: list[dict[str, Any]] = []
     columns = ["level", "group", "metric", "diff", "95 % interval", "p (Holm)", "supported"]
     for folder in folders:
         if folder.is_eval:
@@ -457,7 +460,7 @@ def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
             {
                 "folder": str(folder.path),
                 "variable": comparison.variable,
-                "baseline": getattr(comparison.baseline, "item", lambda: comparison.baseline)(),
+                "baseline": comparison.baseline.item() if hasattr(comparison.baseline, "item") else comparison.baseline,
                 "supported": int(comparison.table["supported"].sum()),
                 "differences": len(comparison.table),
             }

@@ -22,7 +22,7 @@ from fakeid.core.errors import FakeidError
 # the classes (beyond torch's own tensors and plain Python data) a fakeid checkpoint may name: none today
 ALLOWED_GLOBALS: tuple[type, ...] = ()
 # the keyword Lightning's loaders get, so that they never fall back to an unrestricted unpickling
-LIGHTNING_LOAD = {"weights_only": True}
+LIGHTNING_LOAD: dict[str, Any] = {"weights_only": True}
 WEIGHTS_ONLY_REFUSAL = "Weights only load failed"  # how torch says a file needs more than weights_only allows
 # ... because its pickle names a class or function: torch's words, in a zip archive and in a legacy file
 UNSUPPORTED_GLOBAL = re.compile(r"unsupported global:?\s+(?:GLOBAL\s+)?([\w.]+)", re.IGNORECASE)

@@ -57,7 +57,7 @@ class DataConflict(FakeidError):
 def is_rank_zero() -> bool:
     from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
-    return rank_zero_only.rank == 0
+    return rank_zero_only.rank == 0  # type: ignore[attr-defined]  # Lightning sets .rank on the function at import
 
 
 @contextmanager
@@ -200,7 +200,7 @@ def claim(run_dir: Path, result: RunRecord, previous: RunRecord | None) -> bool:
     """True when the folder's previous ok result is this experiment's (skip); else make the folder this run's."""
     if previous is not None:
         refuse_other_data(run_dir, previous, given(result.data_identity))
-        differences = config_differences(previous.hparams or {}, result.hparams, result.overrides)
+        differences = config_differences(previous.hparams or {}, result.hparams or {}, result.overrides or [])
         if not differences and previous.status == "ok":
             return True
         if differences or previous.hparams is UNSET:
@@ -224,7 +224,7 @@ def run_once(
         previous = previous_state(run_dir)
         try:
             result.data_identity = data_identity() if data_identity is not None else None
-        except Exception:  # noqa: BLE001 - a bad root or config: recorded as this run's failure
+        except Exception:
             result.data_identity = None
             if previous is not None:
                 with refused_in_one_line():
@@ -239,7 +239,7 @@ def run_once(
         with refused_in_one_line():
             if claim(run_dir, result, previous):
                 log.info("skipping %s: its metrics.json says ok for this experiment", run_dir)
-                return previous
+                return previous  # type: ignore[return-value]  # claim() skips only with a previous record
         with recorded(run_dir, result, multirun=multirun):
             body(result)
     return result

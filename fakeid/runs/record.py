@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from fakeid.core.atomic import write_json_atomically
 from fakeid.core.errors import FakeidError
@@ -59,7 +59,7 @@ class Unset:
             cls._the = super().__new__(cls)
         return cls._the
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> Literal[False]:  # Literal: the type checker reads `value or default` as never UNSET
         return False
 
     def __repr__(self) -> str:
@@ -178,6 +178,10 @@ def record_path(run_dir: str | Path) -> Path:
     return Path(run_dir) / METRICS_FILE
 
 
+@overload
+def read_record(where: str | Path, *, strict: Literal[True]) -> RunRecord: ...
+@overload
+def read_record(where: str | Path, *, strict: bool = False) -> RunRecord | None: ...
 def read_record(where: str | Path, *, strict: bool = False) -> RunRecord | None:
     """The record of a run folder, or of a metrics.json given by its path. A missing, unreadable or corrupt file
     (a run killed before it wrote one, a disk error), or one that is not a JSON object, is None: the callers say

@@ -18,8 +18,9 @@ import contextlib
 import io
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
@@ -50,9 +51,9 @@ def report(sweep_dir: Path, started: Sequence[Path], lost: dict[Path | str, str]
     """Print what failed of the `started` job folders; the exit status the sweep should end with. A job the
     launcher saw end without a result is reported with SLURM's word for it, in place of what its folder says
     (and without a folder when it never made one)."""
-    failed = [FailedJob(run_dir, lost[run_dir]) if run_dir in lost else folder_failure(run_dir) for run_dir in started]
+    found = [FailedJob(run_dir, lost[run_dir]) if run_dir in lost else folder_failure(run_dir) for run_dir in started]
     never_started = [FailedJob(None, why) for where, why in lost.items() if where not in set(started)]
-    failed = [job for job in failed if job is not None] + never_started
+    failed = [job for job in found if job is not None] + never_started
     if not failed:
         log.info("sweep %s: %d jobs ok", sweep_dir, len(started))
         return 0
@@ -127,10 +128,10 @@ class WaitForEveryJob(submitit_launcher.BaseSubmititLauncher):
             args.append((list(overrides), "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state()))
         with one_line_errors(), contextlib.redirect_stderr(io.StringIO()) as sbatch_stderr:
             try:
-                jobs = executor.map_array(self, *zip(*args))
+                jobs = executor.map_array(self, *zip(*args, strict=True))
             except (submitit.core.utils.FailedJobError, submitit.core.utils.FailedSubmissionError) as err:
                 raise refused(Exception(f"{err}\n{sbatch_stderr.getvalue()}"), self.params) from None
-        return [self._result(job, overrides) for job, overrides in zip(jobs, job_overrides)]
+        return [self._result(job, overrides) for job, overrides in zip(jobs, job_overrides, strict=True)]
 
     def _run_dir(self, overrides: Sequence[str]) -> Path | None:
         """Where the job's run folder is (or would have been), as Hydra composes it for the job."""

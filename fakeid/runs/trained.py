@@ -195,9 +195,12 @@ def from_run(run_dir: str | Path, threshold: float | None = None) -> TrainedDete
     record = run_record(run_dir)
     hparams = record.hparams or {}
     checkpoint = tested_checkpoint(run_dir, record)
+    size = hparams.get("data.image_size") or checkpoint_image_size(read_checkpoint(checkpoint))
+    if size is None:
+        raise FakeidError(f"run={run_dir}: neither its {METRICS_FILE} nor {checkpoint} records the image size")
     return TrainedDetector(
         checkpoint=checkpoint,
-        image_size=int(hparams.get("data.image_size") or checkpoint_image_size(read_checkpoint(checkpoint))),
+        image_size=int(size),
         threshold=check_threshold(threshold) if threshold is not None else given(record.threshold),
         categories_used=hparams.get("data.categories_used"),
         train_generator=hparams.get("data.train_generator"),
@@ -211,4 +214,4 @@ def resolve(run: str | None = None, ckpt: str | None = None, threshold: float | 
     """`run=` or `ckpt=`, exactly one of them."""
     if bool(run) == bool(ckpt):
         raise FakeidError("give exactly one of run=RUN_DIR (a finished fakeid.train run) or ckpt=PATH (a checkpoint)")
-    return from_run(run, threshold) if run else from_checkpoint(ckpt, threshold)
+    return from_run(run, threshold) if run else from_checkpoint(ckpt, threshold)  # type: ignore[arg-type]  # ckpt given

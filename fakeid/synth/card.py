@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from fakeid import __version__
 from fakeid.data.layout import FAKE_DIR, REAL_DIR
@@ -36,7 +37,7 @@ def real_suffix(settings: Settings) -> str:
 
 def describe(settings: Settings, preset: str, seed: int) -> dict:
     """Every fact about a generated dataset, in a JSON-ready dict."""
-    sets = []
+    sets: list[dict[str, Any]] = []
     for image_set in catalog.image_sets():
         per_class = settings.per_class(image_set.split)
         sets.append(

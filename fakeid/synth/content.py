@@ -9,7 +9,7 @@ family looks alike at any image size. A renderer returns float32 RGB in [0, 1], 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -52,7 +52,7 @@ def _near_identity_kernel(rng: np.random.Generator, base: np.ndarray, jitter: fl
     kernel = np.zeros((3, 3, *base.shape), np.float32)
     for channel in range(3):
         kernel[channel, channel] = base
-    kernel += _zero_mean(rng.normal(0, jitter, kernel.shape)).astype(np.float32)
+    kernel += _zero_mean(rng.normal(0, jitter, kernel.shape)).astype(np.float32)  # type: ignore[arg-type]  # an array
     return torch.from_numpy(kernel)
 
 
@@ -60,6 +60,9 @@ class Residual(nn.Module):
     """x + strength * conv(leaky_relu(conv(x))): a fixed random nonlinear texture added to the image.
 
     The outer conv has zero DC gain, so flat regions stay flat: the texture appears around structure."""
+
+    first: torch.Tensor  # buffers, registered in __init__
+    second: torch.Tensor
 
     def __init__(self, rng: np.random.Generator) -> None:
         super().__init__()
@@ -77,6 +80,8 @@ class Residual(nn.Module):
 class NearestStage(nn.Module):
     """ProGAN-style: nearest-neighbour x2, then a near-identity, partly smoothing conv."""
 
+    kernel: torch.Tensor  # a buffer, registered in __init__
+
     def __init__(self, rng: np.random.Generator) -> None:
         super().__init__()
         self.register_buffer("kernel", _near_identity_kernel(rng, _HALF_SMOOTHING, KERNEL_JITTER))
@@ -92,6 +97,8 @@ class TransposedStage(nn.Module):
     With exactly bilinear weights the overlapping kernels sum evenly; the random jitter breaks that balance
     between even and odd output pixels, which is where the checkerboard of trained deconvolutions comes from.
     """
+
+    kernel: torch.Tensor  # a buffer, registered in __init__
 
     def __init__(self, rng: np.random.Generator) -> None:
         super().__init__()
@@ -111,6 +118,9 @@ def _output_norms(weight: torch.Tensor) -> torch.Tensor:
 class ModulatedStage(nn.Module):
     """StyleGAN2-style: bilinear x2, conv whose input channels are scaled by a per-image style and whose
     output is demodulated (rescaled to the unmodulated weight's norm), then per-pixel noise."""
+
+    kernel: torch.Tensor  # buffers, registered in __init__
+    noise_gain: torch.Tensor
 
     def __init__(self, rng: np.random.Generator) -> None:
         super().__init__()
@@ -152,7 +162,7 @@ class FixedGenerator(nn.Module):
         `rng` feeds the per-image randomness (styles, noise), so it follows the dataset seed, not the weights.
         """
         x = torch.from_numpy(np.ascontiguousarray(low_res.transpose(0, 3, 1, 2), dtype=np.float32))
-        for upsample, texture in zip(self.upsample, self.texture):
+        for upsample, texture in zip(self.upsample, self.texture, strict=True):
             x = texture(upsample(x, rng))
         return x.clamp(0, 1).permute(0, 2, 3, 1).numpy()
 

@@ -44,7 +44,7 @@ def save_grid(dataset_dir: str | Path, out_png: str | Path, per_class: int = 3, 
         for column, label in enumerate(LABEL_DIRS):
             for index, path in enumerate(sorted((folder / label).iterdir())[:per_class]):
                 with Image.open(path) as image:
-                    enlarged = image.convert("RGB").resize((cell - GAP, cell - GAP), Image.NEAREST)
+                    enlarged = image.convert("RGB").resize((cell - GAP, cell - GAP), Image.Resampling.NEAREST)
                 left = LABEL_WIDTH + column * (per_class * cell + GAP) + index * cell
                 sheet.paste(enlarged, (left, top))
     out = Path(out_png)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any, cast
 
 from fakeid.core.configs import SynthConfig
 from fakeid.core.errors import FakeidError
@@ -50,6 +51,6 @@ def resolve(preset: str, overrides: dict[str, object]) -> Settings:
     problem = mapping_problem(dict(overrides), SynthConfig, app="synth")  # Python callers: the CLI's one check
     if problem:
         raise FakeidError(problem)
-    settings = replace(PRESETS[preset], **overrides)
+    settings = replace(PRESETS[preset], **cast(dict[str, Any], overrides))
     settings.validate()
     return settings

@@ -41,7 +41,7 @@ def min_image_size(name: str) -> int:
     return asked_of_timm(name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def asked_of_timm(name: str) -> int:
     # deferred: imports torch and timm (seconds), only for a backbone outside conf/model
     import timm

@@ -35,7 +35,7 @@ class ResumableCSVLogger(CSVLogger):
         if self._experiment is None:
             self._fs.makedirs(self.root_dir, exist_ok=True)
             self._experiment = AppendingWriter(log_dir=self.log_dir)
-        return self._experiment
+        return self._experiment  # type: ignore[return-value]  # the AppendingWriter made above
 
 
 def trim_rows_after(metrics_csv: Path, step: int) -> int:

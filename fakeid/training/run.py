@@ -25,7 +25,7 @@ from fakeid.models.detector import FakeImageDetector
 from fakeid.runs.checkpoint_file import LIGHTNING_LOAD
 from fakeid.runs.files import FILE_LISTS, SCORES_FILE
 from fakeid.runs.lifecycle import Interrupted, is_rank_zero
-from fakeid.runs.record import UNSET, RunRecord
+from fakeid.runs.record import UNSET, RunRecord, given
 from fakeid.runs.trained import load_detector
 from fakeid.training.callbacks import TrainStepTimer
 from fakeid.training.checkpoints import (
@@ -44,7 +44,7 @@ def record_plan(plan: DataPlan, run_dir: Path, result: RunRecord) -> None:
     """file_lists.csv (rank 0) and the data summary, with a warning line for each data trap found."""
     if is_rank_zero():  # every DDP rank makes the same plan; one writes it down
         plan.write_file_lists(run_dir / FILE_LISTS)
-    result.hparams["data.categories_used"] = plan.categories_used
+    result.hparams["data.categories_used"] = plan.categories_used  # type: ignore[index]  # a new run's: a dict
     result.data = plan.summary()
     warnings = [format_mismatch(plan.train.paths, plan.train.labels)]  # the JPEG-reals / PNG-fakes shortcut
     warnings += [selection.enlarged_warning() for selection in (plan.train, plan.val, *plan.tests)]
@@ -95,10 +95,11 @@ def fit(
     """trainer.fit, resumed from last.ckpt when there is a readable one; Ctrl-C becomes `Interrupted`. The CSV
     log keeps only the rows before the step it resumes from: none when it starts over (an attempt killed before
     its first last.ckpt, or a retrain), so that no epoch is logged twice."""
-    checkpoint_dir = Path(trainer.checkpoint_callback.dirpath) if trainer.checkpoint_callback else run_dir
+    callback = trainer.checkpoint_callback
+    checkpoint_dir = Path(callback.dirpath) if callback else run_dir  # type: ignore[attr-defined]  # a ModelCheckpoint
     if result.data is UNSET:
         result.data = {}
-    last, step = resume_path(checkpoint_dir, result.data)
+    last, step = resume_path(checkpoint_dir, result.data or {})
     if is_rank_zero():
         trim_rows_after(run_dir / "logs" / "metrics.csv", step)
         if last is not None:
@@ -116,7 +117,7 @@ def fit(
 def record_timing(trainer: pl.Trainer, result: RunRecord, fit_s: float) -> None:
     """metrics.json `timing`: this attempt's training-step time, steps and images (TrainStepTimer) and the
     seconds of `trainer.fit` (steps, loading, validation, checkpoints); `test_s` follows after the test."""
-    timer = next(c for c in trainer.callbacks if isinstance(c, TrainStepTimer))
+    timer = next(c for c in trainer.callbacks if isinstance(c, TrainStepTimer))  # type: ignore[attr-defined]  # set in Trainer.__init__
     result.timing = {**timer.summary(), "fit_s": round(fit_s, 3)}
 
 
@@ -130,7 +131,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: RunRecord) -> None:
     datamodule: CategoryMixDataModule = instantiate(cfg.data, augment=augment, _convert_="all")
     plan = datamodule.plan()
     record_plan(plan, run_dir, result)
-    trainer = build_trainer(cfg, run_dir, result.config_hash, result)
+    trainer = build_trainer(cfg, run_dir, given(result.config_hash), result)
     started = time.perf_counter()
     try:
         fit(trainer, detector, datamodule, run_dir, result)
@@ -151,7 +152,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: RunRecord) -> None:
         device=trainer.strategy.root_device,
         precision=str(cfg.trainer.precision),
     )
-    result.timing["test_s"] = round(time.perf_counter() - tested_at, 3)
+    result.timing["test_s"] = round(time.perf_counter() - tested_at, 3)  # type: ignore[index]  # record_timing set it
     result.scores_sha256 = write_scores(run_dir / SCORES_FILE, scored)  # ties scores.csv to this record
     kept = slim(tested, str(cfg.get("keep_checkpoints", "tested")))
     result.tested_checkpoint = str(kept) if kept else None

@@ -156,22 +156,22 @@ class Tracked:
     def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
         """The run's identity hparams, whatever Lightning passes (the module's own hparams)."""
         chosen = identity_params(self._record) if self._record is not None else params
-        self._guard(super().log_hyperparams, chosen, *args, **kwargs)  # type: ignore[misc]
+        self._guard(super().log_hyperparams, chosen, *args, **kwargs)  # type: ignore[misc]  # super(): the Lightning logger this mixin precedes
 
     def log_metrics(self, metrics: Any, step: int | None = None) -> None:
-        self._guard(super().log_metrics, metrics, step)  # type: ignore[misc]
+        self._guard(super().log_metrics, metrics, step)  # type: ignore[misc]  # super(): the Lightning logger this mixin precedes
 
     def log_graph(self, *args: Any, **kwargs: Any) -> None:
-        self._guard(super().log_graph, *args, **kwargs)  # type: ignore[misc]
+        self._guard(super().log_graph, *args, **kwargs)  # type: ignore[misc]  # super(): the Lightning logger this mixin precedes
 
     def save(self) -> None:
-        self._guard(super().save)  # type: ignore[misc]
+        self._guard(super().save)  # type: ignore[misc]  # super(): the Lightning logger this mixin precedes
 
-    def finalize(self, status: str) -> None:
-        self._guard(super().finalize, status)  # type: ignore[misc]
+    def finalize(self, status: str = "success") -> None:
+        self._guard(super().finalize, status)  # type: ignore[misc]  # super(): the Lightning logger this mixin precedes
 
     def after_save_checkpoint(self, checkpoint_callback: Any) -> None:
-        self._guard(super().after_save_checkpoint, checkpoint_callback)  # type: ignore[misc]
+        self._guard(super().after_save_checkpoint, checkpoint_callback)  # type: ignore[misc]  # super(): the Lightning logger this mixin precedes
 
     def publish(self, record: RunRecord) -> None:
         """The run's final numbers and files, and its status; `record` is the metrics.json just written."""
@@ -206,7 +206,7 @@ class TrackedMLFlowLogger(Tracked, MLFlowLogger):
         self._experiment_name = self._fixed_experiment or experiment
         self._run_name = run_name
         self._run_id = previous.get("run_id")
-        self.tags = {"fakeid.run_dir": str(self._run_dir), "fakeid.config_hash": str(self._record.config_hash)}
+        self.tags = {"fakeid.run_dir": str(self._run_dir), "fakeid.config_hash": str(self._record.config_hash)}  # type: ignore[union-attr]  # bound
 
     def _open(self) -> Any:
         if self._initialized:
@@ -221,7 +221,7 @@ class TrackedMLFlowLogger(Tracked, MLFlowLogger):
                 if getattr(err, "error_code", "") != "RESOURCE_DOES_NOT_EXIST":
                     raise
                 self._run_id = resumed = None
-        client = MLFlowLogger.experiment.fget(self)
+        client = MLFlowLogger.experiment.fget(self)  # type: ignore[attr-defined]  # a property under Lightning's decorator
         if resumed is not None:
             client.update_run(resumed, status="RUNNING")
         self._opened(
@@ -237,11 +237,11 @@ class TrackedMLFlowLogger(Tracked, MLFlowLogger):
 
     @property
     def name(self) -> str | None:
-        return self._guard(MLFlowLogger.name.fget, self)
+        return self._guard(MLFlowLogger.name.fget, self)  # type: ignore[attr-defined]  # a property of the logger
 
     @property
     def version(self) -> str | None:
-        return self._guard(MLFlowLogger.version.fget, self)
+        return self._guard(MLFlowLogger.version.fget, self)  # type: ignore[attr-defined]  # a property of the logger
 
     def publish(self, record: RunRecord) -> None:
         from mlflow.entities import Metric
@@ -254,8 +254,8 @@ class TrackedMLFlowLogger(Tracked, MLFlowLogger):
             client.log_batch(run_id, metrics=metrics[start : start + 1000])
         client.set_tag(run_id, "fakeid.status", str(record.status))
         for name in (METRICS_FILE, SCORES_FILE):
-            if (self._run_dir / name).is_file():
-                client.log_artifact(run_id, str(self._run_dir / name))
+            if (self._run_dir / name).is_file():  # type: ignore[operator]  # bound before publish
+                client.log_artifact(run_id, str(self._run_dir / name))  # type: ignore[operator]  # bound
         client.set_terminated(run_id, MLFLOW_STATUS.get(str(record.status), "FAILED"))
 
 
@@ -287,7 +287,7 @@ class TrackedWandbLogger(Tracked, WandbLogger):
 
         if wandb.run is not None:  # a run left open by an earlier job of this process: never reuse it
             wandb.finish()
-        run = WandbLogger.experiment.fget(self)
+        run = WandbLogger.experiment.fget(self)  # type: ignore[attr-defined]  # a property under Lightning's decorator
         self._opened(
             {
                 "experiment": run.group,
@@ -302,15 +302,15 @@ class TrackedWandbLogger(Tracked, WandbLogger):
 
     @property
     def version(self) -> str | None:
-        return self._guard(WandbLogger.version.fget, self)
+        return self._guard(WandbLogger.version.fget, self)  # type: ignore[attr-defined]  # a property of the logger
 
     def publish(self, record: RunRecord) -> None:
         run = self.experiment
         run.log(final_metrics(record))
         run.summary["fakeid.status"] = str(record.status)
         for name in (METRICS_FILE, SCORES_FILE):
-            if (self._run_dir / name).is_file():
-                run.save(str(self._run_dir / name), base_path=str(self._run_dir), policy="now")
+            if (self._run_dir / name).is_file():  # type: ignore[operator]  # bound before publish
+                run.save(str(self._run_dir / name), base_path=str(self._run_dir), policy="now")  # type: ignore[operator]  # bound
         run.finish(exit_code=0 if record.status == "ok" else 1)
 
 

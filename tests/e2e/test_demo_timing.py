@@ -112,5 +112,5 @@ def test_a_tiny_sweep_records_its_step_time_and_the_demo_sums_it(tmp_path: Path)
     result, _ = timing(write_reference(tmp_path / "reference.json"), started, f"sweeps=[{sweep_dir}]")
     assert result["runs"]["runs"] == 2 and result["train_images"] == sum(r["timing"]["train_images"] for r in runs)
     assert 0 < result["train_step_s"] <= result["wall_time_s"] * result["jobs"]
-    assert EFFICIENCY == set(result["efficiency"]) and all(value > 0 for value in result["efficiency"].values())
+    assert set(result["efficiency"]) == EFFICIENCY and all(value > 0 for value in result["efficiency"].values())
     assert 0 < result["efficiency"]["train_step_share"] <= 1

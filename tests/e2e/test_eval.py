@@ -98,7 +98,7 @@ def test_eval_without_perturbation_equals_the_training_run(discriminating_run, t
     assert evaluated["source"]["run"] == str(run_dir) and evaluated["source"]["ckpt"].endswith("tested.ckpt")
     assert_same_scores(tmp_path / "eval", discriminating_run)
     assert len(evaluated["test"]) == len(trained["test"]) == 3
-    for before, after in zip(trained["test"], evaluated["test"]):
+    for before, after in zip(trained["test"], evaluated["test"], strict=True):
         assert after["perturbation"] == {"name": "none"}
         assert {k: before[k] for k in before if k not in FIELDS} == {k: after[k] for k in before if k not in FIELDS}
         for name in FIELDS:

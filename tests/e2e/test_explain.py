@@ -182,7 +182,7 @@ def test_layercam_maps_the_same_images_its_own_way(trained_run, tmp_path) -> Non
     for heat in maps["layercam"]:
         assert heat.shape == (32, 32) and np.isfinite(heat).all() and heat.max() == pytest.approx(1.0)
     assert not np.allclose(*maps["layercam"])
-    assert not any(np.allclose(grad, layer) for grad, layer in zip(maps["gradcam"], maps["layercam"]))
+    assert not any(np.allclose(grad, layer) for grad, layer in zip(maps["gradcam"], maps["layercam"], strict=True))
 
 
 def test_a_backbone_without_a_feature_map_is_refused() -> None:
@@ -217,5 +217,5 @@ def test_cuda_maps_equal_cpu_maps(trained_run, tmp_path) -> None:
             explain="gradcam", explain_raw=True, quiet=True,
         )  # fmt: skip
         maps[device] = [np.load(out.parent / Path(row["explanation"]).with_suffix(".npy")) for row in rows]
-    for cpu, cuda in zip(maps["cpu"], maps["cuda"]):
+    for cpu, cuda in zip(maps["cpu"], maps["cuda"], strict=True):
         np.testing.assert_allclose(cpu, cuda, atol=2e-3)

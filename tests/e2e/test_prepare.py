@@ -49,7 +49,8 @@ def test_lsun_values_come_out_byte_identical_with_a_manifest(tmp_path):
     done = prepare("source=lsun", f"src={tmp_path / 'lsun'}", f"out={out}", "per_category=6", "seed=3")
     assert done.returncode == 0, done.stderr
     assert "church_outdoor: 6 images (6 written, 0 already there, 1 values skipped as not images)" in done.stdout
-    rows = list(csv.DictReader(open(out / "manifest.csv")))
+    with open(out / "manifest.csv") as manifest:
+        rows = list(csv.DictReader(manifest))
     assert [r["category"] for r in rows] == ["cat"] * 6 + ["church_outdoor"] * 6
     formats = set()
     for row in rows:

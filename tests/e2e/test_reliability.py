@@ -198,7 +198,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(finished, tmp_path, monke
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     after, reference = metrics(run_dir), metrics(tmp_path / "straight")
     assert after["status"] == "ok" and after.get("resumed_from_step", 0) > 0
-    for a, b in zip(after["test"], reference["test"]):
+    for a, b in zip(after["test"], reference["test"], strict=True):
         for name in ("acc", "ap", "auroc", "acc_cal"):
             assert a[name] == pytest.approx(b[name], abs=1e-5), (a["set"], name)
     weights = [

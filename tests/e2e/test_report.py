@@ -160,7 +160,9 @@ def independent_picks(sweep: Path) -> dict[tuple[str, str], list[tuple[str, floa
     for (group, label), rows in scores.groupby(["group", "label"]):
         worst = rows.sort_values(["score", "path", "run"], ascending=[label == 1, True, True])
         worst = worst.drop_duplicates("path").head(K)
-        picks[(group, "fake" if label else "real")] = list(zip(worst["path"], worst["score"], worst["run"]))
+        picks[(group, "fake" if label else "real")] = list(
+            zip(worst["path"], worst["score"], worst["run"], strict=True)
+        )
     return picks
 
 

@@ -74,7 +74,7 @@ def served(site):
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # noqa: D401 - the test output is not a server log
+    def log_message(self, *args) -> None:
         pass
 
 

@@ -400,10 +400,8 @@ def unblocked_after(fifo: Path, seconds: float):
             return
         state.fired = True
         while not state.done.is_set():
-            try:
+            with contextlib.suppress(OSError):  # ENXIO: no reader yet
                 os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-            except OSError:  # ENXIO: no reader yet
-                pass
             time.sleep(0.1)
 
     thread = threading.Thread(target=unblock, daemon=True)

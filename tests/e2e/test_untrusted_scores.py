@@ -179,7 +179,7 @@ def test_a_valid_looking_edit_is_caught_by_the_digest_and_a_lost_row_by_the_coun
     record["schema_version"] = 1  # an older record: no digest, the counts still hold
     (sweep / str(BAD) / "metrics.json").write_text(json.dumps(record))
     table, stderr = collected(sweep, tmp_path / "results.csv")
-    errors = dict(zip(table["run_dir"], table["error"]))
+    errors = dict(zip(table["run_dir"], table["error"], strict=True))
     assert table.loc[table["run_dir"].isin(["0", str(BAD)]), "status"].eq("corrupt").all()
     assert errors["0"] == f"{edited}: differs from the scores_sha256 its metrics.json records (changed since the run)"
     first = record["test"][0]
@@ -216,7 +216,7 @@ def test_report_lists_corrupt_runs_and_pictures_none_of_them(report_sweep, tmp_p
     sweep, _ = report_sweep
     cases = ["empty", "a score abc", "a score of 7.5"]
     bad = [job for job in sweep.jobs if job.status == "ok"][: len(cases)]
-    for job, case in zip(bad, cases):
+    for job, case in zip(bad, cases, strict=True):
         path = job.run_dir / "scores.csv"
         path.write_text(CASES[case][0](path.read_text()))
     done = report(sweep.path, tmp_path / "site")
@@ -225,7 +225,7 @@ def test_report_lists_corrupt_runs_and_pictures_none_of_them(report_sweep, tmp_p
     folder = written["folders"][0]
     assert [job["run_dir"] for job in folder["corrupt"]] == [job.run_dir.name for job in bad]
     assert not folder["complete"]
-    for job, case, listed in zip(bad, cases, folder["corrupt"]):
+    for job, case, listed in zip(bad, cases, folder["corrupt"], strict=True):
         assert re.match(rf"{job.run_dir / 'scores.csv'}: {CASES[case][1]}", listed["error"]), listed
     picks = written["gallery"]["picks"]
     assert picks and not {job.run_dir.name for job in bad} & {pick["run_dir"] for pick in picks}

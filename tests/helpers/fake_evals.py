@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -127,7 +128,7 @@ def write_fake_evals(
         if job.status != "ok":
             continue
         source_metrics = json.loads((job.run_dir / "metrics.json").read_text())
-        for level_index, (level, identity) in enumerate(zip(levels, ids)):
+        for level_index, (level, identity) in enumerate(zip(levels, ids, strict=True)):
             pair = (job.run_dir.name, identity)
             folder = evals_dir / job.run_dir.name / identity
             status = "missing" if pair in missing else "failed" if pair in fail else "ok"

@@ -39,7 +39,7 @@ def add_scores(sweep: FakeSweep, n_per_class: int = 20, seed: int = 0, skip: tup
             entry.update(metrics_of_set(score_t, label_t, float(metrics["threshold"])))
             entry.update(calibration_of_set(score_t, label_t))
             entry["n_real"] = entry["n_fake"] = n_per_class
-            for index, (label, score) in enumerate(zip(labels, scores)):
+            for index, (label, score) in enumerate(zip(labels, scores, strict=True)):
                 name = f"test/{entry['set']}/{('0_real', '1_fake')[label]}/{index:04d}.png"
                 rows.append([entry["set"], name, int(label), f"{float(score):.9g}"])
         path.write_text(json.dumps(metrics, indent=2))

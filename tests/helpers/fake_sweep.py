@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import yaml
@@ -200,7 +201,9 @@ def write_fake_sweep(
     (root / "multirun.yaml").write_text(yaml.safe_dump(_multirun_yaml(root, params, task), sort_keys=False))
 
     ordered_keys = [*params, *task_keys]  # BasicSweeper's order: sweeper params, then the command line
-    points = [dict(zip(ordered_keys, combo)) for combo in _product([list(grid[key]) for key in ordered_keys])]
+    points = [
+        dict(zip(ordered_keys, combo, strict=True)) for combo in _product([list(grid[key]) for key in ordered_keys])
+    ]
     jobs = []
     for index, point in enumerate(points):
         run_dir = root / str(index)

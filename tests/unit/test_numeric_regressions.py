@@ -83,7 +83,7 @@ def test_tiles_of_a_tall_or_wide_image_are_capped_at_max_tiles(width, height):
     origins, total = tile_origins(width, height, 32, 16)
     assert len(origins) == 16 < total
     assert len(set(origins)) == len(origins)
-    assert all(0 <= left and left + 32 <= width and 0 <= top and top + 32 <= height for left, top in origins)
+    assert all(left >= 0 and left + 32 <= width and top >= 0 and top + 32 <= height for left, top in origins)
 
 
 def test_the_note_of_a_tall_image_says_max_tiles_tiles():

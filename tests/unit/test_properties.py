@@ -52,7 +52,7 @@ def assert_symmetric(kept: list[int], count: int) -> None:
     """Indices of a grid line, mirror-symmetric about its middle; only where no index can sit on the middle
     (an odd number kept of an even count) does the middle one stand off it by one."""
     mirrored = sorted(count - 1 - index for index in kept)
-    differences = [a - b for a, b in zip(kept, mirrored) if a != b]
+    differences = [a - b for a, b in zip(kept, mirrored, strict=True) if a != b]
     if len(kept) % 2 == 1 and count % 2 == 0:
         assert differences in ([], [-1]), (kept, count)
     else:
@@ -68,7 +68,7 @@ def test_tile_origins_are_at_most_max_tiles_inside_the_image_on_the_centred_latt
     assert total == cols * rows
     assert 1 <= len(origins) <= max_tiles and len(set(origins)) == len(origins)
     assert len(origins) == total or total > max_tiles  # the whole grid whenever it fits
-    assert all(0 <= left and left + size <= width and 0 <= top and top + size <= height for left, top in origins)
+    assert all(left >= 0 and left + size <= width and top >= 0 and top + size <= height for left, top in origins)
     # the full grid is centred (its margins differ by one pixel at most) and every tile sits on it
     left0, top0 = (width - cols * size) // 2, (height - rows * size) // 2
     assert abs(left0 - (width - cols * size - left0)) <= 1 and abs(top0 - (height - rows * size - top0)) <= 1
@@ -217,7 +217,8 @@ def test_the_calibrated_threshold_reaches_the_best_balanced_accuracy_compared_in
     verdicts = Verdicts(threshold, "calibrated")
     called = [verdicts.of(score) == "fake" for score in scores.tolist()]
     assert (
-        np.mean([c == bool(y) for c, y in zip(called, labels.tolist())]) == accuracies(scores, labels, threshold)["acc"]
+        np.mean([c == bool(y) for c, y in zip(called, labels.tolist(), strict=True)])
+        == accuracies(scores, labels, threshold)["acc"]
     )
 
 

@@ -7,9 +7,8 @@ robustness: Fig R and the format-bias table; augment: Fig A); each of them build
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
@@ -116,7 +115,7 @@ def draw_from_csvs(
         if isinstance(result, str):
             print(f"fakeid: skipped {name}: {result}", file=sys.stderr)
         else:
-            print(" ".join(str(path) for path in result.paths.values()))
+            print(" ".join(str(path) for path in result.paths.values()))  # type: ignore[attr-defined]  # a Made
     if all(isinstance(result, str) for result in made.values()):
         raise FakeidError(f"no figure could be drawn from {source}")
     return made

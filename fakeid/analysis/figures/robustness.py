@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -176,13 +176,13 @@ def _varied(rows: pd.DataFrame) -> list[str]:
 
 def _series_text(varied: Sequence[str], values: Sequence[object]) -> str:
     parts = []
-    for key, value in zip(varied, values):
+    for key, value in zip(varied, values, strict=True):
         if key == DROP_RATE:
-            parts.append(f"dropout {float(value):g}")
+            parts.append(f"dropout {float(value):g}")  # type: ignore[arg-type]  # a table's number
         elif key == AUGMENT:
             parts.append(f"augment {value}")
         else:
-            count = int(float(value))
+            count = int(float(value))  # type: ignore[arg-type]  # a table's number
             parts.append(f"{count} training categor{'y' if count == 1 else 'ies'}")
     return ", ".join(parts) or "all runs"
 
@@ -201,7 +201,7 @@ def _on_axis(rows: pd.DataFrame, perturbation: str) -> pd.DataFrame:
     return pd.concat([original, mine], ignore_index=True)
 
 
-def _points(per_run: pd.DataFrame, varied: list[str], metric: str, labels: dict[str, object]) -> list[dict]:
+def _points(per_run: pd.DataFrame, varied: list[str], metric: str, labels: Mapping[str, object]) -> list[dict]:
     out = []
     for values in summarize(per_run, [*varied, "level", "x"], metric).to_dict("records"):
         if values["n"] == 0:
@@ -221,9 +221,9 @@ def _points(per_run: pd.DataFrame, varied: list[str], metric: str, labels: dict[
 
 def _group_value(values: Sequence[object]) -> object:
     """The varied variable's value (a number) when one varies, else the values as text."""
-    numbers = [value if isinstance(value, str) else f"{float(value):g}" for value in values]  # type: ignore[arg-type]
+    numbers = [value if isinstance(value, str) else f"{float(value):g}" for value in values]  # type: ignore[arg-type]  # a table's number
     if len(values) == 1:
-        return numbers[0] if isinstance(values[0], str) else float(values[0])  # type: ignore[arg-type]
+        return numbers[0] if isinstance(values[0], str) else float(values[0])  # type: ignore[arg-type]  # a table's number
     return ", ".join(numbers) or "all"
 
 
@@ -296,7 +296,7 @@ def draw_figR(figure: Figure) -> plt.Figure:
     """Draw Fig R from its `data` table only: a row per set group, a column per perturbation and metric."""
     data = figure.data
     groups = list(dict.fromkeys(data["sets"]))
-    columns = list(dict.fromkeys(zip(data["perturbation"], data["metric"])))
+    columns = list(dict.fromkeys(zip(data["perturbation"], data["metric"], strict=True)))
     fig, axes = plt.subplots(
         len(groups),
         len(columns),

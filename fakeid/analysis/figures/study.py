@@ -50,21 +50,21 @@ from __future__ import annotations
 import math
 import sys
 import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-from fakeid.analysis.compare import compare, compare_runs  # noqa: E402
-from fakeid.analysis.pictures import open_markers, write_figure_files  # noqa: E402
-from fakeid.analysis.rows import (  # noqa: E402, F401 - some re-exported: fakeid.analysis.figures.robustness and tests use them
+from fakeid.analysis.compare import Comparison, compare, compare_runs
+from fakeid.analysis.pictures import open_markers, write_figure_files
+from fakeid.analysis.rows import (  # noqa: F401 - some re-exported: fakeid.analysis.figures.robustness and tests use them
     GROUPS,
     RUN_KEY,
     UNSEEN_CONTENT,
@@ -76,11 +76,11 @@ from fakeid.analysis.rows import (  # noqa: E402, F401 - some re-exported: fakei
     sweeps_varying,
     training_rows,
 )
-from fakeid.analysis.stats import summarize  # noqa: E402
-from fakeid.analysis.trends import ALPHA, claim, line_text, p_text, trend_test  # noqa: E402
-from fakeid.core.errors import FakeidError  # noqa: E402
-from fakeid.core.metric_names import TEST_METRICS  # noqa: E402
-from fakeid.data.layout import UNSEEN_GENERATOR  # noqa: E402
+from fakeid.analysis.stats import summarize
+from fakeid.analysis.trends import ALPHA, claim, line_text, p_text, trend_test
+from fakeid.core.errors import FakeidError
+from fakeid.core.metric_names import TEST_METRICS
+from fakeid.data.layout import UNSEEN_GENERATOR
 
 CATEGORIES = "data.num_categories"
 DROP_RATE = "model.drop_rate"
@@ -290,7 +290,7 @@ def _trend_rows(per_run: pd.DataFrame, x: str, metric: str, **labels: object) ->
             "lack_of_fit_p": test.lack_of_fit_p,
             "line": test.line_fits,
         }
-        for end, fitted in zip(ends, test.predict(ends))
+        for end, fitted in zip(ends, test.predict(ends), strict=True)
     ]
 
 
@@ -355,7 +355,7 @@ def _with_sets(points: list[dict], rows: pd.DataFrame, x: str) -> list[dict]:
 
 def _marks(
     rows: pd.DataFrame, variable: str, groups: dict, metrics: Sequence[str], options: Options, source: str
-) -> tuple[object, str]:
+) -> tuple[Comparison | None, str]:
     """The paired comparison behind a figure's marks (baseline: `options.baseline` or the smallest level), and
     a caption sentence; without a comparison (one seed, one level, ...) None and the reason."""
     baseline = options.baseline if options.variable in (None, variable) else None
@@ -387,14 +387,14 @@ def _sentence(text: str) -> str:
 
 def _level_text(variable: str, value: object) -> str:
     if variable == CATEGORIES:
-        return _categories_text(float(value))
+        return _categories_text(float(value))  # type: ignore[arg-type]  # a number of categories
     return f"{'dropout' if variable == DROP_RATE else variable} {value:g}" if isinstance(value, float) else str(value)
 
 
-def _apply_marks(points: list[dict], comparison: object, group: str, metric: str) -> list[dict]:
+def _apply_marks(points: list[dict], comparison: Comparison | None, group: str, metric: str) -> list[dict]:
     if comparison is None:
         return points
-    marks = comparison.marks(group, metric)  # type: ignore[attr-defined]
+    marks = comparison.marks(group, metric)
     for point in points:
         supported, p_holm = marks.get(round(float(point["x"]), 9), (None, math.nan))
         # the figure's own rule on top of the comparison's: a star needs the Holm-adjusted p under 5 % too
@@ -484,7 +484,7 @@ def fig1_data(
         which = "No set is unseen at every n: only the mean over all unseen sets (its sets change with n) is drawn"
     power_text = ""
     if comparison is not None:
-        power_text = f" {_sentence(comparison.power_statement(UNSEEN_CONTENT))}; {marks_text}."  # type: ignore
+        power_text = f" {_sentence(comparison.power_statement(UNSEEN_CONTENT))}; {marks_text}."
     elif marks_text:
         power_text = f" {marks_text}"
     return Figure(
@@ -624,7 +624,7 @@ def fig3_data(
     power_text = ""
     if comparison is not None:
         # each set's own power statement, named by its set (a figure of 2-4 sets; never one set's for all)
-        statements = "; ".join(comparison.power_statement(one) for one in set_names)  # type: ignore[attr-defined]
+        statements = "; ".join(comparison.power_statement(one) for one in set_names)
         power_text = f" {_sentence(statements)}; {marks_text}."
     elif marks_text:
         power_text = f" {marks_text}"
@@ -663,7 +663,9 @@ def draw(figure: Figure) -> plt.Figure:
     colors = {group: palette(index % palette.N) for index, group in enumerate(groups)}
     for ax in axes.ravel()[len(figure.panels) :]:
         ax.set_visible(False)
-    for ax, (panel, ylabel) in zip(axes.ravel(), figure.panels):
+    for ax, (panel, ylabel) in zip(
+        axes.ravel(), figure.panels, strict=False
+    ):  # the grid may hold spare axes (hidden above)
         panel_rows = figure.data[figure.data["panel"] == panel]
         handles = []  # legend in drawing order: each series, then its trend
         for (series, metric), rows in panel_rows.groupby(["series", "metric"], sort=False):
@@ -892,7 +894,9 @@ def per_set_table(
     """Mean and 95% CI over runs of each metric, per test set and value of `by` (one row per set x value), and
     where the table has per-set image intervals, `<metric>_img_half`: their mean half width over the runs."""
     rows = ok_test_rows(df, "per_set_table", [*by, *metrics], source)
-    rows["condition"] = [condition_label(g, c) for g, c in zip(rows["seen_generator"], rows["seen_category"])]
+    rows["condition"] = [
+        condition_label(g, c) for g, c in zip(rows["seen_generator"], rows["seen_category"], strict=True)
+    ]
     # A set's condition can differ between values of `by` (its category is trained on from some n on).
     table = summarize(rows, ["set", "condition", *by], list(metrics))
     # the image-level uncertainty beside the seeds' (fakeid.analysis.collect.add_intervals): per run the half width of
@@ -916,7 +920,9 @@ def seen_unseen_table(
     """Seen vs unseen generator and content: per run the mean over the sets of each condition, then mean
     and 95% CI over runs, per condition (and value of `by`)."""
     rows = ok_test_rows(df, "seen_unseen_table", [*by, *metrics], source)
-    rows["condition"] = [condition_label(g, c) for g, c in zip(rows["seen_generator"], rows["seen_category"])]
+    rows["condition"] = [
+        condition_label(g, c) for g, c in zip(rows["seen_generator"], rows["seen_category"], strict=True)
+    ]
     per_run = rows.groupby([*RUN_KEY, "condition", *by], dropna=False)[list(metrics)].mean().reset_index()
     return summarize(per_run, ["condition", *by], list(metrics))
 

@@ -199,7 +199,7 @@ def test_grid_equals_the_jobs_hydra_launches(tmp_path: Path) -> None:
     ]
     grid = collect.expected_grid(sweep_dir)
     assert len(grid) == len(launched) == 12
-    for point, overrides in zip(grid, launched):
+    for point, overrides in zip(grid, launched, strict=True):
         assert [f"{key}={value}" for key, value in point.items()] == [
             o for o in overrides if not o.startswith(("+", "data.root"))
         ]

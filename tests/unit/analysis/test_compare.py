@@ -240,7 +240,9 @@ def test_a_crossed_interval_equals_an_independent_pigeonhole_bootstrap(tmp_path:
         shared = resample(rng)
         crossed.append(np.mean([accuracy(0.5, seed, shared) - accuracy(0.0, seed, shared) for seed in drawn]))
         own = [resample(rng) for _ in drawn]
-        nested.append(np.mean([accuracy(0.5, s, imgs) - accuracy(0.0, s, imgs) for s, imgs in zip(drawn, own)]))
+        nested.append(
+            np.mean([accuracy(0.5, s, imgs) - accuracy(0.0, s, imgs) for s, imgs in zip(drawn, own, strict=True)])
+        )
     low, high = np.percentile(crossed, [2.5, 97.5])
     spread = float(np.std(crossed))
     # the 2.5 % quantile of 2000 replicates has a Monte Carlo sd of about 0.06 sd; two of them differ by < 0.35 sd

@@ -19,7 +19,7 @@ def _runs(values_by_seed: dict[int, list[float]], levels=LEVELS) -> pd.DataFrame
         [
             {"seed": seed, "n": level, "y": value}
             for seed, values in values_by_seed.items()
-            for level, value in zip(levels, values)
+            for level, value in zip(levels, values, strict=False)  # a seed may miss levels
         ]
     )
 

@@ -24,7 +24,7 @@ def test_known_keys_and_flags_pass(argv):
         (
             ["imagesize=32"],
             "imagesize=32: unknown key 'imagesize' for python -m fakeid.synth; did you mean 'image_size'",
-        ),  # noqa: E501
+        ),
         (["bogus=1"], "bogus=1: unknown key 'bogus' for python -m fakeid.synth; expected one of image_size,"),
         (["+extra=1"], "unknown key 'extra'"),  # `+` adds keys in Hydra; no app reads them, so they are refused
         (["parts=loader,train"], r"parts=\[loader,train\]"),

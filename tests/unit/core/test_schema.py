@@ -4,7 +4,7 @@ field metadata, the nearest valid key, the sweep's jobs in Hydra's order, the re
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from omegaconf import OmegaConf
@@ -29,7 +29,7 @@ class Toy:
     share: float = setting(0.5, "a share", low=0, high=1, high_open=True)
     mode: str = setting("a", "which", choices=("a", "b"))
     span: Any = setting([1, 2], "an interval", interval=True, low=0, high=10, whole=True)
-    maybe: Optional[int] = setting(None, "or null", low=0)
+    maybe: int | None = setting(None, "or null", low=0)
 
 
 @pytest.mark.parametrize(

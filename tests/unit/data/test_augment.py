@@ -156,9 +156,9 @@ def root(tmp_path_factory):
 def test_two_loaders_with_one_seed_give_the_same_batches_and_epochs_differ(root):
     first = batches(make_datamodule(root, augment=BLUR_JPEG))
     again = batches(make_datamodule(root, augment=BLUR_JPEG))
-    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
     next_epoch = batches(make_datamodule(root, augment=BLUR_JPEG), epoch=1)  # same shuffle, epoch 1's draws
-    assert not any(torch.equal(a, b) for a, b in zip(first, next_epoch))
+    assert not any(torch.equal(a, b) for a, b in zip(first, next_epoch, strict=True))
     other_seed = batches(make_datamodule(root, augment=BLUR_JPEG, seed=1))
     assert not torch.equal(torch.cat(first).float().mean(0), torch.cat(other_seed).float().mean(0))
 
@@ -171,7 +171,9 @@ def test_augmentation_changes_training_images_only(root):
     labels = [torch.cat([labels for _, labels in dm.loader(dm.plan().train, train=True)]) for dm in (plain, augmented)]
     assert torch.equal(labels[0].sort().values, labels[1].sort().values)  # the same images, augmented
     for split in ("val", "test"):
-        assert all(torch.equal(a, b) for a, b in zip(batches(plain, split=split), batches(augmented, split=split)))
+        assert all(
+            torch.equal(a, b) for a, b in zip(batches(plain, split=split), batches(augmented, split=split), strict=True)
+        )
     assert not isinstance(augmented.val_dataloader().dataset, AugmentedDataset)
 
 
@@ -185,21 +187,21 @@ def test_none_keeps_the_loader_of_before(root):
 def test_workers_give_the_batches_of_the_main_process(root):
     here = batches(make_datamodule(root, augment=BLUR_JPEG))
     workers = batches(make_datamodule(root, augment=BLUR_JPEG, num_workers=2))
-    assert all(torch.equal(a, b) for a, b in zip(here, workers))
+    assert all(torch.equal(a, b) for a, b in zip(here, workers, strict=True))
 
 
 def test_cache_and_files_agree_where_nothing_is_cropped_away(root, tmp_path):
     files = batches(make_datamodule(root, augment=BLUR_JPEG))
     cached = batches(make_datamodule(root, augment=BLUR_JPEG, cache=True, cache_dir=str(tmp_path / "cache")))
-    assert all(torch.equal(a, b) for a, b in zip(files, cached))  # 32-px images, image_size 32
+    assert all(torch.equal(a, b) for a, b in zip(files, cached, strict=True))  # 32-px images, image_size 32
 
 
 def test_cache_and_files_differ_where_the_crop_cuts_and_random_crop_needs_files(tmp_path):
     big = make_layout(tmp_path / "big", categories=["cat", "church_outdoor", "train"], size=48)
     files = batches(make_datamodule(big, augment=BLUR_JPEG))
     cached = batches(make_datamodule(big, augment=BLUR_JPEG, cache=True, cache_dir=str(tmp_path / "cache")))
-    assert not all(torch.equal(a, b) for a, b in zip(files, cached))
-    difference = np.mean([(a.float() - b.float()).abs().mean().item() for a, b in zip(files, cached)])
+    assert not all(torch.equal(a, b) for a, b in zip(files, cached, strict=True))
+    difference = np.mean([(a.float() - b.float()).abs().mean().item() for a, b in zip(files, cached, strict=True)])
     assert 0 < difference < 40  # the same draws on nearly the same pixels: close, not equal
     with pytest.raises(FakeidError, match="augment.crop=random needs the whole image"):
         batches(

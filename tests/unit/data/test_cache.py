@@ -146,7 +146,7 @@ def test_dataset_items_and_batches_equal_the_file_dataset(tmp_path: Path):
     for index in (0, 7, len(paths) - 1):
         assert torch.equal(cached[index][0], files[index][0]) and cached[index][1] == files[index][1]
     indices = [13, 2, 2, 19, 5, 0]  # several arrays, repeats, descending rows
-    for (image, label), index in zip(cached.__getitems__(indices), indices):
+    for (image, label), index in zip(cached.__getitems__(indices), indices, strict=True):
         assert torch.equal(image, files[index][0]) and label == files[index][1]
     state = pickle.loads(pickle.dumps(cached))
     assert state._arrays == {} and torch.equal(state[3][0], files[3][0])  # workers reopen, never copy, arrays
@@ -178,10 +178,10 @@ def test_datamodule_with_cache_yields_the_same_batches(tmp_path: Path, workers: 
         plain_loaders, cached_loaders = getattr(plain, make)(), getattr(cached, make)()
         plain_loaders = plain_loaders if isinstance(plain_loaders, list) else [plain_loaders]
         cached_loaders = cached_loaders if isinstance(cached_loaders, list) else [cached_loaders]
-        for plain_loader, cached_loader in zip(plain_loaders, cached_loaders):
+        for plain_loader, cached_loader in zip(plain_loaders, cached_loaders, strict=True):
             expected, got = batches(plain_loader), batches(cached_loader)
             assert len(got) == len(expected) > 0
-            for (image_a, label_a), (image_b, label_b) in zip(expected, got):
+            for (image_a, label_a), (image_b, label_b) in zip(expected, got, strict=True):
                 assert torch.equal(image_a, image_b) and torch.equal(label_a, label_b)
     assert (root / ".fakeid-cache").is_dir()  # the default cache_dir
 

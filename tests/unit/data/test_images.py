@@ -51,5 +51,5 @@ def test_alpha_is_dropped_not_blended(tmp_path):
 def test_truncated_file_raises(tmp_path):
     Image.fromarray(np.zeros((64, 64, 3), np.uint8) + 7).save(tmp_path / "t.png")
     (tmp_path / "t.png").write_bytes((tmp_path / "t.png").read_bytes()[:80])
-    with pytest.raises(Exception):
+    with pytest.raises(OSError):  # Pillow: "image file is truncated"
         load_rgb(tmp_path / "t.png", 32)

@@ -23,7 +23,7 @@ def test_label_mapping_0_real_is_0_and_1_fake_is_1(tiny_root):
     assert cat.fake.label == 1 and cat.fake.path.name == "1_fake"
     dm = make_datamodule(tiny_root)
     plan = dm.plan()
-    for path, label in zip(plan.train.paths, plan.train.labels):
+    for path, label in zip(plan.train.paths, plan.train.labels, strict=True):
         assert label == (path.parent.name == "1_fake")
     _, labels = next(iter(dm.train_dataloader()))
     assert set(labels.tolist()) <= {0.0, 1.0}

@@ -19,7 +19,9 @@ def test_eval_reads_a_test_set_as_training_tests_it(tmp_path):
     datamodule = make_datamodule(root, eval_batch_size=5)
     tests = datamodule.plan().tests
     data = job.EvalData(root=root, test_per_class=3, split_seed=0, image_size=32, batch_size=5)
-    for (test, training), (same, evaluation) in zip(datamodule.test_loaders(), job.loaders(tests, data, make())):
+    for (test, training), (same, evaluation) in zip(
+        datamodule.test_loaders(), job.loaders(tests, data, make()), strict=True
+    ):
         assert same is test
         assert settings(training) == settings(evaluation) == (5, SequentialSampler, 0, False, torch.cuda.is_available())
         for (a, labels_a), (b, labels_b) in zip(training, evaluation, strict=True):
