@@ -145,7 +145,7 @@ def test_an_unknown_model_choice_or_key_is_a_one_line_error():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("choice", ["resnet50", "efficientnet_b0"])
+@pytest.mark.parametrize("choice", ["resnet50", "efficientnet_b0", "npr"])
 def test_other_backbones_train_through_the_same_head(tmp_path, choice):
     root = make_layout(
         tmp_path / "data", categories=["cat"], train_per_class=10, test_per_class=2, test_sets=("progan/sheep",)

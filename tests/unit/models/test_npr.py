@@ -1,5 +1,6 @@
 """NPR's network (fakeid.models.npr): its residual and the state-dict layout of NPR's `networks/resnet.py`."""
 
+import pytest
 import torch
 
 from fakeid.models.npr import STRIDE, NPRNet, npr_residual
@@ -70,3 +71,19 @@ def test_stride_is_eight():
     net = NPRNet(num_classes=0).eval()
     assert net.forward_features(torch.randn(1, 3, 64, 48)).shape == (1, 512, 64 // STRIDE, 48 // STRIDE)
     assert net.feature_info[-1]["reduction"] == STRIDE
+
+
+def test_model_npr_is_nprs_network_behind_our_dropout_head():
+    from torch import nn
+
+    from fakeid.core.errors import FakeidError
+    from fakeid.models.config import build_detector
+
+    detector = build_detector("npr", drop_rate=0.5)
+    assert isinstance(detector.net.backbone, NPRNet) and isinstance(detector.net.backbone.fc1, nn.Identity)
+    dropout, linear = detector.net.head  # NPR's fc1 = Linear(512, 1), behind the swept dropout
+    assert dropout.p == 0.5 and (linear.in_features, linear.out_features) == (512, 1)
+    # NPR's training normalises with ImageNet's statistics before the network takes the residual
+    assert torch.allclose(detector.net.mean.flatten(), torch.tensor([0.485, 0.456, 0.406]) * 255)
+    with pytest.raises(FakeidError, match="model.pretrained_path=w.pth: model.name=npr has no ImageNet weights"):
+        build_detector("npr", pretrained_path="w.pth")
