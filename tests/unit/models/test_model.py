@@ -15,6 +15,7 @@ from fakeid.models.detector import FakeImageDetector
 from fakeid.runs.trained import load_detector
 from tests.helpers.commands import run_module
 from tests.helpers.layouts import make_layout
+from tests.helpers.models import offline_values
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_the_model_yaml_holds_the_defaults_and_its_keys_are_the_constructor_argu
 
 @pytest.mark.parametrize("choice", model_choices())
 def test_every_model_config_instantiates_with_our_dropout_head(choice, images):
-    detector = build_detector(choice, drop_rate=0.25).eval()
+    detector = build_detector(choice, drop_rate=0.25, **offline_values(choice)).eval()
     assert detector.hparams.name == model_config(choice).name
     dropout, linear = detector.net.head
     assert isinstance(dropout, nn.Dropout) and dropout.p == 0.25
