@@ -15,7 +15,7 @@ export PY LAUNCHER
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-fast lint docs demo compare plan stats-simulation figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
-	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 demo-plan docs-demo \
+	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 demo-plan docs-demo demo-baselines \
 	bench bench-tests bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
@@ -92,6 +92,12 @@ demo-plan: $(INSTALLED)
 demo-fig3: $(INSTALLED)
 	$(PY) -m fakeid.figures figure=fig3 csv=outputs/sweeps/demo_dropout/results.csv out=outputs/figures
 	$(PY) -m fakeid.figures figure=fig3_deconvgan csv=outputs/sweeps/demo_dropout/results.csv out=outputs/figures
+
+demo-baselines: $(INSTALLED) $(DEMO_DATA)/dataset.json ## NPR beside Xception on the embedded benchmark (same budget, 3 seeds) and their paired comparison -> outputs/figures/compare/demo_baselines (apart from demo)
+	$(PY) -m fakeid.train +experiment=demo_baselines launcher=$(DEMO_LAUNCHER) $(ARGS) || status=$$?; \
+	$(PY) -m fakeid.collect sweeps=outputs/sweeps/demo_baselines out=outputs/sweeps/demo_baselines/results.csv && \
+	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_baselines BASELINE=legacy_xception ARGS= && \
+	exit $${status:-0}
 
 docs-demo: $(INSTALLED) ## after `make demo`: its CSVs -> docs/demo/, the docs' demo pictures redrawn from them, the docs' numbers rewritten
 	$(PY) tools/mkdocs_hooks.py demo outputs

@@ -260,6 +260,7 @@ class Explainer:
     def crop_maps(self, crops: Sequence[np.ndarray], fake: bool) -> np.ndarray:
         """(N, size, size) unscaled maps of crops of one shape, for the verdict `fake` (True) or real."""
         batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().to(self.device)
+        batch.requires_grad_(True)  # so gradients reach the layer of a frozen tower too (model=probe)
         with torch.enable_grad():
             maps = self.cam(input_tensor=batch, targets=[_Signed(1.0 if fake else -1.0)] * len(crops))
         return np.asarray(maps, dtype=np.float32)

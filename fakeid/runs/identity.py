@@ -42,6 +42,8 @@ NOT_PART_OF_THE_EXPERIMENT = (
     "experiment",
     "keep_checkpoints",
     "model.channels_last",
+    "model.feature_cache",  # the probe's feature cache: the same features, read instead of computed
+    "model.feature_cache_dir",
     "data.max_pixels",  # a memory guard; what it skipped is counted in the run's data summary
 )
 PROTOCOL_VERSION = 2  # 2: validation reserved per category independently of n (the same size for every n)

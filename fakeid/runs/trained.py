@@ -75,9 +75,11 @@ def load_detector(path: Path, map_location: str = "cpu"):
     predict, export), so every command reads older checkpoints' hyper-parameter names the same way."""
     # Lightning and timm (seconds to import): only once weights are loaded, not to read a run's record
     from fakeid.models.detector import FakeImageDetector
+    from fakeid.models.probe import CHECKPOINT_KIND, KIND, ProbeDetector
 
     payload = read_checkpoint(path)  # the one-line check before Lightning's own, less readable errors
-    detector = FakeImageDetector.load_from_checkpoint(
+    detector_class = {KIND: ProbeDetector}.get(payload.get(CHECKPOINT_KIND), FakeImageDetector)
+    detector = detector_class.load_from_checkpoint(
         str(path), map_location=map_location, **LIGHTNING_LOAD, **model_hparams(payload)
     )
     return detector.eval()

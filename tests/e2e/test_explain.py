@@ -20,6 +20,7 @@ from fakeid.inference.scoring import CropRule
 from fakeid.models.config import build_detector, model_choices
 from fakeid.runs import trained
 from tests.helpers.commands import assert_one_line_error, run_module
+from tests.helpers.models import offline_values
 
 pytest.importorskip("pytorch_grad_cam")
 
@@ -157,7 +158,7 @@ def test_tiles_are_stitched_on_one_scale(trained_run, tmp_path) -> None:
 @pytest.mark.parametrize("choice", model_choices())
 def test_every_backbone_of_conf_model_gets_its_target_layer_and_a_map(choice: str) -> None:
     torch.manual_seed(0)
-    net = build_detector(choice).net.eval()
+    net = build_detector(choice, **offline_values(choice)).net.eval()
     for size, expected in EXPECTED_LAYER.items():
         layer = explain.feature_layer(net.backbone, size)
         assert layer == expected.get(choice, layer), size

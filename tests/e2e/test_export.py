@@ -100,25 +100,30 @@ def quick_batch(rng: np.random.Generator, count: int, height: int, width: int) -
     return np.stack([quick_pixels(rng, side, fake=bool(index % 2))[:height, :width] for index in range(count)])
 
 
-def test_parity_with_the_pytorch_detector_on_tiny_batches(exported, discriminating_run):
-    """ONNX Runtime and TorchScript give the checkpoint's probabilities within 1e-4 of the score spread, at any
-    batch and size."""
+def assert_export_parity(net, onnx_file: Path, torchscript_file: Path, spread: float) -> None:
+    """ONNX Runtime and TorchScript give the network's probabilities within 1e-4 of the score spread, at any
+    batch and size, on batches the network tells apart."""
     torch = pytest.importorskip("torch")
     from fakeid.inference.onnx_runtime import OnnxScorer
     from fakeid.inference.torch_models import ScoringModule, load_torchscript
 
-    module = ScoringModule(trained.resolve(run=str(discriminating_run.run)).load().net).eval()
-    onnx_scorer, (script_scorer, _) = OnnxScorer(exported["onnx"]), load_torchscript(exported["torchscript"])
+    module = ScoringModule(net).eval()
+    onnx_scorer, (script_scorer, _) = OnnxScorer(onnx_file), load_torchscript(torchscript_file)
     rng, references = np.random.default_rng(0), []
     for shape in [(5, 32, 32), (1, 32, 32), (2, 40, 56)]:
         batch = quick_batch(rng, *shape)
         with torch.no_grad():
             reference = module(torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous()).numpy()
         assert reference.shape == (shape[0],) and np.all((reference >= 0) & (reference <= 1))
-        assert_scores_match(onnx_scorer(batch), reference, discriminating_run.spread)
-        assert_scores_match(script_scorer(batch), reference, discriminating_run.spread)
+        assert_scores_match(onnx_scorer(batch), reference, spread)
+        assert_scores_match(script_scorer(batch), reference, spread)
         references += reference.tolist()
     assert np.ptp(references) > 0.5, references  # the batches themselves are told apart
+
+
+def test_parity_with_the_pytorch_detector_on_tiny_batches(exported, discriminating_run):
+    net = trained.resolve(run=str(discriminating_run.run)).load().net
+    assert_export_parity(net, exported["onnx"], exported["torchscript"], discriminating_run.spread)
 
 
 def test_predict_on_onnx_imports_no_torch_and_writes_the_checkpoint_csv(exported, discriminating_run, images, tmp_path):

@@ -132,6 +132,7 @@ def test_process_launchers_run_a_two_job_sweep_and_list_a_failed_one(tmp_path, l
         ("dropout", 30, {"model.drop_rate", "data.num_categories", "seed"}),
         ("demo_categories", 24, {"data.num_categories", "seed"}),
         ("demo_dropout", 12, {"model.drop_rate", "data.num_categories", "seed"}),
+        ("demo_baselines", 6, {"model.name", "data.num_categories", "seed"}),
     ],
 )
 def test_experiment_grids_have_the_documented_size(tmp_path, experiment, size, keys):
@@ -146,3 +147,34 @@ def test_experiment_grids_have_the_documented_size(tmp_path, experiment, size, k
     cfg.hydra.overrides.task = [f"+experiment={experiment}"]
     (sweep_dir / "multirun.yaml").write_text(OmegaConf.to_yaml(cfg))
     assert len(expected_grid(sweep_dir)) == size
+
+
+@pytest.mark.slow
+def test_a_sweep_over_models_is_collected_drawn_and_compared_by_model(tmp_path):
+    """`model.name=test_resnet,npr` x 2 seeds (make demo-baselines in small): collect keeps each run's network,
+    Fig 1 draws one line per model, and figure=compare pairs NPR with the baseline network seed by seed."""
+    root = generate(tmp_path / "data", preset="tiny", seed=0, progress=False)
+    outputs = tmp_path / "outputs"
+    done = sweep(outputs, root, "models", "model.name=test_resnet,npr", "seed=0,1", "data.num_categories=1,2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = tmp_path / "results.csv"
+    assert run_module("fakeid.collect", f"sweeps={outputs / 'sweeps' / 'models'}", f"out={table}").returncode == 0
+    df = pd.read_csv(table)
+    assert set(df["model.name"]) == {"test_resnet", "npr"}
+    drawn = run_module("fakeid.figures", "figure=fig1", f"csv={table}", f"out={tmp_path / 'figures'}")
+    assert drawn.returncode == 0, drawn.stderr[-3000:]
+    fig1 = pd.read_csv(tmp_path / "figures" / "fig1.csv")
+    assert {str(s).rsplit("| model ", 1)[-1] for s in fig1["series"]} == {"test_resnet", "npr"}
+    at_two = tmp_path / "at_two.csv"  # one level of the other swept key, so only the network varies
+    df[df["data.num_categories"] == 2].to_csv(at_two, index=False)
+    compared = run_module(
+        "fakeid.figures",
+        "figure=compare",
+        f"csv={at_two}",
+        "variable=model.name",
+        "baseline=test_resnet",
+        f"out={tmp_path / 'compare'}",
+    )
+    assert compared.returncode == 0, compared.stderr[-3000:]
+    comparison = pd.read_csv(tmp_path / "compare" / "compare.csv")
+    assert set(comparison["level"].astype(str)) == {"npr"} and (comparison["n_seeds"] == 2).all()

@@ -148,7 +148,7 @@ def _metrics(
     if status == "ok":  # a failed run may carry partial hparams only
         hparams.update(
             {
-                "model.name": "legacy_xception",
+                "model.name": str(values.get("model.name", "legacy_xception")),
                 "model.drop_rate": float(values["model.drop_rate"]),
                 "data.image_size": 64,
                 "data.root": DATA_ROOT,

@@ -42,7 +42,7 @@ CLI (a Hydra app, conf/figures.yaml):
 (`drop_rate=` for Figs 1 and A, `num_categories=` for Fig 3, `baseline=` for the comparison). Fig A (unseen
 content and generators vs categories, one line per training augmentation) lives in `figures.augment`; when
 the runs of a table differ in training augmentation (column `augment`), Figs 1-3 draw each augmentation's lines
-apart (`by_augmentation`).
+apart (`by_augmentation`); so do they each network's when the runs differ in `model.name` (`by_model`).
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ from fakeid.data.layout import UNSEEN_GENERATOR
 CATEGORIES = "data.num_categories"
 DROP_RATE = "model.drop_rate"
 DATASET_KIND = "data.dataset_kind"
+MODEL = "model.name"  # the network (model=xception,npr): figures draw each model's lines apart when it varies
 AUGMENT = "augment"  # the training augmentation's label (fakeid.analysis.collect); figures group by it when it varies
 DATASET_KIND_TEXT = {"synthetic": "embedded synthetic benchmark", "real": "real data"}
 METRIC_TEXT = {
@@ -774,28 +775,41 @@ def by_augmentation(make: Callable[[pd.DataFrame], Figure], df: pd.DataFrame) ->
     each augmentation's runs, merged into one figure: every series and colour group carries its augmentation,
     so no point pools runs trained differently. An augmentation whose runs cannot make the figure is left out
     and named in the caption."""
-    found = df[AUGMENT].dropna().astype(str).unique() if AUGMENT in df.columns else []
-    labels = sorted(found, key=lambda label: (label != "none", label))  # no augmentation first
+    return _split_by(make, df, AUGMENT, "training augmentation", "augment", first="none")
+
+
+def by_model(make: Callable[[pd.DataFrame], Figure], df: pd.DataFrame) -> Figure:
+    """`by_augmentation(make, df)`, and when the runs differ in network (column `model.name`: `model=xception,npr`),
+    that on each network's runs, merged the same way: one line per model, never a point pooling two networks."""
+    return _split_by(lambda rows: by_augmentation(make, rows), df, MODEL, "model", "model")
+
+
+def _split_by(
+    make: Callable[[pd.DataFrame], Figure], df: pd.DataFrame, column: str, what: str, short: str, first: str = ""
+) -> Figure:
+    """`make` on each value of `column` when it takes several, merged into one figure (by_augmentation)."""
+    found = df[column].dropna().astype(str).unique() if column in df.columns else []
+    labels = sorted(found, key=lambda label: (label != first, label))
     if len(labels) < 2:
         return make(df)
     made, left_out = [], []
     for label in labels:
         try:
-            made.append((label, make(df[df[AUGMENT].astype(str) == label])))
+            made.append((label, make(df[df[column].astype(str) == label])))
         except FakeidError as err:
             left_out.append(f"{label} ({err})")
     if not made:
-        raise FakeidError(f"no training augmentation has runs for this figure: {'; '.join(left_out)}")
+        raise FakeidError(f"no {what} has runs for this figure: {'; '.join(left_out)}")
     parts = []
     for label, figure in made:
         data = figure.data.copy()
-        data["series"] = data["series"].astype(str) + f" | augment {label}"
+        data["series"] = data["series"].astype(str) + f" | {short} {label}"
         data["group"] = data["group"].astype(str) + f" | {label}"
         parts.append(data)
     figure = made[0][1]
     figure.data = pd.concat(parts, ignore_index=True)
-    figure.title += ", by training augmentation"
-    figure.caption += f" One line per training augmentation ({', '.join(label for label, _ in made)})."
+    figure.title += f", by {what}"
+    figure.caption += f" One line per {what} ({', '.join(label for label, _ in made)})."
     figure.caption += f" Left out: {'; '.join(left_out)}." if left_out else ""
     return figure
 
@@ -807,13 +821,13 @@ def fig1(
     source: str = "the results table",
     options: Options | None = None,
 ) -> Figure:
-    return save(by_augmentation(lambda rows: fig1_data(rows, drop_rate, source, options), df), out_dir)
+    return save(by_model(lambda rows: fig1_data(rows, drop_rate, source, options), df), out_dir)
 
 
 def fig2(
     df: pd.DataFrame, out_dir: str | Path, source: str = "the results table", options: Options | None = None
 ) -> Figure:
-    return save(by_augmentation(lambda rows: fig2_data(rows, source, options), df), out_dir)
+    return save(by_model(lambda rows: fig2_data(rows, source, options), df), out_dir)
 
 
 def fig3(
@@ -825,9 +839,7 @@ def fig3(
     others: bool = False,
 ) -> Figure:
     """Fig 3 (StyleGAN2's sets), or with `others` fig3_deconvgan (the other unseen generators' sets)."""
-    return save(
-        by_augmentation(lambda rows: fig3_data(rows, num_categories, source, options, others=others), df), out_dir
-    )
+    return save(by_model(lambda rows: fig3_data(rows, num_categories, source, options, others=others), df), out_dir)
 
 
 @dataclass

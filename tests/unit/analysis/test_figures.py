@@ -319,3 +319,25 @@ def test_a_star_needs_the_holm_adjusted_p_under_5_percent() -> None:
     points = [{"x": x} for x in (0.0, 0.3, 0.6, 0.9)]
     marked = figures._apply_marks(points, _Comparison(), "g", "acc")
     assert [point["marked"] for point in marked] == [None, False, True, False]
+
+
+def test_figs_1_and_2_draw_one_line_per_model_when_the_table_has_several(tmp_path: Path) -> None:
+    """`model=xception,npr`: each network's points from its own runs only, never pooled."""
+    sweep = write_fake_sweep(
+        tmp_path / "models",
+        grid={"model.name": ["legacy_xception", "npr"], "data.num_categories": [1, 2, 3], "seed": [0, 1, 2]},
+    )
+    df, _ = collect.collect([sweep.path])
+    figure = figures.fig1(df, tmp_path / "figures")
+    assert figure.title.endswith(", by model") and "One line per model (legacy_xception, npr)" in figure.caption
+    expected = _unseen_content_per_run(df, "acc").merge(
+        df[["run_dir", "model.name"]].drop_duplicates(), on="run_dir", how="left"
+    )
+    points = pd.read_csv(figure.paths["csv"])
+    points = points[(points["kind"] == "point") & (points["metric"] == "acc") & (points["role"] == "secondary")]
+    for model in ("legacy_xception", "npr"):
+        mine = points[points["series"].astype(str).str.endswith(f"| model {model}")].sort_values("x")
+        means = expected[expected["model.name"] == model].groupby("data.num_categories")["acc"].mean()
+        assert list(mine["x"]) == [1, 2, 3] and set(mine["n"]) == {3}
+        np.testing.assert_allclose(mine["mean"], means.to_numpy())
+    assert figures.fig2 and figures.by_model  # Fig 2 and 3 go through the same split (study.fig2, study.fig3)

@@ -15,6 +15,7 @@ from fakeid.models.detector import FakeImageDetector
 from fakeid.runs.trained import load_detector
 from tests.helpers.commands import run_module
 from tests.helpers.layouts import make_layout
+from tests.helpers.models import offline_values
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_the_model_yaml_holds_the_defaults_and_its_keys_are_the_constructor_argu
 
 @pytest.mark.parametrize("choice", model_choices())
 def test_every_model_config_instantiates_with_our_dropout_head(choice, images):
-    detector = build_detector(choice, drop_rate=0.25).eval()
+    detector = build_detector(choice, drop_rate=0.25, **offline_values(choice)).eval()
     assert detector.hparams.name == model_config(choice).name
     dropout, linear = detector.net.head
     assert isinstance(dropout, nn.Dropout) and dropout.p == 0.25
@@ -145,7 +146,7 @@ def test_an_unknown_model_choice_or_key_is_a_one_line_error():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("choice", ["resnet50", "efficientnet_b0"])
+@pytest.mark.parametrize("choice", ["resnet50", "efficientnet_b0", "npr"])
 def test_other_backbones_train_through_the_same_head(tmp_path, choice):
     root = make_layout(
         tmp_path / "data", categories=["cat"], train_per_class=10, test_per_class=2, test_sets=("progan/sheep",)
