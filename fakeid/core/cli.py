@@ -230,9 +230,9 @@ def check_jobs(
     parsed_or_hint(texts)
     try:
         for job, cfg in composed_jobs(config_name, texts, is_group):
-            problem = config_problem(cfg, config_name, written_values(job)) or (
-                job_problem(job, cfg) if job_problem else None
-            )
+            problem = config_problem(
+                cfg, config_name, {**written_values(job), **written_values([t for t in texts if parses(t)])}
+            ) or (job_problem(job, cfg) if job_problem else None)
             if problem:
                 raise FakeidError(problem)
     except FakeidError:

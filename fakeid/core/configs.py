@@ -111,6 +111,31 @@ class ModelConfig:
 
 
 @dataclass
+class ProbeConfig:
+    """conf/model/probe: a frozen image tower with our head, UniversalFakeDetect's linear probe on any timm tower
+    (fakeid.models.probe); only the head trains, the tower's features are computed once per image and cached."""
+
+    _target_: str = "fakeid.models.probe.ProbeDetector"
+    name: str = setting("resnet18", "the tower: any timm name (tags too); frozen")
+    weights: str | None = setting(None, "the tower's weights, a local .pth/.safetensors file (nothing is downloaded)")
+    random_tower: bool = setting(
+        False, "true: with weights=null, probe a randomly initialised tower on purpose (tests)"
+    )
+    drop_rate: float = setting(
+        0.0, "the swept dropout ratio on the tower's features", low=0.0, high=1.0, high_open=True
+    )
+    lr: float = setting(0.001, "Adam's learning rate (the head only)", low=0.0, low_open=True, high_open=True)
+    hflip: bool = setting(False, "must stay false: features are cached per image, so no augmentation", choices=(False,))
+    compile: bool = setting(False, "torch.compile the network (GPU)")
+    bn_recalibration_batches: int = setting(
+        0, "must stay 0: the frozen tower keeps its weights' BatchNorm statistics", choices=(0,)
+    )
+    feature_cache: bool = setting(True, "cache each image's features (false: the tower runs every epoch; same result)")
+    feature_cache_dir: str | None = setting(None, "a folder keeping the features across runs; null: in memory")
+    channels_last: bool | None = setting(None, "memory layout, a speed option outside the experiment's identity")
+
+
+@dataclass
 class AugmentConfig:
     """conf/augment/none: no training-time augmentation (the paper's); the keys every choice shares."""
 
@@ -741,7 +766,7 @@ COMMANDS: dict[str, type] = {
 }
 GROUPS: dict[str, dict[str, type]] = {
     "data": {"paper": DataConfig},
-    "model": {"xception": ModelConfig},
+    "model": {"xception": ModelConfig, "probe": ProbeConfig},
     "augment": {
         "none": AugmentConfig,
         "blur_jpeg": BlurJpegConfig,

@@ -119,7 +119,7 @@ def rule_problem(value: Any, kind: Any, rule: dict[str, Any]) -> str | None:
     if rule["choices"] is not None:
         if value in rule["choices"]:
             return None
-        return f"expected one of {', '.join(shown(choice) for choice in rule['choices'])}"
+        return f"expected one of {', '.join(default_text(choice) for choice in rule['choices'])}"
     if rule["interval"]:
         return _interval_problem(value, rule)
     bounded = rule["low"] is not None or rule["high"] is not None
@@ -353,7 +353,7 @@ def rule_text(rule: dict[str, Any]) -> str:
         return ""
     parts = []
     if rule.get("choices") is not None:
-        parts.append("one of " + ", ".join(shown(choice) for choice in rule["choices"]))
+        parts.append("one of " + ", ".join(default_text(choice) for choice in rule["choices"]))
     elif rule.get("interval"):
         parts.append(f"[a, b] within {_bounds(rule)}" + (", whole" if rule.get("whole") else ""))
     elif rule.get("low") is not None or rule.get("high") is not None:

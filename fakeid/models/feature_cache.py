@@ -15,6 +15,7 @@ say how much it saved; the probe logs them after each epoch.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -92,11 +93,11 @@ class FeatureCache:
             with torch.no_grad():
                 computed = compute(images[missing]).detach().float().cpu()
             self.counts["computed"] += len(missing)
-            for index, row in zip(missing, computed):
+            for index, row in zip(missing, computed, strict=True):
                 row = row.clone()
                 found[index] = self.memory[digests[index]] = row
                 if self.path is not None:
-                    write_atomically(self._file(digests[index]), lambda partial, row=row: _save(partial, row))
+                    write_atomically(self._file(digests[index]), functools.partial(_save, row=row))
         return torch.stack([found[index] for index in range(len(digests))]).to(images.device)
 
 

@@ -74,7 +74,10 @@ class ProbeDetector(FakeImageDetector):
             self.hparams.pop(key, None)
         self.net.backbone.requires_grad_(False)
         self.feature_cache = (
-            FeatureCache(cache_key(name, self.net.backbone, self.net.mean, self.net.std), feature_cache_dir)
+            FeatureCache(
+                cache_key(name, self.net.backbone, self.net.mean, self.net.std),
+                Path(feature_cache_dir) if feature_cache_dir else None,
+            )
             if feature_cache
             else None
         )

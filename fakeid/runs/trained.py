@@ -78,7 +78,9 @@ def load_detector(path: Path, map_location: str = "cpu"):
     from fakeid.models.probe import CHECKPOINT_KIND, KIND, ProbeDetector
 
     payload = read_checkpoint(path)  # the one-line check before Lightning's own, less readable errors
-    detector_class = {KIND: ProbeDetector}.get(payload.get(CHECKPOINT_KIND), FakeImageDetector)
+    detector_class: type[FakeImageDetector] = (
+        ProbeDetector if payload.get(CHECKPOINT_KIND) == KIND else FakeImageDetector
+    )
     detector = detector_class.load_from_checkpoint(
         str(path), map_location=map_location, **LIGHTNING_LOAD, **model_hparams(payload)
     )

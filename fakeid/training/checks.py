@@ -31,7 +31,8 @@ from fakeid.core.cli import check_jobs
 from fakeid.data.augment import resolve_hflip
 
 APP = "train"
-MIN_IMAGE_SIZE = {"legacy_xception": 32, "resnet50.tv_in1k": 32, "efficientnet_b0": 32}  # timm's total stride
+# timm's total stride; npr: fakeid's own network (stem and layer1-2 of ResNet-50), stride 8
+MIN_IMAGE_SIZE = {"legacy_xception": 32, "resnet50.tv_in1k": 32, "efficientnet_b0": 32, "npr": 8}
 
 
 def min_image_size(name: str) -> int:
@@ -63,6 +64,8 @@ def image_size_problem(cfg: DictConfig) -> str | None:
             f"data.image_size={size}: expected at least {smallest} for model.name={name} (its total stride: "
             "below it the last stages pool padding only)"
         )
+    if name == "npr" and isinstance(size, int) and size % 2:
+        return f"data.image_size={size}: expected an even size for model.name=npr (its residual halves and doubles it)"
     return None
 
 

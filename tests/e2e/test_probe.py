@@ -83,7 +83,7 @@ def test_cached_features_train_the_same_probe_and_a_second_run_reads_them(layout
     [
         (["model.weights=/no/such/tower.pth"], r"model.weights=/no/such/tower.pth is not a file"),
         (["model.random_tower=false"], r"model.weights=null: expected a local weights file .* model.random_tower=true"),
-        (["model.random_tower=true", "model.hflip=true"], r"model.hflip=true: model=probe takes no augmentation"),
+        (["model.random_tower=true", "model.hflip=true"], r"model.hflip=true: expected one of false \(must stay false"),
     ],
 )
 def test_a_missing_tower_or_an_augmentation_is_one_line(layout, tmp_path, overrides, message):
