@@ -10,16 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from fakeid.benchmark import speed as bench_module
-from fakeid.benchmark.speed import (
-    REFERENCE,
-    BenchConfig,
-    PlainStepAfterEach,
-    bench,
-    bench_config,
-    in_reference_units,
-    spread,
-)
+from fakeid.benchmark import reference as reference_module
+from fakeid.benchmark.config import BenchConfig, bench_config
+from fakeid.benchmark.loop import PlainStepAfterEach
+from fakeid.benchmark.reference import REFERENCE, in_reference_units
+from fakeid.benchmark.speed import bench, spread
 from fakeid.core.errors import FakeidError
 from tests.helpers.commands import REPO, assert_one_line_error, run_module
 
@@ -111,7 +106,7 @@ def test_reference_settings_are_fixed_and_every_throughput_is_given_in_its_unit(
     )
     assert (REFERENCE.warmup, REFERENCE.steps, REFERENCE.repeats, REFERENCE.channels_last) == (3, 8, 3, False)
     monkeypatch.setattr(
-        bench_module, "REFERENCE", replace(REFERENCE, backbone="test_resnet", warmup=1, steps=1, repeats=2)
+        reference_module, "REFERENCE", replace(REFERENCE, backbone="test_resnet", warmup=1, steps=1, repeats=2)
     )
     config = bench_config(
         {"device": "cpu", "backbone": "test_resnet", "size": 48, "images": 8, "batch": 4, "workers": 0}
