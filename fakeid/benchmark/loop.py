@@ -78,7 +78,7 @@ class PlainLoop:
     def step(self, images: torch.Tensor, labels: torch.Tensor) -> int:
         """One training step on a loader batch; the number of images."""
         images, labels = images.to(self.device, non_blocking=True), labels.to(self.device, non_blocking=True)
-        images = self.net.normalise(images)  # on the device, as FakeImageDetector.on_after_batch_transfer
+        images = self.net.normalise(images)  # on the device, as FakeImageDetector.prepare_batch
         if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         with autocast_for(self.device, self.config.precision):
