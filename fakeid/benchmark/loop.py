@@ -17,6 +17,7 @@ from fakeid.evaluation.scored_sets import autocast_for
 from fakeid.models.backbone import DetectorNet
 from fakeid.models.config import build_detector
 from fakeid.models.detector import FakeImageDetector, adam
+from fakeid.training.run import unfixable_lightning_warnings
 
 
 def forever(loader: DataLoader) -> Iterator:
@@ -58,7 +59,8 @@ def fit_steps(
         callbacks=[timer],
         default_root_dir=tempfile.gettempdir(),
     )
-    trainer.fit(detector, train_dataloaders=loader)
+    with unfixable_lightning_warnings():  # the one a training run silences too, for the same reason
+        trainer.fit(detector, train_dataloaders=loader)
 
 
 class PlainLoop:
