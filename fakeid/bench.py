@@ -8,7 +8,8 @@
     python -m fakeid.bench size=32 images=32 batch=8 steps=3 warmup=1 repeats=2 out=/tmp/bench.json
     python -m fakeid.bench parts=[reference]            # the reference unit alone (about 30 s on 2 cores)
 
-What each part measures, and the reference unit every figure is also given in, is `fakeid.benchmark.speed`;
+What each part measures, and the reference unit every figure is also given in, is `fakeid.benchmark.speed`
+(with `reference`);
 this is its command line (conf/bench.yaml). The result is printed as JSON and written to `out`.
 """
 
@@ -22,7 +23,8 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
-from fakeid.benchmark.speed import bench, bench_config
+from fakeid.benchmark.config import bench_config
+from fakeid.benchmark.speed import bench
 from fakeid.core.cli import run_app
 from fakeid.core.errors import one_line_errors
 from fakeid.data.augment import augmentation
@@ -34,7 +36,7 @@ def hydra_main(cfg: DictConfig) -> None:
         values = cast(dict[str, Any], OmegaConf.to_container(cfg, resolve=True))  # a mapping
         augment = values.pop("augment", None)  # a config group (conf/augment), not a BenchConfig key
         augmentation(augment)  # a bad value is one line before anything is measured
-        result = bench(bench_config(values).resolved(), augment)
+        result = bench(bench_config(values), augment)
     print(json.dumps(result, indent=2, default=str))
 
 

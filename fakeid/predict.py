@@ -13,19 +13,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
 from fakeid.core.cli import run_app
 from fakeid.core.errors import one_line_errors
-from fakeid.inference.predicting import DEFAULT_OUT, predict
+from fakeid.inference.predicting import default_out, predict
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="predict")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
-        out = Path(cfg.out).expanduser() if cfg.out else Path(HydraConfig.get().runtime.output_dir) / DEFAULT_OUT
+        out = Path(cfg.out).expanduser() if cfg.out else default_out(Path(cfg.paths.outputs))
         inputs = OmegaConf.to_container(cfg.input) if OmegaConf.is_list(cfg.input) else cfg.input
         predict(
             inputs=inputs,

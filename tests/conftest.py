@@ -7,9 +7,37 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.commands import train_tiny_run
+from tests.helpers.checkout import checkout_state
+from tests.helpers.commands import REPO, train_tiny_run
 from tests.helpers.layouts import make_layout
 from tests.helpers.parity import ScoredRun
+
+CHECKOUT_BEFORE = pytest.StashKey[frozenset]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Note the checkout's state before any test runs (in the main process: xdist's workers start after it)."""
+    if not hasattr(session.config, "workerinput"):
+        state = checkout_state(REPO)
+        if state is not None:
+            session.config.stash[CHECKOUT_BEFORE] = state
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite leaves the checkout as it found it (issue 31): a file or folder the tests added or changed in
+    it, ignored ones included (`outputs/`), fails the session and is listed. Only in the main process, once
+    every worker is done; a process writing into the checkout at the same time (a demo) is reported too."""
+    before = session.config.stash.get(CHECKOUT_BEFORE, None)
+    after = checkout_state(REPO) if before is not None else None
+    if after is None or not (added := sorted(after - before)):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"the tests left {len(added)} paths in the checkout {REPO} (new or changed):", *added[:20]]
+    if reporter is not None:
+        reporter.write_line("")
+        reporter.write_sep("=", "checkout not clean", red=True)
+        reporter.write_line("\n".join(lines))
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -682,14 +682,14 @@ def _bench_parts(value: Any) -> str | None:
 
 
 def _sizes(value: Any) -> str | None:
-    """a list of image sides of at least 32"""
+    """a list of image sides of at least 8"""
     if (
         isinstance(value, list)
         and value
-        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 32 for v in value)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 8 for v in value)
     ):
         return None
-    return "expected a list of image sides of at least 32, e.g. [64,256]"
+    return "expected a list of image sides of at least 8, e.g. [64,256]"
 
 
 @dataclass
@@ -698,7 +698,7 @@ class BenchConfig:
 
     augment: Any = setting(MISSING, "training-time augmentation: conf/augment")
     device: str = setting("auto", "cpu | cuda | auto (cuda when there is one)", choices=DEVICES)
-    size: Any = setting("auto", "image side; auto: 256 on cuda, 64 on cpu", low=32, auto=True)
+    size: Any = setting("auto", "image side; auto: 256 on cuda, 64 on cpu", low=1, auto=True)
     batch: Any = setting("auto", "training batch; auto: 64 on cuda, 32 on cpu", low=1, auto=True)
     eval_batch: Any = setting("auto", "auto: 2 x batch", low=1, auto=True)
     images: Any = setting(
@@ -715,7 +715,7 @@ class BenchConfig:
     precision: str = setting(
         "auto",
         "auto (bf16-mixed on cuda, 32-true on cpu) | 32-true | bf16-mixed",
-        choices=("auto", "32-true", "bf16-mixed", "16-mixed"),
+        choices=("auto", "32-true", "bf16-mixed"),
     )
     channels_last: Any = setting("auto", "auto: the detector's default | true | false", choices=("auto", True, False))
     compile: bool = setting(False, "torch.compile the network (as model.compile=true)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -45,6 +46,13 @@ class Verdicts:
         if score is None:
             return ""
         return "fake" if called_fake(score, self.threshold if threshold is None else threshold) else "real"
+
+
+def default_out(outputs: Path) -> Path:
+    """Where the CSV goes when `out=` is not given: a new folder per command under `outputs/predict/`, named
+    by the time, so two predictions never meet; made only when the CSV is written (a refused command leaves
+    nothing behind)."""
+    return outputs / "predict" / time.strftime("%Y-%m-%d_%H-%M-%S") / DEFAULT_OUT
 
 
 def choose_threshold(info: DetectorInfo, given: float | None) -> Verdicts:

@@ -1,11 +1,12 @@
 """The LightningModule ("the system"): trains DetectorNet with BCE-with-logits and Adam.
 
 Batches arrive as uint8; normalisation (and the optional flip) happen on the device after the transfer,
-in `on_after_batch_transfer`, so the loader only moves bytes. The checkpoint holds the hyper-parameters
-and the normalisation buffers: `FakeImageDetector.load_from_checkpoint(path)` rebuilds the model for
-inference with no other file. fakeid itself loads every checkpoint through `fakeid.runs.trained.load_detector`
-(training's test, eval, predict, export), which also loads those written before the `model_name` argument
-became `name`.
+in `prepare_batch`, so the loader only moves bytes. Each step calls it, not Lightning's
+`on_after_batch_transfer` hook: with a datamodule Lightning warns on every run that the module's hook is
+used. The checkpoint holds the hyper-parameters and the normalisation buffers:
+`FakeImageDetector.load_from_checkpoint(path)` rebuilds the model for inference with no other file. fakeid
+itself loads every checkpoint through `fakeid.runs.trained.load_detector` (training's test, eval, predict,
+export), which also loads those written before the `model_name` argument became `name`.
 
 `channels_last` (NHWC tensors) is a speed choice, not part of the experiment: it is kept out of the
 hyper-parameters, so checkpoints and the run's identity do not depend on it (only the order of floating-point
@@ -80,7 +81,9 @@ class FakeImageDetector(pl.LightningModule):
         self.loss = nn.BCEWithLogitsLoss()
         self.val_auroc = BinaryAUROC()
 
-    def on_after_batch_transfer(self, batch, dataloader_idx: int):
+    def prepare_batch(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """A batch on this module's device -> the network's input (normalised, flipped when training with
+        `hflip`, NHWC unless `channels_last=false`) and its labels."""
         images, labels = batch
         images = self.net.normalise(images)
         if self.hparams.hflip and self.training:
@@ -123,20 +126,20 @@ class FakeImageDetector(pl.LightningModule):
     def prepare_input(self, batch) -> torch.Tensor:
         """A loader batch -> the network's input on this module's device (outside Lightning's loops)."""
         batch = (batch[0].to(self.device, non_blocking=True), batch[1].to(self.device, non_blocking=True))
-        return self.on_after_batch_transfer(batch, 0)[0]
+        return self.prepare_batch(batch)[0]
 
     def on_fit_start(self) -> None:
         if self.uses_channels_last(self.device):
             self.net.to(memory_format=torch.channels_last)  # depthwise convs are faster in NHWC (GPU and CPU)
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        images, labels = batch
+        images, labels = self.prepare_batch(batch)
         loss = self.loss(self(images), labels)
         self.log(TRAIN_LOSS, loss, prog_bar=True, batch_size=len(labels))
         return loss
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        images, labels = batch
+        images, labels = self.prepare_batch(batch)
         logits = self(images)
         self.log(VAL_LOSS, self.loss(logits, labels), prog_bar=True, sync_dist=True, batch_size=len(labels))
         self.val_auroc.update(torch.sigmoid(logits.float()), labels.long())

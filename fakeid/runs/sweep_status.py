@@ -17,8 +17,9 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,26 @@ def refused(err: Exception, params: dict[str, Any]) -> FakeidError:
     )
 
 
+@contextlib.contextmanager
+def unusable_launcher(executor: str) -> Iterator[None]:
+    """One line when submitit cannot submit at all: SLURM's commands missing from PATH (submitit raises a
+    RuntimeError without `srun`; a missing `sbatch` is an OSError), or the submission folder unwritable."""
+    launcher = "slurm" if executor == "slurm" else "submitit_local"
+    try:
+        yield
+    except (RuntimeError, OSError) as err:
+        missing = (
+            [command for command in ("srun", "sbatch") if shutil.which(command) is None] if launcher == "slurm" else []
+        )
+        why = (
+            f"SLURM's {' and '.join(missing)} not on PATH: this machine is not a SLURM node; run the sweep from one, "
+            "or use launcher=local or launcher=parallel here (docs/clusters.md)"
+            if missing
+            else f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else 'no message'}"
+        )
+        raise FakeidError(f"launcher={launcher} could not submit the jobs: {why}") from None
+
+
 def lost_job(job: Any, overrides: Sequence[str], err: Exception) -> str:
     """One line for a job that ended without a result: SLURM's state for it, or the last line of the
     traceback submitit kept when the job raised outside fakeid's own error handling."""
@@ -114,7 +135,8 @@ class WaitForEveryJob(submitit_launcher.BaseSubmititLauncher):
         init = {"folder": self.params["submitit_folder"]}
         if "max_num_timeout" in self.params:
             init[f"{self._EXECUTOR}_max_num_timeout"] = self.params["max_num_timeout"]
-        executor = submitit.AutoExecutor(cluster=self._EXECUTOR, **init)
+        with one_line_errors(), unusable_launcher(self._EXECUTOR):
+            executor = submitit.AutoExecutor(cluster=self._EXECUTOR, **init)
         base = set(OmegaConf.structured(BaseQueueConf).keys())
         executor.update_parameters(
             **{k if k in base else f"{self._EXECUTOR}_{k}": v for k, v in self.params.items() if k not in init_keys}
@@ -126,7 +148,11 @@ class WaitForEveryJob(submitit_launcher.BaseSubmititLauncher):
         for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
             log.info("\t#%d : %s", idx, " ".join(filter_overrides(overrides)))
             args.append((list(overrides), "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state()))
-        with one_line_errors(), contextlib.redirect_stderr(io.StringIO()) as sbatch_stderr:
+        with (
+            one_line_errors(),
+            unusable_launcher(self._EXECUTOR),
+            contextlib.redirect_stderr(io.StringIO()) as sbatch_stderr,
+        ):
             try:
                 jobs = executor.map_array(self, *zip(*args, strict=True))
             except (submitit.core.utils.FailedJobError, submitit.core.utils.FailedSubmissionError) as err:

@@ -8,8 +8,11 @@ and resumed ends with the weights and metrics of a run never interrupted (on CPU
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -85,6 +88,27 @@ def build_trainer(
     return trainer
 
 
+def log_interval(trainer: pl.Trainer, train_images: int, batch_size: int) -> None:
+    """`trainer.log_every_n_steps` cut to the training batches one process sees per epoch (at least 1), so a
+    run with fewer batches than the configured interval still logs its loss, and Lightning has nothing to warn
+    about. Not part of a run's identity (fakeid.runs.identity): it changes the log's rows, never the weights."""
+    per_epoch = max(1, train_images // (batch_size * trainer.world_size))
+    # an attribute Lightning's logger connector sets on the Trainer at init and its loops read: not declared
+    trainer.log_every_n_steps = min(trainer.log_every_n_steps, per_epoch)  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def unfixable_lightning_warnings() -> Iterator[None]:
+    """Warnings a training run cannot avoid, silenced around fit: Lightning 2.6's CombinedLoader builds a torch
+    `LeafSpec` for every loader, which torch deprecates (2.14 here: a FutureWarning on each run, fixed only by a
+    Lightning release that no longer calls it); nothing fakeid passes changes that."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", r"`isinstance\(treespec, LeafSpec\)` is deprecated", FutureWarning, r"pytorch_lightning\."
+        )
+        yield
+
+
 def fit(
     trainer: pl.Trainer,
     detector: FakeImageDetector,
@@ -105,7 +129,8 @@ def fit(
         if last is not None:
             result.resumed_from_step = step
     try:
-        trainer.fit(detector, datamodule=datamodule, ckpt_path=str(last) if last else None, **LIGHTNING_LOAD)
+        with unfixable_lightning_warnings():
+            trainer.fit(detector, datamodule=datamodule, ckpt_path=str(last) if last else None, **LIGHTNING_LOAD)
     except SystemExit as stop:  # Lightning turns Ctrl-C into sys.exit(1) after its own clean-up
         if trainer.interrupted:
             raise Interrupted("KeyboardInterrupt") from stop
@@ -132,6 +157,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: RunRecord) -> None:
     plan = datamodule.plan()
     record_plan(plan, run_dir, result)
     trainer = build_trainer(cfg, run_dir, given(result.config_hash), result)
+    log_interval(trainer, len(plan.train.paths), int(cfg.data.batch_size))
     started = time.perf_counter()
     try:
         fit(trainer, detector, datamodule, run_dir, result)

@@ -10,16 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from fakeid.benchmark import speed as bench_module
-from fakeid.benchmark.speed import (
-    REFERENCE,
-    BenchConfig,
-    PlainStepAfterEach,
-    bench,
-    bench_config,
-    in_reference_units,
-    spread,
-)
+from fakeid.benchmark import reference as reference_module
+from fakeid.benchmark.config import BenchConfig, bench_config, resolved
+from fakeid.benchmark.loop import PlainStepAfterEach
+from fakeid.benchmark.reference import REFERENCE, in_reference_units
+from fakeid.benchmark.speed import bench, spread
 from fakeid.core.errors import FakeidError
 from tests.helpers.commands import REPO, assert_one_line_error, run_module
 
@@ -111,12 +106,12 @@ def test_reference_settings_are_fixed_and_every_throughput_is_given_in_its_unit(
     )
     assert (REFERENCE.warmup, REFERENCE.steps, REFERENCE.repeats, REFERENCE.channels_last) == (3, 8, 3, False)
     monkeypatch.setattr(
-        bench_module, "REFERENCE", replace(REFERENCE, backbone="test_resnet", warmup=1, steps=1, repeats=2)
+        reference_module, "REFERENCE", replace(REFERENCE, backbone="test_resnet", warmup=1, steps=1, repeats=2)
     )
     config = bench_config(
         {"device": "cpu", "backbone": "test_resnet", "size": 48, "images": 8, "batch": 4, "workers": 0}
-    ).resolved()
-    result = bench(replace(config, parts="reference,eval", out=str(tmp_path / "bench.json")))
+    )
+    result = bench(replace(config, parts=["reference", "eval"], out=str(tmp_path / "bench.json")))
     reference = result["reference"]
     assert reference["threads"]["one_thread"] == 1 and reference["threads"]["all_threads"] >= 1
     for name in ("one_thread", "all_threads"):
@@ -157,14 +152,14 @@ def test_spread_is_median_min_max():
 
 
 def test_auto_values_follow_the_device():
-    config = bench_config({"device": "cpu"}).resolved()
+    config = bench_config({"device": "cpu"})
     assert (config.size, config.batch, config.eval_batch, config.precision) == (64, 32, 64, "32-true")
     assert config.repeats >= 5  # the floor for an overhead figure
-    assert bench_config({"size": 128, "compile": True, "workdir": "none", "channels_last": "auto"}) == BenchConfig(
-        size=128, compile=True
+    assert bench_config({"size": 128, "compile": True, "workdir": None, "channels_last": "auto"}) == resolved(
+        BenchConfig(size=128, compile=True)
     )
-    assert bench_config({"parts": ["train", "eval"]}).part_list() == ["train", "eval"]
-    assert bench_config({}).part_list() == ["reference", "loader", "train", "eval"]  # the unit first, by default
+    assert bench_config({"parts": ["train", "eval"]}).parts == ["train", "eval"]
+    assert bench_config({}).parts == ["reference", "loader", "train", "eval"]  # the unit first, by default
 
 
 @pytest.mark.parametrize(
@@ -174,7 +169,7 @@ def test_auto_values_follow_the_device():
         ("size", "big"),
         ("compile", "maybe"),
         ("precision", "16-mixed"),
-        ("parts", "train,fly"),
+        ("parts", ["train", "fly"]),
         ("device", "tpu"),
         ("repeats", 0),
         ("channels_last", "sometimes"),
@@ -182,7 +177,7 @@ def test_auto_values_follow_the_device():
 )
 def test_bad_values_are_one_line_errors(key: str, value: object):
     with pytest.raises(FakeidError, match=key):
-        bench_config({key: value}).resolved()
+        bench_config({key: value})
 
 
 @pytest.mark.parametrize(

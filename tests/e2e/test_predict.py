@@ -50,14 +50,24 @@ def noise(height: int, width: int, seed: int = 0) -> np.ndarray:
 # ---- the command line ------------------------------------------------------------------------------------
 
 
-def test_cli_writes_the_csv_in_its_run_folder_and_prints_a_table(trained_run, tmp_path):
+def files_under(folder: Path) -> set[str]:
+    return {str(path.relative_to(folder)) for path in folder.rglob("*")}
+
+
+def test_cli_writes_the_csv_in_a_new_outputs_folder_and_prints_a_table(trained_run, tmp_path):
     folder = tmp_path / "in"
     write_images(folder / "a", 3, 32, fake=False, seed=1)
     write_images(folder / "b", 3, 48, fake=True, seed=2, suffix=".jpg")
     (folder / "README.md").write_text("not an image")
-    done = run_module("fakeid.predict", f"run={trained_run}", f"input={folder}", f"hydra.run.dir={tmp_path / 'cmd'}")
+    done = run_module("fakeid.predict", f"run={trained_run}", f"input={folder}", f"paths.outputs={tmp_path / 'out'}")
     assert done.returncode == 0, done.stderr[-2000:]
-    rows = read_csv(tmp_path / "cmd" / "predictions.csv")
+    (written,) = (tmp_path / "out" / "predict").glob("*/predictions.csv")  # out= not given: outputs/predict/<time>/
+    assert files_under(tmp_path / "out") == {
+        "predict",
+        f"predict/{written.parent.name}",
+        str(written.relative_to(tmp_path / "out")),
+    }
+    rows = read_csv(written)
     assert tuple(rows[0]) == COLUMNS and len(rows) == 6
     assert [Path(row["path"]).name for row in rows] == ["0000.png", "0001.png", "0002.png"] + [
         "0000.jpg",
@@ -82,8 +92,8 @@ def test_cli_writes_the_csv_in_its_run_folder_and_prints_a_table(trained_run, tm
         (["input={missing}"], r"input=.*missing.png does not exist"),
         (["input={empty}"], r"input=.*empty: no image found in this folder or below"),
         ([], "input= is required"),
-        (["input={good}", "crop=middle"], "crop=middle is not one of center, none, tiles"),
-        (["input={good}", "threshold=1.5"], r"threshold=1.5 must lie in \[0, 1\]"),
+        (["input={good}", "crop=middle"], "crop=middle: expected one of center, none, tiles"),
+        (["input={good}", "threshold=1.5"], r"threshold=1.5: expected a number in \[0, 1\]"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(trained_run, tmp_path, args, message):
@@ -96,6 +106,24 @@ def test_cli_bad_input_is_one_line_and_exit_2(trained_run, tmp_path, args, messa
     )
     assert_one_line_error(done, message)
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_out_file_from_an_empty_folder_writes_only_that_file(trained_run, tmp_path):
+    """Hydra's run folder, its .hydra/ copy of the config and its log file are off: the CSV is all there is."""
+    here = tmp_path / "here"
+    here.mkdir()
+    good = image(tmp_path / "good.png", noise(32, 32))
+    done = run_module("fakeid.predict", f"run={trained_run}", f"input={good}", "out=p.csv", cwd=here)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert files_under(here) == {"p.csv"}
+
+
+def test_a_refused_predict_writes_nothing(tmp_path):
+    here = tmp_path / "here"
+    here.mkdir()
+    done = run_module("fakeid.predict", "ckpt=best.ckpt", "input=/nonexistent", cwd=here)
+    assert_one_line_error(done, "input=/nonexistent does not exist")
+    assert files_under(here) == set()
 
 
 def test_needs_exactly_one_detector(tmp_path):
