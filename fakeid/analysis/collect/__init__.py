@@ -43,9 +43,11 @@ CLI (a Hydra app, conf/collect.yaml): `python -m fakeid.collect sweeps=[DIR1,DIR
 
 from __future__ import annotations
 
+import io
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -71,9 +73,12 @@ from fakeid.analysis.collect.loading import (
 )
 from fakeid.analysis.collect.tidying import datasets, hparam_columns, keep_dataset, tidy
 from fakeid.core.errors import FakeidError
-from fakeid.runs.files import SCORES_FILE
+from fakeid.runs.files import RESULTS_FILE, SCORES_FILE
 
-__all__ = [  # what callers import from fakeid.analysis.collect
+__all__ = [
+    "Study",
+    "collect_study",
+    "current_intervals",  # what callers import from fakeid.analysis.collect
     "AUGMENT",
     "CORRUPT",
     "INTERVAL_COLUMNS",
@@ -142,14 +147,83 @@ def collect(
         if int(n_boot) < 1:
             raise FakeidError(f"n_boot={n_boot}: expected a positive number of bootstrap replicates, e.g. 2000")
         df, without = add_intervals(df, int(n_boot), int(bootstrap_seed))
-        if without:
-            shown = ", ".join(without[:3]) + (f", ... ({len(without)} runs)" if len(without) > 3 else "")
-            print(
-                f"fakeid: note: {len(without)} runs (or sets) have no scores in {SCORES_FILE} ({shown}): their AP "
-                "and AUROC intervals over images are left empty",
-                file=sys.stderr,
-            )
+        _note_without(without)
     return df, [check_completeness(sweep_dir, runs) for sweep_dir in sweep_dirs]
+
+
+def _note_without(without: Sequence[str]) -> None:
+    """Name on stderr the runs (or sets) whose AP and AUROC intervals stay empty (`add_intervals`)."""
+    if without:
+        shown = ", ".join(without[:3]) + (f", ... ({len(without)} runs)" if len(without) > 3 else "")
+        print(
+            f"fakeid: note: {len(without)} runs (or sets) have no scores in {SCORES_FILE} ({shown}): their AP "
+            "and AUROC intervals over images are left empty",
+            file=sys.stderr,
+        )
+
+
+@dataclass
+class Study:
+    """What the report reads of its folders, once: the runs, the collected table (with `INTERVAL_COLUMNS`) and
+    a completeness report per folder; `reused` names the folders whose own results.csv gave the intervals."""
+
+    runs: list[dict[str, Any]]
+    table: pd.DataFrame
+    completeness: list[Completeness]
+    reused: list[str] = field(default_factory=list)
+
+
+def current_intervals(sweep_dir: Path, fresh: pd.DataFrame) -> pd.DataFrame | None:
+    """The interval columns of `sweep_dir/results.csv` for the rows of `fresh` (the sweep's tidy rows as read
+    now), or None when that file is absent or not current.
+
+    Current means: its rows of this sweep, in every column `tidy` writes, are the text `fresh` would be written
+    as, row for row. Those columns hold every run's status, scores.csv path and every metric of its
+    metrics.json, and a scores.csv that changed since its record is CORRUPT (its digest), so equal text means
+    the intervals were computed from the same runs and scores; any difference (a new or rerun job, another
+    `data_root`) means collect again. Reading the intervals back rather than bootstrapping again is what
+    lets `make demo`'s report reuse the collect of sweeps/fig1.sh and fig2.sh."""
+    path = sweep_dir / RESULTS_FILE
+    if not path.is_file() or fresh.empty:
+        return None
+    try:
+        saved = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError):
+        return None  # unreadable: collected again, as if absent
+    needed = [*fresh.columns, *INTERVAL_COLUMNS]
+    if "sweep" not in saved.columns or any(name not in saved.columns for name in needed):
+        return None
+    saved = saved[saved["sweep"] == str(sweep_dir)].reset_index(drop=True)
+    now = pd.read_csv(io.StringIO(fresh.to_csv(index=False)), dtype=str, keep_default_na=False)
+    if len(saved) != len(now) or not saved[list(fresh.columns)].equals(now):
+        return None
+    # float() reads back exactly what to_csv wrote (pandas' own parser may differ in the last bit)
+    intervals = saved[list(INTERVAL_COLUMNS)].map(lambda text: float(text) if text else float("nan"))
+    return intervals.set_axis(fresh.index)
+
+
+def collect_study(
+    sweep_dirs: Sequence[Path], data_root: str | None = None, n_boot: int = 2000, bootstrap_seed: int = 0
+) -> Study:
+    """`collect` for the report: each folder's intervals from its own results.csv when current
+    (`current_intervals`), else computed here with `n_boot` and `bootstrap_seed` (collect's defaults), so the
+    report's table is collect's table without bootstrapping a sweep twice."""
+    runs = load_runs(sweep_dirs)
+    df = keep_dataset(tidy(runs), data_root)
+    parts, reused, without = [], [], []
+    for sweep in dict.fromkeys(map(str, sweep_dirs)):
+        fresh = df[df["sweep"] == sweep]
+        intervals = current_intervals(Path(sweep), fresh)
+        if intervals is None:
+            part, missing = add_intervals(fresh, n_boot, bootstrap_seed)
+            without += missing
+        else:
+            part = pd.concat([fresh, intervals], axis=1)
+            reused.append(sweep)
+        parts.append(part)
+    _note_without(without)
+    table = pd.concat(parts) if parts else add_intervals(df, n_boot, bootstrap_seed)[0]
+    return Study(runs, table, [check_completeness(sweep_dir, runs) for sweep_dir in sweep_dirs], reused)
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -170,7 +244,7 @@ def collect_to_csv(
     df, reports = collect(sweep_dirs, data_root, n_boot, bootstrap_seed)
     for report in reports:
         print(report.summary(), file=sys.stderr)
-    written = write_results(df, out or sweep_dirs[0] / "results.csv")
+    written = write_results(df, out or sweep_dirs[0] / RESULTS_FILE)
     n_runs = df[["sweep", "run_dir"]].drop_duplicates().shape[0]
     print(f"wrote {written} ({len(df)} rows, {n_runs} runs)", file=sys.stderr)
     return written

@@ -3,7 +3,9 @@ run and set the bootstrap replicates of every metric (one random stream per set,
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import contextlib
+import hashlib
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,7 +61,43 @@ def _set_replicates(
     result = {}
     for key, per_set in scores.items():
         for name in sets:
-            rng = np.random.default_rng(seed_sequence(bootstrap_seed, "images", name))
             data = per_set[name]
-            result[(key, name)] = bootstrap_set(data.scores, data.labels, n_boot, rng, thresholds.get(key))
+            result[(key, name)] = _replicates(data, name, n_boot, bootstrap_seed, thresholds.get(key))
     return result
+
+
+_shared: dict[tuple[Any, ...], dict[str, np.ndarray]] | None = None  # on inside `sharing()` only
+
+
+@contextlib.contextmanager
+def sharing() -> Iterator[None]:
+    """Inside, a set's replicates are computed once and reused by every comparison that needs them again.
+
+    Several comparisons of one sweep (each figure's marks, compare.md, the report's section) differ in their
+    groups, metrics and so their Holm family, but draw the same image resamples: a set's replicates depend only
+    on its scores and labels, the set's name (its random stream), `n_boot`, `bootstrap_seed` and the run's
+    threshold, which is the key here; reusing them changes no number. Scoped rather than global, so a long
+    session does not keep every sweep's replicates in memory."""
+    global _shared
+    outer, _shared = _shared, {} if _shared is None else _shared
+    try:
+        yield
+    finally:
+        _shared = outer
+
+
+def _replicates(
+    data: SetScores, name: str, n_boot: int, bootstrap_seed: int, threshold: float | None
+) -> dict[str, np.ndarray]:
+    def draw() -> dict[str, np.ndarray]:
+        rng = np.random.default_rng(seed_sequence(bootstrap_seed, "images", name))
+        return bootstrap_set(data.scores, data.labels, n_boot, rng, threshold)
+
+    if _shared is None:
+        return draw()
+    digest = hashlib.sha256(np.ascontiguousarray(data.scores).tobytes())
+    digest.update(np.ascontiguousarray(data.labels).tobytes())
+    key = (digest.hexdigest(), str(np.asarray(data.scores).dtype), name, int(n_boot), int(bootstrap_seed), threshold)
+    if key not in _shared:
+        _shared[key] = draw()
+    return _shared[key]

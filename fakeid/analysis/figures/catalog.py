@@ -14,7 +14,7 @@ from typing import Sequence
 import pandas as pd
 
 from fakeid.analysis.collect import AUGMENT, read_results
-from fakeid.analysis.compare import plan_table
+from fakeid.analysis.compare import plan_table, replicates
 from fakeid.analysis.figures import augment, robustness
 from fakeid.analysis.figures.study import (
     AUGMENTATION,
@@ -84,11 +84,12 @@ def write_all(
         names += OTHER_GENERATORS  # Fig 3 of the other unseen generators (the benchmark's DeconvGAN) apart
     makers = _makers()
     made: dict[str, object] = {}
-    for name in names:
-        try:
-            made[name] = makers[name](df, out_dir, source, options)
-        except FakeidError as err:
-            made[name] = str(err)
+    with replicates.sharing():  # the figures' comparisons resample each set's images once between them
+        for name in names:
+            try:
+                made[name] = makers[name](df, out_dir, source, options)
+            except FakeidError as err:
+                made[name] = str(err)
     return made
 
 
