@@ -40,7 +40,7 @@ from fakeid.analysis.stats import mean_ci
 from fakeid.audit import spectra
 from fakeid.core.atomic import write_folder_atomically
 from fakeid.core.errors import FakeidError
-from fakeid.core.metric_names import TEST_METRICS
+from fakeid.core.metric_names import SUMMARY_METRICS, TEST_METRICS
 from fakeid.reporting import gallery
 from fakeid.reporting.html import Cell, definition_list, esc, page, table
 from fakeid.runs.failures import point_text
@@ -52,7 +52,7 @@ REPORT_KIND = "fakeid_report"
 INDEX = "index.html"
 FIGURES_DIR = "figures"
 SPECTRA_DIR = "spectra"
-TABLE_METRICS = ("acc", "acc_cal", "ap", "auroc", "real_acc", "fake_acc")
+TABLE_METRICS = (*SUMMARY_METRICS, *(name for name in TEST_METRICS if name not in SUMMARY_METRICS))
 RUN_COLUMNS = ("threshold", "n_real", "n_fake")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fakeid.core.metric_names import CALIBRATION_METRICS, TEST_METRICS
+from fakeid.core.metric_names import CALIBRATION_METRICS, INTERVAL_METRICS, TEST_METRICS
 
 TEST_FIELDS = ("set", "generator", "category", "seen_generator", "seen_category", "n_real", "n_fake", *TEST_METRICS)
 # Hyper-parameters worth a column even when they were not swept.
@@ -23,7 +23,6 @@ SCORES_COLUMN = "scores_file"  # the run's scores.csv (absolute), empty when it 
 # failed run does: every consumer reads status "ok" rows only, so it is counted and listed but enters no statistic.
 CORRUPT = "corrupt"  # an ok record whose scores.csv fails fakeid.analysis.scores' checks
 NEWER = "newer"  # a metrics.json written by a newer fakeid (fakeid.runs.record.NewerRecord): not read at all
-INTERVAL_METRICS = ("acc", "ap", "auroc")
 INTERVAL_COLUMNS = tuple(f"{metric}_img_{end}" for metric in INTERVAL_METRICS for end in ("low", "high"))
 AUGMENT = "augment"  # the training augmentation's label (fakeid.data.augment.augment_label), "none" without
 AUGMENT_PREFIX = "augment."

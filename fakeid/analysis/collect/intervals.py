@@ -10,6 +10,7 @@ import pandas as pd
 from fakeid.analysis.bootstrap import seed_sequence, set_intervals, wilson_interval
 from fakeid.analysis.collect.columns import INTERVAL_COLUMNS, SCORES_COLUMN
 from fakeid.analysis.scores import read_scores
+from fakeid.core.metric_names import RANKING_METRICS
 
 
 def add_intervals(df: pd.DataFrame, n_boot: int = 2000, bootstrap_seed: int = 0) -> tuple[pd.DataFrame, list[str]]:
@@ -41,6 +42,6 @@ def add_intervals(df: pd.DataFrame, n_boot: int = 2000, bootstrap_seed: int = 0)
             data = per_set[name]
             rng = np.random.default_rng(seed_sequence(bootstrap_seed, "images", name))
             intervals = set_intervals(data.scores, data.labels, n_boot, rng)
-            for metric in ("ap", "auroc"):
+            for metric in RANKING_METRICS:
                 df.loc[index, [f"{metric}_img_low", f"{metric}_img_high"]] = intervals[metric]
     return df, without

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from fakeid.analysis import power
+from fakeid.core.metric_names import HEADLINE_METRICS, SUMMARY_METRICS
 
-COMPARE_METRICS = ("acc", "acc_cal", "ap", "auroc")
+COMPARE_METRICS = SUMMARY_METRICS
 ALPHA = 0.05  # a mark: p_holm below it
 BOOTSTRAP, SEED_ONLY = "two-level bootstrap", "seed-only paired t"
 SEED = "seed"
@@ -77,7 +78,7 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     source: str = "the results table"
 
-    def power_statement(self, group: str, metrics: Sequence[str] = ("acc", "ap")) -> str:
+    def power_statement(self, group: str, metrics: Sequence[str] = HEADLINE_METRICS) -> str:
         """ "this sweep can detect differences of X (acc), Y (AP) or more on <group>" (80 % power, 5 % level)."""
         rows = self.power[(self.power["group"] == group) & self.power["metric"].isin(metrics)]
         rows = rows[rows["mde"].notna()]

@@ -41,9 +41,10 @@ from fakeid.analysis.figures.study import (
     training_rows,
 )
 from fakeid.core.errors import FakeidError
+from fakeid.core.metric_names import HEADLINE_METRICS
 
 GROUPS = ("unseen content", "unseen generator")
-METRICS = ("acc", "ap")
+METRICS = HEADLINE_METRICS
 
 
 def _group_rows(rows: pd.DataFrame, group: str) -> pd.DataFrame:

@@ -52,6 +52,7 @@ from fakeid.analysis.figures.study import (
 from fakeid.analysis.pictures import open_markers, write_figure_files
 from fakeid.analysis.stats import mean_ci, summarize
 from fakeid.core.errors import FakeidError
+from fakeid.core.metric_names import HEADLINE_METRICS, INTERVAL_METRICS
 
 NONE, JPEG, BLUR, FORMAT = "none", "jpeg", "blur", "format"
 # perturbation -> (its x column, where the original images sit on that axis, axis label)
@@ -60,8 +61,8 @@ AXES = {
     BLUR: ("perturbation.sigma", 0.0, "Gaussian blur sigma (0 = original images)"),
 }
 SET_GROUPS = ("unseen content", "unseen generator")
-FIGR_METRICS = ("acc", "ap")
-BIAS_METRICS = ("acc", "ap", "auroc")
+FIGR_METRICS = HEADLINE_METRICS
+BIAS_METRICS = INTERVAL_METRICS
 FIGR_COLUMNS = [
     "figure",
     "sets",

@@ -79,7 +79,7 @@ from fakeid.analysis.rows import (  # noqa: E402, F401 - some re-exported: fakei
 from fakeid.analysis.stats import summarize  # noqa: E402
 from fakeid.analysis.trends import ALPHA, claim, line_text, p_text, trend_test  # noqa: E402
 from fakeid.core.errors import FakeidError  # noqa: E402
-from fakeid.core.metric_names import TEST_METRICS  # noqa: E402
+from fakeid.core.metric_names import HEADLINE_METRICS, SUMMARY_METRICS, TEST_METRICS  # noqa: E402
 from fakeid.data.layout import UNSEEN_GENERATOR  # noqa: E402
 
 CATEGORIES = "data.num_categories"
@@ -470,7 +470,7 @@ def fig1_data(
             " "
             + "; ".join(
                 trend_sentence(primary, CATEGORIES, metric, f"{METRIC_TEXT[metric]} on the fixed sets")
-                for metric in ("acc", "ap")
+                for metric in HEADLINE_METRICS
                 if _has_values(primary, metric)
             )
             + "."
@@ -508,7 +508,7 @@ def fig2_data(df: pd.DataFrame, source: str = "the results table", options: Opti
     """Fig 2: unseen-content accuracy and AP vs dropout ratio, a line and trend per number of categories, each
     on the unseen-content sets of that mix (the same at every dropout ratio)."""
     options = options or Options()
-    metrics = ["acc", "ap"]
+    metrics = list(HEADLINE_METRICS)
     rows = ok_test_rows(df, "fig2", [CATEGORIES, DROP_RATE, *metrics], source)
     unseen_all = _unseen_content(rows, "fig2", source)
     per_run = per_run_means(unseen_all, metrics, keep=[CATEGORIES, DROP_RATE])
@@ -910,7 +910,7 @@ def per_set_table(
 def seen_unseen_table(
     df: pd.DataFrame,
     by: Sequence[str] = (),
-    metrics: Sequence[str] = ("acc", "acc_cal", "ap", "auroc"),
+    metrics: Sequence[str] = SUMMARY_METRICS,
     source: str = "the results table",
 ) -> pd.DataFrame:
     """Seen vs unseen generator and content: per run the mean over the sets of each condition, then mean
