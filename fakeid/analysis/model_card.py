@@ -27,7 +27,7 @@ from fakeid.core.metric_names import INTERVAL_METRICS
 from fakeid.evaluation.metrics import ece
 from fakeid.inference.metadata import INPUT_DOC, OUTPUT_DOC, PREFIX
 from fakeid.runs.files import SCORES_FILE
-from fakeid.runs.record import RunRecord, given, read_record
+from fakeid.runs.record import MAX_DEPTH, RunRecord, find_metrics_files, given, read_record
 from fakeid.runs.trained import TrainedDetector
 
 CARD_FILE = "MODEL_CARD.md"
@@ -277,7 +277,9 @@ def robustness_rows(run_dir: Path) -> list[dict[str, Any]]:
     if evals is None or not evals.is_dir():
         return []
     rows = []
-    for path in sorted(evals.glob(f"*/{run_dir.parent.name}/**/metrics.json")):
+    # the one sweep walker (find_metrics_files); an evaluation folder is a sweep's depth plus its level folders
+    folders = sorted(evals.glob(f"*/{run_dir.parent.name}"))
+    for path in (path for folder in folders for path in find_metrics_files(folder, max_depth=MAX_DEPTH + 1)):
         record = read_record(path)
         if record is None or record.status != "ok" or not record.perturbation:
             continue
