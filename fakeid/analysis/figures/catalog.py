@@ -16,7 +16,7 @@ import pandas as pd
 from fakeid.analysis.collect import AUGMENT, read_results
 from fakeid.analysis.compare import plan_table, replicates
 from fakeid.analysis.figures import augment, robustness
-from fakeid.analysis.figures.study import (
+from fakeid.analysis.figures.figure import (
     AUGMENTATION,
     CATEGORIES,
     CHOICES,
@@ -25,16 +25,10 @@ from fakeid.analysis.figures.study import (
     OTHER_GENERATORS,
     ROBUSTNESS,
     Options,
-    calibration_figure,
-    compare_table,
-    fig1,
-    fig2,
-    fig3,
-    has_other_generators,
-    row_kinds,
-    sweeps_varying,
-    training_rows,
 )
+from fakeid.analysis.figures.study import fig1, fig2, fig3, has_other_generators
+from fakeid.analysis.figures.tables import calibration_figure, compare_table
+from fakeid.analysis.rows import row_kinds, sweeps_varying, training_rows
 from fakeid.core.errors import FakeidError
 
 

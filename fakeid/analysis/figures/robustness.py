@@ -38,7 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fakeid.analysis.figures.study import (
+from fakeid.analysis.figures.figure import (
     AUGMENT,
     CATEGORIES,
     DATASET_KIND,
@@ -46,10 +46,9 @@ from fakeid.analysis.figures.study import (
     DROP_RATE,
     METRIC_TEXT,
     Figure,
-    condition_label,
-    row_kinds,
 )
 from fakeid.analysis.pictures import open_markers, write_figure_files
+from fakeid.analysis.rows import condition_label, row_kinds
 from fakeid.analysis.stats import mean_ci, summarize
 from fakeid.core.errors import FakeidError
 from fakeid.core.metric_names import HEADLINE_METRICS, INTERVAL_METRICS
