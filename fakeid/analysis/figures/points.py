@@ -20,18 +20,7 @@ from fakeid.analysis.figures.figure import (
     SEED,
     Options,
 )
-from fakeid.analysis.rows import (  # noqa: F401 - some re-exported: fakeid.analysis.figures.robustness and tests use them
-    GROUPS,
-    RUN_KEY,
-    UNSEEN_CONTENT,
-    condition_label,
-    constant_sets,
-    ok_test_rows,
-    row_kinds,
-    set_list_text,
-    sweeps_varying,
-    training_rows,
-)
+from fakeid.analysis.rows import RUN_KEY
 from fakeid.analysis.stats import summarize
 from fakeid.analysis.trends import ALPHA, claim, line_text, trend_test
 from fakeid.core.errors import FakeidError
