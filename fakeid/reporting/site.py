@@ -16,6 +16,9 @@ they are computed again, so a stale file is never shown.
 
 Writing is all or nothing: the site is built under a hidden temporary name beside `out` and renamed into
 place; `out` must be new, empty, or an earlier report (its `report.json` says so), which is replaced.
+
+Over 500 lines: one section function per part of the page, each small, sharing `Folder` and the HTML helpers;
+the gallery (`gallery`) and the plain HTML (`html`) are already apart.
 """
 
 from __future__ import annotations
