@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 from fakeid import CONF_DIR
 from fakeid.analysis import simulation
 from fakeid.analysis.figures.catalog import draw_from_csvs
-from fakeid.analysis.figures.study import Options
+from fakeid.analysis.figures.figure import Options
 from fakeid.analysis.tracked_outputs import files_written_since, upload
 from fakeid.core.cli import as_list, require, run_app
 from fakeid.core.errors import one_line_errors

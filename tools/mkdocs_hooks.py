@@ -508,7 +508,7 @@ def draw_demo_picture(name: str, demo_dir: Path, out: Path) -> None:
     import pandas as pd
 
     from fakeid.analysis.calibration import draw_reliability
-    from fakeid.analysis.figures.study import redraw
+    from fakeid.analysis.figures.drawing import redraw
     from fakeid.analysis.pictures import CSV_SHA256_KEY, csv_sha256
 
     csv, meta = demo_dir / f"{name}.csv", json.loads((demo_dir / f"{name}.json").read_text(encoding="utf-8"))

@@ -28,7 +28,9 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from scipy import stats as scipy_stats
 
-BOOT_METRICS = ("acc", "acc_cal", "ap", "auroc")
+from fakeid.core.metric_names import RANKING_METRICS, SUMMARY_METRICS
+
+BOOT_METRICS = SUMMARY_METRICS
 CHUNK_CELLS = 4_000_000  # resamples x images held at once (about 32 MB of float64 per array)
 
 
@@ -147,7 +149,7 @@ def set_intervals(
     n_boot: int,
     rng: np.random.Generator,
     confidence: float = 0.95,
-    metrics: Sequence[str] = ("ap", "auroc"),
+    metrics: Sequence[str] = RANKING_METRICS,
 ) -> dict[str, tuple[float, float]]:
     """Per-set image-level intervals: accuracy at 0.5 by Wilson (exact counts), the `metrics` by the
     stratified bootstrap."""

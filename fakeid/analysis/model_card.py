@@ -23,14 +23,15 @@ import yaml
 from fakeid.analysis.bootstrap import seed_sequence, set_intervals
 from fakeid.analysis.scores import read_scores
 from fakeid.core.atomic import write_text_atomically
+from fakeid.core.metric_names import INTERVAL_METRICS
 from fakeid.evaluation.metrics import ece
 from fakeid.inference.metadata import INPUT_DOC, OUTPUT_DOC, PREFIX
 from fakeid.runs.files import SCORES_FILE
-from fakeid.runs.record import RunRecord, given, read_record
+from fakeid.runs.record import MAX_DEPTH, RunRecord, find_metrics_files, given, read_record
 from fakeid.runs.trained import TrainedDetector
 
 CARD_FILE = "MODEL_CARD.md"
-CARD_METRICS = ("acc", "ap", "auroc", "ece")  # the evaluation table's columns, each with its interval
+CARD_METRICS = (*INTERVAL_METRICS, "ece")  # the evaluation table's columns, each with its interval
 HF_METRIC_TYPES = {
     "acc": "accuracy",
     "ap": "average_precision",
@@ -225,7 +226,7 @@ class ModelCard:
         for row in self.robustness:
             lines.append(
                 f"| {row['perturbation']} | {row['set']} | "
-                + " | ".join("-" if row.get(k) is None else f"{row[k]:.3f}" for k in ("acc", "ap", "auroc"))
+                + " | ".join("-" if row.get(k) is None else f"{row[k]:.3f}" for k in INTERVAL_METRICS)
                 + " |"
             )
         return [*lines, ""]
@@ -276,7 +277,9 @@ def robustness_rows(run_dir: Path) -> list[dict[str, Any]]:
     if evals is None or not evals.is_dir():
         return []
     rows = []
-    for path in sorted(evals.glob(f"*/{run_dir.parent.name}/**/metrics.json")):
+    # the one sweep walker (find_metrics_files); an evaluation folder is a sweep's depth plus its level folders
+    folders = sorted(evals.glob(f"*/{run_dir.parent.name}"))
+    for path in (path for folder in folders for path in find_metrics_files(folder, max_depth=MAX_DEPTH + 1)):
         record = read_record(path)
         if record is None or record.status != "ok" or not record.perturbation:
             continue

@@ -12,3 +12,8 @@ UNIT_INTERVAL_METRICS = (*TEST_METRICS, *CALIBRATION_METRICS)
 VAL_LOSS = "val/loss"
 VAL_AUROC = "val/auroc"
 TRAIN_LOSS = "train/loss"
+# Subsets the analysis names, each for a reason, defined here so that no module restates a tuple of names:
+SUMMARY_METRICS = ("acc", "acc_cal", "ap", "auroc")  # compared between levels and bootstrapped (compare, bootstrap)
+INTERVAL_METRICS = ("acc", "ap", "auroc")  # with a 95 % interval over a set's images in results.csv
+RANKING_METRICS = ("ap", "auroc")  # threshold-free: their image intervals need the per-image scores
+HEADLINE_METRICS = ("acc", "ap")  # what the figures' panels and the power statements show

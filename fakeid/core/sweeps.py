@@ -42,6 +42,12 @@ def jobs(params: Mapping[str, Any] | None, task: Sequence[str], source: str) -> 
     from hydra.errors import HydraException
 
     parsed = parse(sweeper_arguments(params, task), source)
+    for override in parsed:
+        if override.is_sweep_override() and not override.is_discrete_sweep():
+            raise FakeidError(
+                f"{source}: {override.input_line}: Hydra's basic sweeper takes lists, range() and choice(), "
+                "not an interval"
+            )
     try:
         return BasicSweeper.split_arguments(parsed, None)[0]
     except HydraException as err:

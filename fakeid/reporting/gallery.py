@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from fakeid.analysis.figures.study import condition_label
+from fakeid.analysis.rows import condition_label
 from fakeid.analysis.scores import read_scores as read_checked_scores
 from fakeid.runs.files import SCORES_FILE
 

@@ -7,12 +7,18 @@ from. Every link is relative, so the folder can be zipped, mailed, or served fro
 fetched from outside it.
 
 Sections: what was run, completeness, figures, per-set tables, mistakes gallery (`fakeid.reporting.gallery`),
-spectra of the data root (`fakeid.audit.spectra`). The sweeps are collected when the report is made
-(`fakeid.analysis.collect`, the same code as `python -m fakeid.collect`), never read from an earlier results.csv that
-may be stale.
+spectra of the data root (`fakeid.audit.spectra`). The sweeps are read once when the report is made
+(`fakeid.analysis.collect.collect_study`, the same code as `python -m fakeid.collect`): one table with collect's
+interval columns, which the page, its figures, its results.csv and its comparisons share. A sweep's own
+results.csv (what `python -m fakeid.collect` wrote) gives the intervals only while it is current, i.e. its
+rows are, text for text, what the sweep's metrics.json files give now (`collect.current_intervals`); else
+they are computed again, so a stale file is never shown.
 
 Writing is all or nothing: the site is built under a hidden temporary name beside `out` and renamed into
 place; `out` must be new, empty, or an earlier report (its `report.json` says so), which is replaced.
+
+Over 500 lines: one section function per part of the page, each small, sharing `Folder` and the HTML helpers;
+the gallery (`gallery`) and the plain HTML (`html`) are already apart.
 """
 
 from __future__ import annotations
@@ -30,18 +36,18 @@ import pandas as pd
 
 from fakeid import __version__
 from fakeid.analysis import collect
-from fakeid.analysis.compare import compare
+from fakeid.analysis.compare import compare, replicates
 from fakeid.analysis.figures import catalog
 from fakeid.analysis.rows import training_rows
 from fakeid.analysis.stats import mean_ci
 from fakeid.audit import spectra
 from fakeid.core.atomic import write_folder_atomically
 from fakeid.core.errors import FakeidError
-from fakeid.core.metric_names import TEST_METRICS
+from fakeid.core.metric_names import SUMMARY_METRICS, TEST_METRICS
 from fakeid.reporting import gallery
 from fakeid.reporting.html import Cell, definition_list, esc, page, table
 from fakeid.runs.failures import point_text
-from fakeid.runs.files import MULTIRUN_FILE
+from fakeid.runs.files import MULTIRUN_FILE, RESULTS_FILE
 from fakeid.runs.outputs import check_output
 
 REPORT_FILE = "report.json"
@@ -49,7 +55,7 @@ REPORT_KIND = "fakeid_report"
 INDEX = "index.html"
 FIGURES_DIR = "figures"
 SPECTRA_DIR = "spectra"
-TABLE_METRICS = ("acc", "acc_cal", "ap", "auroc", "real_acc", "fake_acc")
+TABLE_METRICS = (*SUMMARY_METRICS, *(name for name in TEST_METRICS if name not in SUMMARY_METRICS))
 RUN_COLUMNS = ("threshold", "n_real", "n_fake")
 
 
@@ -66,8 +72,6 @@ class Settings:
     overwrite: bool = False  # replace an earlier report in `out`
 
     def check(self) -> None:
-        if int(self.k) < 1:
-            raise FakeidError(f"k={self.k}: expected a positive number of gallery pictures per group")
         if self.spectra:
             spectra.check_settings(self.spectra_per_class)
         for folder in self.figures:
@@ -122,22 +126,24 @@ def is_report(folder: Path) -> bool:
 
 
 def read_folders(sweep_dirs: Sequence[Path], data_root: str | None) -> tuple[list[Folder], pd.DataFrame]:
-    """Collect every folder as `fakeid.analysis.collect` does (one dataset per kind, the same one-line refusals)."""
+    """The folders as `fakeid.analysis.collect` reads them, once (`collect.collect_study`: one dataset per kind,
+    the same one-line refusals, the table with its interval columns, a sweep's own results.csv reused when
+    current); the table is what the page, its figures, its results.csv and the comparisons all read."""
     if not sweep_dirs:
         raise FakeidError("sweeps=[]: expected at least one sweep or evaluation folder")
     for sweep_dir in sweep_dirs:
         if not sweep_dir.is_dir():
             raise FakeidError(f"{sweep_dir}: no such sweep folder")
-    runs = collect.load_runs(sweep_dirs)
-    df = collect.keep_dataset(collect.tidy(runs), data_root)
+    study = collect.collect_study(sweep_dirs, data_root)
+    df = study.table
     folders = [
         Folder(
             sweep_dir,
-            [run for run in runs if run["sweep"] == str(sweep_dir)],
+            [run for run in study.runs if run["sweep"] == str(sweep_dir)],
             df[df["sweep"] == str(sweep_dir)],
-            collect.check_completeness(sweep_dir, runs),
+            completeness,
         )
-        for sweep_dir in sweep_dirs
+        for sweep_dir, completeness in zip(sweep_dirs, study.completeness, strict=True)
     ]
     return folders, df
 
@@ -471,7 +477,7 @@ def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
 def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Settings) -> dict:
     """Write the whole site into `site` (a fresh folder); returns what report.json holds."""
     sources = ", ".join(str(folder.path) for folder in folders)
-    collect.write_results(df, site / "results.csv")
+    collect.write_results(df, site / RESULTS_FILE)
     pngs, reasons = draw_figures(df, site, settings.figures, sources)
     for folder in folders:
         folder.picks = gallery.mistakes(folder.path, folder.rows, int(settings.k), site, run_roots(folder))
@@ -551,7 +557,9 @@ def build(sweep_dirs: Sequence[str | Path], out: str | Path, settings: Settings)
     check_out(out, settings.overwrite)
     folders, df = read_folders([Path(path) for path in sweep_dirs], settings.data_root)
     # replaces an earlier report or an empty folder (check_out)
-    record = write_folder_atomically(out, lambda site: write_site(site, folders, df, settings))
+    # the figures and the comparisons section resample each set's images once between them
+    with replicates.sharing():
+        record = write_folder_atomically(out, lambda site: write_site(site, folders, df, settings))
     gallery_notes = (
         ("missing", "are missing from disk (moved since the run?); shown as missing"),
         ("outside", "lie outside their run's data root; listed by path, not copied"),

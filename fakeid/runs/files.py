@@ -19,3 +19,4 @@ REASON_FILE = "REASON.txt"  # why a run was moved aside (inside its .replaced/<t
 CHECKPOINT_DIR = "checkpoints"  # last.ckpt, best.ckpt, tested.ckpt
 EVAL_GRID_FILE = "eval_grid.json"  # an evaluation folder's grid (fakeid.evaluation.runner writes it)
 MULTIRUN_FILE = "multirun.yaml"  # Hydra's composed config of a sweep folder
+RESULTS_FILE = "results.csv"  # a sweep's collected table (fakeid.analysis.collect's default out=; the report's copy)

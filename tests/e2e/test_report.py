@@ -253,8 +253,8 @@ def test_a_rerun_replaces_an_earlier_report_with_overwrite_and_leaves_no_partial
     [
         ("no_results", "expected a sweep folder with multirun.yaml or metrics.json files"),
         ("missing", "no such sweep folder"),
-        ("k", "k=0: expected a positive number of gallery pictures per group"),
-        ("spectra", "spectra_per_class=0: expected a positive number of images per class"),
+        ("k", "k=0: expected an integer of at least 1"),
+        ("spectra", "spectra_per_class=0: expected an integer of at least 1"),
         ("out_taken", "holds other files (expected a new or empty folder, or an earlier report)"),
         ("out_file", "is a file (a folder for the report was expected)"),
         ("figures", "no such folder (a folder of figure PNGs was expected)"),

@@ -23,27 +23,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fakeid.analysis.figures.study import (
-    AUGMENT,
-    CATEGORIES,
-    DROP_RATE,
-    METRIC_TEXT,
-    UNSEEN_CONTENT_TEXT,
-    Figure,
+from fakeid.analysis.figures.drawing import save
+from fakeid.analysis.figures.figure import AUGMENT, CATEGORIES, DROP_RATE, METRIC_TEXT, UNSEEN_CONTENT_TEXT, Figure
+from fakeid.analysis.figures.points import (
     _describe_runs,
     _frame,
     _pick_fixed,
     _point_rows,
     _require_spread,
-    ok_test_rows,
     per_run_means,
-    save,
-    training_rows,
 )
+from fakeid.analysis.rows import ok_test_rows, training_rows
 from fakeid.core.errors import FakeidError
+from fakeid.core.metric_names import HEADLINE_METRICS
 
 GROUPS = ("unseen content", "unseen generator")
-METRICS = ("acc", "ap")
+METRICS = HEADLINE_METRICS
 
 
 def _group_rows(rows: pd.DataFrame, group: str) -> pd.DataFrame:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from fakeid.analysis.collect import AUGMENT, read_results
-from fakeid.analysis.compare import plan_table
+from fakeid.analysis.compare import plan_table, replicates
 from fakeid.analysis.figures import augment, robustness
-from fakeid.analysis.figures.study import (
+from fakeid.analysis.figures.figure import (
     AUGMENTATION,
     CATEGORIES,
     CHOICES,
@@ -24,16 +24,10 @@ from fakeid.analysis.figures.study import (
     OTHER_GENERATORS,
     ROBUSTNESS,
     Options,
-    calibration_figure,
-    compare_table,
-    fig1,
-    fig2,
-    fig3,
-    has_other_generators,
-    row_kinds,
-    sweeps_varying,
-    training_rows,
 )
+from fakeid.analysis.figures.study import fig1, fig2, fig3, has_other_generators
+from fakeid.analysis.figures.tables import calibration_figure, compare_table
+from fakeid.analysis.rows import row_kinds, sweeps_varying, training_rows
 from fakeid.core.errors import FakeidError
 
 
@@ -83,11 +77,12 @@ def write_all(
         names += OTHER_GENERATORS  # Fig 3 of the other unseen generators (the benchmark's DeconvGAN) apart
     makers = _makers()
     made: dict[str, object] = {}
-    for name in names:
-        try:
-            made[name] = makers[name](df, out_dir, source, options)
-        except FakeidError as err:
-            made[name] = str(err)
+    with replicates.sharing():  # the figures' comparisons resample each set's images once between them
+        for name in names:
+            try:
+                made[name] = makers[name](df, out_dir, source, options)
+            except FakeidError as err:
+                made[name] = str(err)
     return made
 
 

@@ -38,7 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fakeid.analysis.figures.study import (
+from fakeid.analysis.figures.figure import (
     AUGMENT,
     CATEGORIES,
     DATASET_KIND,
@@ -46,12 +46,12 @@ from fakeid.analysis.figures.study import (
     DROP_RATE,
     METRIC_TEXT,
     Figure,
-    condition_label,
-    row_kinds,
 )
 from fakeid.analysis.pictures import open_markers, write_figure_files
+from fakeid.analysis.rows import condition_label, row_kinds
 from fakeid.analysis.stats import mean_ci, summarize
 from fakeid.core.errors import FakeidError
+from fakeid.core.metric_names import HEADLINE_METRICS, INTERVAL_METRICS
 
 NONE, JPEG, BLUR, FORMAT = "none", "jpeg", "blur", "format"
 # perturbation -> (its x column, where the original images sit on that axis, axis label)
@@ -60,8 +60,8 @@ AXES = {
     BLUR: ("perturbation.sigma", 0.0, "Gaussian blur sigma (0 = original images)"),
 }
 SET_GROUPS = ("unseen content", "unseen generator")
-FIGR_METRICS = ("acc", "ap")
-BIAS_METRICS = ("acc", "ap", "auroc")
+FIGR_METRICS = HEADLINE_METRICS
+BIAS_METRICS = INTERVAL_METRICS
 FIGR_COLUMNS = [
     "figure",
     "sets",

@@ -59,7 +59,7 @@ def test_grid_follows_hydra_precedence_choice_and_errors(tmp_path: Path) -> None
     with pytest.raises(FakeidError, match="multirun.yaml.*model.drop_rate"):
         collect.expected_grid(sweep.path)
     _edit_multirun(sweep.path, {"model.drop_rate": "range(1,"}, [])
-    with pytest.raises(FakeidError, match="multirun.yaml: cannot parse"):
+    with pytest.raises(FakeidError, match="cannot parse .*multirun.yaml"):
         collect.expected_grid(sweep.path)
 
 
