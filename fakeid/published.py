@@ -1,0 +1,47 @@
+"""`python -m fakeid.published`: a published detector's checkpoint as a run folder (docs/published.md).
+
+    python -m fakeid.published source=cnndetection weights=blur_jpg_prob0.5.pth out=runs/cnndetection
+    python -m fakeid.published source=ufd weights=fc_weights.pth clip_weights=open_clip_pytorch_model.bin out=runs/ufd
+
+The work is in `fakeid.ingest.published`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import hydra
+from omegaconf import DictConfig
+
+from fakeid import CONF_DIR
+from fakeid.core.cli import run_app
+from fakeid.core.errors import one_line_errors
+from fakeid.core.values import as_bool
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="published")
+def hydra_main(cfg: DictConfig) -> None:
+    with one_line_errors():
+        from fakeid.ingest.published import import_published  # torch: only for a command that got this far
+
+        done = import_published(
+            cfg.source,
+            cfg.weights,
+            cfg.out,
+            clip_weights=cfg.clip_weights,
+            overwrite=as_bool("overwrite", cfg.overwrite),
+        )
+        hparams = done.record.hparams
+        print(
+            f"wrote {done.run_dir} (source {hparams['published.source']}, weights sha256 "
+            f"{hparams['published.weights_sha256'][:12]}..., {hparams['published.crop']} crop, threshold 0.5)"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fakeid.published source=... weights=FILE out=RUN`; `argv` runs it in-process (tests)."""
+    return run_app(hydra_main, argv, config_name="published")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

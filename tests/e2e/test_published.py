@@ -1,0 +1,215 @@
+"""`python -m fakeid.published`: a peer's checkpoint, saved as the peer saves it, becomes a run folder whose scores
+(through `fakeid.predict` and `fakeid.eval`) equal the peer's own forward pass and preprocessing, written here
+independently with torchvision's transforms as the peers write them (CNNDetection's data/datasets.py,
+UniversalFakeDetect's validate.py), to 1e-5 on real images (the gan_samples fixture) and synthetic ones."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torchvision import transforms
+
+from fakeid.synth.quick import write_images
+from tests.helpers.commands import assert_one_line_error, run_module
+from tests.helpers.layouts import make_layout
+from tests.helpers.parity import MIN_SPREAD, max_difference, score_spread
+
+PARITY = 1e-5  # |fakeid's probability - the peer's| on every image
+IMAGENET = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+CLIP = ([0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711])
+# a small CLIP for the tests (ViT-L/14's layout, 2 layers of width 64): what the tower is built from is open_clip's
+TINY_CLIP = "fakeid-test-tiny-vit"
+TINY_CLIP_CONFIG = {
+    "embed_dim": 768,  # UniversalFakeDetect's head is Linear(768, 1): the embedding keeps its width
+    "quick_gelu": True,
+    "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "head_width": 32, "patch_size": 32},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1},
+}
+
+
+def images(tmp_path: Path, gan_samples: Path | None) -> list[Path]:
+    """Synthetic images (256 and 240 px: even margins around the 224 crop) and the real ones."""
+    synthetic = [
+        *write_images(tmp_path / "synthetic" / "a", 4, 256, fake=False, seed=1),
+        *write_images(tmp_path / "synthetic" / "b", 4, 240, fake=True, seed=2, suffix=".jpg"),
+    ]
+    real = sorted(gan_samples.rglob("*.png")) if gan_samples else []
+    return synthetic + real
+
+
+def peer_scores(model: torch.nn.Module, stats, paths: list[Path]) -> np.ndarray:
+    """The peers' evaluation: no resize, CenterCrop(224), ToTensor, Normalize, model(x).sigmoid()."""
+    preprocess = transforms.Compose(
+        [transforms.CenterCrop(224), transforms.ToTensor(), transforms.Normalize(mean=stats[0], std=stats[1])]
+    )
+    model.eval()
+    with torch.no_grad():
+        batch = torch.stack([preprocess(Image.open(path).convert("RGB")) for path in paths])
+        return torch.cat([model(part).sigmoid().flatten() for part in batch.split(16)]).double().numpy()
+
+
+def spread_head(model: torch.nn.Module, head: torch.nn.Linear, stats, paths: list[Path]) -> None:
+    """Random weights give logits of any scale: the head is rescaled (on the peer's side, before saving) so that
+    the scores spread over [0, 1] and a wrong pixel or statistic shows in them."""
+    logits = torch.logit(torch.from_numpy(peer_scores(model, stats, paths)).clamp(1e-6, 1 - 1e-6))
+    with torch.no_grad():
+        scale = 3.0 / float(logits.std().clamp_min(1e-6))
+        head.weight.mul_(scale)
+        head.bias.copy_(head.bias * scale - float(logits.mean()) * scale)
+
+
+def fakeid_scores(run: Path, paths: list[Path], tmp_path: Path) -> np.ndarray:
+    listed = tmp_path / "inputs.txt"
+    listed.write_text("".join(f"{path}\n" for path in paths))
+    out = tmp_path / "predictions.csv"
+    done = run_module(
+        "fakeid.predict", f"run={run}", f"input={listed}", f"out={out}", "progress=false", "overwrite=true"
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with out.open() as handle:
+        rows = {row["path"]: float(row["score"]) for row in csv.DictReader(handle)}
+    return np.array([rows[str(path)] for path in paths])
+
+
+def import_run(tmp_path: Path, *args: str) -> Path:
+    run = tmp_path / "run"
+    done = run_module("fakeid.published", *args, f"out={run}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return run
+
+
+def assert_parity(fakeid: np.ndarray, peer: np.ndarray) -> float:
+    assert score_spread(peer) >= MIN_SPREAD, f"spread {score_spread(peer):.3f}: this comparison could not see an error"
+    difference = max_difference(fakeid, peer)
+    assert difference <= PARITY, f"max |fakeid - peer| = {difference:.3g} > {PARITY}"
+    return difference
+
+
+@pytest.fixture
+def cnndetection_file(tmp_path, gan_samples_or_none):
+    """CNNDetection's network (its networks/resnet.py is torchvision's ResNet-50) with fc 2048 -> 1, random
+    weights, saved as its trainer saves: `{'model': state_dict}`."""
+    from torchvision.models import resnet50
+
+    torch.manual_seed(0)
+    model = resnet50(num_classes=1)
+    paths = images(tmp_path, gan_samples_or_none)
+    spread_head(model, model.fc, IMAGENET, paths)
+    path = tmp_path / "blur_jpg_prob0.5.pth"
+    torch.save({"model": model.state_dict()}, path)
+    return model, path, paths
+
+
+@pytest.fixture
+def gan_samples_or_none(request):
+    try:
+        return request.getfixturevalue("gan_samples")
+    except pytest.skip.Exception:
+        return None
+
+
+@pytest.mark.slow
+def test_cnndetection_scores_equal_the_peers_and_the_run_exports(cnndetection_file, tmp_path, gan_samples_or_none):
+    model, path, paths = cnndetection_file
+    run = import_run(tmp_path, "source=cnndetection", f"weights={path}")
+    record = json.loads((run / "metrics.json").read_text())
+    hparams = record["hparams"]
+    assert record["status"] == "ok" and record["threshold"] == 0.5
+    assert hparams["published.source"] == "cnndetection" and hparams["published.crop"] == "center 224"
+    assert hparams["published.resize"] is None and hparams["published.mean"] == IMAGENET[0]
+    import hashlib
+
+    assert hparams["published.weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    difference = assert_parity(fakeid_scores(run, paths, tmp_path), peer_scores(model, IMAGENET, paths))
+    print(f"cnndetection parity: max |difference| {difference:.2e} over {len(paths)} images")
+    if gan_samples_or_none is None:
+        pytest.skip("synthetic images only: no real GAN images (set FAKEID_GAN_SAMPLES)")
+    # export: ONNX with export's own parity check against the PyTorch detector
+    pytest.importorskip("onnxruntime")
+    done = run_module("fakeid.export", f"run={run}", "format=onnx", f"out={tmp_path / 'cnndetection.onnx'}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "parity with the PyTorch detector" in done.stdout
+
+
+@pytest.mark.slow
+def test_ufd_scores_equal_the_peers(tmp_path, gan_samples_or_none):
+    """UniversalFakeDetect: CLIP's encode_image -> fc (768 -> 1), sigmoid; the head saved as fc_weights.pth is
+    `fc.state_dict()` (validate.py loads it with `model.fc.load_state_dict`), the tower an open_clip state dict."""
+    open_clip = pytest.importorskip("open_clip")
+    config = tmp_path / "clipcfg" / f"{TINY_CLIP}.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps(TINY_CLIP_CONFIG))
+    open_clip.add_model_config(config)
+    torch.manual_seed(0)
+    clip = open_clip.create_model(TINY_CLIP)
+    fc = torch.nn.Linear(768, 1)
+
+    class Peer(torch.nn.Module):  # UniversalFakeDetect's CLIPModel.forward
+        def forward(self, x):
+            return fc(clip.encode_image(x))
+
+    paths = images(tmp_path, gan_samples_or_none)
+    spread_head(Peer(), fc, CLIP, paths)
+    torch.save(fc.state_dict(), tmp_path / "fc_weights.pth")
+    torch.save(clip.state_dict(), tmp_path / "clip.bin")
+    # the network fakeid builds is named by open_clip's model name: the tiny one, not ViT-L/14
+    from fakeid.ingest import published
+
+    ufd = published.SOURCES["ufd"]
+    tiny = published.Source(**{**ufd.__dict__, "model": f"open_clip:{TINY_CLIP}"})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(published.SOURCES, "ufd", tiny)
+        run = import_run(
+            tmp_path, "source=ufd", f"weights={tmp_path / 'fc_weights.pth'}", f"clip_weights={tmp_path / 'clip.bin'}"
+        )
+    hparams = json.loads((run / "metrics.json").read_text())["hparams"]
+    assert hparams["published.mean"] == CLIP[0] and hparams["published.clip_weights_sha256"]
+    difference = assert_parity(fakeid_scores(run, paths, tmp_path), peer_scores(Peer(), CLIP, paths))
+    print(f"ufd parity: max |difference| {difference:.2e} over {len(paths)} images")
+
+
+@pytest.mark.slow
+def test_an_imported_run_evaluates_like_a_trained_one(cnndetection_file, tmp_path):
+    _, path, _ = cnndetection_file
+    run = import_run(tmp_path, "source=cnndetection", f"weights={path}")
+    root = make_layout(tmp_path / "data", categories=[], test_sets=("progan/cat",), test_per_class=3, size=256)
+    done = run_module("fakeid.eval", f"run={run}", f"data.root={root}", f"hydra.run.dir={tmp_path / 'eval'}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    record = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert record["status"] == "ok" and record["threshold"] == 0.5 and record["test"]
+
+
+def test_bad_files_are_one_line_naming_the_key_and_shape(tmp_path):
+    from torchvision.models import resnet50
+
+    wrong = resnet50()  # torchvision's 1000-class head, not CNNDetection's 2048 -> 1
+    torch.save({"model": wrong.state_dict()}, tmp_path / "imagenet.pth")
+    torch.save(wrong.state_dict(), tmp_path / "bare.pth")
+    torch.save({"weight": torch.zeros(1, 512), "bias": torch.zeros(1)}, tmp_path / "fc512.pth")
+    cases = {
+        r"weights=\S+imagenet.pth: fc.weight has shape \[1000, 2048\], expected \[1, 2048\]": [
+            "source=cnndetection",
+            f"weights={tmp_path / 'imagenet.pth'}",
+        ],
+        r"weights=\S+bare.pth holds no 'model' entry": ["source=cnndetection", f"weights={tmp_path / 'bare.pth'}"],
+        r"weights=\S+missing.pth is not a file: get it from github.com/PeterWang512": [
+            "source=cnndetection",
+            f"weights={tmp_path / 'missing.pth'}",
+        ],
+        r"clip_weights=\S+ViT.bin is not a file: .*huggingface.co/timm/vit_large_patch14_clip_224.openai": [
+            "source=ufd",
+            f"weights={tmp_path / 'fc512.pth'}",
+            f"clip_weights={tmp_path / 'ViT.bin'}",
+        ],
+        r"source=npx: expected one of cnndetection, ufd": ["source=npx", f"weights={tmp_path / 'bare.pth'}"],
+    }
+    for pattern, args in cases.items():
+        done = run_module("fakeid.published", *args, f"out={tmp_path / 'run'}")
+        assert_one_line_error(done, pattern)
+        assert not (tmp_path / "run").exists()
