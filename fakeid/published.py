@@ -2,6 +2,7 @@
 
     python -m fakeid.published source=cnndetection weights=blur_jpg_prob0.5.pth out=runs/cnndetection
     python -m fakeid.published source=ufd weights=fc_weights.pth clip_weights=open_clip_pytorch_model.bin out=runs/ufd
+    python -m fakeid.published source=npr weights=NPR.pth out=runs/npr
 
 The work is in `fakeid.ingest.published`.
 """
@@ -34,7 +35,7 @@ def hydra_main(cfg: DictConfig) -> None:
         hparams = done.record.hparams
         print(
             f"wrote {done.run_dir} (source {hparams['published.source']}, weights sha256 "
-            f"{hparams['published.weights_sha256'][:12]}..., {hparams['published.crop']} crop, threshold 0.5)"
+            f"{hparams['published.weights_sha256'][:12]}..., crop {hparams['published.crop']}, threshold 0.5)"
         )
 
 

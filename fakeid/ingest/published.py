@@ -14,10 +14,14 @@ Each source maps onto a network fakeid already builds, so one scoring path serve
 - `ufd` (UniversalFakeDetect, Ojha et al. 2023): the head file `fc_weights.pth` (`{'weight': [1, 768],
   'bias': [1]}`) on CLIP ViT-L/14's image embedding: `model.name=open_clip:ViT-L-14-quickgelu`, the tower's
   weights from `clip_weights=FILE` (an open_clip state dict). CLIP mean/std, no resize, centre crop 224.
+- `npr` (Tan et al. 2024, NPR.pth: the bare state dict of its `resnet50(num_classes=1)`): `model.name=npr`
+  (fakeid.models.npr, NPR's parameter names) with `fc1` as the head's Linear. ImageNet mean/std, the whole
+  image, resized to 256 x 256 by its test.py (ForenSynths), which leaves the 256 x 256 ProGAN/LSUN images as
+  they are: fakeid scores the 256 centre crop, the same pixels on those images (not on others).
 
-The peers' centre crop (torchvision's `CenterCrop(224)`) equals fakeid's decoding rule (`fakeid.data.images`) on
-every image at least 224 pixels a side whose margins are even (the 256 x 256 ProGAN/LSUN images they test on);
-an odd margin is rounded half to even by torchvision and down by fakeid (one pixel's shift), and an image under
+CNNDetection's and UFD's centre crop (torchvision's `CenterCrop(224)`) equals fakeid's decoding rule
+(`fakeid.data.images`) on every image at least 224 pixels a side whose margins are even (the 256 x 256
+ProGAN/LSUN images they test on); an odd margin is rounded half to even by torchvision and down by fakeid (one pixel's shift), and an image under
 224 is padded with zeros by torchvision but enlarged by fakeid (docs/published.md says so).
 """
 
@@ -58,6 +62,13 @@ class Source:
     file_format: str  # what weights= holds, for the one-line errors
     paper: str
     get: str  # where the weights come from
+    resize: str | None = None  # the peer's evaluation resize (None: none)
+    crop_rule: str = ""  # how the record describes the crop ("" : a centre crop of `crop`)
+    head: str = "fc."  # the prefix of the peer's classifier in its state dict
+
+    @property
+    def crop_text(self) -> str:
+        return self.crop_rule or f"center {self.crop}"
 
 
 SOURCES = {
@@ -80,6 +91,20 @@ SOURCES = {
         "{'weight': [1, 768], 'bias': [1]} (UniversalFakeDetect's pretrained_weights/fc_weights.pth)",
         "Ojha et al., Towards Universal Fake Image Detectors that Generalize Across Generative Models, CVPR 2023",
         "github.com/Yuheng-Li/UniversalFakeDetect (pretrained_weights/fc_weights.pth)",
+    ),
+    "npr": Source(
+        "npr",
+        "npr",
+        IMAGENET_MEAN,
+        IMAGENET_STD,
+        256,
+        "NPR's resnet50(num_classes=1) state_dict: conv1 3x3, layer1-2, fc1 512->1 (NPR.pth)",
+        "Tan et al., Rethinking the Up-Sampling Operations in CNN-based Generative Network for Generalizable "
+        "Deepfake Detection, CVPR 2024",
+        "github.com/chuangchuangtan/NPR-DeepfakeDetection (model_epoch_last_3090.pth / NPR.pth, its README's link)",
+        resize="(256, 256) bilinear, which leaves a 256 x 256 image as it is; fakeid crops 256 instead",
+        crop_rule="none: the whole 256 x 256 image",
+        head="fc1.",
     ),
 }
 
@@ -119,17 +144,20 @@ def tensors(payload: Any, key: str, path: Path, expected: str) -> dict[str, Any]
     return dict(payload)
 
 
-def cnndetection_weights(path: Path) -> dict[str, Any]:
-    """`{'model': sd}` (as CNNDetection's trainer saves) -> fakeid's `net.` names."""
+def resnet_weights(path: Path, spec: Source) -> dict[str, Any]:
+    """A ResNet's state dict -> fakeid's `net.` names: CNNDetection's `{'model': sd}` (as its trainer saves),
+    NPR's bare state dict (as its test.py loads it; a `{'model': sd}` of its trainer is taken too)."""
     payload = read_weights(path, "weights")
-    expected = SOURCES["cnndetection"].file_format
-    if not isinstance(payload, Mapping) or "model" not in payload:
-        raise FakeidError(f"weights={path} holds no 'model' entry: expected {expected}")
-    state = tensors(payload["model"], "weights", path, expected)
+    if isinstance(payload, Mapping) and isinstance(payload.get("model"), Mapping):
+        payload = payload["model"]
+    elif spec.name == "cnndetection":
+        raise FakeidError(f"weights={path} holds no 'model' entry: expected {spec.file_format}")
+    state = tensors(payload, "weights", path, spec.file_format)
     named = {}
     for name, value in state.items():
         name = name.removeprefix("module.")  # saved from DataParallel
-        named[f"net.head.1.{name[3:]}" if name.startswith("fc.") else f"net.backbone.{name}"] = value
+        head = name.startswith(spec.head)
+        named[f"net.head.1.{name[len(spec.head) :]}" if head else f"net.backbone.{name}"] = value
     return named
 
 
@@ -163,26 +191,26 @@ def check_state(state: Mapping[str, Any], target: Mapping[str, Any], source: Sou
             continue
         if name not in state:
             raise FakeidError(
-                f"{key_of(name)}: {peer_name(name)} is missing (expected shape {list(value.shape)} for "
+                f"{key_of(name)}: {peer_name(name, source)} is missing (expected shape {list(value.shape)} for "
                 f"source={source.name}: {source.file_format})"
             )
         if tuple(state[name].shape) != tuple(value.shape):
             raise FakeidError(
-                f"{key_of(name)}: {peer_name(name)} has shape {list(state[name].shape)}, expected "
+                f"{key_of(name)}: {peer_name(name, source)} has shape {list(state[name].shape)}, expected "
                 f"{list(value.shape)} (source={source.name}: {source.file_format})"
             )
     extra = sorted(set(state) - set(target))
     if extra:
         raise FakeidError(
-            f"{key_of(extra[0])}: {peer_name(extra[0])} is not a weight of source={source.name}'s network "
+            f"{key_of(extra[0])}: {peer_name(extra[0], source)} is not a weight of source={source.name}'s network "
             f"({len(extra)} unknown keys; expected {source.file_format})"
         )
 
 
-def peer_name(name: str) -> str:
+def peer_name(name: str, source: Source) -> str:
     """A fakeid key as the peer's file names it."""
     if name.startswith("net.head.1."):
-        return "fc." + name[len("net.head.1.") :]
+        return source.head + name[len("net.head.1.") :]
     return name.removeprefix("net.backbone.")
 
 
@@ -217,7 +245,7 @@ def import_published(
     check_output(run_dir, overwrite, what="run folder")
     if not path.is_file():
         raise FakeidError(f"weights={path} is not a file: get it from {spec.get}")
-    state = cnndetection_weights(path) if source == "cnndetection" else ufd_weights(path, clip_weights)
+    state = ufd_weights(path, clip_weights) if source == "ufd" else resnet_weights(path, spec)
     module = FakeImageDetector(
         name=spec.model, drop_rate=0.0, lr=0.0, hflip=False, compile=False, bn_recalibration_batches=0
     )
@@ -266,8 +294,8 @@ def published_hparams(spec: Source, path: Path, clip_weights: str | None) -> dic
         "published.source": spec.name,
         "published.weights": str(path),
         "published.weights_sha256": sha256_of(path),
-        "published.resize": None,  # the peers' evaluation does not resize
-        "published.crop": f"center {spec.crop}",
+        "published.resize": spec.resize,  # None: the peer's evaluation does not resize
+        "published.crop": spec.crop_text,
         "published.mean": list(spec.mean),
         "published.std": list(spec.std),
         "published.input_size": spec.crop,

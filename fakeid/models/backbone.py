@@ -4,10 +4,14 @@ The head is ours so the swept dropout ratio acts on the classifier input in ever
 `drop_rate` on `legacy_xception` was ignored before 1.0.31) and in every backbone alike. Any name
 `timm.is_model` accepts works, pretrained tags included (`resnet50.tv_in1k`); a tag chooses the weights'
 normalisation (mean, std). Pretrained weights only ever come from a local file: nothing is downloaded.
+Beside timm's names, `OWN_NETWORKS` holds the networks fakeid defines itself (`npr`, fakeid.models.npr): each
+returns pooled features and carries timm's `num_features` and `pretrained_cfg` (mean, std), so the head, the
+checkpoints and every command treat it as a timm backbone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import timm
@@ -15,6 +19,7 @@ import torch
 from torch import nn
 
 from fakeid.core.errors import FakeidError
+from fakeid.models.npr import NPRNet
 from fakeid.models.open_clip_tower import create_tower, is_open_clip
 
 PRETRAINED_HELP = (
@@ -22,6 +27,9 @@ PRETRAINED_HELP = (
     "by timm's pretrained_cfg 'url' or 'hf_hub_id'), copy it here and pass "
     "model.pretrained_path=/path/to/weights.pth (or .safetensors)"
 )
+
+# model.name -> a network fakeid defines (no timm name): built from scratch, pooled features out
+OWN_NETWORKS: dict[str, Callable[[], nn.Module]] = {"npr": lambda: NPRNet(num_classes=0)}
 
 
 class DetectorNet(nn.Module):
@@ -47,7 +55,10 @@ class DetectorNet(nn.Module):
 
 
 def check_name(name: str) -> None:
-    """A timm model name, optionally tagged (`arch.tag`): the architecture must exist and so must the tag."""
+    """A timm model name, optionally tagged (`arch.tag`): the architecture must exist and so must the tag.
+    Or one of fakeid's own networks."""
+    if name in OWN_NETWORKS:
+        return
     if not timm.is_model(name):
         raise FakeidError(
             f"model.name={name} is not a timm model (timm.is_model is false; timm.list_models() "
@@ -69,6 +80,13 @@ def create_backbone(name: str, pretrained_path: str | None) -> nn.Module:
             raise FakeidError(f"model.pretrained_path: not for model.name={name} (python -m fakeid.published loads it)")
         return create_tower(name)
     check_name(name)
+    if name in OWN_NETWORKS:
+        if pretrained_path is not None:
+            raise FakeidError(
+                f"model.pretrained_path={pretrained_path}: model.name={name} has no ImageNet weights to start "
+                "from; it trains from scratch (model.pretrained_path=null)"
+            )
+        return OWN_NETWORKS[name]()
     if pretrained_path is None:
         return timm.create_model(name, pretrained=False, num_classes=0)
     path = Path(pretrained_path).expanduser()

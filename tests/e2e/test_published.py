@@ -43,21 +43,21 @@ def images(tmp_path: Path, gan_samples: Path | None) -> list[Path]:
     return synthetic + real
 
 
-def peer_scores(model: torch.nn.Module, stats, paths: list[Path]) -> np.ndarray:
-    """The peers' evaluation: no resize, CenterCrop(224), ToTensor, Normalize, model(x).sigmoid()."""
-    preprocess = transforms.Compose(
-        [transforms.CenterCrop(224), transforms.ToTensor(), transforms.Normalize(mean=stats[0], std=stats[1])]
-    )
+def peer_scores(model: torch.nn.Module, stats, paths: list[Path], npr: bool = False) -> np.ndarray:
+    """The peers' evaluation: CNNDetection's and UFD's no resize, CenterCrop(224); NPR's test.py (ForenSynths)
+    Resize((256, 256)) and no crop; then ToTensor, Normalize, model(x).sigmoid()."""
+    size = transforms.Resize((256, 256)) if npr else transforms.CenterCrop(224)
+    preprocess = transforms.Compose([size, transforms.ToTensor(), transforms.Normalize(mean=stats[0], std=stats[1])])
     model.eval()
     with torch.no_grad():
         batch = torch.stack([preprocess(Image.open(path).convert("RGB")) for path in paths])
         return torch.cat([model(part).sigmoid().flatten() for part in batch.split(16)]).double().numpy()
 
 
-def spread_head(model: torch.nn.Module, head: torch.nn.Linear, stats, paths: list[Path]) -> None:
+def spread_head(model: torch.nn.Module, head: torch.nn.Linear, stats, paths: list[Path], npr: bool = False) -> None:
     """Random weights give logits of any scale: the head is rescaled (on the peer's side, before saving) so that
     the scores spread over [0, 1] and a wrong pixel or statistic shows in them."""
-    logits = torch.logit(torch.from_numpy(peer_scores(model, stats, paths)).clamp(1e-6, 1 - 1e-6))
+    logits = torch.logit(torch.from_numpy(peer_scores(model, stats, paths, npr)).clamp(1e-6, 1 - 1e-6))
     with torch.no_grad():
         scale = 3.0 / float(logits.std().clamp_min(1e-6))
         head.weight.mul_(scale)
@@ -207,9 +207,50 @@ def test_bad_files_are_one_line_naming_the_key_and_shape(tmp_path):
             f"weights={tmp_path / 'fc512.pth'}",
             f"clip_weights={tmp_path / 'ViT.bin'}",
         ],
-        r"source=npx: expected one of cnndetection, ufd": ["source=npx", f"weights={tmp_path / 'bare.pth'}"],
+        r"source=npx: expected one of cnndetection, ufd, npr": ["source=npx", f"weights={tmp_path / 'bare.pth'}"],
     }
     for pattern, args in cases.items():
         done = run_module("fakeid.published", *args, f"out={tmp_path / 'run'}")
         assert_one_line_error(done, pattern)
         assert not (tmp_path / "run").exists()
+
+
+class NPRPeer(torch.nn.Module):
+    """NPR's networks/resnet.py, written from its definition: torchvision's ResNet-50 parts with a 3x3 stride-2
+    stem, layer1-2 only and fc1 = Linear(512, 1); the input is x minus its nearest-neighbour down/up-sampling,
+    times 2/3. Its state dict is NPR.pth's layout (conv1, bn1, layer1, layer2, fc1)."""
+
+    def __init__(self):
+        super().__init__()
+        from torchvision.models import resnet50
+
+        resnet = resnet50()
+        self.conv1 = torch.nn.Conv2d(3, 64, kernel_size=3, stride=2, padding=1, bias=False)
+        self.bn1, self.relu, self.maxpool = resnet.bn1, resnet.relu, resnet.maxpool
+        self.layer1, self.layer2, self.avgpool = resnet.layer1, resnet.layer2, resnet.avgpool
+        self.fc1 = torch.nn.Linear(512, 1)
+
+    def forward(self, x):
+        from torch.nn import functional as F
+
+        half = F.interpolate(x, scale_factor=0.5, mode="nearest", recompute_scale_factor=True)
+        npr = x - F.interpolate(half, scale_factor=2.0, mode="nearest", recompute_scale_factor=True)
+        x = self.maxpool(self.relu(self.bn1(self.conv1(npr * 2.0 / 3.0))))
+        x = self.avgpool(self.layer2(self.layer1(x)))
+        return self.fc1(x.view(x.size(0), -1))
+
+
+@pytest.mark.slow
+def test_npr_scores_equal_the_peers(tmp_path, gan_samples_or_none):
+    """NPR.pth is the bare state dict (its test.py: `model.load_state_dict(torch.load(path))`). Its test
+    resizes to 256 x 256 and does not crop: the images here are 256 px, where fakeid's 256 crop is the image."""
+    torch.manual_seed(0)
+    peer = NPRPeer()
+    paths = [path for path in images(tmp_path, gan_samples_or_none) if Image.open(path).size == (256, 256)]
+    spread_head(peer, peer.fc1, IMAGENET, paths, npr=True)
+    torch.save(peer.state_dict(), tmp_path / "NPR.pth")
+    run = import_run(tmp_path, "source=npr", f"weights={tmp_path / 'NPR.pth'}")
+    hparams = json.loads((run / "metrics.json").read_text())["hparams"]
+    assert hparams["model.name"] == "npr" and hparams["data.image_size"] == 256
+    difference = assert_parity(fakeid_scores(run, paths, tmp_path), peer_scores(peer, IMAGENET, paths, npr=True))
+    print(f"npr parity: max |difference| {difference:.2e} over {len(paths)} images")
