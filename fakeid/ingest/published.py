@@ -21,8 +21,9 @@ Each source maps onto a network fakeid already builds, so one scoring path serve
 
 CNNDetection's and UFD's centre crop (torchvision's `CenterCrop(224)`) equals fakeid's decoding rule
 (`fakeid.data.images`) on every image at least 224 pixels a side whose margins are even (the 256 x 256
-ProGAN/LSUN images they test on); an odd margin is rounded half to even by torchvision and down by fakeid (one pixel's shift), and an image under
-224 is padded with zeros by torchvision but enlarged by fakeid (docs/published.md says so).
+ProGAN/LSUN images they test on); an odd margin is rounded half to even by torchvision and down by fakeid
+(one pixel's shift), and an image under 224 is padded with zeros by torchvision but enlarged by fakeid
+(docs/published.md says so).
 """
 
 from __future__ import annotations
