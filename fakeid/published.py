@@ -3,6 +3,7 @@
     python -m fakeid.published source=cnndetection weights=blur_jpg_prob0.5.pth out=runs/cnndetection
     python -m fakeid.published source=ufd weights=fc_weights.pth clip_weights=open_clip_pytorch_model.bin out=runs/ufd
     python -m fakeid.published source=npr weights=NPR.pth out=runs/npr
+    python -m fakeid.published weights=DIR out=runs/published    every checkpoint recognised in DIR, a run each
 
 The work is in `fakeid.ingest.published`.
 """
@@ -10,6 +11,7 @@ The work is in `fakeid.ingest.published`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
@@ -23,20 +25,20 @@ from fakeid.core.values import as_bool
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="published")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
-        from fakeid.ingest.published import import_published  # torch: only for a command that got this far
+        # torch: only for a command that got this far
+        from fakeid.ingest.published import import_folder, import_published
 
-        done = import_published(
-            cfg.source,
-            cfg.weights,
-            cfg.out,
-            clip_weights=cfg.clip_weights,
-            overwrite=as_bool("overwrite", cfg.overwrite),
-        )
-        hparams = done.record.hparams
-        print(
-            f"wrote {done.run_dir} (source {hparams['published.source']}, weights sha256 "
-            f"{hparams['published.weights_sha256'][:12]}..., crop {hparams['published.crop']}, threshold 0.5)"
-        )
+        overwrite = as_bool("overwrite", cfg.overwrite)
+        if cfg.source is None and cfg.weights and Path(str(cfg.weights)).expanduser().is_dir():
+            done = import_folder(Path(str(cfg.weights)).expanduser(), cfg.out, cfg.clip_weights, overwrite)
+        else:
+            done = [import_published(cfg.source, cfg.weights, cfg.out, cfg.clip_weights, overwrite)]
+        for each in done:
+            hparams = each.record.hparams
+            print(
+                f"wrote {each.run_dir} (source {hparams['published.source']}, weights sha256 "
+                f"{hparams['published.weights_sha256'][:12]}..., crop {hparams['published.crop']}, threshold 0.5)"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

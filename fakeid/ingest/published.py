@@ -44,6 +44,12 @@ PEER_THRESHOLD = 0.5  # the peers' rule: fake when sigmoid(logit) >= 0.5
 TESTED = "tested.ckpt"
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+# the 20 LSUN categories of CNNDetection's ProGAN training set (UniversalFakeDetect trains on the same set)
+PROGAN_20 = (
+    "airplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
+    "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
+)  # fmt: skip
+PROGAN_4 = ("car", "cat", "chair", "horse")  # NPR's training classes (its README and train.sh)
 CLIP_HELP = (
     "UniversalFakeDetect's tower is OpenAI's CLIP ViT-L/14: on a machine with internet download "
     "open_clip_pytorch_model.bin (or open_clip_model.safetensors) from huggingface.co/timm/"
@@ -66,6 +72,7 @@ class Source:
     resize: str | None = None  # the peer's evaluation resize (None: none)
     crop_rule: str = ""  # how the record describes the crop ("" : a centre crop of `crop`)
     head: str = "fc."  # the prefix of the peer's classifier in its state dict
+    trained_on: tuple[str, ...] = PROGAN_20  # its ProGAN training categories (seen content in the eval's rows)
 
     @property
     def crop_text(self) -> str:
@@ -106,6 +113,7 @@ SOURCES = {
         resize="(256, 256) bilinear, which leaves a 256 x 256 image as it is; fakeid crops 256 instead",
         crop_rule="none: the whole 256 x 256 image",
         head="fc1.",
+        trained_on=PROGAN_4,
     ),
 }
 
@@ -292,6 +300,9 @@ def published_hparams(spec: Source, path: Path, clip_weights: str | None) -> dic
         "model.drop_rate": 0.0,
         "model.hflip": False,
         "data.image_size": spec.crop,
+        # what the peer trained on, as a training run records it: the eval's rows say which sets are seen
+        "data.train_generator": "progan",
+        "data.categories_used": list(spec.trained_on),
         "published.source": spec.name,
         "published.weights": str(path),
         "published.weights_sha256": sha256_of(path),
@@ -308,3 +319,88 @@ def published_hparams(spec: Source, path: Path, clip_weights: str | None) -> dic
         hparams["published.clip_weights"] = str(clip)
         hparams["published.clip_weights_sha256"] = sha256_of(clip)
     return hparams
+
+
+WEIGHT_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt", ".safetensors")  # the files a weights folder is searched for
+
+
+def shape_of(state: Any, key: str) -> tuple[int, ...] | None:
+    value = state.get(key) if isinstance(state, Mapping) else None
+    return tuple(value.shape) if hasattr(value, "shape") else None
+
+
+def recognise(payload: Any) -> str | None:
+    """Which source a weight file is, by its content (never its name): CNNDetection's `{'model': sd}` with
+    `fc.weight` [1, 2048]; NPR's state dict (bare or under 'model') with `fc1.weight` [1, 512]; UFD's head,
+    exactly `weight` [1, 768] and `bias` [1]; `clip` for a CLIP state dict (`visual.*`, UFD's tower)."""
+    model = payload.get("model") if isinstance(payload, Mapping) else None
+    if shape_of(model, "fc.weight") == (1, 2048):
+        return "cnndetection"
+    if shape_of(model, "fc1.weight") == (1, 512) or shape_of(payload, "fc1.weight") == (1, 512):
+        return "npr"
+    if isinstance(payload, Mapping) and set(payload) == {"weight", "bias"} and shape_of(payload, "weight") == (1, 768):
+        return "ufd"
+    if isinstance(payload, Mapping) and any(str(key).removeprefix("module.").startswith("visual.") for key in payload):
+        return "clip"
+    return None
+
+
+@dataclass
+class Found:
+    """A weights folder sorted out: the checkpoints to import, UFD's tower and the files that are neither."""
+
+    checkpoints: list[tuple[str, Path]]
+    clip: Path | None
+    skipped: list[tuple[Path, str]]
+
+
+def survey(folder: Path) -> Found:
+    found = Found([], None, [])
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix not in WEIGHT_SUFFIXES:
+            found.skipped.append((path, "not a weight file's suffix"))
+            continue
+        try:
+            kind = recognise(read_weights(path, "weights"))
+        except FakeidError as err:
+            found.skipped.append((path, str(err)))
+            continue
+        if kind is None:
+            found.skipped.append((path, "not a checkpoint of cnndetection, ufd or npr"))
+        elif kind == "clip":
+            found.clip = found.clip or path
+        else:
+            found.checkpoints.append((kind, path))
+    return found
+
+
+def import_folder(folder: Path, out: str | None, clip_weights: str | None, overwrite: bool) -> list[Imported]:
+    """Every checkpoint recognised in `folder` (`recognise`) into `out/<source>-<file stem>`; what is not one
+    is counted and listed on stderr. UFD's head needs a CLIP tower: `clip_weights=` or a CLIP file in `folder`;
+    without one the head is skipped (listed)."""
+    import sys
+
+    if not out:
+        raise FakeidError("out= is required: the folder to write one run folder per checkpoint into")
+    found = survey(folder)
+    clip = clip_weights or (str(found.clip) if found.clip else None)
+    todo = []
+    for kind, path in found.checkpoints:
+        if kind == "ufd" and not clip:
+            found.skipped.append((path, f"UniversalFakeDetect's head without its tower: {CLIP_HELP}"))
+        else:
+            todo.append((kind, path))
+    if not todo:
+        raise FakeidError(
+            f"weights={folder} holds no checkpoint of cnndetection, ufd or npr ({len(found.skipped)} files looked at)"
+        )
+    root = Path(out).expanduser()
+    done = [
+        import_published(kind, str(path), str(root / f"{kind}-{path.stem}"), clip if kind == "ufd" else None, overwrite)
+        for kind, path in todo
+    ]
+    for path, why in found.skipped:
+        print(f"fakeid: note: skipped {path}: {why}", file=sys.stderr)
+    if found.skipped:
+        print(f"fakeid: note: skipped {len(found.skipped)} of {len(found.skipped) + len(todo)} files", file=sys.stderr)
+    return done

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -254,3 +255,48 @@ def test_npr_scores_equal_the_peers(tmp_path, gan_samples_or_none):
     assert hparams["model.name"] == "npr" and hparams["data.image_size"] == 256
     difference = assert_parity(fakeid_scores(run, paths, tmp_path), peer_scores(peer, IMAGENET, paths, npr=True))
     print(f"npr parity: max |difference| {difference:.2e} over {len(paths)} images")
+
+
+@pytest.mark.slow
+def test_baselines_script_evaluates_every_recognised_checkpoint_beside_a_sweep(tmp_path, trained_run):
+    """`make baselines` (sweeps/baselines.sh) end to end on tiny random-weight files: the folder's checkpoints are
+    recognised by content (a UFD head without its tower and a stray file are skipped and listed), evaluated with
+    the sweep's run on the same test sets, clean and under JPEG/blur, and collected into one results.csv."""
+    import os
+    import subprocess
+    import sys
+
+    from torchvision.models import resnet50
+
+    from tests.helpers.commands import REPO
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    torch.manual_seed(0)
+    torch.save({"model": resnet50(num_classes=1).state_dict()}, weights / "blur_jpg_prob0.5.pth")
+    torch.save(NPRPeer().state_dict(), weights / "model_epoch_last.pth")  # recognised by content, not by name
+    torch.save({"weight": torch.zeros(1, 768), "bias": torch.zeros(1)}, weights / "fc_weights.pth")
+    (weights / "README.txt").write_text("not weights")
+    test_sets = ("progan/cat", "stylegan2/horse")  # seen by every detector; an unseen generator
+    data = make_layout(tmp_path / "data", categories=[], test_sets=test_sets, test_per_class=2, size=256)
+    env = {**os.environ, "PY": sys.executable, "FAKEID_OUTPUTS": str(tmp_path / "out"), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        ["sweeps/baselines.sh", str(data), str(weights), str(trained_run)],
+        cwd=REPO,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "skipped 2 of 4 files" in done.stderr, done.stderr[-3000:]
+    assert re.search(r"skipped \S+fc_weights.pth: UniversalFakeDetect's head without its tower", done.stderr)
+    runs = sorted(path.name for path in (tmp_path / "out" / "baselines" / "published").iterdir())
+    assert runs == ["cnndetection-blur_jpg_prob0.5", "npr-model_epoch_last"]
+    with (tmp_path / "out" / "baselines" / "results.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    sources = {row.get("published.source") or "fakeid" for row in rows}
+    assert sources == {"cnndetection", "npr", "fakeid"}, sources
+    perturbations = {row["eval.perturbation"] for row in rows}
+    assert len(perturbations) == 6 and any("jpeg" in key for key in perturbations), perturbations
+    assert (tmp_path / "out" / "figures" / "baselines" / "figR.csv").is_file()
