@@ -152,7 +152,7 @@ robustness-demo: $(INSTALLED) ## Fig R and the format-bias table on the demo's d
 WEIGHTS ?=
 CLIP ?=
 
-baselines: $(INSTALLED) ## published checkpoints found in WEIGHTS=DIR (and SWEEP=DIR's runs) on DATA=ROOT, clean and under JPEG/blur -> outputs/baselines/results.csv
+baselines: $(INSTALLED) ## published checkpoints found in WEIGHTS=DIR (and SWEEP=DIR's runs) on DATA=ROOT, clean and under JPEG/blur -> outputs/baselines/ (results.csv, report/)
 	@test -n "$(DATA)" -a -n "$(WEIGHTS)" || { echo "make baselines DATA=ROOT WEIGHTS=DIR [SWEEP=DIR] [CLIP=FILE]"; exit 2; }
 	CLIP="$(CLIP)" sweeps/baselines.sh "$(DATA)" "$(WEIGHTS)" "$(SWEEP)" $(ARGS)
 

@@ -2,7 +2,8 @@
 # Published detectors beside a fakeid sweep (docs/published.md): every checkpoint recognised in WEIGHTS becomes a
 # run folder (python -m fakeid.published weights=DIR), then those runs and the sweep's are evaluated on DATA's test
 # sets, clean and under the JPEG/blur grid (conf/experiment/baselines.yaml; finished evaluations are skipped),
-# collected into one results.csv, and drawn (Fig R: each run's metrics by perturbation).
+# collected into one results.csv, drawn (Fig R: each run's metrics by perturbation) and reported (the report's
+# section "Published detectors": each detector's mean accuracy and AP per level).
 #   sweeps/baselines.sh DATA WEIGHTS [SWEEP] [hydra overrides for fakeid.eval...]
 # Environment: PY (default .venv/bin/python), FAKEID_OUTPUTS (default outputs), CLIP (UniversalFakeDetect's
 # CLIP tower file, when it is not in WEIGHTS).
@@ -24,3 +25,4 @@ if [ -n "$sweep" ]; then
 fi
 "$PY" -m fakeid.collect sweeps="[$evals]" out="$outputs/baselines/results.csv"
 "$PY" -m fakeid.figures figure=all csv="[$outputs/baselines/results.csv]" out="$outputs/figures/baselines"
+"$PY" -m fakeid.report sweeps="[$evals]" out="$outputs/baselines/report" overwrite=true

@@ -295,8 +295,11 @@ def test_baselines_script_evaluates_every_recognised_checkpoint_beside_a_sweep(t
     assert runs == ["cnndetection-blur_jpg_prob0.5", "npr-model_epoch_last"]
     with (tmp_path / "out" / "baselines" / "results.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    sources = {row.get("published.source") or "fakeid" for row in rows}
-    assert sources == {"cnndetection", "npr", "fakeid"}, sources
-    perturbations = {row["eval.perturbation"] for row in rows}
-    assert len(perturbations) == 6 and any("jpeg" in key for key in perturbations), perturbations
+    detectors = {row["source_run"] for row in rows}  # the two published runs and the sweep's one
+    assert len(detectors) == 3 and {Path(run).name for run in detectors} >= set(runs), detectors
+    levels = {row["level"] for row in rows}
+    assert len(levels) == 6 and "jpeg_quality=75" in levels and "blur_sigma=1.0" in levels, levels
+    report = (tmp_path / "out" / "baselines" / "report" / "index.html").read_text()
+    assert "Published detectors" in report and "cnndetection (cnndetection-blur_jpg_prob0.5)" in report
+    assert "npr (npr-model_epoch_last)" in report and "fakeid (" in report
     assert (tmp_path / "out" / "figures" / "baselines" / "figR.csv").is_file()
