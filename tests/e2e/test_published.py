@@ -17,7 +17,7 @@ from PIL import Image
 from torchvision import transforms
 
 from fakeid.synth.quick import write_images
-from tests.helpers.commands import assert_one_line_error, run_module
+from tests.helpers.commands import assert_one_line_error, run_module, run_script
 from tests.helpers.layouts import make_layout
 from tests.helpers.parity import MIN_SPREAD, max_difference, score_spread
 
@@ -263,12 +263,9 @@ def test_baselines_script_evaluates_every_recognised_checkpoint_beside_a_sweep(t
     recognised by content (a UFD head without its tower and a stray file are skipped and listed), evaluated with
     the sweep's run on the same test sets, clean and under JPEG/blur, and collected into one results.csv."""
     import os
-    import subprocess
     import sys
 
     from torchvision.models import resnet50
-
-    from tests.helpers.commands import REPO
 
     weights = tmp_path / "weights"
     weights.mkdir()
@@ -280,14 +277,7 @@ def test_baselines_script_evaluates_every_recognised_checkpoint_beside_a_sweep(t
     test_sets = ("progan/cat", "stylegan2/horse")  # seen by every detector; an unseen generator
     data = make_layout(tmp_path / "data", categories=[], test_sets=test_sets, test_per_class=2, size=256)
     env = {**os.environ, "PY": sys.executable, "FAKEID_OUTPUTS": str(tmp_path / "out"), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        ["sweeps/baselines.sh", str(data), str(weights), str(trained_run)],
-        cwd=REPO,
-        env=env,
-        text=True,
-        capture_output=True,
-        timeout=1200,
-    )
+    done = run_script("sweeps/baselines.sh", str(data), str(weights), str(trained_run), env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "skipped 2 of 4 files" in done.stderr, done.stderr[-3000:]
     assert re.search(r"skipped \S+fc_weights.pth: UniversalFakeDetect's head without its tower", done.stderr)
