@@ -193,6 +193,8 @@ def test_bad_files_are_one_line_naming_the_key_and_shape(tmp_path):
     torch.save({"model": wrong.state_dict()}, tmp_path / "imagenet.pth")
     torch.save(wrong.state_dict(), tmp_path / "bare.pth")
     torch.save({"weight": torch.zeros(1, 512), "bias": torch.zeros(1)}, tmp_path / "fc512.pth")
+    (tmp_path / "not_weights").mkdir()
+    (tmp_path / "not_weights" / "notes.pth").write_text("not a checkpoint")
     cases = {
         r"weights=\S+imagenet.pth: fc.weight has shape \[1000, 2048\], expected \[1, 2048\]": [
             "source=cnndetection",
@@ -209,6 +211,9 @@ def test_bad_files_are_one_line_naming_the_key_and_shape(tmp_path):
             f"clip_weights={tmp_path / 'ViT.bin'}",
         ],
         r"source=npx: expected one of cnndetection, ufd, npr": ["source=npx", f"weights={tmp_path / 'bare.pth'}"],
+        r"weights=\S+not_weights holds no checkpoint of cnndetection, ufd or npr \(1 files looked at\)": [
+            f"weights={tmp_path / 'not_weights'}"
+        ],
     }
     for pattern, args in cases.items():
         done = run_module("fakeid.published", *args, f"out={tmp_path / 'run'}")
