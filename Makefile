@@ -14,7 +14,7 @@ EVALS ?= outputs/evals/robustness/dropout
 export PY LAUNCHER
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast lint docs demo compare plan stats-simulation figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
+.PHONY: help venv test test-fast lint docs demo baselines compare plan stats-simulation figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
 	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 demo-plan docs-demo demo-baselines \
 	bench bench-tests bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
@@ -155,6 +155,13 @@ robustness: $(INSTALLED) ## re-evaluate every ok run of SWEEP=DIR under JPEG, bl
 
 robustness-demo: $(INSTALLED) ## Fig R and the format-bias table on the demo's dropout sweep (run `make demo` first)
 	EXPERIMENT=robustness_demo sweeps/robustness.sh outputs/sweeps/demo_dropout $(ARGS)
+
+WEIGHTS ?=
+CLIP ?=
+
+baselines: $(INSTALLED) ## published checkpoints found in WEIGHTS=DIR (and SWEEP=DIR's runs) on DATA=ROOT, clean and under JPEG/blur -> outputs/baselines/ (results.csv, report/)
+	@test -n "$(DATA)" -a -n "$(WEIGHTS)" || { echo "make baselines DATA=ROOT WEIGHTS=DIR [SWEEP=DIR] [CLIP=FILE]"; exit 2; }
+	CLIP="$(CLIP)" sweeps/baselines.sh "$(DATA)" "$(WEIGHTS)" "$(SWEEP)" $(ARGS)
 
 $(JPEG_DATA)/dataset.json: | $(INSTALLED)
 	$(PY) -m fakeid.synth out=$(JPEG_DATA) preset=demo seed=0 jpeg_quality=75 overwrite=true

@@ -80,3 +80,22 @@ def discriminating_run(tmp_path_factory) -> ScoredRun:
     base = tmp_path_factory.mktemp("discriminating")
     root = make_layout(base / "data", test_size=DISCRIMINATING_TEST_SIZE)
     return ScoredRun.of(train_tiny_run(base, root, "trainer.max_epochs=2", "model.lr=0.01"))
+
+
+GAN_SAMPLES_ENV = "FAKEID_GAN_SAMPLES"  # a folder of real GAN/LSUN images (the parity tests of published detectors)
+
+
+@pytest.fixture(scope="session")
+def gan_samples() -> Path:
+    """Real images for the tests that compare fakeid with a peer's code: `$FAKEID_GAN_SAMPLES`, else a
+    `shared/data/gan-samples` folder beside the checkout or one level up; skipped when there is none (the
+    images are never copied into the repository)."""
+    import os
+
+    given = os.environ.get(GAN_SAMPLES_ENV)
+    repo = Path(__file__).resolve().parents[1]
+    candidates = [Path(given)] if given else [up / "shared" / "data" / "gan-samples" for up in repo.parents[:2]]
+    for folder in candidates:
+        if folder.is_dir() and any(folder.rglob("*.png")):
+            return folder
+    pytest.skip(f"no real GAN images (set {GAN_SAMPLES_ENV}=FOLDER)")

@@ -749,6 +749,23 @@ class DemoTimingConfig:
     out: str = setting("outputs/demo_timing.json", "the JSON written (also printed)")
 
 
+@dataclass
+class PublishedConfig:
+    """python -m fakeid.published: a published detector's checkpoint as a fakeid run folder."""
+
+    source: str | None = setting(
+        None,
+        "whose checkpoint weights= is: cnndetection | ufd | npr (null for a folder: recognised by content)",
+        choices=("cnndetection", "ufd", "npr"),
+    )
+    weights: str | None = setting(
+        None, "the peer's weight file (blur_jpg_prob0.5.pth, fc_weights.pth, NPR.pth), or a folder of them"
+    )
+    clip_weights: str | None = setting(None, "source=ufd: the CLIP ViT-L/14 open_clip state dict, a local file")
+    out: str | None = setting(None, "the run folder to write (a folder of run folders for a folder of weights)")
+    overwrite: bool = setting(False, "true: replace an existing out= folder (never a training run's own files)")
+
+
 # ============================================================================= registration
 COMMANDS: dict[str, type] = {
     "train": TrainConfig,
@@ -763,6 +780,7 @@ COMMANDS: dict[str, type] = {
     "synth": SynthConfig,
     "bench": BenchConfig,
     "demo_timing": DemoTimingConfig,
+    "published": PublishedConfig,
 }
 GROUPS: dict[str, dict[str, type]] = {
     "data": {"paper": DataConfig},

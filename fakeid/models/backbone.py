@@ -20,6 +20,7 @@ from torch import nn
 
 from fakeid.core.errors import FakeidError
 from fakeid.models.npr import NPRNet
+from fakeid.models.open_clip_tower import create_tower, is_open_clip
 
 PRETRAINED_HELP = (
     "download the ImageNet weights of the model on a machine with internet (e.g. the file named "
@@ -76,7 +77,12 @@ def check_name(name: str) -> None:
 
 
 def create_backbone(name: str, pretrained_path: str | None) -> nn.Module:
-    """The timm network without its classifier (`num_classes=0`: it returns pooled features)."""
+    """The timm network without its classifier (`num_classes=0`: it returns pooled features); an open_clip image
+    tower for `open_clip:<model>` (fakeid.models.open_clip_tower: UniversalFakeDetect's backbone)."""
+    if is_open_clip(name):
+        if pretrained_path is not None:
+            raise FakeidError(f"model.pretrained_path: not for model.name={name} (python -m fakeid.published loads it)")
+        return create_tower(name)
     check_name(name)
     if name in OWN_NETWORKS:
         if pretrained_path is not None:

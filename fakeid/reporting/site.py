@@ -46,6 +46,7 @@ from fakeid.core.errors import FakeidError
 from fakeid.core.metric_names import SUMMARY_METRICS, TEST_METRICS
 from fakeid.reporting import gallery
 from fakeid.reporting.html import Cell, definition_list, esc, page, table
+from fakeid.reporting.published import published_section
 from fakeid.runs.failures import point_text
 from fakeid.runs.files import MULTIRUN_FILE, RESULTS_FILE
 from fakeid.runs.outputs import check_output
@@ -497,6 +498,7 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
         ("figures", "Figures", figures_section(site, pngs, reasons)),
         ("compare", "Is the difference real?", compare_markup),
         ("tables", "Per-set tables", tables_section(folders)),
+        ("published", "Published detectors", published_section(df)),
         ("gallery", "Mistakes gallery", gallery_section(folders, int(settings.k))),
         ("spectra", "Spectra of the data", spectra_markup),
     ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pandas as pd
 import pytest
 
 from fakeid.synth import generate
-from tests.helpers.commands import REPO, run_module
+from tests.helpers.commands import run_module, run_script
 from tests.helpers.sweeps import TINY as SWEEP_TINY
 
 # the sweep machinery, not the network, is under test (tests/helpers/sweeps.py), one epoch
@@ -42,14 +41,7 @@ def pipeline(tmp_path_factory) -> Path:
         "OMP_NUM_THREADS": "1",
         "HYDRA_FULL_ERROR": "0",
     }
-    done = subprocess.run(
-        ["sweeps/figA.sh", *GRID, f"data.root={root}"],
-        cwd=REPO,
-        env=env,
-        text=True,
-        capture_output=True,
-        timeout=1200,
-    )
+    done = run_script("sweeps/figA.sh", *GRID, f"data.root={root}", env=env)
     assert done.returncode == 0, done.stderr[-4000:]
     return base / "outputs"
 

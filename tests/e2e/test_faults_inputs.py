@@ -263,7 +263,7 @@ def test_every_conf_experiment_passes_the_check_of_its_command():
     from fakeid.core.errors import FakeidError
     from fakeid.training.checks import check_train_command
 
-    evaluation = {"robustness", "robustness_demo", "robustness_demo_augment", "format_check"}  # their `levels`
+    evaluation = {"robustness", "robustness_demo", "robustness_demo_augment", "format_check", "baselines"}  # levels
     for experiment in sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml")):
         if experiment in evaluation:
             check_jobs("eval", [f"+experiment={experiment}", "sweep=/sweep"])

@@ -38,6 +38,12 @@ def run_module(
     )
 
 
+def run_script(script: str, *args: str, env: dict[str, str], timeout: int = 1200) -> subprocess.CompletedProcess:
+    """A shell recipe of sweeps/ (`script` relative to the repository) as `make` runs it: its own process, the
+    repository as its folder, `env` as its whole environment, output captured."""
+    return subprocess.run([script, *args], cwd=REPO, env=env, text=True, capture_output=True, timeout=timeout)
+
+
 def run_here(module: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     """`python -m module args` inside this process, as runpy runs it for `-m`; what a fresh process would
     start without (argv, cwd, environment, warning filters, Hydra's global state) is set and put back."""

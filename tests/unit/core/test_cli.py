@@ -88,6 +88,7 @@ ENTRY_POINTS = (
     "fakeid.check",
     "fakeid.collect",
     "fakeid.figures",
+    "fakeid.published",
     "fakeid.bench",
     "fakeid.report",
     "fakeid.demo_timing",
