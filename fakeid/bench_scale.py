@@ -15,7 +15,7 @@ from omegaconf import DictConfig
 
 from fakeid import CONF_DIR
 from fakeid.benchmark.demo import read_reference
-from fakeid.benchmark.scale import bench_scale, summary_lines
+from fakeid.benchmark.scale import bench_scale, markdown_table, summary_lines
 from fakeid.core.atomic import write_json_atomically
 from fakeid.core.cli import as_list, run_app
 from fakeid.core.errors import one_line_errors
@@ -40,6 +40,7 @@ def hydra_main(cfg: DictConfig) -> None:
         )
     for line in summary_lines(result):
         print(line)
+    print(markdown_table(result))  # BENCHMARKS.md's table
     print(f"fakeid.bench_scale: wrote {cfg.out}")
 
 

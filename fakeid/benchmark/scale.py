@@ -16,8 +16,9 @@ A time exponent near 1 is linear; above about 1.15 over this range is worse than
   run's data plan (n=10, the quotas scaled) and the root's fingerprint; the decoded cache of one category (two
   class folders: the cache of the whole set would not fit this disk; its cost is per image); the training
   loader from JPEG and from that cache at 256 px, on one core and on every core.
-- **Memory** is reported as the peak RSS and as its growth over the process's RSS once the stage's modules are
-  imported (torch alone is about 300 MB): the growth is what the stage holds for the data, and what is fitted.
+- **Memory** is reported as the peak RSS during the stage (the peak is reset once the stage's modules are
+  imported: torch's import alone peaks above most stages) and as its growth over the RSS the stage started
+  with: the growth is what the stage holds for the data, and what is fitted.
 
 Per-set costs that do not depend on the data's size (one evaluation's forward pass, the bootstrap of a 2K-image
 set) are `fakeid.bench` and `fakeid.analysis.bootstrap`'s; BENCHMARKS.md multiplies them out for the paper.
@@ -42,7 +43,6 @@ from PIL import Image
 
 from fakeid.core.errors import FakeidError
 from fakeid.data.layout import HOLDOUT, LABEL_DIRS, PAPER_MIXING_ORDER, TRAIN_GENERATOR, UNSEEN_GENERATOR
-from fakeid.synth.quick import quick_pixels
 
 PAPER_TRAIN_PER_CLASS = 25_000  # per category and class: 11 categories x (25K real + 25K fake)
 PAPER_TEST_PER_CLASS = 2_000  # per test set and class
@@ -89,6 +89,8 @@ def paper_files() -> int:
 
 def write_class_folder(folder: Path, count: int, label: int, seed: int, size: int = IMAGE_SIZE) -> None:
     """`count` distinct size x size JPEGs, each a crop of one field (one texture per folder keeps it cheap)."""
+    from fakeid.synth.quick import quick_pixels  # fakeid.synth imports torch: not in a stage's process
+
     folder.mkdir(parents=True, exist_ok=True)
     field = quick_pixels(np.random.default_rng(seed), 2 * size, bool(label))
     span = size + 1
@@ -230,17 +232,47 @@ def rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def memory_status(field: str) -> int | None:
+    """`VmRSS` or `VmHWM` of /proc/self/status, KiB (None off Linux)."""
+    try:
+        lines = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return None
+    found = [line.split()[1] for line in lines if line.startswith(f"{field}:")]
+    return int(found[0]) if found else None
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its reaped children (pool and loader workers): on a
+    shared machine far steadier than wall seconds, which count the time other processes held the cores."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def reset_peak() -> bool:
+    """Set the process's peak RSS (VmHWM) back to its current RSS (Linux's clear_refs 5), so that the peak after a
+    stage is the stage's own, not its imports' (torch's import alone peaks above what most stages hold)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def run_stage(
     name: str, src: Path, root: Path, work: Path, fraction: float, size: int, loader_seconds: float = LOADER_SECONDS
 ) -> dict[str, Any]:
-    """Import, then time one stage in this process: seconds, peak RSS and its growth over the imports."""
+    """Import, then time one stage in this process: seconds, peak RSS and its growth over the RSS it started
+    with (loader worker processes and the cache build's workers are not counted: each is a process apart)."""
     work.mkdir(parents=True, exist_ok=True)
     task = stage_work(name, src, root, work, fraction, size, loader_seconds)
-    before, started = rss_kib(), time.perf_counter()
+    exact = reset_peak() and memory_status("VmHWM") is not None
+    before = memory_status("VmRSS") if exact else rss_kib()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     extra = task()
-    seconds = time.perf_counter() - started
-    peak = rss_kib()
-    return {"seconds": seconds, "peak_mib": peak / 1024, "growth_mib": (peak - before) / 1024, **extra}
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    peak = memory_status("VmHWM") if exact else rss_kib()
+    return {"seconds": seconds, "cpu_s": cpu, "peak_mib": peak / 1024, "growth_mib": (peak - before) / 1024, **extra}
 
 
 def child_main() -> None:
@@ -300,13 +332,16 @@ def fits(measured: Sequence[dict[str, Any]], stages: Sequence[str]) -> dict[str,
     for stage in stages:
         rows = [(point["files"], point["stages"][stage]) for point in measured if stage in point["stages"]]
         files = [n for n, _ in rows]
-        seconds = [r.get("epoch_one_core_s", r["seconds"]) for _, r in rows]  # a loader: its epoch, not its timer
+        # what is fitted: a loader's epoch on one core (not its fixed timer), else the CPU seconds (steadier than
+        # wall seconds on a shared machine), else the wall seconds (a result written before cpu_s was)
+        seconds = [r.get("epoch_one_core_s", r.get("cpu_s", r["seconds"])) for _, r in rows]
         time_fit = fit_power(files, seconds)
         growth = [max(r["growth_mib"], 0.0) for _, r in rows]
         memory_fit = fit_power(files, growth) if max(growth, default=0) >= MEMORY_FLOOR_MIB else None
         result[stage] = {
             "files": files,
             "seconds": seconds,
+            "wall_s": [r["seconds"] for _, r in rows],
             "peak_mib": [r["peak_mib"] for _, r in rows],
             "growth_mib": growth,
             "time_exponent": None if time_fit is None else time_fit["exponent"],
@@ -387,14 +422,38 @@ def bench_scale(
     return result
 
 
+def fit_texts(fit: dict[str, Any]) -> tuple[str, str, str]:
+    """A stage's time exponent, memory exponent and time at the paper's size, as written."""
+    time_exponent = "n/a" if fit["time_exponent"] is None else f"{fit['time_exponent']:.2f}"
+    memory_exponent = "flat" if fit["memory_exponent"] is None else f"{fit['memory_exponent']:.2f}"
+    paper = "n/a" if fit["paper_seconds"] is None else f"{fit['paper_seconds']:,.0f} s"
+    return time_exponent, memory_exponent, paper
+
+
 def summary_lines(result: dict[str, Any]) -> list[str]:
     lines = []
     for stage, fit in result["fits"].items():
-        exponent = "n/a" if fit["time_exponent"] is None else f"{fit['time_exponent']:.2f}"
-        memory = "flat" if fit["memory_exponent"] is None else f"{fit['memory_exponent']:.2f}"
-        paper = "n/a" if fit["paper_seconds"] is None else f"{fit['paper_seconds']:.0f} s"
+        time_exponent, memory_exponent, paper = fit_texts(fit)
         lines.append(
-            f"fakeid.bench_scale: {stage:<14} time exponent {exponent}, memory {memory}; at the paper's "
-            f"{fit['paper_files']} files: {paper}, {fit['paper_growth_mib']:.0f} MiB held"
+            f"fakeid.bench_scale: {stage:<14} time exponent {time_exponent}, memory {memory_exponent}; at the "
+            f"paper's {fit['paper_files']:,} files: {paper}, {fit['paper_growth_mib']:,.0f} MiB held"
         )
     return lines
+
+
+def markdown_table(result: dict[str, Any]) -> str:
+    """The fits as the table of BENCHMARKS.md ("Paper scale"): one row per stage."""
+    rows = [
+        "| stage | files measured | seconds fitted (CPU; a loader's one-core epoch) | wall seconds "
+        "| growth of RSS (MiB) | time exponent | memory exponent | at the paper's size |",
+        "|---|---|---|---|---|---:|---:|---|",
+    ]
+    for stage, fit in result["fits"].items():
+        time_exponent, memory_exponent, paper = fit_texts(fit)
+        rows.append(
+            f"| {stage} | {', '.join(f'{n:,}' for n in fit['files'])} | "
+            f"{', '.join(f'{s:.2f}' for s in fit['seconds'])} | {', '.join(f'{s:.2f}' for s in fit['wall_s'])} | "
+            f"{', '.join(f'{g:.0f}' for g in fit['growth_mib'])} | "
+            f"{time_exponent} | {memory_exponent} | {paper}, {fit['paper_growth_mib']:,.0f} MiB |"
+        )
+    return "\n".join(rows)
