@@ -16,7 +16,7 @@ export PY LAUNCHER
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-fast lint docs demo baselines compare plan stats-simulation figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
 	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 demo-plan docs-demo demo-baselines \
-	bench bench-tests bench-gpu clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
+	bench bench-tests bench-gpu bench-scale clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -58,17 +58,24 @@ $(DEMO_DATA)/dataset.json: | $(INSTALLED)
 # (about 30-60 s, not counted in the demo's wall time), then the clock starts.
 DEMO_REFERENCE := outputs/demo_reference.json
 DEMO_STARTED := outputs/.demo_started
+DEMO_MARKS := outputs/.demo_marks
 NOW := $(PY) -c "import time; print(time.time())"
+MARK = echo "$(1) $$(date +%s.%N)" >> $(DEMO_MARKS)
 
 demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded synthetic benchmark -> outputs/figures/fig{1,2,3} (2 jobs at a time)
 	$(PY) -m fakeid.bench parts=[reference] out=$(DEMO_REFERENCE) > /dev/null
 	$(NOW) > $(DEMO_STARTED)
+	rm -f $(DEMO_MARKS)
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh $(TRACKED) $(ARGS)
+	$(call MARK,fig1_sweep_collect_plot)
 	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh $(TRACKED) $(ARGS)
+	$(call MARK,fig2_sweep_collect_plot)
 	$(MAKE) --no-print-directory -j2 demo-figures
+	$(call MARK,demo_figures)
 	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_categories,outputs/sweeps/demo_dropout] out=outputs/report overwrite=true \
 		figures=[outputs/figures/compare/demo_dropout,outputs/figures/compare/demo_categories,outputs/figures/calibration/demo_dropout]
-	$(PY) -m fakeid.demo_timing started=$$(cat $(DEMO_STARTED)) reference=$(DEMO_REFERENCE) out=outputs/demo_timing.json
+	$(call MARK,report)
+	$(PY) -m fakeid.demo_timing started=$$(cat $(DEMO_STARTED)) reference=$(DEMO_REFERENCE) marks=$(DEMO_MARKS) out=outputs/demo_timing.json
 
 # After the demo's sweeps (fig1.sh and fig2.sh collected their results.csv): Fig 3 from the dropout sweep's
 # table, the paired comparisons and the calibration figure, two at a time (one process each, two cores).
@@ -178,13 +185,20 @@ figR-plot: $(INSTALLED) ## collect an evaluation folder (EVALS=DIR) and draw Fig
 bench: $(INSTALLED) ## the reference unit, loader, train-step and eval throughput as JSON (outputs/bench.json)
 	$(PY) -m fakeid.bench $(ARGS)
 
+# The reference unit first (as make demo), then every stage at each size; SCALE_ARGS='sizes=[...]' etc. The trees
+# are generated under /tmp/fakeid-bench-scale and removed after each size (4 % of the paper: about 1 GB at most).
+SCALE_ARGS ?=
+bench-scale: $(INSTALLED) ## time prepare, check, plan, fingerprint, cache and loaders at growing data sizes; fit each stage's growth -> outputs/bench_scale.json
+	$(PY) -m fakeid.bench parts=[reference] out=outputs/bench_scale_reference.json > /dev/null
+	$(PY) -m fakeid.bench_scale reference=outputs/bench_scale_reference.json $(SCALE_ARGS)
+
 bench-tests: $(INSTALLED) ## time `make test` and `make test-fast` in the reference unit -> outputs/tests_timing.json
 	PY=$(PY) sweeps/bench_tests.sh
 
 clean-demo: ## remove the demo data, sweeps and figures (outputs/ keeps other runs)
 	rm -rf $(DEMO_DATA) outputs/sweeps/demo_categories outputs/sweeps/demo_dropout outputs/sweeps/demo_augment \
 		outputs/evals/robustness_demo_augment outputs/figures
-	rm -f $(DEMO_REFERENCE) $(DEMO_STARTED) outputs/demo_timing.json
+	rm -f $(DEMO_REFERENCE) $(DEMO_STARTED) $(DEMO_MARKS) outputs/demo_timing.json
 
 bench-gpu: $(INSTALLED) ## the GPU figures of BENCHMARKS.md on one CUDA device (sweeps/gpu_bench.sh -> outputs/bench-gpu)
 	PY=$(PY) sweeps/gpu_bench.sh

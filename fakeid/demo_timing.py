@@ -31,7 +31,8 @@ def hydra_main(cfg: DictConfig) -> None:
         if jobs is not None and jobs < 1:
             raise FakeidError(f"jobs={jobs}: expected auto or an integer >= 1")
         sweeps = [Path(str(sweep)) for sweep in as_list(require(cfg, "sweeps", "sweeps=[DIR1,DIR2]"))]
-        result = demo_timing(sweeps, started, reference, jobs)
+        marks = Path(str(cfg.marks)) if cfg.get("marks") else None
+        result = demo_timing(sweeps, started, reference, jobs, marks)
         write_json_atomically(Path(str(cfg.out)), result)
     for line in summary_lines(result):
         print(line)

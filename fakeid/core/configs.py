@@ -22,6 +22,7 @@ from typing import Any
 from omegaconf import MISSING
 
 from fakeid.core.schema import declare, setting
+from fakeid.core.values import is_number
 
 SEED_MAX = 2**32 - 1  # Lightning and numpy seed with 32 bits
 BLUR_SIGMA_MAX = 1e6  # px; Pillow refuses radii from about 2.1e9 (a C int)
@@ -746,6 +747,9 @@ class DemoTimingConfig:
         low=1,
         auto=True,
     )
+    marks: str | None = setting(
+        None, "a file of 'STEP UNIX_TIME' lines, one after each demo step (the Makefile's): each step's wall time"
+    )
     out: str = setting("outputs/demo_timing.json", "the JSON written (also printed)")
 
 
@@ -766,6 +770,50 @@ class PublishedConfig:
     overwrite: bool = setting(False, "true: replace an existing out= folder (never a training run's own files)")
 
 
+def _fractions(value: Any) -> str | None:
+    """a list of fractions in (0, 1] of the paper's per-class counts"""
+    if isinstance(value, list) and value and all(is_number(v) and 0 < v <= 1 for v in value):
+        return None
+    return "expected a list of fractions in (0, 1] of the paper's per-class counts, e.g. [0.0025,0.01]"
+
+
+@dataclass
+class BenchScaleConfig:
+    """python -m fakeid.bench_scale: the stages that do not train, timed at growing paper-shaped data."""
+
+    sizes: Any = setting(
+        [0.0025, 0.01, 0.04],
+        "fractions of the paper's counts (25K per category and class, 2K per test set)",
+        check=_fractions,
+    )
+    stages: list[str] = setting(
+        [
+            "prepare",
+            "check_headers",
+            "check",
+            "check_spectra",
+            "plan",
+            "fingerprint",
+            "cache_build",
+            "loader_jpeg",
+            "loader_cache",
+        ],
+        "the stages timed (fakeid.benchmark.scale.STAGES)",
+    )
+    work: str = setting(
+        "/tmp/fakeid-bench-scale", "where each size's tree is generated, then removed (4 % of the paper: about 0.6 GB)"
+    )
+    isolate: bool = setting(True, "each stage in a process of its own (its own peak RSS); false: in this process")
+    image_size: int = setting(256, "the side of the generated JPEGs and of the loader's crops", low=8)
+    loader_seconds: float = setting(
+        3.0, "timed seconds of each loader rate (after one untimed epoch)", low=0, low_open=True
+    )
+    reference: str | None = setting(
+        None, "a fakeid.bench JSON with its reference part: each time also in reference images"
+    )
+    out: str = setting("outputs/bench_scale.json", "the JSON written")
+
+
 # ============================================================================= registration
 COMMANDS: dict[str, type] = {
     "train": TrainConfig,
@@ -781,6 +829,7 @@ COMMANDS: dict[str, type] = {
     "bench": BenchConfig,
     "demo_timing": DemoTimingConfig,
     "published": PublishedConfig,
+    "bench_scale": BenchScaleConfig,
 }
 GROUPS: dict[str, dict[str, type]] = {
     "data": {"paper": DataConfig},

@@ -83,13 +83,16 @@ class TrainStepTimer(pl.Callback):
     """Host time from `on_train_batch_start` to `on_train_batch_end` summed over a run's training steps, with
     the number of steps and of training images: what a run spends in training steps proper (forward, backward,
     optimizer), against its wall time (`metrics.json` `timing`; `make demo` sums it in demo_timing.json). The
-    loader's wait, validation, checkpoints and testing fall outside. On CUDA the host time of an unsynchronised
-    step is the time to queue it; over many steps the queue's depth bounds the difference. Added in code, not
-    in conf/callbacks: it never changes what a run computes."""
+    loader's wait, validation, checkpoints and testing fall outside. Validation (`on_validation_start` to
+    `on_validation_end`, the sanity check included) is summed apart, as the study's model selection needs it.
+    On CUDA the host time of an unsynchronised step is the time to queue it; over many steps the queue's depth
+    bounds the difference. Added in code, not in conf/callbacks: it never changes what a run computes."""
 
     def __init__(self) -> None:
         self.seconds, self.steps, self.images = 0.0, 0, 0
+        self.validation_seconds = 0.0
         self._started: float | None = None
+        self._validating: float | None = None
 
     def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
         self._started = time.perf_counter()
@@ -101,5 +104,18 @@ class TrainStepTimer(pl.Callback):
             self.images += len(batch[1])  # (images, labels)
             self._started = None
 
+    def on_validation_start(self, trainer, module) -> None:
+        self._validating = time.perf_counter()
+
+    def on_validation_end(self, trainer, module) -> None:
+        if self._validating is not None:
+            self.validation_seconds += time.perf_counter() - self._validating
+            self._validating = None
+
     def summary(self) -> dict:
-        return {"train_step_s": round(self.seconds, 3), "train_steps": self.steps, "train_images": self.images}
+        return {
+            "train_step_s": round(self.seconds, 3),
+            "train_steps": self.steps,
+            "train_images": self.images,
+            "validation_s": round(self.validation_seconds, 3),
+        }

@@ -154,8 +154,10 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: RunRecord) -> None:
     # the training augmentation (conf/augment) acts on the training images only: the datamodule's to apply
     augment = OmegaConf.to_container(cfg.augment, resolve=True) if "augment" in cfg else None
     datamodule: CategoryMixDataModule = instantiate(cfg.data, augment=augment, _convert_="all")
+    planned_at = time.perf_counter()
     plan = datamodule.plan()
     record_plan(plan, run_dir, result)
+    plan_s = time.perf_counter() - planned_at
     trainer = build_trainer(cfg, run_dir, given(result.config_hash), result)
     log_interval(trainer, len(plan.train.paths), int(cfg.data.batch_size))
     started = time.perf_counter()
@@ -163,12 +165,14 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: RunRecord) -> None:
         fit(trainer, detector, datamodule, run_dir, result)
     finally:  # a failed or interrupted attempt records its time too
         record_timing(trainer, result, fit_s=time.perf_counter() - started)
+        result.timing["plan_s"] = round(plan_s, 3)  # type: ignore[index]  # record_timing set it
     result.world_size, result.epochs_trained = trainer.world_size, trainer.current_epoch
     if not trainer.is_global_zero:
         return
     tested_at = time.perf_counter()
     tested = chosen_for_testing(trainer.checkpoint_callback, cfg.select)
     detector = load_detector(tested)  # the one loader of fakeid.runs.trained, as eval, predict and export load
+    loaded_at = time.perf_counter()
     threshold, tests, scored = evaluate(
         detector,
         datamodule.val_dataloader(),
@@ -179,6 +183,7 @@ def train_and_test(cfg: DictConfig, run_dir: Path, result: RunRecord) -> None:
         precision=str(cfg.trainer.precision),
     )
     result.timing["test_s"] = round(time.perf_counter() - tested_at, 3)  # type: ignore[index]  # record_timing set it
+    result.timing["test_load_s"] = round(loaded_at - tested_at, 3)  # type: ignore[index]  # the tested checkpoint read, not scoring
     result.scores_sha256 = write_scores(run_dir / SCORES_FILE, scored)  # ties scores.csv to this record
     kept = slim(tested, str(cfg.get("keep_checkpoints", "tested")))
     result.tested_checkpoint = str(kept) if kept else None

@@ -49,6 +49,33 @@ def test_jpeg_quality_is_recovered_from_the_quantisation_tables(quality):
     assert estimate_jpeg_quality(Image.new("RGB", (4, 4))) is None
 
 
+def test_jpeg_quality_is_the_nearest_table_with_ties_to_the_higher_quality():
+    """The vectorised estimate (tables built once, not per file) against the definition, written out: the least
+    sum of absolute differences to an IJG table, the higher quality on a tie; on every IJG table, on tables
+    between two of them and on noisy ones."""
+    from fakeid.data.formats import ijg_table
+
+    def by_definition(own: list[int]) -> int:
+        return min(range(1, 101), key=lambda q: (sum(abs(a - b) for a, b in zip(own, ijg_table(q), strict=True)), -q))
+
+    class Quantised:
+        format = "JPEG"
+
+        def __init__(self, table: list[int]):
+            self.quantization = {0: table, 1: [1] * 64}
+
+    rng = np.random.default_rng(0)
+    tables = [ijg_table(q) for q in range(1, 101)]
+    tables += [[(a + b) // 2 for a, b in zip(ijg_table(q), ijg_table(q + 1), strict=True)] for q in range(1, 100)]
+    tables += [
+        [int(v) for v in np.clip(np.array(ijg_table(q)) + rng.integers(-3, 4, 64), 1, 255)] for q in range(1, 101)
+    ]
+    tables += [[int(v) for v in rng.integers(1, 256, 64)] for _ in range(50)]
+    for table in tables:
+        assert estimate_jpeg_quality(Quantised(table)) == by_definition(table), table
+    assert estimate_jpeg_quality(Quantised([1] * 64)) == 100 and estimate_jpeg_quality(Quantised([255] * 64)) == 1
+
+
 def test_format_mismatch_is_one_line_when_real_and_fake_differ(tmp_path):
     reals = write_images(tmp_path / "real", 4, 16, False, seed=0, suffix=".jpg")
     fakes = write_images(tmp_path / "fake", 4, 16, True, seed=1)

@@ -15,7 +15,7 @@ from tests.helpers.commands import assert_one_line_error, run_module
 from tests.helpers.fake_sweep import write_fake_sweep
 from tests.helpers.sweeps import sweep
 
-EFFICIENCY = {"train_step_share", "wall_over_reference"}
+EFFICIENCY = {"compute_share", "outside_runs_share", "train_step_share", "wall_over_reference"}
 
 
 def write_reference(path: Path, one_thread: float = 30.0, all_threads: float = 50.0) -> Path:
@@ -41,11 +41,14 @@ def test_runs_of_this_demo_are_summed_and_earlier_ones_left_out(tmp_path: Path):
         metrics = json.loads(path.read_text())
         if index < 3:
             metrics["timing"] = {"train_step_s": 10.0 + index, "train_steps": 4, "train_images": 32, "fit_s": 20.0}
+        if index < 2:  # recorded with the items (the third is an older run: steps only)
+            metrics["timing"].update(validation_s=3.0, plan_s=1.0, test_s=6.0, test_load_s=1.5)
+            metrics["wall_time_s"] = 30.0
         path.write_text(json.dumps(metrics))
         if index >= 4:
             os.utime(path, (started - 50, started - 50))
     result, printed = timing(write_reference(tmp_path / "reference.json"), started, f"sweeps=[{tmp_path / 'sweep'}]")
-    assert result["runs"] == {"runs": 3, "before_start": 2, "without_timing": 1, "failed": 0}
+    assert result["runs"] == {"runs": 3, "before_start": 2, "without_timing": 1, "without_items": 1, "failed": 0}
     assert result["train_step_s"] == pytest.approx(33.0) and result["train_images"] == 96
     assert result["train_steps"] == 12 and result["jobs"] == 1  # the fake sweep's launcher has no n_jobs
     assert result["parallel_reference_images_per_s"] == 50.0 and result["parallel_reference_basis"] == "all_threads"
@@ -54,6 +57,25 @@ def test_runs_of_this_demo_are_summed_and_earlier_ones_left_out(tmp_path: Path):
     assert result["efficiency"]["train_step_share"] == pytest.approx(33.0 / wall)
     assert result["efficiency"]["wall_over_reference"] == pytest.approx(wall / (96 / 50))
     assert "left out 2 runs finished before this demo and 1 without a timing entry" in printed
+    # the two runs with items: steps 10 + 11, validation 2 x 3, test forward 2 x (6 - 1.5); around them: plan,
+    # the rest of fit (20 - steps - validation), the checkpoint read, the rest of the run (30 - 1 - 20 - 6)
+    account = result["accounting"]
+    assert account["items_s"] == {
+        "train_step_s": 21.0,
+        "validation_s": 6.0,
+        "test_forward_s": 9.0,
+        "plan_s": 2.0,
+        "rest_of_fit_s": 7.0 + 6.0,
+        "test_load_s": 3.0,
+        "rest_of_run_s": 6.0,
+    }
+    assert account["compute_s"] == 36.0 and result["efficiency"]["compute_share"] == pytest.approx(36.0 / wall)
+    runs_wall = sum(
+        json.loads((job.run_dir / "metrics.json").read_text())["wall_time_s"] for job in jobs[:3]
+    )  # those with timing
+    assert account["runs_wall_s"] == pytest.approx(runs_wall, abs=1e-3)
+    assert account["outside_runs_s"] == pytest.approx(max(0.0, wall - runs_wall), abs=1e-2)
+    assert "1 runs recorded no validation and checkpoint-read time" in printed
     # two jobs at a time: the workers' time doubles, the reference rate is two one-thread loops
     two, _ = timing(tmp_path / "reference.json", started, f"sweeps=[{tmp_path / 'sweep'}]", "jobs=2")
     assert two["parallel_reference_images_per_s"] == 60.0 and two["parallel_reference_basis"] == "2 x one_thread"
@@ -66,7 +88,12 @@ def test_a_demo_that_ran_nothing_has_no_efficiency(tmp_path: Path):
         write_reference(tmp_path / "reference.json"), time.time(), f"sweeps=[{tmp_path / 'sweep'}]"
     )
     assert result["runs"]["runs"] == 0 and result["runs"]["before_start"] == 6
-    assert result["efficiency"] == {"train_step_share": 0.0, "wall_over_reference": None}
+    assert result["efficiency"] == {
+        "compute_share": None,
+        "outside_runs_share": 1.0,
+        "train_step_share": 0.0,
+        "wall_over_reference": None,
+    }
     assert "no run finished during this demo (6 before it" in printed
 
 
@@ -79,6 +106,7 @@ def test_a_demo_that_ran_nothing_has_no_efficiency(tmp_path: Path):
         (["reference={tmp}/none.json"], r"reference=.*none.json: unreadable fakeid.benchmark.speed JSON"),
         (["sweeps=[{tmp}/nowhere]"], r"sweeps: .*nowhere is not a folder"),
         (["jobs=0"], r"jobs=0: expected auto or an integer >= 1"),
+        (["marks={tmp}/bench.json"], r"marks=.*bench.json: expected lines 'STEP UNIX_TIME'"),
     ],
 )
 def test_bad_input_is_one_line(tmp_path: Path, arguments: list[str], pattern: str):
@@ -105,12 +133,20 @@ def test_a_tiny_sweep_records_its_step_time_and_the_demo_sums_it(tmp_path: Path)
     for run in runs:
         recorded = run["timing"]
         assert 0 < recorded["train_step_s"] <= recorded["fit_s"] <= run["wall_time_s"] and recorded["test_s"] > 0
+        assert 0 < recorded["validation_s"] <= recorded["fit_s"] - recorded["train_step_s"]
+        assert 0 < recorded["test_load_s"] < recorded["test_s"] and recorded["plan_s"] > 0
         train = run["data"]["train"]["n_real"] + run["data"]["train"]["n_fake"]
         assert recorded["train_images"] == run["epochs_trained"] * train  # tiny: no batch of one to drop
         assert recorded["train_steps"] == run["epochs_trained"] * -(-train // run["hparams"]["data.batch_size"])
         assert "timing" not in json.dumps(run["hparams"])  # not part of the run's identity
-    result, _ = timing(write_reference(tmp_path / "reference.json"), started, f"sweeps=[{sweep_dir}]")
+    marks = tmp_path / "marks"
+    marks.write_text(f"sweep {time.time()}\n")
+    result, printed = timing(
+        write_reference(tmp_path / "reference.json"), started, f"sweeps=[{sweep_dir}]", f"marks={marks}"
+    )
+    assert [step["step"] for step in result["steps"]] == ["sweep"] and "steps: sweep" in printed
+    assert result["accounting"]["compute_s"] <= result["accounting"]["runs_wall_s"]
     assert result["runs"]["runs"] == 2 and result["train_images"] == sum(r["timing"]["train_images"] for r in runs)
     assert 0 < result["train_step_s"] <= result["wall_time_s"] * result["jobs"]
     assert set(result["efficiency"]) == EFFICIENCY and all(value > 0 for value in result["efficiency"].values())
-    assert 0 < result["efficiency"]["train_step_share"] <= 1
+    assert 0 < result["efficiency"]["train_step_share"] < result["efficiency"]["compute_share"] <= 1

@@ -92,6 +92,7 @@ ENTRY_POINTS = (
     "fakeid.bench",
     "fakeid.report",
     "fakeid.demo_timing",
+    "fakeid.bench_scale",
     "fakeid.synth.__main__",
 )
 
