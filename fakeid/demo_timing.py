@@ -16,20 +16,15 @@ from fakeid import CONF_DIR
 from fakeid.benchmark.demo import demo_timing, read_reference, summary_lines
 from fakeid.core.atomic import write_json_atomically
 from fakeid.core.cli import as_list, require, run_app
-from fakeid.core.errors import FakeidError, one_line_errors
+from fakeid.core.errors import one_line_errors
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="demo_timing")
 def hydra_main(cfg: DictConfig) -> None:
     with one_line_errors():
-        try:
-            started = float(require(cfg, "started", "started=UNIX_TIME (seconds since the epoch)"))
-        except (TypeError, ValueError):
-            raise FakeidError(f"started={cfg.started!r}: expected seconds since the epoch") from None
+        started = float(require(cfg, "started", "started=UNIX_TIME (seconds since the epoch)"))  # typed: the schema's
         reference = read_reference(Path(str(require(cfg, "reference", "reference=BENCH.json"))))
-        jobs = None if cfg.jobs in ("auto", None) else cfg.jobs
-        if jobs is not None and jobs < 1:
-            raise FakeidError(f"jobs={jobs}: expected auto or an integer >= 1")
+        jobs = None if cfg.jobs in ("auto", None) else cfg.jobs  # auto or >= 1: the schema's
         sweeps = [Path(str(sweep)) for sweep in as_list(require(cfg, "sweeps", "sweeps=[DIR1,DIR2]"))]
         marks = Path(str(cfg.marks)) if cfg.get("marks") else None
         result = demo_timing(sweeps, started, reference, jobs, marks)

@@ -36,9 +36,7 @@ def validate(cfg: DictConfig) -> str:
     for key in ("source", "out"):
         if OmegaConf.is_missing(cfg, key):
             raise FakeidError(f"missing key {key}: expected source={'|'.join(SOURCE_KEYS)} out=DIR (see --help)")
-    source = str(cfg.source)
-    if source not in SOURCE_KEYS:
-        raise FakeidError(f"source={source}: expected one of {', '.join(SOURCE_KEYS)}")
+    source = str(cfg.source)  # one of SOURCE_KEYS: the schema's choices (PrepareConfig.source)
     stray = [key for key in OPTIONAL_KEYS if cfg.get(key) is not None and key not in SOURCE_KEYS[source]]
     if stray:
         raise FakeidError(

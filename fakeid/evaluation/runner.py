@@ -183,8 +183,6 @@ def evaluate_run_levels(
 def evaluate_grid(cfg: EvalConfig, overrides: list[str]) -> Path:
     sweep_dir = Path(str(cfg.sweep)).expanduser().resolve()
     levels, device, n_jobs = grid_levels(cfg), torch_device(cfg.device), cfg.jobs
-    if n_jobs < 1:
-        raise FakeidError(f"jobs={n_jobs}: expected the number of runs to evaluate at a time, 1 or more")
     jobs = sweep_jobs(sweep_dir)
     out_root = Path(str(cfg.paths.outputs)).expanduser().resolve() / "evals" / cfg.experiment_name / sweep_dir.name
     write_json_atomically(

@@ -246,5 +246,5 @@ def test_a_grid_asked_for_0_jobs_is_refused_before_anything_is_written(tmp_path)
     (tmp_path / "sweeps" / "mine").mkdir(parents=True)
     out = tmp_path / "out"
     done = evaluate("+experiment=robustness", f"sweep={tmp_path / 'sweeps' / 'mine'}", f"paths.outputs={out}", "jobs=0")
-    assert_one_line_error(done, "^fakeid: error: " + re.escape("jobs=0: expected the number of runs"))
+    assert_one_line_error(done, "^fakeid: error: " + re.escape("jobs=0: expected an integer of at least 1"))
     assert not list(out.rglob("eval_grid.json")) and not list(out.rglob("metrics.json"))
