@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from fakeid.core.configs import SCALE_STAGES
 from fakeid.core.errors import FakeidError
 from fakeid.data.layout import HOLDOUT, LABEL_DIRS, PAPER_MIXING_ORDER, TRAIN_GENERATOR, UNSEEN_GENERATOR
 
@@ -59,17 +60,7 @@ TEST_SETS = (
 IMAGE_SIZE = 256
 FIELD = 2 * IMAGE_SIZE  # each class folder's field: (FIELD - IMAGE_SIZE + 1)^2 distinct crops
 JPEG_QUALITY = {0: 75, 1: 95}  # by label
-STAGES = (
-    "prepare",
-    "check_headers",
-    "check",
-    "check_spectra",
-    "plan",
-    "fingerprint",
-    "cache_build",
-    "loader_jpeg",
-    "loader_cache",
-)
+STAGES = SCALE_STAGES  # the schema's list (fakeid.core.configs), the default of `stages`
 CHECK_SPECTRA_PER_CLASS = 200  # check.yaml spectra_per_class
 LOADER_SECONDS = 3.0  # timed seconds per loader rate, after one untimed epoch
 

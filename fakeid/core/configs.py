@@ -770,6 +770,11 @@ class PublishedConfig:
     overwrite: bool = setting(False, "true: replace an existing out= folder (never a training run's own files)")
 
 
+# every stage fakeid.bench_scale times (fakeid.benchmark.scale), in the order it runs them; the default is all
+SCALE_STAGES = ("prepare", "check_headers", "check", "check_spectra", "plan", "fingerprint", "cache_build")
+SCALE_STAGES += ("loader_jpeg", "loader_cache")
+
+
 def _fractions(value: Any) -> str | None:
     """a list of fractions in (0, 1] of the paper's per-class counts"""
     if isinstance(value, list) and value and all(is_number(v) and 0 < v <= 1 for v in value):
@@ -787,17 +792,7 @@ class BenchScaleConfig:
         check=_fractions,
     )
     stages: list[str] = setting(
-        [
-            "prepare",
-            "check_headers",
-            "check",
-            "check_spectra",
-            "plan",
-            "fingerprint",
-            "cache_build",
-            "loader_jpeg",
-            "loader_cache",
-        ],
+        list(SCALE_STAGES),
         "the stages timed (fakeid.benchmark.scale.STAGES)",
     )
     work: str = setting(
