@@ -771,7 +771,15 @@ class PublishedConfig:
 
 
 # every stage fakeid.bench_scale times (fakeid.benchmark.scale), in the order it runs them; the default is all
-SCALE_STAGES = ("prepare", "check_headers", "check", "check_spectra", "plan", "fingerprint", "cache_build")
+SCALE_STAGES: tuple[str, ...] = (
+    "prepare",
+    "check_headers",
+    "check",
+    "check_spectra",
+    "plan",
+    "fingerprint",
+    "cache_build",
+)
 SCALE_STAGES += ("loader_jpeg", "loader_cache")
 
 
