@@ -221,6 +221,14 @@ class DDPTrainerConfig(TrainerConfig):
     sync_batchnorm: bool = setting(False, "BatchNorm statistics over every process's batch")
 
 
+class NamedNodes(dict[str, Any]):
+    """A node of named Lightning objects (callbacks, loggers), each a `_target_` node: open, so that
+    `~callbacks.progress_bar` drops one and `+callbacks.NAME={_target_: ...}` adds one, as Hydra documents; the
+    declared ones keep their types and ranges. (A closed dataclass node refuses deletion.)"""
+
+    any_key = True
+
+
 @dataclass
 class ProgressBarConfig:
     _target_: str = "pytorch_lightning.callbacks.TQDMProgressBar"
@@ -234,7 +242,7 @@ class CheckpointConfig:
 
 
 @dataclass
-class CallbacksConfig:
+class CallbacksConfig(NamedNodes):
     """conf/callbacks/default: the checkpoint callback and the progress bar."""
 
     checkpoint: CheckpointConfig = setting(CheckpointConfig(), "the run folder's checkpoints")
@@ -242,7 +250,7 @@ class CallbacksConfig:
 
 
 @dataclass
-class CheckpointOnlyConfig:
+class CheckpointOnlyConfig(NamedNodes):
     """conf/callbacks/checkpoint_only: no progress bar."""
 
     checkpoint: CheckpointConfig = setting(CheckpointConfig(), "the run folder's checkpoints")
@@ -287,19 +295,19 @@ class WandbConfig:
 
 
 @dataclass
-class NoLoggerConfig:
+class NoLoggerConfig(NamedNodes):
     """conf/logger/none: no logger."""
 
 
 @dataclass
-class CSVLoggersConfig:
+class CSVLoggersConfig(NamedNodes):
     """conf/logger/csv: logs/metrics.csv in the run folder."""
 
     csv: CSVLoggerConfig = setting(CSVLoggerConfig(), "the CSV log")
 
 
 @dataclass
-class TensorBoardLoggersConfig:
+class TensorBoardLoggersConfig(NamedNodes):
     """conf/logger/tensorboard."""
 
     tensorboard: TensorBoardConfig = setting(TensorBoardConfig(), "TensorBoard's events")

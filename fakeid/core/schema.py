@@ -182,12 +182,13 @@ def config_problem(cfg: DictConfig, app: str, written: dict[str, str] | None = N
     if schema is not None:
         names = [field.name for field in dataclasses.fields(schema) if not field.name.startswith("_")]
         for key in map(str, cfg):
-            if key not in names and not key.startswith("_") and key not in extra_keys(schema):
+            known = key in names or key.startswith("_") or getattr(schema, "any_key", False)
+            if not known and key not in extra_keys(schema):
                 full = f"{prefix}{key}"
                 return unknown_key(written.get(full, full), full, app, [f"{prefix}{name}" for name in names])
         for field in dataclasses.fields(schema):
-            if OmegaConf.is_interpolation(cfg, field.name):
-                continue
+            if field.name not in cfg or OmegaConf.is_interpolation(cfg, field.name):
+                continue  # deleted (`~callbacks.progress_bar`), or checked where the interpolation points
             value = _value(cfg, field.name)
             if isinstance(value, DictConfig):
                 children.append((field.name, value))
@@ -196,7 +197,8 @@ def config_problem(cfg: DictConfig, app: str, written: dict[str, str] | None = N
             problem = rule and value is not MISSING and rule_problem(_plain(value), _field_kind(field), rule)
             if problem:
                 key = f"{prefix}{field.name}"
-                shown_value = written[key].partition("=")[2] if key in written else value
+                typed = key in written and not isinstance(value, (list, ListConfig))  # a list: as composed
+                shown_value = written[key].partition("=")[2] if typed else value
                 return refusal(key, shown_value, problem, (rule or {}).get("doc", ""))
     else:
         children = [(key, _value(cfg, key)) for key in map(str, cfg) if isinstance(cfg._get_node(key), DictConfig)]

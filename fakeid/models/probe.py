@@ -99,17 +99,18 @@ class ProbeDetector(FakeImageDetector):
         with torch.no_grad():
             return self.tower(self.net.normalise(images))
 
-    def on_after_batch_transfer(self, batch, dataloader_idx: int):
-        """Training and validation batches become features (cached); other batches stay images."""
+    def prepare_batch(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training and validation batches become features (cached); other batches stay the detector's images.
+        Each step calls it (FakeImageDetector.prepare_batch), after Lightning moved the batch to the device."""
         images, labels = batch
         if self._trainer is None or self.trainer.state.fn != "fit":
-            return super().on_after_batch_transfer(batch, dataloader_idx)
+            return super().prepare_batch(batch)
         if self.feature_cache is None:
             return self.tower_features(images), labels
         return self.feature_cache.features(images, self.tower_features), labels
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Features (N x F, from `on_after_batch_transfer`) -> the head's logits; normalised images -> the network's."""
+        """Features (N x F, from `prepare_batch`) -> the head's logits; normalised images -> the network's."""
         if inputs.ndim == 2:
             return self.net.head(inputs).squeeze(1)
         return self.forward_net(inputs)

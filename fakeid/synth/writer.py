@@ -12,7 +12,9 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from fakeid.core.configs import SynthConfig
 from fakeid.core.errors import FakeidError
+from fakeid.core.schema import mapping_problem
 from fakeid.core.threads import one_torch_thread
 from fakeid.data.layout import LABEL_DIRS, REAL_DIR
 from fakeid.synth import catalog
@@ -74,6 +76,9 @@ def generate(
     weights are fixed by GENERATOR_SEED and shared by every preset.
     """
     settings = resolve(preset, overrides)
+    problem = mapping_problem({"seed": seed, "overwrite": overwrite, "progress": progress}, SynthConfig, app="synth")
+    if problem:  # a Python caller's values: the schema's check, as the command line's
+        raise FakeidError(problem)
     show_progress = progress
     root = Path(out)
     _prepare(root, overwrite)

@@ -104,7 +104,7 @@ def test_smallest_point_times_every_stage(tmp_path: Path):
 @pytest.mark.parametrize(
     ("override", "pattern"),
     [
-        ("sizes=[1.5]", r"sizes=1\.5: expected"),
+        ("sizes=[1.5]", r"sizes=\[1\.5\]: expected a list of fractions in \(0, 1\]"),
         ("stages=[prepare,warp]", r"unknown stage 'warp'"),
         ("stages=[loader_cache]", r"loader_cache reads the cache that cache_build writes"),
     ],

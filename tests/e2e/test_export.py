@@ -203,7 +203,7 @@ def test_an_onnx_file_fakeid_did_not_export_is_refused(tmp_path, images):
     "args, pattern",
     [
         (["format=onnx"], r"out=FILE is required \(e.g. out=detector.onnx\)"),
-        (["format=keras", "out={tmp}/d.keras"], "format=keras is not one of onnx, torchscript"),
+        (["format=keras", "out={tmp}/d.keras"], "format=keras: expected one of onnx, torchscript"),
         (["format=onnx", "out={tmp}"], "is a folder"),
     ],
 )

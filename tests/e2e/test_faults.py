@@ -13,6 +13,7 @@ in the run folder or in $TMPDIR, and a rerun that recovers.
 from __future__ import annotations
 
 import builtins
+import collections
 import errno
 import io
 import json
@@ -49,6 +50,22 @@ NO_SPACE = "fakeid: error: no space left on "
 # a warning Lightning prints while it trains (`path/to/pytorch_lightning/x.py:21: ...`): a run whose disk fills
 # up mid-training shows these before its error line in a process of its own (FAKEID_TESTS_SUBPROCESS=1)
 LIGHTNING_WARNING = r"\S*/(pytorch_lightning|lightning_fabric)/\S+\.py:\d+: .+"
+
+
+def logged_steps(run_dir: Path) -> list[tuple[str, str]]:
+    """(epoch, step) of each row of the run's logs/metrics.csv, in file order."""
+    lines = (run_dir / "logs" / "metrics.csv").read_text().splitlines()[1:]
+    return [(line.split(",")[0], line.split(",")[1]) for line in lines]
+
+
+def once(run_dir: Path) -> list[tuple[str, str]]:
+    """The rows as one attempt logs them: epoch 0 only (the tiny run's one epoch), steps never going back (a dead
+    attempt's rows before a new one's would start again from a lower step). A step may hold a training row and a
+    validation row."""
+    steps = logged_steps(run_dir)
+    assert steps and {epoch for epoch, _ in steps} == {"0"}, steps
+    assert max(collections.Counter(steps).values()) <= 2, f"a step logged by two attempts: {steps}"
+    return sorted(steps, key=lambda row: int(row[1]))
 
 
 def train(run_dir: Path, root: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -309,8 +326,7 @@ def test_training_on_a_3_mb_tmpfs_is_one_line_a_record_and_the_rerun_recovers(ru
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
     again = train(run_dir, runs.root, "logger=csv")
     assert again.returncode == 0 and metrics(run_dir)["status"] == "ok", again.stderr[-3000:]
-    epochs = [line.split(",")[0] for line in (run_dir / "logs" / "metrics.csv").read_text().splitlines()[1:]]
-    assert epochs == ["0"], "the failed attempt's rows are not kept"
+    assert logged_steps(run_dir) == once(run_dir), "the failed attempt's rows are not kept"
 
 
 @pytest.mark.slow
@@ -459,8 +475,8 @@ def test_a_retrain_after_a_corrupt_metrics_json_logs_each_epoch_once(runs, tmp_p
     (run_dir / "metrics.json").write_text("{")  # a corrupt result: the run trains again from the start
     again = train(run_dir, runs.root, "logger=csv")
     assert again.returncode == 0 and metrics(run_dir)["status"] == "ok", again.stderr[-3000:]
-    epochs = [line.split(",")[0] for line in (run_dir / "logs" / "metrics.csv").read_text().splitlines()[1:]]
-    assert epochs == ["0"], f"logged epochs {epochs}: the dead attempt's rows were kept"
+    steps = logged_steps(run_dir)
+    assert steps == once(run_dir), f"logged (epoch, step) rows {steps}: the dead attempt's rows were kept"
 
 
 @pytest.mark.slow

@@ -283,12 +283,20 @@ def test_cli_all_draws_what_the_table_supports(table: pd.DataFrame, tmp_path: Pa
         (
             "fakeid.figures",
             ["figure=figR", "csv=a.csv", "bogus=1"],
-            "bogus=1: unknown key 'bogus' for python -m fakeid.figures; expected one of figure, csv, out",
+            "bogus=1: unknown key 'bogus' for python -m fakeid.figures; expected one of baseline, bootstrap_seed, csv",
         ),
-        ("fakeid.figures", ["figure=fig9", "csv=a.csv"], "figure=fig9: expected one of fig1, fig2, fig3, figR"),
+        (
+            "fakeid.figures",
+            ["figure=fig9", "csv=a.csv"],
+            "figure=fig9: expected one of fig1, fig2, fig3, fig3_deconvgan, figR",
+        ),
         ("fakeid.figures", ["figure=figR"], "missing key 'csv': expected csv=RESULTS.csv"),
         ("fakeid.figures", ["csv=a.csv", "drop_rate=abc"], "drop_rate=abc: expected a number"),
-        ("fakeid.collect", ["sweep=x"], "sweep=x: unknown key 'sweep' for python -m fakeid.collect; expected one of"),
+        (
+            "fakeid.collect",
+            ["sweep=x"],
+            "sweep=x: unknown key 'sweep' for python -m fakeid.collect; did you mean 'sweeps'?",
+        ),
         ("fakeid.collect", ["sweeps=a,b"], "sweeps=a,b: write a list as sweeps=[a,b] (a bare comma means a sweep"),
     ],
 )
@@ -322,5 +330,10 @@ def test_notebook_shows_fig_r_and_the_table_of_an_evaluation_folder(
 
 def test_cli_help_lists_the_tools_own_keys(tmp_path: Path) -> None:
     done = run_module("fakeid.collect", "--help", cwd=tmp_path)
-    assert done.returncode == 0 and "sweeps: ???" in done.stdout and "callbacks:" not in done.stdout
+    assert (
+        done.returncode == 0
+        and "sweeps" in done.stdout
+        and "(any, default required)" in done.stdout
+        and "callbacks:" not in done.stdout
+    )
     assert not list(tmp_path.iterdir())

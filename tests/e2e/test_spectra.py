@@ -96,7 +96,7 @@ def test_the_sample_is_seeded_and_per_scope() -> None:
 @pytest.mark.parametrize(
     "args, expected",
     [
-        (["spectra_per_class=0"], "spectra_per_class=0: expected a positive number"),
+        (["spectra_per_class=0"], "spectra_per_class=0: expected an integer of at least 1"),
         (["spectra_size=2"], "spectra_size=2: expected at least 3 pixels"),
     ],
 )

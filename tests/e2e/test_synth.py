@@ -103,7 +103,7 @@ def test_refuses_to_write_into_a_folder_with_other_files(tmp_path: Path) -> None
 
 def test_overwrite_replaces_a_previous_benchmark(tmp_path: Path) -> None:
     generate(tmp_path / "d", train_per_class=5, test_per_class=2, image_size=16, progress=False)
-    root = generate(tmp_path / "d", overwrite="true", progress=False, **SMALL)
+    root = generate(tmp_path / "d", overwrite=True, progress=False, **SMALL)
     assert len(list((root / "train" / "cat" / "0_real").iterdir())) == SMALL["train_per_class"]
 
 

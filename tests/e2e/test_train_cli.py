@@ -124,7 +124,7 @@ def test_trains_and_tests_on_real_lsun_church_vs_progan_images(tmp_path):
         tmp_path,
         f"data.root={root}",
         "data.categories=[church_outdoor]",
-        "data.num_categories=2",
+        "data.num_categories=1",
         "data.train_per_class=16",
         "data.val_per_class=2",  # 18 reals per class: 16 to train, 2 reserved for validation
         "data.image_size=64",

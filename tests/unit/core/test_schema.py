@@ -97,3 +97,12 @@ def test_every_field_has_a_doc_and_the_reference_and_help_list_it():
     assert rows["num_categories"] == ("num_categories", "int", "10", "[1, inf)", rows["num_categories"][4])
     text = help_text("train")
     assert "data: demo, paper, tiny" in text and "model.drop_rate" in text and "launcher:" in text
+
+
+def test_a_named_callback_or_logger_can_be_dropped_or_added_as_hydra_documents():
+    from fakeid.training.checks import check_train_command
+
+    check_train_command(["data.root=/r", "~callbacks.progress_bar", "trainer.enable_progress_bar=false"])
+    check_train_command(["data.root=/r", "logger=mlflow", "~logger.csv", "+callbacks.mine={_target_: x.Y}"])
+    cfg = _compose("train", ["~callbacks.progress_bar"])
+    assert list(cfg.callbacks) == ["checkpoint"] and config_problem(cfg, "train") is None
