@@ -215,7 +215,8 @@ def _plain(value: Any) -> Any:
 
 def refusal(key: str, value: Any, problem: str, doc: str = "") -> str:
     """`KEY=VALUE: expected ... (doc)`; `KEY=VALUE is out of range: ...` keeps its own verb."""
-    text = shown(_plain(value))
+    plain = _plain(value)
+    text = default_text(plain) if isinstance(plain, list) else shown(plain)  # a list as typed: [a, b]
     glue = " " if problem.startswith("is ") else ": "
     return f"{key}={text}{glue}{problem}" + (f" ({doc})" if doc else "")
 

@@ -261,7 +261,7 @@ def test_each_bad_value_is_one_line_naming_the_key_and_the_range(config, message
     "overrides, message",
     [
         (["augment=blur_jpeg", "augment.blur_prob=1.5"], "augment.blur_prob=1.5: expected a number in [0, 1]"),
-        (["augment=blur_jpeg", "augment.jpeg_quality=[100,30]"], "augment.jpeg_quality=[100,30] is inverted"),
+        (["augment=blur_jpeg", "augment.jpeg_quality=[100,30]"], "augment.jpeg_quality=[100, 30] is inverted"),
         (["augment=sharpen"], "augment=sharpen is not a choice of `augment`"),
         (["augment.scale=[0.5,1]"], "augment.scale=[0.5,1]: a key of augment=resize, not of the chosen augment"),
         (["augment.hflip=true", "model.hflip=false"], "augment.hflip=True and model.hflip=False disagree"),
