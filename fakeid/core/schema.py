@@ -262,7 +262,12 @@ def all_keys(cfg: Any, prefix: str = "") -> Iterator[str]:
                 yield from all_keys(node, f"{prefix}{key}.")
 
 
-_TYPE_WORDS = {"Integer": "expected an integer", "Float": "expected a number", "Boolean": "expected true or false"}
+# OmegaConf's type names -> the words core.values uses for a value of the wrong type (a text is no value of any)
+_TYPE_WORDS: dict[str, str] = {
+    "Integer": integer_problem("") or "",
+    "Float": number_problem("") or "",
+    "Boolean": boolean_problem("") or "",
+}
 
 
 def field_rule(cfg: DictConfig, key: str) -> tuple[Any, dict[str, Any]] | None:
@@ -381,7 +386,7 @@ def mapping_problem(values: dict[str, Any], schema: type, prefix: str = "", app:
         if kind is int and isinstance(value, float) and value.is_integer():
             value = int(value)  # a level read from YAML or JSON may write 75.0: the same whole number
         if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            return refusal(f"{prefix}{key}", value, "expected an integer" if kind is int else "expected a number")
+            return refusal(f"{prefix}{key}", value, (integer_problem if kind is int else number_problem)(value) or "")
         problem = rule and rule_problem(value, kind, rule)
         if problem:
             return refusal(f"{prefix}{key}", value, problem, (rule or {}).get("doc", ""))
