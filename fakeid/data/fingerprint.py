@@ -7,6 +7,12 @@ removing or touching a file changes it; moving the whole root does not (the root
 by fakeid.runs.lifecycle so that a job folder never holds results of two datasets, and by the collector so that runs of
 different datasets are never pooled into one figure. Hidden files and folders (the decoded cache) are left out.
 The walk is iterative (`fakeid.data.tree`: any depth), and a broken or looping link counts by its own stat.
+
+A linked folder is walked (each real folder once), because training reads through it: `prepare
+source=cnndetection` links every class folder to the extracted trees, and a walk that stopped at links read none
+of their files, so every such root had the same fingerprint whatever it held. Roots without linked folders keep
+the fingerprint they had; `link_blind_fingerprint` recomputes the old one, so a run folder fingerprinted before
+(fakeid of 2026-12-06 or older) is recognised and its refusal says why (docs/runs.md).
 """
 
 from __future__ import annotations
@@ -41,18 +47,31 @@ def fingerprint(folders: Iterable[ClassFolder], root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def tree_files(root: Path, splits: Iterable[str]) -> list[Path]:
-    """Every non-hidden file under root/<split> for each split present, in a stable order."""
-    return [file for split in splits for file in walk_files(root / split, hidden=False)]
+def tree_files(root: Path, splits: Iterable[str], *, follow_links: bool = True) -> list[Path]:
+    """Every non-hidden file under root/<split> for each split present, in a stable order; linked folders are
+    walked unless `follow_links=False` (the old, link-blind walk)."""
+    return [file for split in splits for file in walk_files(root / split, hidden=False, follow_links=follow_links)]
 
 
-def root_identity(root: Path, splits: Iterable[str] = ("train", "val", "test")) -> dict[str, str]:
-    """`data.root` (resolved) and the fingerprint of every file of its splits."""
-    root = Path(root).expanduser().resolve()
+SPLITS = ("train", "val", "test")
+
+
+def tree_fingerprint(root: Path, splits: Iterable[str], *, follow_links: bool) -> str:
     digest = hashlib.sha256()
-    for file in tree_files(root, splits):
+    for file in tree_files(root, splits, follow_links=follow_links):
         digest.update(file_line(file, root))
-    return {"root": str(root), "fingerprint": digest.hexdigest()[:16]}
+    return digest.hexdigest()[:16]
+
+
+def root_identity(root: Path, splits: Iterable[str] = SPLITS) -> dict[str, str]:
+    """`data.root` (resolved) and the fingerprint of every file of its splits, through linked folders."""
+    root = Path(root).expanduser().resolve()
+    return {"root": str(root), "fingerprint": tree_fingerprint(root, splits, follow_links=True)}
+
+
+def link_blind_fingerprint(root: Path, splits: Iterable[str] = SPLITS) -> str:
+    """The fingerprint fakeid took before it walked linked folders (see the module docstring)."""
+    return tree_fingerprint(Path(root).expanduser().resolve(), splits, follow_links=False)
 
 
 def data_identity(root: Path, sets: Iterable[ImageSet]) -> dict[str, str]:

@@ -37,6 +37,7 @@ from filelock import FileLock, Timeout
 from fakeid.core.atomic import write_json_atomically, write_text_atomically
 from fakeid.core.errors import DiskFull, FakeidError, root_cause
 from fakeid.core.names import fresh_path, hex_name
+from fakeid.data.fingerprint import link_blind_fingerprint
 from fakeid.runs.files import ERROR_LOG, LOCK_FILE, METRICS_FILE, REASON_FILE, REPLACED_DIR, STATE_FILE
 from fakeid.runs.identity import config_differences
 from fakeid.runs.record import UNSET, RunRecord, given, read_record, write_record
@@ -147,10 +148,16 @@ def refuse_other_data(run_dir: Path, previous: RunRecord, identity: dict | None)
     before = previous.data_identity
     if not before or not identity or before == identity:
         return
+    why = "results of two datasets never share a folder"
+    if before.get("root") == identity["root"] and before.get("fingerprint") == link_blind_fingerprint(identity["root"]):
+        why = (
+            "its fingerprint predates fakeid reading linked class folders (2026-12-07), so it cannot say whether the "
+            "linked files are the same; finish it with the fakeid that started it, or start it afresh"
+        )
     raise DataConflict(
         f"{run_dir} holds results of data.root={before.get('root')} (fingerprint {before.get('fingerprint')}); "
-        f"this run reads data.root={identity['root']} (fingerprint {identity['fingerprint']}): results of two "
-        "datasets never share a folder; use another experiment_name or hydra.sweep.dir (or hydra.run.dir)"
+        f"this run reads data.root={identity['root']} (fingerprint {identity['fingerprint']}): {why}; "
+        "use another experiment_name or hydra.sweep.dir (or hydra.run.dir)"
     )
 
 

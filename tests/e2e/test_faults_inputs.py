@@ -20,11 +20,13 @@ from PIL import Image
 
 from fakeid import CONF_DIR
 from fakeid.core.errors import FakeidError
-from fakeid.data.fingerprint import root_identity, tree_files
+from fakeid.data.fingerprint import link_blind_fingerprint, root_identity, tree_files
 from fakeid.data.images import MAX_PIXELS, OVER_BUDGET
 from fakeid.data.selection import Selection, Selector
 from fakeid.inference.inputs import expand_inputs
 from fakeid.inference.scoring import CropRule, prepare, score_files
+from fakeid.runs.lifecycle import refuse_other_data
+from fakeid.runs.record import RunRecord
 from fakeid.synth.quick import write_images
 from tests.helpers.commands import assert_one_line_error, run_module
 from tests.helpers.layouts import make_datamodule, make_layout
@@ -161,18 +163,60 @@ def test_a_folder_tree_deeper_than_the_recursion_limit_is_walked(tmp_path, deep_
 
 
 def test_the_walk_lists_files_in_the_order_os_walk_did(tmp_path):
-    """The fingerprints of existing runs must not change: same files, same order as the recursive os.walk."""
+    """The fingerprints of existing runs must not change: same files, same order as the recursive os.walk (with
+    followlinks: a linked folder is read, as training reads it)."""
     root = make_layout(tmp_path / "data", categories=["cat", "bus"], train_per_class=3, test_sets=("a/b", "c"))
     (root / "train" / ".hidden").mkdir()
     (root / "train" / ".hidden" / "x.png").write_bytes(b"")
     (root / "train" / "cat" / ".DS_Store").write_bytes(b"")
-    (root / "train" / "link").symlink_to(root / "test")  # a link to a folder: not walked, as os.walk did
+    (root / "train" / "link").symlink_to(root / "test")  # a link to a folder: walked, as os.walk(followlinks) does
     expected = []
     for split in ("train", "val", "test"):
-        for folder, subfolders, names in os.walk(root / split):
+        for folder, subfolders, names in os.walk(root / split, followlinks=True):
             subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
             expected += [Path(folder) / name for name in sorted(names) if not name.startswith(".")]
     assert tree_files(root, ("train", "val", "test")) == expected and expected
+    assert any("link" in path.parts for path in expected)
+
+
+def linked_root(tmp_path: Path, name: str, seed: int) -> tuple[Path, Path]:
+    """A root whose every class folder is a link into a source tree, as `prepare source=cnndetection` makes it."""
+    source = make_layout(tmp_path / f"{name}_source", categories=["cat"], train_per_class=2, test_sets=("a/b",))
+    root = tmp_path / name
+    for folder in (source / "train" / "cat", source / "test" / "a" / "b"):
+        for class_dir in ("0_real", "1_fake"):
+            target = root / folder.relative_to(source) / class_dir
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(folder / class_dir, target_is_directory=True)
+    write_images(source / "train" / "cat" / "1_fake", 1, 16, True, seed=seed)  # the sources differ in one image
+    return root, source
+
+
+def test_a_root_of_linked_class_folders_is_fingerprinted_by_the_files_behind_the_links(tmp_path):
+    """The walk used to stop at links: every root of linked class folders had the fingerprint of no file, so two
+    datasets shared it and regenerating the linked files changed nothing."""
+    one, one_source = linked_root(tmp_path, "one", seed=1)
+    two, _ = linked_root(tmp_path, "two", seed=2)
+    assert {path.name for path in tree_files(one, ["train"])} == {"0000.png", "0001.png"}
+    (tmp_path / "two").rename(tmp_path / "moved")
+    moved = tmp_path / "moved"
+    assert link_blind_fingerprint(one) == link_blind_fingerprint(moved)  # the old fingerprint: blind to both
+    assert root_identity(one)["fingerprint"] != root_identity(moved)["fingerprint"]
+    before = root_identity(one)["fingerprint"]
+    write_images(one_source / "test" / "a" / "b" / "0_real", 1, 16, False, seed=7)  # regenerated behind the link
+    assert root_identity(one)["fingerprint"] != before
+
+
+def test_a_run_fingerprinted_by_the_link_blind_walk_is_refused_with_the_reason(tmp_path):
+    root, _ = linked_root(tmp_path, "data", seed=1)
+    identity = root_identity(root)
+    old = RunRecord(data_identity={"root": identity["root"], "fingerprint": link_blind_fingerprint(root)})
+    with pytest.raises(FakeidError, match="predates fakeid reading linked class folders"):
+        refuse_other_data(tmp_path / "run", old, identity)
+    other = RunRecord(data_identity={"root": identity["root"], "fingerprint": "0" * 16})
+    with pytest.raises(FakeidError, match="results of two datasets never share a folder"):
+        refuse_other_data(tmp_path / "run", other, identity)
+    refuse_other_data(tmp_path / "run", RunRecord(data_identity=dict(identity)), identity)  # the same: no refusal
 
 
 def test_a_looping_or_broken_link_in_a_predict_folder_is_a_counted_error_row(tmp_path):
