@@ -289,14 +289,22 @@ def test_npr_scores_equal_the_peers(tmp_path, gan_samples_or_none):
 
 
 @pytest.mark.slow
-def test_baselines_script_evaluates_every_recognised_checkpoint_beside_a_sweep(tmp_path, trained_run):
+def test_baselines_script_evaluates_every_recognised_checkpoint_beside_a_sweep(tmp_path):
     """`make baselines` (sweeps/baselines.sh) end to end on tiny random-weight files: the folder's checkpoints are
     recognised by content (a UFD head without its tower and a stray file are skipped and listed), evaluated with
-    the sweep's run on the same test sets, clean and under JPEG/blur, and collected into one results.csv."""
+    a tiny two-seed sweep's runs on the same test sets, clean and under JPEG/blur, collected into one
+    results.csv, and compared in pairs at each level (the report's "Published detectors": compare.csv each)."""
     import os
     import sys
 
     from torchvision.models import resnet50
+
+    from tests.helpers.sweeps import sweep
+
+    done = sweep(tmp_path / "train", make_layout(tmp_path / "train_data"), "tiny", "seed=0,1", "data.num_categories=2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    tiny_sweep = tmp_path / "train" / "sweeps" / "tiny"
+    assert tiny_sweep.is_dir(), sorted(str(path) for path in (tmp_path / "train").rglob("*"))[:20]
 
     weights = tmp_path / "weights"
     weights.mkdir()
@@ -308,7 +316,7 @@ def test_baselines_script_evaluates_every_recognised_checkpoint_beside_a_sweep(t
     test_sets = ("progan/cat", "stylegan2/horse")  # seen by every detector; an unseen generator
     data = make_layout(tmp_path / "data", categories=[], test_sets=test_sets, test_per_class=2, size=256)
     env = {**os.environ, "PY": sys.executable, "FAKEID_OUTPUTS": str(tmp_path / "out"), "OMP_NUM_THREADS": "1"}
-    done = run_script("sweeps/baselines.sh", str(data), str(weights), str(trained_run), env=env)
+    done = run_script("sweeps/baselines.sh", str(data), str(weights), str(tiny_sweep), env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "skipped 2 of 4 files" in done.stderr, done.stderr[-3000:]
     assert re.search(r"skipped \S+fc_weights.pth: UniversalFakeDetect's head without its tower", done.stderr)
@@ -317,14 +325,32 @@ def test_baselines_script_evaluates_every_recognised_checkpoint_beside_a_sweep(t
     assert runs == ["cnndetection-blur_jpg_prob0.5", "npr-model_epoch_last"]
     with (tmp_path / "out" / "baselines" / "results.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    detectors = {row["source_run"] for row in rows}  # the two published runs and the sweep's one
-    assert len(detectors) == 3 and {Path(run).name for run in detectors} >= set(runs), detectors
+    detectors = {row["source_run"] for row in rows}  # the two published runs and the sweep's two
+    assert len(detectors) == 4 and {Path(run).name for run in detectors} >= set(runs), detectors
     levels = {row["level"] for row in rows}
     assert len(levels) == 6 and "jpeg_quality=75" in levels and "blur_sigma=1.0" in levels, levels
     report = (tmp_path / "out" / "baselines" / "report" / "index.html").read_text()
     assert "Published detectors" in report and "cnndetection (cnndetection-blur_jpg_prob0.5)" in report
     assert "npr (npr-model_epoch_last)" in report and "fakeid (" in report
     assert (tmp_path / "out" / "figures" / "baselines" / "figR.csv").is_file()
+    # the paired comparisons: per level, the sweep's detector against both published ones (a published run, seed
+    # "fixed", paired with each of the sweep's seeds), then the published ones against each other (images only)
+    assert "Paired comparisons" in report and "against fakeid test_resnet" in report
+    compared = tmp_path / "out" / "baselines" / "report" / "published"
+    assert sorted(path.name for path in compared.iterdir()) == sorted(levels)
+    for level in levels:
+        tables = sorted(path.name for path in (compared / level).iterdir())
+        assert tables == ["vs-cnndetection_cnndetection-blur_jpg_prob0.5", "vs-fakeid_test_resnet"], tables
+        with (compared / level / "vs-fakeid_test_resnet" / "compare.csv").open() as handle:
+            table = list(csv.DictReader(handle))
+        assert {row["level"] for row in table} == {f"{name.split('-')[0]} ({name})" for name in runs}
+        assert {row["n_seeds"] for row in table} == {"2"} and {row["resampling"] for row in table} == {"crossed"}
+        assert all(0 <= float(row["p_holm"]) <= 1 and float(row["p_holm"]) >= float(row["p"]) for row in table)
+        with (compared / level / "vs-cnndetection_cnndetection-blur_jpg_prob0.5" / "compare.csv").open() as handle:
+            table = list(csv.DictReader(handle))
+        assert {row["level"] for row in table} == {"npr (npr-model_epoch_last)"} and {r["n_seeds"] for r in table} == {
+            "1"
+        }
 
 
 def peer_files(source: str, tmp_path: Path, paths: list[Path]) -> list[str]:
