@@ -100,10 +100,12 @@ demo-fig3: $(INSTALLED)
 	$(PY) -m fakeid.figures figure=fig3 csv=outputs/sweeps/demo_dropout/results.csv out=outputs/figures
 	$(PY) -m fakeid.figures figure=fig3_deconvgan csv=outputs/sweeps/demo_dropout/results.csv out=outputs/figures
 
-demo-baselines: $(INSTALLED) $(DEMO_DATA)/dataset.json ## NPR beside Xception on the embedded benchmark (same budget, 3 seeds) and their paired comparison -> outputs/figures/compare/demo_baselines (apart from demo)
+demo-baselines: $(INSTALLED) $(DEMO_DATA)/dataset.json ## NPR beside Xception on the embedded benchmark (same budget, 3 seeds), their paired comparison -> outputs/figures/compare/demo_baselines and a report -> outputs/report_demo_baselines (apart from demo)
 	$(PY) -m fakeid.train +experiment=demo_baselines launcher=$(DEMO_LAUNCHER) $(ARGS) || status=$$?; \
 	$(PY) -m fakeid.collect sweeps=outputs/sweeps/demo_baselines out=outputs/sweeps/demo_baselines/results.csv && \
 	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_baselines BASELINE=legacy_xception ARGS= && \
+	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_baselines] out=outputs/report_demo_baselines overwrite=true \
+		'title="NPR beside Xception on the embedded benchmark (make demo-baselines)"' && \
 	exit $${status:-0}
 
 docs-demo: $(INSTALLED) ## after `make demo`: its CSVs -> docs/demo/, the docs' demo pictures redrawn from them, the docs' numbers rewritten

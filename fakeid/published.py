@@ -29,14 +29,20 @@ def hydra_main(cfg: DictConfig) -> None:
 
         overwrite = cfg.overwrite  # a bool: the schema's (PublishedConfig)
         if cfg.source is None and cfg.weights and Path(str(cfg.weights)).expanduser().is_dir():
-            done = import_folder(Path(str(cfg.weights)).expanduser(), cfg.out, cfg.clip_weights, overwrite)
+            folder = Path(str(cfg.weights)).expanduser()
+            done = import_folder(folder, cfg.out, cfg.clip_weights, overwrite, cfg.preprocess, cfg.clip_model)
         else:
-            done = [import_published(cfg.source, cfg.weights, cfg.out, cfg.clip_weights, overwrite)]
+            done = [
+                import_published(
+                    cfg.source, cfg.weights, cfg.out, cfg.clip_weights, overwrite, cfg.preprocess, cfg.clip_model
+                )
+            ]
         for each in done:
             hparams: dict = each.record.hparams or {}
             print(
                 f"wrote {each.run_dir} (source {hparams['published.source']}, weights sha256 "
-                f"{hparams['published.weights_sha256'][:12]}..., crop {hparams['published.crop']}, threshold 0.5)"
+                f"{hparams['published.weights_sha256'][:12]}..., crop {hparams['published.crop']}, "
+                f"preprocess {hparams['published.preprocess']}, threshold 0.5)"
             )
 
 

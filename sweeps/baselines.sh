@@ -3,7 +3,10 @@
 # run folder (python -m fakeid.published weights=DIR), then those runs and the sweep's are evaluated on DATA's test
 # sets, clean and under the JPEG/blur grid (conf/experiment/baselines.yaml; finished evaluations are skipped),
 # collected into one results.csv, drawn (Fig R: each run's metrics by perturbation) and reported (the report's
-# section "Published detectors": each detector's mean accuracy and AP per level).
+# section "Published detectors": each detector's mean accuracy and AP per level, and the detectors' paired
+# comparisons at each level, also written as report/published/<level>/vs-<detector>/compare.csv and .md).
+# The comparisons pair runs on the same test images: when SWEEP's runs tested on a sample, pass the same
+# data.test_per_class=N to both evaluations (the overrides below).
 #   sweeps/baselines.sh DATA WEIGHTS [SWEEP] [hydra overrides for fakeid.eval...]
 # Environment: PY (default .venv/bin/python), FAKEID_OUTPUTS (default outputs), CLIP (UniversalFakeDetect's
 # CLIP tower file, when it is not in WEIGHTS).

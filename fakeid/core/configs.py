@@ -761,6 +761,9 @@ class DemoTimingConfig:
     out: str = setting("outputs/demo_timing.json", "the JSON written (also printed)")
 
 
+PREPROCESS_CHOICES = ("peer", "fakeid")  # fakeid.published's preprocess= (fakeid.ingest.published)
+
+
 @dataclass
 class PublishedConfig:
     """python -m fakeid.published: a published detector's checkpoint as a fakeid run folder."""
@@ -774,6 +777,17 @@ class PublishedConfig:
         None, "the peer's weight file (blur_jpg_prob0.5.pth, fc_weights.pth, NPR.pth), or a folder of them"
     )
     clip_weights: str | None = setting(None, "source=ufd: the CLIP ViT-L/14 open_clip state dict, a local file")
+    clip_model: str = setting(
+        "ViT-L-14-quickgelu",
+        "source=ufd: the CLIP tower's architecture: an open_clip model name, or an open_clip model config JSON "
+        "file (embed_dim, vision_cfg) for another tower",
+    )
+    preprocess: str = setting(
+        "peer",
+        "how the run's images become the network's input: peer (the peer's own evaluation: torchvision's "
+        "CenterCrop for cnndetection/ufd, NPR's Resize((256, 256))) | fakeid (fakeid's centre crop, as a trained run)",
+        choices=PREPROCESS_CHOICES,
+    )
     out: str | None = setting(None, "the run folder to write (a folder of run folders for a folder of weights)")
     overwrite: bool = setting(False, "true: replace an existing out= folder (never a training run's own files)")
 

@@ -13,6 +13,12 @@ The one documented way (docs/data.md, "The layout"):
 - the image is brought to `size` x `size` by a centre crop, never by resampling an image that is large
   enough, because resampling smears the high-frequency traces a GAN detector relies on; an image smaller
   than `size` on either side is first enlarged (bicubic) so that its shorter side equals `size`.
+
+A published detector (`fakeid.published`) is scored with its peer's own rule by default, one of `FIT_RULES`
+passed to `center_fit` (and, through `Fit`, before the crop above, which it leaves nothing to do):
+`torchvision` is torchvision's `CenterCrop` (CNNDetection, UniversalFakeDetect: an odd margin's offset rounded
+half to even, an image under `size` padded with zeros), `resize` is `Resize((size, size))` on the whole image
+(NPR's test script: bilinear, the aspect ratio not kept).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import errno
 import os
 import stat
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -71,12 +78,62 @@ def enlarge(image: Image.Image, size: int) -> Image.Image:
     return image.resize((max(size, round(width * scale)), max(size, round(height * scale))), Image.Resampling.BICUBIC)
 
 
-def center_fit(image: Image.Image, size: int) -> Image.Image:
-    """Centre-crop to size x size, enlarging first only when a side is shorter than size."""
+FAKEID_FIT = "fakeid"
+FIT_RULES = (FAKEID_FIT, "torchvision", "resize")  # how an image becomes size x size (module docstring)
+
+
+def center_fit(image: Image.Image, size: int, rule: str = FAKEID_FIT) -> Image.Image:
+    """Bring the image to size x size by `rule`: fakeid's centre crop (enlarging first only when a side is
+    shorter than size), torchvision's `CenterCrop` or a plain resize (module docstring)."""
+    if rule == "resize":
+        return image.resize((size, size), Image.Resampling.BILINEAR)
+    if rule == "torchvision":
+        width, height = image.size
+        # torchvision's center_crop: offsets int(round(margin / 2)) (half to even); a negative margin pads
+        # with zeros, (size - side) // 2 before and the rest after, which the same offsets give
+        left, top = int(round((width - size) / 2.0)), int(round((height - size) / 2.0))
+        if min(width, height) >= size:
+            return image.crop((left, top, left + size, top + size))
+        left = left if width >= size else -((size - width) // 2)
+        top = top if height >= size else -((size - height) // 2)
+        padded = Image.new(image.mode, (size, size))
+        padded.paste(
+            image.crop((max(left, 0), max(top, 0), min(width, left + size), min(height, top + size))),
+            (max(-left, 0), max(-top, 0)),
+        )
+        return padded
+    if rule != FAKEID_FIT:
+        raise ValueError(f"unknown fit rule {rule!r}: expected one of {', '.join(FIT_RULES)}")
     image = enlarge(image, size)
     width, height = image.size
     left, top = (width - size) // 2, (height - size) // 2
     return image.crop((left, top, left + size, top + size))
+
+
+@dataclass(frozen=True)
+class Fit:
+    """An `ImageTransform` that brings the image to size x size by a peer's rule after `then` (the evaluation's
+    perturbation, which acts on the whole image first, as the peers' robustness tests do); the crop of
+    `load_rgb` that follows has nothing left to do. Picklable, for loader and cache workers."""
+
+    rule: str
+    size: int
+    then: ImageTransform | None = None  # applied first
+
+    @property
+    def cache_key(self) -> str:
+        first = f"{self.then.cache_key}," if self.then is not None else ""
+        return f"{first}fit={self.rule}@{self.size}"
+
+    def __call__(self, image: Image.Image, path: str, source_format: str | None) -> Image.Image:
+        if self.then is not None:
+            image = self.then(image, path, source_format)
+        return center_fit(image, self.size, self.rule)
+
+
+def fitted(transform: ImageTransform | None, rule: str, size: int) -> ImageTransform | None:
+    """`transform` followed by the fit `rule` (itself for fakeid's rule, which `load_rgb` applies anyway)."""
+    return transform if rule == FAKEID_FIT else Fit(rule, size, transform)
 
 
 def load_rgb(path: str | Path, size: int, transform: ImageTransform | None = None) -> np.ndarray:

@@ -26,6 +26,7 @@ from fakeid.core.errors import FakeidError
 from fakeid.data.cache import error_check
 from fakeid.data.datamodule import evaluation_loader
 from fakeid.data.fingerprint import data_identity
+from fakeid.data.images import FAKEID_FIT, ImageTransform, fitted
 from fakeid.data.layout import discover_eval_sets, require_root
 from fakeid.data.perturb import Perturbation
 from fakeid.data.selection import Selector, TestSelection, plan_tests, write_file_lists
@@ -49,6 +50,11 @@ class EvalData:
     cache_dir: Path | None = None
     strict: bool = False
     small_images: str = "enlarge"
+    fit: str = FAKEID_FIT  # the detector's rule to image_size (a published run's peer rule; TrainedDetector.fit)
+
+    def transform(self, perturbation: Perturbation) -> ImageTransform | None:
+        """The perturbation on the whole image, then the detector's fit rule (`fakeid.data.images.fitted`)."""
+        return fitted(perturbation, self.fit, self.image_size)
 
 
 def source_identity(trained: TrainedDetector) -> str:
@@ -103,7 +109,9 @@ def plan(data: EvalData, perturbation: Perturbation) -> list[TestSelection]:
     """The test sample: the same files training tested for the same root, split_seed and test_per_class."""
     root = require_root(data.root)
     sets = select_sets(discover_eval_sets(root), data.sets, root)
-    check = error_check(data.image_size, data.num_workers, cache_dir=data.cache_dir, transform=perturbation)
+    check = error_check(
+        data.image_size, data.num_workers, cache_dir=data.cache_dir, transform=data.transform(perturbation)
+    )
     selector = Selector(
         check, strict=data.strict, allow_shortfall=True, image_size=data.image_size, small_images=data.small_images
     )
@@ -122,7 +130,7 @@ def loaders(
                 data.batch_size,
                 data.num_workers,
                 cache_dir=data.cache_dir,
-                transform=perturbation,
+                transform=data.transform(perturbation),
             ),
         )
         for test in tests

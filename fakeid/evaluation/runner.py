@@ -65,6 +65,7 @@ def eval_data(cfg: EvalConfig, trained: TrainedDetector) -> job.EvalData:
         cache_dir=Path(str(cache)) if cache else None,
         strict=bool(d.strict),
         small_images=str(d.small_images or h.get("data.small_images") or "enlarge"),
+        fit=trained.fit,
     )
 
 

@@ -57,6 +57,7 @@ def metadata_of(trained: TrainedDetector, model_name: str, export_format: str) -
         model_name=model_name,
         checkpoint=trained.checkpoint.name,
         export_format=export_format,
+        fit=trained.fit,
     )
 
 
@@ -171,5 +172,6 @@ def export(
         threshold=trained.threshold,
         source=str(path),
         categories_used=trained.categories_used,
+        fit=trained.fit,
     )
     return path, result, info

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fakeid.core.errors import FakeidError
+from fakeid.data.images import FIT_RULES
 
 PREFIX = "fakeid."
 TORCHSCRIPT_EXTRA_FILE = "fakeid.json"
@@ -33,6 +34,7 @@ class DetectorInfo:
     threshold: float | None = None
     source: str = ""  # a run folder, a checkpoint or an exported file
     categories_used: list[str] | None = None
+    fit: str = "fakeid"  # how an image becomes image_size x image_size (fakeid.data.images.FIT_RULES)
 
 
 def build_metadata(
@@ -45,6 +47,7 @@ def build_metadata(
     model_name: str,
     checkpoint: str,
     export_format: str,
+    fit: str = "fakeid",
 ) -> dict[str, str]:
     """String key -> string value, as ONNX metadata_props want them."""
     values: dict[str, Any] = {
@@ -57,6 +60,7 @@ def build_metadata(
         "model_name": model_name,
         "checkpoint": checkpoint,
         "format": export_format,
+        "fit": fit,
         "input": INPUT_DOC,
         "output": OUTPUT_DOC,
     }
@@ -75,6 +79,11 @@ def parse_metadata(props: dict[str, str], source: str) -> DetectorInfo:
         threshold_text = props.get(PREFIX + "threshold", "")
         threshold = float(threshold_text) if threshold_text else None
         categories = json.loads(props.get(PREFIX + "categories_used") or "[]") or None
-        return DetectorInfo(image_size=int(size), threshold=threshold, source=source, categories_used=categories)
+        fit = props.get(PREFIX + "fit") or "fakeid"  # a file exported before the key: fakeid's rule
+        if fit not in FIT_RULES:
+            raise ValueError(f"{PREFIX}fit={fit!r} is not one of {', '.join(FIT_RULES)}")
+        return DetectorInfo(
+            image_size=int(size), threshold=threshold, source=source, categories_used=categories, fit=fit
+        )
     except ValueError as err:
         raise FakeidError(f"exported={source}: its fakeid metadata cannot be read ({err})") from None

@@ -86,6 +86,7 @@ def load_scorer(
         threshold=detector.threshold,
         source=source,
         categories_used=detector.categories_used,
+        fit=detector.fit,
     )
     return checkpoint_scorer(detector.load(), device), info
 
@@ -217,7 +218,7 @@ def predict(
     )  # checked before the load
     choose_threshold(DetectorInfo(image_size=rule.image_size), threshold)
     scorer, info = load_scorer(run, ckpt, exported, device, threshold)
-    rule = replace(rule, image_size=info.image_size)
+    rule = replace(rule, image_size=info.image_size, fit=info.fit)
     verdicts = choose_threshold(info, threshold)
     many = len(expanded.files) > TABLE_LIMIT
     update, close = progress_bar(len(expanded.files), (many if progress is None else progress) and not quiet)

@@ -3,7 +3,8 @@ through a scorer, and average per image. Imports no torch: the scorer is any cal
 batch (N, H, W, 3) to the probability of fake per crop.
 
     crop=center  the training rule (`fakeid.data.images.center_fit`): one image_size x image_size centre crop,
-                 an image smaller than that on a side first enlarged (bicubic), with a note
+                 an image smaller than that on a side first enlarged (bicubic), with a note; a published
+                 detector's own rule instead when its run records one (`published.fit`)
     crop=none    the whole image at its own size (Xception pools globally); images of equal size share a batch
     crop=tiles   the mean score of non-overlapping image_size tiles of the whole image (the grid centred, the
                  margins left out), at most `max_tiles` of them (an evenly spaced sub-lattice of the grid when
@@ -30,7 +31,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from fakeid.core.errors import FakeidError
-from fakeid.data.images import MAX_PIXELS, OVER_BUDGET, NotRegularFile, center_fit, open_regular, to_rgb
+from fakeid.data.images import FAKEID_FIT, MAX_PIXELS, OVER_BUDGET, NotRegularFile, center_fit, open_regular, to_rgb
 
 CROPS = ("center", "none", "tiles")
 Scorer = Callable[[np.ndarray], np.ndarray]  # uint8 (N, H, W, 3) -> float (N,) probability of fake
@@ -44,6 +45,7 @@ class CropRule:
     min_size: int = 32
     max_tiles: int = 16
     max_pixels: int = MAX_PIXELS
+    fit: str = FAKEID_FIT  # the detector's rule for crop=center (a published detector's peer rule)
 
     def __post_init__(self) -> None:
         if self.crop not in CROPS:
@@ -123,6 +125,8 @@ def cut(rgb: Image.Image, rule: CropRule) -> tuple[list[np.ndarray], str | None]
     size = rule.image_size
     if rule.crop == "none":
         return [np.array(rgb, dtype=np.uint8)], None
+    if rule.crop == "center" and rule.fit != FAKEID_FIT:  # a published detector's own rule, said once in its record
+        return [np.array(center_fit(rgb, size, rule.fit), dtype=np.uint8)], None
     if min(width, height) < size:
         note = f"enlarged from {width}x{height} to fit {size} px (bicubic, the training rule)"
         if rule.crop == "tiles":

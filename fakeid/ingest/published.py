@@ -16,25 +16,30 @@ Each source maps onto a network fakeid already builds, so one scoring path serve
   weights from `clip_weights=FILE` (an open_clip state dict). CLIP mean/std, no resize, centre crop 224.
 - `npr` (Tan et al. 2024, NPR.pth: the bare state dict of its `resnet50(num_classes=1)`): `model.name=npr`
   (fakeid.models.npr, NPR's parameter names) with `fc1` as the head's Linear. ImageNet mean/std, the whole
-  image, resized to 256 x 256 by its test.py (ForenSynths), which leaves the 256 x 256 ProGAN/LSUN images as
-  they are: fakeid scores the 256 centre crop, the same pixels on those images (not on others).
+  image, resized to 256 x 256 by its test.py (ForenSynths: `Resize((256, 256))`, bilinear), which leaves the
+  256 x 256 ProGAN/LSUN images as they are.
 
-CNNDetection's and UFD's centre crop (torchvision's `CenterCrop(224)`) equals fakeid's decoding rule
-(`fakeid.data.images`) on every image at least 224 pixels a side whose margins are even (the 256 x 256
-ProGAN/LSUN images they test on); an odd margin is rounded half to even by torchvision and down by fakeid
-(one pixel's shift), and an image under 224 is padded with zeros by torchvision but enlarged by fakeid
-(docs/published.md says so).
+`preprocess=peer` (the default) records the peer's own rule as `published.fit` (`fakeid.data.images.FIT_RULES`:
+`torchvision` for CNNDetection's and UFD's `CenterCrop(224)`, `resize` for NPR's), which every command that reads
+the run applies (`TrainedDetector.fit`): the peer's pixels exactly, on every image. `preprocess=fakeid` records
+fakeid's centre crop instead, so the detector sees what a trained run sees: the same pixels on the 256 x 256
+ProGAN/LSUN images with even margins, but an odd margin is rounded down (torchvision rounds half to even: one
+pixel's shift), an image under the crop is enlarged (torchvision pads it with zeros), and NPR's input is the
+256 centre crop (its test resizes the whole image).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from fakeid.core.configs import PREPROCESS_CHOICES
 from fakeid.core.errors import FakeidError
+from fakeid.data.images import FAKEID_FIT
+from fakeid.models.open_clip_tower import PREFIX, tower_name
 from fakeid.runs.checkpoint_file import load_checkpoint_file
 from fakeid.runs.files import CHECKPOINT_DIR
 from fakeid.runs.identity import config_hash
@@ -73,6 +78,7 @@ class Source:
     crop_rule: str = ""  # how the record describes the crop ("" : a centre crop of `crop`)
     head: str = "fc."  # the prefix of the peer's classifier in its state dict
     trained_on: tuple[str, ...] = PROGAN_20  # its ProGAN training categories (seen content in the eval's rows)
+    fit: str = "torchvision"  # the peer's rule to crop x crop (fakeid.data.images.FIT_RULES)
 
     @property
     def crop_text(self) -> str:
@@ -110,10 +116,11 @@ SOURCES = {
         "Tan et al., Rethinking the Up-Sampling Operations in CNN-based Generative Network for Generalizable "
         "Deepfake Detection, CVPR 2024",
         "github.com/chuangchuangtan/NPR-DeepfakeDetection (model_epoch_last_3090.pth / NPR.pth, its README's link)",
-        resize="(256, 256) bilinear, which leaves a 256 x 256 image as it is; fakeid crops 256 instead",
+        resize="(256, 256) bilinear, which leaves a 256 x 256 image as it is",
         crop_rule="none: the whole 256 x 256 image",
         head="fc1.",
         trained_on=PROGAN_4,
+        fit="resize",
     ),
 }
 
@@ -235,8 +242,11 @@ def import_published(
     out: str | None,
     clip_weights: str | None = None,
     overwrite: bool = False,
+    preprocess: str = "peer",
+    clip_model: str | None = None,
 ) -> Imported:
-    """`weights` of `source` into the run folder `out` (module docstring)."""
+    """`weights` of `source` into the run folder `out` (module docstring); `clip_model`: UFD's tower as an
+    open_clip model name or config file (`fakeid.models.open_clip_tower`), ViT-L/14 when None."""
     import pytorch_lightning as pl
     import torch
 
@@ -250,7 +260,15 @@ def import_published(
         raise FakeidError(f"weights= is required: the {source} weight file ({SOURCES[source].file_format})")
     if not out:
         raise FakeidError("out= is required: the run folder to write")
+    if preprocess not in PREPROCESS_CHOICES:
+        raise FakeidError(f"preprocess={preprocess}: expected one of {', '.join(PREPROCESS_CHOICES)}")
     spec, path, run_dir = SOURCES[source], Path(weights).expanduser().resolve(), Path(out).expanduser().resolve()
+    if source == "ufd" and clip_model:
+        if clip_model.endswith(".json") and not Path(clip_model).expanduser().is_file():
+            raise FakeidError(f"clip_model={clip_model} is not a file (an open_clip model config JSON was expected)")
+        spec = replace(spec, model=PREFIX + tower_name(clip_model))
+    if preprocess == "fakeid":
+        spec = replace(spec, fit=FAKEID_FIT, resize=None, crop_rule=f"center {spec.crop} (fakeid's rule)")
     check_output(run_dir, overwrite, what="run folder")
     if not path.is_file():
         raise FakeidError(f"weights={path} is not a file: get it from {spec.get}")
@@ -268,7 +286,7 @@ def import_published(
     state["net.mean"] = torch.tensor(spec.mean).view(1, 3, 1, 1) * 255
     state["net.std"] = torch.tensor(spec.std).view(1, 3, 1, 1) * 255
     module.load_state_dict(state, strict=True)
-    hparams = published_hparams(spec, path, clip_weights)
+    hparams = published_hparams(spec, path, clip_weights, preprocess)
     checkpoint = {
         "state_dict": module.state_dict(),
         "hyper_parameters": dict(module.hparams),
@@ -293,7 +311,7 @@ def import_published(
     return Imported(run_dir, record)
 
 
-def published_hparams(spec: Source, path: Path, clip_weights: str | None) -> dict[str, Any]:
+def published_hparams(spec: Source, path: Path, clip_weights: str | None, preprocess: str) -> dict[str, Any]:
     """The run's flat hparams: the network as fakeid builds it and what the peer's files and protocol are."""
     hparams: dict[str, Any] = {
         "model.name": spec.model,
@@ -308,6 +326,8 @@ def published_hparams(spec: Source, path: Path, clip_weights: str | None) -> dic
         "published.weights_sha256": sha256_of(path),
         "published.resize": spec.resize,  # None: the peer's evaluation does not resize
         "published.crop": spec.crop_text,
+        "published.preprocess": preprocess,
+        "published.fit": spec.fit,  # what eval, predict and export apply (fakeid.runs.trained.fit_rule)
         "published.mean": list(spec.mean),
         "published.std": list(spec.std),
         "published.input_size": spec.crop,
@@ -374,7 +394,14 @@ def survey(folder: Path) -> Found:
     return found
 
 
-def import_folder(folder: Path, out: str | None, clip_weights: str | None, overwrite: bool) -> list[Imported]:
+def import_folder(
+    folder: Path,
+    out: str | None,
+    clip_weights: str | None,
+    overwrite: bool,
+    preprocess: str = "peer",
+    clip_model: str | None = None,
+) -> list[Imported]:
     """Every checkpoint recognised in `folder` (`recognise`) into `out/<source>-<file stem>`; what is not one
     is counted and listed on stderr. UFD's head needs a CLIP tower: `clip_weights=` or a CLIP file in `folder`;
     without one the head is skipped (listed)."""
@@ -396,7 +423,15 @@ def import_folder(folder: Path, out: str | None, clip_weights: str | None, overw
         )
     root = Path(out).expanduser()
     done = [
-        import_published(kind, str(path), str(root / f"{kind}-{path.stem}"), clip if kind == "ufd" else None, overwrite)
+        import_published(
+            kind,
+            str(path),
+            str(root / f"{kind}-{path.stem}"),
+            clip if kind == "ufd" else None,
+            overwrite,
+            preprocess,
+            clip_model,
+        )
         for kind, path in todo
     ]
     for path, why in found.skipped:

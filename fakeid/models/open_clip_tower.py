@@ -5,9 +5,17 @@ UniversalFakeDetect (Ojha et al., CVPR 2023) scores an image by CLIP ViT-L/14's 
 as the backbone. Only the image tower is built (the text tower is a third of CLIP's weights and never used), from
 open_clip's model configuration, with random weights: the weights come from a checkpoint (fakeid.ingest.published
 copies them there from a local CLIP file; nothing is downloaded). open_clip is the optional extra `clip`.
+
+The model is named as open_clip names it (`ViT-L-14-quickgelu`) or by an open_clip model config file
+(`open_clip:/path/tower.json`: `embed_dim`, `vision_cfg`, `quick_gelu`, the JSON open_clip's own model configs
+hold): a tower open_clip does not ship (a smaller CLIP, one's own) is built the same way, in any process, as long
+as the file stays where the run's record names it.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 from torch import nn
 
@@ -21,8 +29,37 @@ def is_open_clip(name: str) -> bool:
     return name.startswith(PREFIX)
 
 
+CONFIG_SUFFIX = ".json"
+
+
+def tower_name(model: str) -> str:
+    """How `model.name` names a tower given as a name or a config file: a file by its absolute path (read in any
+    folder a later command runs from)."""
+    return str(Path(model).expanduser().resolve()) if model.endswith(CONFIG_SUFFIX) else model
+
+
+def config_file(model: str) -> dict:
+    """An open_clip model config file's content, checked for what the tower is built from."""
+    path = Path(model)
+    try:
+        config = json.loads(path.read_text())
+    except OSError as err:
+        raise FakeidError(
+            f"model.name={PREFIX}{model}: cannot read the open_clip model config ({err.strerror})"
+        ) from None
+    except ValueError as err:
+        raise FakeidError(f"model.name={PREFIX}{model} is not valid JSON ({err})") from None
+    if not isinstance(config, dict) or not isinstance(config.get("vision_cfg"), dict) or "embed_dim" not in config:
+        raise FakeidError(
+            f"model.name={PREFIX}{model}: expected an open_clip model config (an object with embed_dim and vision_cfg)"
+        )
+    return config
+
+
 def tower_config(model: str) -> dict:
     """open_clip's configuration of `model` (embed_dim, vision_cfg, quick_gelu), or a one-line error."""
+    if model.endswith(CONFIG_SUFFIX):
+        return config_file(model)
     try:
         import open_clip
     except ImportError:

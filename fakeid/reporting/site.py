@@ -45,6 +45,7 @@ from fakeid.core.atomic import write_folder_atomically
 from fakeid.core.errors import FakeidError
 from fakeid.core.metric_names import SUMMARY_METRICS, TEST_METRICS
 from fakeid.reporting import gallery
+from fakeid.reporting.comparisons import comparison_markup
 from fakeid.reporting.html import Cell, definition_list, esc, page, table
 from fakeid.reporting.published import published_section
 from fakeid.runs.failures import point_text
@@ -431,7 +432,6 @@ def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
     sweep that cannot be compared (one level, two variables, no pairs) says why in one line."""
     parts: list[str] = []
     records: list[dict[str, Any]] = []
-    columns = ["level", "group", "metric", "diff", "95 % interval", "p (Holm)", "supported"]
     for folder in folders:
         if folder.is_eval:
             continue
@@ -442,27 +442,7 @@ def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
             parts.append(f'<p class="note">not compared: {esc(err)}</p>')
             records.append({"folder": str(folder.path), "not_compared": str(err)})
             continue
-        table_rows = [
-            [
-                row.level,
-                row.group,
-                row.metric,
-                Cell(row.diff, f"{row.diff:+.3f}"),
-                f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]",
-                Cell(row.p_holm, f"{row.p_holm:.3g}"),
-                "yes" if row.supported else "",
-            ]
-            for row in comparison.table.itertuples()
-        ]
-        caption = (
-            f"{comparison.variable}: each level minus the baseline {comparison.variable}="
-            f"{comparison.baseline}, mean over paired seeds; interval from the bootstrap over seeds and the "
-            "test images they share, p the larger of its and the crossed t's, Holm over the table; supported: "
-            "p (Holm) < 0.05 (docs/statistics.md)"
-        )
-        parts.append(table(columns, table_rows, css_id=f"compare-{folder.path.name}", caption=esc(caption)))
-        statements = [comparison.power_statement(group) for group in comparison.power["group"].unique()]
-        parts.append("<ul>" + "".join(f"<li>{esc(text)}</li>" for text in statements + comparison.notes) + "</ul>")
+        parts.append(comparison_markup(comparison, f"compare-{folder.path.name}"))
         records.append(
             {
                 "folder": str(folder.path),
@@ -498,7 +478,7 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
         ("figures", "Figures", figures_section(site, pngs, reasons)),
         ("compare", "Is the difference real?", compare_markup),
         ("tables", "Per-set tables", tables_section(folders)),
-        ("published", "Published detectors", published_section(df)),
+        ("published", "Published detectors", published_section(df, site)),
         ("gallery", "Mistakes gallery", gallery_section(folders, int(settings.k))),
         ("spectra", "Spectra of the data", spectra_markup),
     ]

@@ -20,6 +20,7 @@ from typing import Any
 from fakeid.core.errors import FakeidError
 from fakeid.core.names import plain_file_name
 from fakeid.data.augment import identity_hparams
+from fakeid.data.images import FAKEID_FIT, FIT_RULES
 from fakeid.data.mix import categories_in_mix
 from fakeid.runs.checkpoint_file import LIGHTNING_LOAD, UnsafeCheckpoint, load_checkpoint_file
 from fakeid.runs.files import CHECKPOINT_DIR, METRICS_FILE
@@ -41,6 +42,7 @@ class TrainedDetector:
     run_dir: Path | None = None
     hparams: dict[str, Any] = field(default_factory=dict)  # the training run's flat hparams, when known
     config_hash: str | None = None
+    fit: str = FAKEID_FIT  # how an image becomes image_size x image_size: a published run's `published.fit`
 
     def load(self, map_location: str = "cpu"):
         """The FakeImageDetector in eval mode (imports Lightning and timm only when called)."""
@@ -211,7 +213,17 @@ def from_run(run_dir: str | Path, threshold: float | None = None) -> TrainedDete
         run_dir=run_dir,
         hparams=hparams,
         config_hash=given(record.config_hash),
+        fit=fit_rule(hparams, record_path(run_dir)),
     )
+
+
+def fit_rule(hparams: dict[str, Any], where: Path) -> str:
+    """The run's `published.fit` (fakeid.published: the peer's rule, or fakeid's with preprocess=fakeid);
+    fakeid's own rule for a trained run, which records none."""
+    fit = hparams.get("published.fit") or FAKEID_FIT
+    if fit not in FIT_RULES:
+        raise FakeidError(f"{where}: published.fit={fit!r} is not one of {', '.join(FIT_RULES)}")
+    return str(fit)
 
 
 def resolve(run: str | None = None, ckpt: str | None = None, threshold: float | None = None) -> TrainedDetector:

@@ -4,7 +4,9 @@ Runs of a sweep are paired: one seed gives the same training sample and initial 
 swept variable, and every run is tested on the same images. For the variable the table varies (detected, or
 `variable=`), each level L is compared with the baseline level b, per test-set group and metric:
 
-- *pairs*: the seeds that have a run at both L and b. A seed with a run on one side only is listed
+- *pairs*: the seeds that have a run at both L and b. A level with one run of seed `FIXED_SEED` (a detector
+  without training seeds: a published checkpoint, `fakeid.reporting.published`) pairs with every seed of the
+  other side, its metric constant across them. A seed with a run on one side only is listed
   (`only_level_seeds`, `only_baseline_seeds`) and left out of that comparison; two runs at one (level, seed),
   or paired runs scored on different images, are refused (a mismatched pairing).
 - *sets*: a group's sets are those in the group at every level (`fakeid.analysis.rows.constant_sets`), so a
@@ -61,6 +63,7 @@ from fakeid.analysis.compare.comparison import (
     BOOTSTRAP,
     COLUMNS,
     COMPARE_METRICS,
+    FIXED_SEED,
     METRIC_SHORT,
     SEED,
     SEED_ONLY,
@@ -89,6 +92,7 @@ __all__ = [  # what callers import from fakeid.analysis.compare
     "BOOTSTRAP",
     "COLUMNS",
     "COMPARE_METRICS",
+    "FIXED_SEED",
     "SEED_ONLY",
     "Comparison",
     "Planned",
@@ -165,6 +169,12 @@ def _pairs(
 ) -> tuple[Pairs, list[Any], list[Any], list[Any]]:
     """The level's runs paired with the baseline's by seed, the draws its replicates share (one random stream
     per level, drawn in this order), and the common, level-only and baseline-only seeds."""
+    # a fixed detector (seed FIXED_SEED: a published checkpoint, no training seed) is the same run for every seed
+    # of the other side, so it pairs with each; two fixed detectors pair once (images are then the only noise)
+    if set(base_runs) == {FIXED_SEED}:
+        base_runs = dict.fromkeys(level_runs, base_runs[FIXED_SEED])
+    elif set(level_runs) == {FIXED_SEED}:
+        level_runs = dict.fromkeys(base_runs, level_runs[FIXED_SEED])
     common = sorted(set(level_runs) & set(base_runs))
     only_level = sorted(set(level_runs) - set(base_runs))
     only_base = sorted(set(base_runs) - set(level_runs))

@@ -19,6 +19,7 @@ COMPARE_METRICS = SUMMARY_METRICS
 ALPHA = 0.05  # a mark: p_holm below it
 BOOTSTRAP, SEED_ONLY = "two-level bootstrap", "seed-only paired t"
 SEED = "seed"
+FIXED_SEED = "fixed"  # the seed of a detector that has none (a published checkpoint): paired with every seed
 COLUMNS = [
     "variable",
     "baseline",
