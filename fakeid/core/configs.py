@@ -780,7 +780,7 @@ class PublishedConfig:
     clip_model: str = setting(
         "ViT-L-14-quickgelu",
         "source=ufd: the CLIP tower's architecture: an open_clip model name, or an open_clip model config JSON "
-        "file (embed_dim, vision_cfg) for another tower",
+        "file (embed_dim, vision_cfg) for another tower, whose content the run records",
     )
     preprocess: str = setting(
         "peer",

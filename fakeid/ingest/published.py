@@ -264,8 +264,6 @@ def import_published(
         raise FakeidError(f"preprocess={preprocess}: expected one of {', '.join(PREPROCESS_CHOICES)}")
     spec, path, run_dir = SOURCES[source], Path(weights).expanduser().resolve(), Path(out).expanduser().resolve()
     if source == "ufd" and clip_model:
-        if clip_model.endswith(".json") and not Path(clip_model).expanduser().is_file():
-            raise FakeidError(f"clip_model={clip_model} is not a file (an open_clip model config JSON was expected)")
         spec = replace(spec, model=PREFIX + tower_name(clip_model))
     if preprocess == "fakeid":
         spec = replace(spec, fit=FAKEID_FIT, resize=None, crop_rule=f"center {spec.crop} (fakeid's rule)")

@@ -6,10 +6,12 @@ as the backbone. Only the image tower is built (the text tower is a third of CLI
 open_clip's model configuration, with random weights: the weights come from a checkpoint (fakeid.ingest.published
 copies them there from a local CLIP file; nothing is downloaded). open_clip is the optional extra `clip`.
 
-The model is named as open_clip names it (`ViT-L-14-quickgelu`) or by an open_clip model config file
-(`open_clip:/path/tower.json`: `embed_dim`, `vision_cfg`, `quick_gelu`, the JSON open_clip's own model configs
-hold): a tower open_clip does not ship (a smaller CLIP, one's own) is built the same way, in any process, as long
-as the file stays where the run's record names it.
+The model is named as open_clip names it (`ViT-L-14-quickgelu`) or by an open_clip model config (`embed_dim`,
+`vision_cfg`, `quick_gelu`, the JSON open_clip's own model configs hold): a tower open_clip does not ship (a
+smaller CLIP, one's own) is given as a file where a user names it (`fakeid.published clip_model=tower.json`), and
+the run records the file's content inline (`open_clip:{"embed_dim": ...}`), never its path: a run's record is data
+from whoever made it, so no name read from it becomes a path to open, and the run builds the same tower in any
+process, on any machine.
 """
 
 from __future__ import annotations
@@ -33,33 +35,33 @@ CONFIG_SUFFIX = ".json"
 
 
 def tower_name(model: str) -> str:
-    """How `model.name` names a tower given as a name or a config file: a file by its absolute path (read in any
-    folder a later command runs from)."""
-    return str(Path(model).expanduser().resolve()) if model.endswith(CONFIG_SUFFIX) else model
-
-
-def config_file(model: str) -> dict:
-    """An open_clip model config file's content, checked for what the tower is built from."""
-    path = Path(model)
+    """How `model.name` names a tower the user gave as a name or a config file: a file by its content, inline
+    (module docstring)."""
+    if not model.endswith(CONFIG_SUFFIX):
+        return model
+    path = Path(model).expanduser()
     try:
-        config = json.loads(path.read_text())
+        text = path.read_text()
     except OSError as err:
-        raise FakeidError(
-            f"model.name={PREFIX}{model}: cannot read the open_clip model config ({err.strerror})"
-        ) from None
+        raise FakeidError(f"clip_model={model}: cannot read the open_clip model config ({err.strerror})") from None
+    return json.dumps(checked_config(text, f"clip_model={model}"), sort_keys=True, separators=(",", ":"))
+
+
+def checked_config(text: str, where: str) -> dict:
+    """An open_clip model config's content, checked for what the tower is built from."""
+    try:
+        config = json.loads(text)
     except ValueError as err:
-        raise FakeidError(f"model.name={PREFIX}{model} is not valid JSON ({err})") from None
+        raise FakeidError(f"{where} is not valid JSON ({err})") from None
     if not isinstance(config, dict) or not isinstance(config.get("vision_cfg"), dict) or "embed_dim" not in config:
-        raise FakeidError(
-            f"model.name={PREFIX}{model}: expected an open_clip model config (an object with embed_dim and vision_cfg)"
-        )
+        raise FakeidError(f"{where}: expected an open_clip model config (an object with embed_dim and vision_cfg)")
     return config
 
 
 def tower_config(model: str) -> dict:
     """open_clip's configuration of `model` (embed_dim, vision_cfg, quick_gelu), or a one-line error."""
-    if model.endswith(CONFIG_SUFFIX):
-        return config_file(model)
+    if model.startswith("{"):  # a config recorded inline
+        return checked_config(model, f"model.name={PREFIX}{model}")
     try:
         import open_clip
     except ImportError:

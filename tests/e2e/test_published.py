@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import re
 from pathlib import Path
 
@@ -165,7 +166,8 @@ def test_cnndetection_scores_equal_the_peers_and_the_run_exports(cnndetection_fi
 def ufd_files(tmp_path: Path, paths: list[Path]) -> tuple[type, torch.nn.Linear, list[str]]:
     """A tiny CLIP (TINY_CLIP_CONFIG, random weights) and UFD's head, saved as the peers save them; the peer's
     forward pass; `fakeid.published`'s arguments for them. The tower's architecture reaches fakeid as a user's
-    would: `clip_model=` an open_clip model config file, which every later command (in any process) reads."""
+    would: `clip_model=` an open_clip model config file, whose content the run records (every later command, in
+    any process, builds the tower from the record, never from a path it names)."""
     open_clip = pytest.importorskip("open_clip")
     config = tmp_path / "clipcfg" / f"{TINY_CLIP}.json"
     config.parent.mkdir()
@@ -196,7 +198,8 @@ def test_ufd_scores_equal_the_peers(tmp_path, gan_samples_or_none):
     run = import_run(tmp_path, "source=ufd", *args)
     hparams = json.loads((run / "metrics.json").read_text())["hparams"]
     assert hparams["published.mean"] == CLIP[0] and hparams["published.clip_weights_sha256"]
-    assert hparams["model.name"] == f"open_clip:{tmp_path / 'clipcfg' / TINY_CLIP}.json"
+    assert hparams["model.name"] == "open_clip:" + json.dumps(TINY_CLIP_CONFIG, sort_keys=True, separators=(",", ":"))
+    shutil.rmtree(tmp_path / "clipcfg")  # the file is not needed after the import
     difference = assert_parity(fakeid_scores(run, paths, tmp_path), peer_scores(Peer(), CLIP, paths))
     print(f"ufd parity: max |difference| {difference:.2e} over {len(paths)} images")
 
