@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
