@@ -188,9 +188,10 @@ bench: $(INSTALLED) ## the reference unit, loader, train-step and eval throughpu
 	$(PY) -m fakeid.bench $(ARGS)
 
 # The reference unit first (as make demo), then every stage at each size; SCALE_ARGS='sizes=[...]' etc. The trees
-# are generated under /tmp/fakeid-bench-scale and removed after each size (4 % of the paper: about 1 GB at most).
+# are generated under /tmp/fakeid-bench-scale and removed after each size (4 % of the paper: about 1 GB at most);
+# so are the eval's set (2K + 2K JPEGs) and the record sets (16 runs x 15 sets x 4K scores: about 70 MB).
 SCALE_ARGS ?=
-bench-scale: $(INSTALLED) ## time prepare, check, plan, fingerprint, cache and loaders at growing data sizes; fit each stage's growth -> outputs/bench_scale.json
+bench-scale: $(INSTALLED) ## time prepare, check, plan, fingerprint, cache, loaders, eval, collect, figures and report at growing sizes; fit each stage's growth -> outputs/bench_scale.json
 	$(PY) -m fakeid.bench parts=[reference] out=outputs/bench_scale_reference.json > /dev/null
 	$(PY) -m fakeid.bench_scale reference=outputs/bench_scale_reference.json $(SCALE_ARGS)
 

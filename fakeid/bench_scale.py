@@ -1,7 +1,10 @@
-"""`python -m fakeid.bench_scale [sizes=[0.0025,0.01,0.04]] [reference=BENCH.json]`: how each stage that does not
-train grows with the data, fitted and extrapolated to the paper's size (`make bench-scale`).
+"""`python -m fakeid.bench_scale [sizes=[0.0025,0.01,0.04]] [eval_sizes=[250,2000]] [record_seeds=[1,2,4]]
+[reference=BENCH.json]`: how each stage that does not train grows with the data, fitted and extrapolated to the
+paper's size (`make bench-scale`).
 
-What is generated, timed and fitted is `fakeid.benchmark.scale`; this is its command line (conf/bench_scale.yaml).
+What is generated, timed and fitted is `fakeid.benchmark.scale` (the data's stages) and
+`fakeid.benchmark.scale_commands` (eval, collect, figures, report); this is its command line
+(conf/bench_scale.yaml).
 The result is written to `out` as JSON and summarised one line per stage.
 """
 
@@ -36,6 +39,9 @@ def hydra_main(cfg: DictConfig) -> None:
             reference=reference,
             loader_seconds=cfg.loader_seconds,
             progress=lambda so_far: write_json_atomically(out, so_far),
+            eval_sizes=[int(n) for n in as_list(cfg.eval_sizes)],
+            record_seeds=[int(n) for n in as_list(cfg.record_seeds)],
+            record_per_class=cfg.record_per_class,
         )
     for line in summary_lines(result):
         print(line)

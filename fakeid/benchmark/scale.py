@@ -20,8 +20,9 @@ A time exponent near 1 is linear; above about 1.15 over this range is worse than
   imported: torch's import alone peaks above most stages) and as its growth over the RSS the stage started
   with: the growth is what the stage holds for the data, and what is fitted.
 
-Per-set costs that do not depend on the data's size (one evaluation's forward pass, the bootstrap of a 2K-image
-set) are `fakeid.bench` and `fakeid.analysis.bootstrap`'s; BENCHMARKS.md multiplies them out for the paper.
+The stages after training (one eval over a growing test set; collect, the figures, the comparison and the
+report over a generated record set of growing runs) are `fakeid.benchmark.scale_commands`'; their points are
+fitted here with the rest, each against its own size (images, runs) and extrapolated to the paper's.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from fakeid.core.configs import SCALE_STAGES
+from fakeid.benchmark import scale_commands
+from fakeid.benchmark.scale_commands import load_average
+from fakeid.core.configs import SCALE_STAGES, SCALE_TREE_STAGES
 from fakeid.core.errors import FakeidError
 from fakeid.data.layout import HOLDOUT, LABEL_DIRS, PAPER_MIXING_ORDER, TRAIN_GENERATOR, UNSEEN_GENERATOR
 
@@ -61,6 +64,7 @@ IMAGE_SIZE = 256
 FIELD = 2 * IMAGE_SIZE  # each class folder's field: (FIELD - IMAGE_SIZE + 1)^2 distinct crops
 JPEG_QUALITY = {0: 75, 1: 95}  # by label
 STAGES = SCALE_STAGES  # the schema's list (fakeid.core.configs), the default of `stages`
+TREE_STAGES = SCALE_TREE_STAGES  # those timed on the generated tree; the others are fakeid.benchmark.scale_commands'
 CHECK_SPECTRA_PER_CLASS = 200  # check.yaml spectra_per_class
 LOADER_SECONDS = 3.0  # timed seconds per loader rate, after one untimed epoch
 
@@ -215,7 +219,7 @@ def stage_work(
         return loader_rates(root, None, size, loader_seconds)
     if name == "loader_cache":
         return loader_rates(root, work / "cache", size, loader_seconds)
-    raise FakeidError(f"stages: unknown stage {name!r}; expected some of {', '.join(STAGES)}")
+    raise FakeidError(f"stages: unknown stage {name!r}; expected some of {', '.join(TREE_STAGES)}")
 
 
 def rss_kib() -> int:
@@ -316,20 +320,34 @@ def extrapolate(fit: dict[str, float] | None, size: float) -> float | None:
 MEMORY_FLOOR_MIB = 8.0  # a growth under this at every size is noise of the allocator, not data held
 
 
+def paper_size(stage: str) -> int:
+    """What a stage's fit is extrapolated to: the paper's files (the tree's stages), its 2K + 2K images of one
+    test set (eval), its 165 runs (collect, the figures, the report)."""
+    return paper_files() if stage in TREE_STAGES else scale_commands.paper_size(stage)
+
+
+UNITS = {"eval": "images"} | {stage: "runs" for stage in scale_commands.RECORD_STAGES}  # else files
+
+
 def fits(measured: Sequence[dict[str, Any]], stages: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Per stage: the time and memory exponents over the measured sizes and their values at the paper's size."""
-    target = paper_files()
+    """Per stage: the time and memory exponents over the measured sizes and their values at the paper's size
+    (`files` of a point is its size: files of the tree, images of the eval's set, runs of the record set)."""
     result = {}
     for stage in stages:
+        target = paper_size(stage)
         rows = [(point["files"], point["stages"][stage]) for point in measured if stage in point["stages"]]
+        if not rows:
+            continue
         files = [n for n, _ in rows]
-        # what is fitted: a loader's epoch on one core (not its fixed timer), else the CPU seconds (steadier than
-        # wall seconds on a shared machine), else the wall seconds (a result written before cpu_s was)
-        seconds = [r.get("epoch_one_core_s", r.get("cpu_s", r["seconds"])) for _, r in rows]
+        # what is fitted: a loader's epoch on one core (not its fixed timer), else a command's CPU seconds above
+        # its start-up, else the CPU seconds (steadier than wall seconds on a shared machine), else the wall
+        # seconds (a result written before cpu_s was)
+        seconds = [r.get("epoch_one_core_s", r.get("above_cpu_s", r.get("cpu_s", r["seconds"]))) for _, r in rows]
         time_fit = fit_power(files, seconds)
         growth = [max(r["growth_mib"], 0.0) for _, r in rows]
         memory_fit = fit_power(files, growth) if max(growth, default=0) >= MEMORY_FLOOR_MIB else None
         result[stage] = {
+            "unit": UNITS.get(stage, "files"),
             "files": files,
             "seconds": seconds,
             "wall_s": [r["seconds"] for _, r in rows],
@@ -345,13 +363,6 @@ def fits(measured: Sequence[dict[str, Any]], stages: Sequence[str]) -> dict[str,
 
 
 # --- the whole benchmark ----------------------------------------------------------------------------------
-def load_average() -> list[float] | None:
-    try:
-        return [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]]
-    except OSError:
-        return None
-
-
 def measure_size(
     work: Path, fraction: float, stages: Sequence[str], isolate: bool, size: int, loader_seconds: float = LOADER_SECONDS
 ) -> dict[str, Any]:
@@ -387,15 +398,21 @@ def bench_scale(
     reference: dict | None = None,
     loader_seconds: float = LOADER_SECONDS,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    eval_sizes: Sequence[int] = (250, 500, 1000, 2000),
+    record_seeds: Sequence[int] = (1, 2, 4),
+    record_per_class: int = scale_commands.PAPER_EVAL_PER_CLASS,
 ) -> dict[str, Any]:
-    """Every stage at every fraction (the smallest first), the fits, and the machine's state."""
+    """Every stage on the tree at every fraction (the smallest first), then the eval at every size of its set and
+    the record stages at every size of the record set; the fits, and the machine's state."""
     unknown = [stage for stage in stages if stage not in STAGES]
     if unknown:
         raise FakeidError(f"stages: unknown stage {unknown[0]!r}; expected some of {', '.join(STAGES)}")
     if "loader_cache" in stages and "cache_build" not in stages:
         raise FakeidError("stages: loader_cache reads the cache that cache_build writes; list both")
+    scale_commands.check_stages(stages)
     for fraction in fractions:
         counts_at(fraction)  # a bad size is one line before anything is written
+    tree = [stage for stage in stages if stage in TREE_STAGES]
     result: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cpus": usable_cpus(),
@@ -405,29 +422,62 @@ def bench_scale(
         "reference": reference,
         "sizes": [],
     }
-    for fraction in sorted(fractions):
-        result["sizes"].append(measure_size(Path(work), fraction, stages, isolate, size, loader_seconds))
-        result["fits"] = fits(result["sizes"], stages)
+    for fraction in sorted(fractions) if tree else []:
+        result["sizes"].append(measure_size(Path(work), fraction, tree, isolate, size, loader_seconds))
+        result["fits"] = fits(result["sizes"], tree)
         if progress is not None:
             progress(result)  # a long run keeps what it measured so far
+
+    def keep(so_far: dict[str, Any]) -> None:
+        result.update(so_far)
+        measured = result["sizes"] + result.get("eval_sizes", []) + result.get("record_sizes", [])
+        result["fits"] = fits(measured, stages)
+        if progress is not None:
+            progress(result)
+
+    keep(
+        scale_commands.measure_commands(
+            Path(work) / "commands",
+            stages,
+            eval_sizes,
+            record_seeds,
+            record_per_class,
+            TEST_SETS,
+            size,
+            write_class_folder,
+            lambda line: print(f"fakeid.bench_scale: {line}", flush=True),
+            keep,
+        )
+    )
     return result
 
 
-def fit_texts(fit: dict[str, Any]) -> tuple[str, str, str]:
-    """A stage's time exponent, memory exponent and time at the paper's size, as written."""
+def reference_images(seconds: float, reference: dict | None) -> float | None:
+    """`seconds` in the reference unit of `fakeid.bench` (images of its one-thread loop measured in the same
+    session): CPU seconds of one core are one-thread reference seconds."""
+    return None if reference is None else seconds * float(reference["one_thread_images_per_s"])
+
+
+def fit_texts(fit: dict[str, Any], reference: dict | None = None) -> tuple[str, str, str]:
+    """A stage's time exponent, memory exponent and time at the paper's size (and in reference images), as
+    written."""
     time_exponent = "n/a" if fit["time_exponent"] is None else f"{fit['time_exponent']:.2f}"
     memory_exponent = "flat" if fit["memory_exponent"] is None else f"{fit['memory_exponent']:.2f}"
     paper = "n/a" if fit["paper_seconds"] is None else f"{fit['paper_seconds']:,.0f} s"
+    in_reference = None if fit["paper_seconds"] is None else reference_images(fit["paper_seconds"], reference)
+    if in_reference is not None:
+        paper += f" ({in_reference:,.0f} ref. images)"
     return time_exponent, memory_exponent, paper
 
 
 def summary_lines(result: dict[str, Any]) -> list[str]:
     lines = []
     for stage, fit in result["fits"].items():
-        time_exponent, memory_exponent, paper = fit_texts(fit)
+        time_exponent, memory_exponent, paper = fit_texts(fit, result.get("reference"))
         lines.append(
             f"fakeid.bench_scale: {stage:<14} time exponent {time_exponent}, memory {memory_exponent}; at the "
-            f"paper's {fit['paper_files']:,} files: {paper}, {fit['paper_growth_mib']:,.0f} MiB held"
+            f"paper's {fit['paper_files']:,} {fit.get('unit', 'files')}: {paper}, "
+            f"{fit['paper_growth_mib']:,.0f} MiB held"
         )
     return lines
 
@@ -435,12 +485,13 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
 def markdown_table(result: dict[str, Any]) -> str:
     """The fits as the table of BENCHMARKS.md ("Paper scale"): one row per stage."""
     rows = [
-        "| stage | files measured | seconds fitted (CPU; a loader's one-core epoch) | wall seconds "
-        "| growth of RSS (MiB) | time exponent | memory exponent | at the paper's size |",
+        "| stage | sizes measured (files; eval: images; records: runs) | seconds fitted (CPU; a loader's one-core "
+        "epoch; a command's CPU above its start-up) | wall seconds | growth of RSS (MiB) | time exponent "
+        "| memory exponent | at the paper's size |",
         "|---|---|---|---|---|---:|---:|---|",
     ]
     for stage, fit in result["fits"].items():
-        time_exponent, memory_exponent, paper = fit_texts(fit)
+        time_exponent, memory_exponent, paper = fit_texts(fit, result.get("reference"))
         rows.append(
             f"| {stage} | {', '.join(f'{n:,}' for n in fit['files'])} | "
             f"{', '.join(f'{s:.2f}' for s in fit['seconds'])} | {', '.join(f'{s:.2f}' for s in fit['wall_s'])} | "

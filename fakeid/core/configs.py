@@ -22,7 +22,7 @@ from typing import Any
 from omegaconf import MISSING
 
 from fakeid.core.schema import declare, setting
-from fakeid.core.values import is_number
+from fakeid.core.values import integer_problem, is_number
 
 SEED_MAX = 2**32 - 1  # Lightning and numpy seed with 32 bits
 BLUR_SIGMA_MAX = 1e6  # px; Pillow refuses radii from about 2.1e9 (a C int)
@@ -792,8 +792,9 @@ class PublishedConfig:
     overwrite: bool = setting(False, "true: replace an existing out= folder (never a training run's own files)")
 
 
-# every stage fakeid.bench_scale times (fakeid.benchmark.scale), in the order it runs them; the default is all
-SCALE_STAGES: tuple[str, ...] = (
+# every stage fakeid.bench_scale times, in the order it runs them; the default is all. On the generated tree
+# (fakeid.benchmark.scale):
+SCALE_TREE_STAGES: tuple[str, ...] = (
     "prepare",
     "check_headers",
     "check",
@@ -802,7 +803,11 @@ SCALE_STAGES: tuple[str, ...] = (
     "fingerprint",
     "cache_build",
 )
-SCALE_STAGES += ("loader_jpeg", "loader_cache")
+SCALE_TREE_STAGES += ("loader_jpeg", "loader_cache")
+# the commands after training (fakeid.benchmark.scale_commands): one eval over a growing test set, then collect,
+# the figures, the comparison and the report over a generated record set of growing runs
+SCALE_COMMAND_STAGES: tuple[str, ...] = ("eval", "collect", "fig1", "fig2", "fig3", "compare", "report")
+SCALE_STAGES: tuple[str, ...] = SCALE_TREE_STAGES + SCALE_COMMAND_STAGES
 
 
 def _fractions(value: Any) -> str | None:
@@ -810,6 +815,13 @@ def _fractions(value: Any) -> str | None:
     if isinstance(value, list) and value and all(is_number(v) and 0 < v <= 1 for v in value):
         return None
     return "expected a list of fractions in (0, 1] of the paper's per-class counts, e.g. [0.0025,0.01]"
+
+
+def _counts(value: Any) -> str | None:
+    """a list of whole numbers >= 1"""
+    if isinstance(value, list) and value and not any(integer_problem(v, low=1) for v in value):
+        return None
+    return "expected a list of integers of at least 1, e.g. [250,500]"
 
 
 @dataclass
@@ -825,6 +837,17 @@ class BenchScaleConfig:
         list(SCALE_STAGES),
         "the stages timed (fakeid.benchmark.scale.STAGES)",
     )
+    eval_sizes: list[int] = setting(
+        [250, 500, 1000, 2000],
+        "eval: test images per class of the one set evaluated (the paper's: 2000)",
+        check=_counts,
+    )
+    record_seeds: list[int] = setting(
+        [1, 2, 4],
+        "collect, figures, report: seeds per grid point of the record set (4 runs a seed)",
+        check=_counts,
+    )
+    record_per_class: int = setting(2000, "images per class of each of the record set's 15 test sets", low=1)
     work: str = setting(
         "/tmp/fakeid-bench-scale", "where each size's tree is generated, then removed (4 % of the paper: about 0.6 GB)"
     )

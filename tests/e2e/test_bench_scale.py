@@ -16,8 +16,8 @@ import pytest
 from fakeid.audit.report import audit
 from fakeid.benchmark.scale import (
     CATEGORIES,
-    STAGES,
     TEST_SETS,
+    TREE_STAGES,
     counts_at,
     extrapolate,
     fit_power,
@@ -75,6 +75,7 @@ def test_smallest_point_times_every_stage(tmp_path: Path):
     done = run_module(
         "fakeid.bench_scale",
         f"sizes=[{SMALLEST}]",
+        f"stages=[{','.join(TREE_STAGES)}]",
         f"work={tmp_path / 'work'}",
         "isolate=false",
         "image_size=32",
@@ -84,7 +85,7 @@ def test_smallest_point_times_every_stage(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(out.read_text())
     (point,) = result["sizes"]
-    assert set(point["stages"]) == set(STAGES) and point["files"] == 2 * (11 * 10 + 15 * 4)
+    assert set(point["stages"]) == set(TREE_STAGES) and point["files"] == 2 * (11 * 10 + 15 * 4)
     for stage in point["stages"].values():
         assert stage["seconds"] >= 0 and stage["cpu_s"] >= 0 and stage["peak_mib"] > 0
         assert math.isfinite(stage["growth_mib"])
@@ -98,7 +99,7 @@ def test_smallest_point_times_every_stage(tmp_path: Path):
     assert point["stages"]["check"]["exit_code"] == 0  # the generated tree passes check
     assert not (tmp_path / "work" / f"size-{SMALLEST:g}").exists()
     table = [line for line in done.stdout.splitlines() if line.startswith("| ")]
-    assert len(table) == 1 + len(STAGES) and all(f"| {stage} | 340 |" in done.stdout for stage in STAGES)
+    assert len(table) == 1 + len(TREE_STAGES) and all(f"| {stage} | 340 |" in done.stdout for stage in TREE_STAGES)
 
 
 @pytest.mark.parametrize(
@@ -107,6 +108,8 @@ def test_smallest_point_times_every_stage(tmp_path: Path):
         ("sizes=[1.5]", r"sizes=\[1\.5\]: expected a list of fractions in \(0, 1\]"),
         ("stages=[prepare,warp]", r"unknown stage 'warp'"),
         ("stages=[loader_cache]", r"loader_cache reads the cache that cache_build writes"),
+        ("stages=[eval,fig1]", r"stages: fig1 reads the tables that collect writes; list both"),
+        ("eval_sizes=[0,250]", r"eval_sizes=\[0, 250\]: expected a list of integers of at least 1"),
     ],
 )
 def test_bad_keys_are_one_line(tmp_path: Path, override: str, pattern: str):
