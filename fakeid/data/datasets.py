@@ -18,9 +18,10 @@ from torch.utils.data import Dataset, get_worker_info
 
 from fakeid.data.images import ImageTransform, load_rgb
 
-# what the decoded-image memo may hold in one process; a sweep worker of `make demo` needs about 27 MB (every
-# image of the embedded benchmark at 32 px); at 256 px it holds the first ~2,700 images decoded, then stops adding
-MEMO_BYTES = 256 * 2**20
+# what the decoded-image memo may hold in one process: a sweep worker of `make demo` needs about 27 MB (every
+# image of the embedded benchmark at 32 px); at 256 px it holds the first ~680 images decoded, then stops adding.
+# Well under the 300 MB a joblib (loky) worker may grow between jobs before it is restarted as leaking.
+MEMO_BYTES = 128 * 2**20
 
 
 class DecodedMemo:
@@ -32,9 +33,9 @@ class DecodedMemo:
     time in ns) and the decoded size: another data root, a regenerated or touched file, or another image size is
     another key, so two datasets never share pixels. Only untransformed decodes are kept (a transform is the
     evaluation's perturbation or the training draw: not the file's pixels), only in the process that plans and
-    trains (a DataLoader worker would keep a copy of its own per worker), and only up to `budget` bytes, after
-    which nothing is added (no eviction: what is kept stays valid). A read that fails keeps nothing; every hit
-    is a copy, so a caller that writes into its array never changes the kept one."""
+    trains (a DataLoader worker would keep a copy of its own per worker), and only up to `budget` bytes
+    (`MEMO_BYTES`), after which nothing is added (no eviction: what is kept stays valid). A read that fails keeps
+    nothing; every hit is a copy, so a caller that writes into its array never changes the kept one."""
 
     def __init__(self, budget: int = MEMO_BYTES) -> None:
         self.budget = budget
