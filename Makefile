@@ -16,6 +16,7 @@ export PY LAUNCHER
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-fast lint docs demo baselines compare plan stats-simulation figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
 	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 demo-plan docs-demo demo-baselines \
+	demo-collect-categories demo-collect-dropout demo-fig1 demo-fig2 demo-report \
 	bench bench-tests bench-gpu bench-scale clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
@@ -66,39 +67,58 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 	$(PY) -m fakeid.bench parts=[reference] out=$(DEMO_REFERENCE) > /dev/null
 	$(NOW) > $(DEMO_STARTED)
 	rm -f $(DEMO_MARKS)
-	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh $(TRACKED) $(ARGS)
-	$(call MARK,fig1_sweep_collect_plot)
-	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh $(TRACKED) $(ARGS)
-	$(call MARK,fig2_sweep_collect_plot)
-	$(MAKE) --no-print-directory -j2 demo-figures
-	$(call MARK,demo_figures)
-	$(PY) -m fakeid.report sweeps=[outputs/sweeps/demo_categories,outputs/sweeps/demo_dropout] out=outputs/report overwrite=true \
-		figures=[outputs/figures/compare/demo_dropout,outputs/figures/compare/demo_categories,outputs/figures/calibration/demo_dropout]
-	$(call MARK,report)
+	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh --sweep-only $(TRACKED) $(ARGS)
+	$(call MARK,fig1_sweep)
+	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh --sweep-only $(TRACKED) $(ARGS)
+	$(call MARK,fig2_sweep)
+	$(MAKE) --no-print-directory -j2 demo-report demo-figures
+	$(call MARK,collect_figures_report)
 	$(PY) -m fakeid.demo_timing started=$$(cat $(DEMO_STARTED)) reference=$(DEMO_REFERENCE) marks=$(DEMO_MARKS) out=outputs/demo_timing.json
 
-# After the demo's sweeps (fig1.sh and fig2.sh collected their results.csv): Fig 3 from the dropout sweep's
-# table, the paired comparisons and the calibration figure, two at a time (one process each, two cores).
-demo-figures: demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 demo-plan ## the demo's figures after Figs 1-2, from its sweeps' results.csv (make demo runs it)
+# After the demo's two sweeps (`--sweep-only`: a sweep that failed collected and plotted its own, then stopped
+# make demo): each sweep's collect, Figs 1-3, the paired comparisons, the planner, the calibration figure and the
+# report, as one graph run two at a time (one process each, two cores). Each sweep's collect and plot used to
+# follow its sweep with one core idle (about 20 s of wall each) and the report to wait for every figure; here the
+# two collects run side by side and the report starts once the three figure folders it shows are written.
+DEMO_SWEEPS := outputs/sweeps
+demo-figures: demo-fig1 demo-fig2 demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 demo-plan ## the demo's collects and figures, from its sweeps' runs (make demo runs it)
 
-demo-calibration: $(INSTALLED)
-	$(PY) -m fakeid.figures figure=calibration csv=outputs/sweeps/demo_dropout/results.csv \
+demo-collect-categories: $(INSTALLED)
+	$(PY) -m fakeid.collect sweeps=$(DEMO_SWEEPS)/demo_categories out=$(DEMO_SWEEPS)/demo_categories/results.csv
+
+demo-collect-dropout: $(INSTALLED)
+	$(PY) -m fakeid.collect sweeps=$(DEMO_SWEEPS)/demo_dropout out=$(DEMO_SWEEPS)/demo_dropout/results.csv
+
+demo-fig1: demo-collect-categories
+	$(PY) -m fakeid.figures figure=fig1 csv=$(DEMO_SWEEPS)/demo_categories/results.csv out=outputs/figures
+
+demo-fig2: demo-collect-dropout
+	$(PY) -m fakeid.figures figure=fig2 csv=$(DEMO_SWEEPS)/demo_dropout/results.csv out=outputs/figures
+
+demo-calibration: demo-collect-dropout
+	$(PY) -m fakeid.figures figure=calibration csv=$(DEMO_SWEEPS)/demo_dropout/results.csv \
 		out=outputs/figures/calibration/demo_dropout
 
-demo-compare-dropout: $(INSTALLED)
-	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_dropout BASELINE=0.0 ARGS=
+demo-compare-dropout: demo-collect-dropout
+	$(MAKE) --no-print-directory compare SWEEP=$(DEMO_SWEEPS)/demo_dropout BASELINE=0.0 ARGS=
 
-demo-compare-categories: $(INSTALLED)
-	$(MAKE) --no-print-directory compare SWEEP=outputs/sweeps/demo_categories BASELINE=1 ARGS=
+demo-compare-categories: demo-collect-categories
+	$(MAKE) --no-print-directory compare SWEEP=$(DEMO_SWEEPS)/demo_categories BASELINE=1 ARGS=
 
 # The planner on the demo's own categories sweep, at the size of its headline difference (sheep accuracy, n=10 vs
 # n=1, about +0.2): how many seeds the demo needs; docs/figures.md renders its answer (conf/experiment/demo_categories.yaml).
-demo-plan: $(INSTALLED)
-	$(MAKE) --no-print-directory plan SWEEP=outputs/sweeps/demo_categories BASELINE=1 EFFECT=0.2 ARGS=
+demo-plan: demo-collect-categories
+	$(MAKE) --no-print-directory plan SWEEP=$(DEMO_SWEEPS)/demo_categories BASELINE=1 EFFECT=0.2 ARGS=
 
-demo-fig3: $(INSTALLED)
-	$(PY) -m fakeid.figures figure=fig3 csv=outputs/sweeps/demo_dropout/results.csv out=outputs/figures
-	$(PY) -m fakeid.figures figure=fig3_deconvgan csv=outputs/sweeps/demo_dropout/results.csv out=outputs/figures
+demo-fig3: demo-collect-dropout
+	$(PY) -m fakeid.figures figure=fig3 csv=$(DEMO_SWEEPS)/demo_dropout/results.csv out=outputs/figures
+	$(PY) -m fakeid.figures figure=fig3_deconvgan csv=$(DEMO_SWEEPS)/demo_dropout/results.csv out=outputs/figures
+
+# The report of both sweeps, with the comparisons and the calibration figure; it reuses each sweep's results.csv
+# (collect_study), so it needs only those and the three figure folders it shows, not Figs 1-3 or the planner.
+demo-report: demo-compare-dropout demo-compare-categories demo-calibration ## the demo's report -> outputs/report (after the demo's sweeps; make demo runs it)
+	$(PY) -m fakeid.report sweeps=[$(DEMO_SWEEPS)/demo_categories,$(DEMO_SWEEPS)/demo_dropout] out=outputs/report overwrite=true \
+		figures=[outputs/figures/compare/demo_dropout,outputs/figures/compare/demo_categories,outputs/figures/calibration/demo_dropout]
 
 demo-baselines: $(INSTALLED) $(DEMO_DATA)/dataset.json ## NPR beside Xception on the embedded benchmark (same budget, 3 seeds), their paired comparison -> outputs/figures/compare/demo_baselines and a report -> outputs/report_demo_baselines (apart from demo)
 	$(PY) -m fakeid.train +experiment=demo_baselines launcher=$(DEMO_LAUNCHER) $(ARGS) || status=$$?; \

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Shared by the per-figure recipes: run an experiment's sweep (finished jobs are skipped), collect its
 # results into one CSV, and draw one figure. Grid values live only in conf/experiment/<experiment>.yaml.
-#   sweeps/run_figure.sh FIGURE EXPERIMENT [--plot-only] [hydra overrides...]
+#   sweeps/run_figure.sh FIGURE EXPERIMENT [--plot-only | --sweep-only] [hydra overrides...]
+# --sweep-only: run the sweep and leave collect and plot to the caller (`make demo` runs them for both its
+# sweeps side by side, two processes on two cores, instead of one after each sweep with a core idle); a sweep
+# with failed jobs still collects and plots here, so that its failures are listed before it fails.
 # Environment: PY (the interpreter, default .venv/bin/python), LAUNCHER (local|submitit_local|slurm),
 # FAKEID_OUTPUTS (where runs land, as in conf/paths/default.yaml; default outputs).
 set -euo pipefail
@@ -10,11 +13,17 @@ shift 2
 PY=${PY:-.venv/bin/python}
 outputs=${FAKEID_OUTPUTS:-outputs}
 sweep=$outputs/sweeps/$experiment
-if [[ ${1:-} == --plot-only ]]; then
+mode=all
+if [[ ${1:-} == --plot-only || ${1:-} == --sweep-only ]]; then
+  mode=${1#--}
   shift
-else
+fi
+if [[ $mode != plot-only ]]; then
   # a sweep with failed jobs exits 1 after listing them; still collect and plot what finished, then fail
   "$PY" -m fakeid.train +experiment="$experiment" launcher="${LAUNCHER:-local}" "$@" || status=$?
+fi
+if [[ $mode == sweep-only && ${status:-0} == 0 ]]; then
+  exit 0
 fi
 "$PY" -m fakeid.collect sweeps="$sweep" out="$sweep/results.csv"
 "$PY" -m fakeid.figures figure="$figure" csv="$sweep/results.csv" out="$outputs/figures"
