@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fakeid.data.layout import ClassFolder, ImageSet
@@ -47,21 +47,26 @@ def fingerprint(folders: Iterable[ClassFolder], root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def tree_files(root: Path, splits: Iterable[str], *, follow_links: bool = True) -> list[Path]:
+def walk_tree(root: Path, splits: Iterable[str], *, follow_links: bool = True) -> Iterator[Path]:
     """Every non-hidden file under root/<split> for each split present, in a stable order; linked folders are
     walked unless `follow_links=False` (the old, link-blind walk)."""
-    return [file for split in splits for file in walk_files(root / split, hidden=False, follow_links=follow_links)]
+    for split in splits:
+        yield from walk_files(root / split, hidden=False, follow_links=follow_links)
+
+
+def tree_files(root: Path, splits: Iterable[str], *, follow_links: bool = True) -> list[Path]:
+    """`walk_tree` as a list."""
+    return list(walk_tree(root, splits, follow_links=follow_links))
 
 
 SPLITS = ("train", "val", "test")
 
 
 def tree_fingerprint(root: Path, splits: Iterable[str], *, follow_links: bool) -> str:
-    """The digest of `tree_files`' lines, walked as a stream: nothing held per file (610K at the paper's size)."""
+    """The digest of `walk_tree`'s lines, as a stream: nothing held per file (610K at the paper's size)."""
     digest = hashlib.sha256()
-    for split in splits:
-        for file in walk_files(root / split, hidden=False, follow_links=follow_links):
-            digest.update(file_line(file, root))
+    for file in walk_tree(root, splits, follow_links=follow_links):
+        digest.update(file_line(file, root))
     return digest.hexdigest()[:16]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fakeid.core.errors import FakeidError
-from fakeid.data.images import FIT_RULES
+from fakeid.data.images import FAKEID_FIT, FIT_RULES
 
 PREFIX = "fakeid."
 TORCHSCRIPT_EXTRA_FILE = "fakeid.json"
@@ -34,7 +34,7 @@ class DetectorInfo:
     threshold: float | None = None
     source: str = ""  # a run folder, a checkpoint or an exported file
     categories_used: list[str] | None = None
-    fit: str = "fakeid"  # how an image becomes image_size x image_size (fakeid.data.images.FIT_RULES)
+    fit: str = FAKEID_FIT  # how an image becomes image_size x image_size (fakeid.data.images.FIT_RULES)
 
 
 def build_metadata(
