@@ -239,6 +239,12 @@ class ProgressBarConfig:
 class CheckpointConfig:
     _target_: str = "fakeid.training.callbacks.checkpointing"
     dirpath: str = setting("${hydra:runtime.output_dir}/checkpoints", "the run folder's checkpoints/")
+    resumable: bool = setting(
+        True,
+        "false: best.ckpt and last.ckpt hold the weights only (no optimizer state: a third of the bytes) and an "
+        "interrupted run starts over instead of resuming; for runs shorter than their checkpoints cost "
+        "(make demo's). Never changes what a run computes",
+    )
 
 
 @dataclass

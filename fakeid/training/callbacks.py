@@ -13,11 +13,14 @@ from fakeid.core.atomic import link_atomically
 from fakeid.core.metric_names import VAL_LOSS
 
 
-def checkpointing(dirpath: str) -> ModelCheckpoint:
+def checkpointing(dirpath: str, resumable: bool = True) -> ModelCheckpoint:
     """Keep the weights with the lowest validation loss (model selection on validation data only) and the
-    last epoch's (`last.ckpt`), from which an interrupted run resumes."""
+    last epoch's (`last.ckpt`), from which an interrupted run resumes. `resumable=False`: both hold the weights
+    only, without the optimizer's state (Adam's two moments: two thirds of the bytes), and an interrupted run
+    starts over (fakeid.training.checkpoints.resume_path); for runs shorter than what their checkpoints cost."""
     return BestAndLastCheckpoint(
         dirpath=dirpath,
+        save_weights_only=not resumable,
         filename="best",
         monitor=VAL_LOSS,
         mode="min",

@@ -2,15 +2,18 @@
 
 - Resume: `checkpoints/last.ckpt` (written at the end of every epoch, with optimizer, loop, shuffle and RNG
   state). One that cannot be read is set aside as `last.ckpt.corrupt-<time>` (never deleted) and the run
-  starts over, with a warning and a note in metrics.json.
+  starts over, with a warning and a note in metrics.json. One that holds the weights only
+  (`callbacks.checkpoint.resumable=false`) cannot be resumed from: the run starts over, and its first
+  checkpoint replaces it.
 - Tested: the lowest validation loss (`select=best`) or the last epoch (`select=last`).
 - Kept (`keep_checkpoints`), once a run finished ok: `tested` (the default) writes the tested weights to
-  `checkpoints/tested.ckpt` without optimizer state (what fakeid.eval, fakeid.predict and fakeid.export load)
-  and removes best.ckpt and last.ckpt; `all` keeps those two as they are; `none` keeps no weights (the run's
-  numbers stay in metrics.json and scores.csv; it cannot be evaluated again). A run still in progress keeps
-  what resume needs. `slim` removes last.ckpt before best.ckpt: a kill between the two leaves best.ckpt, and the
-  rerun trains again; the reverse (last.ckpt naming a best.ckpt that is gone) is set aside as
-  `last.ckpt.no-best-<time>` by `resume_path`, and the run starts over.
+  `checkpoints/tested.ckpt` without optimizer state (a hard link when the tested file has none; what
+  fakeid.eval, fakeid.predict and fakeid.export load) and removes best.ckpt and last.ckpt; `all` keeps those
+  two as they are; `none` keeps no weights (the run's numbers stay in metrics.json and scores.csv; it cannot be
+  evaluated again). A run still in progress keeps what resume needs. `slim` removes last.ckpt before
+  best.ckpt: a kill between the two leaves best.ckpt, and the rerun trains again; the reverse (last.ckpt
+  naming a best.ckpt that is gone) is set aside as `last.ckpt.no-best-<time>` by `resume_path`, and the run
+  starts over.
 - Written (`RunCheckpointIO`): every checkpoint, Lightning's included, goes to a hidden partial file next to it
   (never through $TMPDIR, which would be a copy across file systems), then is renamed; a failure (a full disk)
   leaves nothing, and the partial files a killed process left are removed when the run starts again. Each is
@@ -29,7 +32,7 @@ from typing import Any
 import torch
 from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
-from fakeid.core.atomic import remove_partials, write_atomically
+from fakeid.core.atomic import link_atomically, remove_partials, write_atomically
 from fakeid.core.errors import FakeidError
 from fakeid.runs.checkpoint_file import UnsafeCheckpoint, load_checkpoint_file
 from fakeid.runs.trained import RUN_KEY
@@ -92,13 +95,18 @@ def resume_path(checkpoint_dir: Path, notes: dict) -> tuple[Path | None, int]:
     if not last.is_file():
         return None, 0
     try:
-        payload = load_checkpoint_file(last, label=None)
+        payload = load_checkpoint_file(last, label=None, mmap=True)  # the records, not the tensors
         step = int(payload.get("global_step", 0))
     except UnsafeCheckpoint:  # not damage but a planted file: stop, never set aside and train on beside it
         raise
     except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is set aside, whatever torch raised
         set_aside_checkpoint(last, f"could not be read ({type(err).__name__})", "corrupt", notes)
         return None, 0
+    if "optimizer_states" not in payload:  # written by callbacks.checkpoint.resumable=false
+        message = f"{last} holds the weights only (callbacks.checkpoint.resumable=false): starting over"
+        log.warning(message)
+        notes["resume_warning"] = message
+        return None, 0  # overwritten by the new attempt's first checkpoint
     best = [
         state.get("best_model_path")
         for key, state in (payload.get("callbacks") or {}).items()
@@ -126,11 +134,14 @@ def slim(tested: Path, keep: str) -> Path | None:
         return tested
     target = None
     if keep == "tested":
-        payload = load_checkpoint_file(tested)
-        for key in TRAINING_ONLY_KEYS:
-            payload.pop(key, None)
         target = tested.with_name(TESTED)
-        save_file(payload, target)
+        payload = load_checkpoint_file(tested, mmap=True)
+        if set(TRAINING_ONLY_KEYS) & set(payload):
+            for key in TRAINING_ONLY_KEYS:
+                payload.pop(key, None)
+            save_file(payload, target)
+        else:  # already the weights only (callbacks.checkpoint.resumable=false): the same bytes, linked
+            link_atomically(tested, target)
     for name in ("last.ckpt", "best.ckpt"):  # last first: see the module docstring
         (tested.parent / name).unlink(missing_ok=True)
     return target

@@ -33,6 +33,7 @@ import pytest
 from fakeid.core.atomic import PARTIAL_MARK
 from fakeid.core.errors import FakeidError
 from fakeid.runs import trained
+from fakeid.runs.checkpoint_file import load_checkpoint_file
 from fakeid.synth.quick import write_images
 from tests.helpers.commands import REPO, assert_one_line_error, run_module
 from tests.helpers.layouts import make_layout
@@ -491,6 +492,23 @@ def test_a_last_checkpoint_without_its_best_is_set_aside_and_the_rerun_works(run
     assert again.returncode == 0 and metrics(run_dir)["status"] == "ok", again.stderr[-3000:]
     assert list((run_dir / "checkpoints").glob("last.ckpt.no-best-*"))
     assert "set aside" in metrics(run_dir)["data"]["resume_warning"]
+
+
+@pytest.mark.slow
+def test_a_run_without_resumable_checkpoints_scores_the_same_and_an_interrupted_one_starts_over(runs, tmp_path):
+    """callbacks.checkpoint.resumable=false (make demo's): the checkpoints hold the weights only, the run tests
+    the same weights (scores.csv equal to seed 0's run in C), and a rerun of one killed before metrics.json
+    trains again from the start instead of failing on a last.ckpt Lightning cannot resume from."""
+    run_dir, light = tmp_path / "run", "callbacks.checkpoint.resumable=false"
+    assert train(run_dir, runs.root, "seed=0", light, "keep_checkpoints=all").returncode == 0
+    for name in ("best.ckpt", "last.ckpt"):
+        assert "optimizer_states" not in load_checkpoint_file(run_dir / "checkpoints" / name)
+    assert metrics(run_dir)["scores_sha256"] == metrics(runs.C)["scores_sha256"]
+    (run_dir / "metrics.json").unlink()  # as if killed during the test
+    again = train(run_dir, runs.root, "seed=0", light, "keep_checkpoints=all")
+    assert again.returncode == 0 and metrics(run_dir)["status"] == "ok", again.stderr[-3000:]
+    assert "weights only" in metrics(run_dir)["data"]["resume_warning"] and "resumed_from_step" not in metrics(run_dir)
+    assert metrics(run_dir)["scores_sha256"] == metrics(runs.C)["scores_sha256"]
 
 
 @pytest.mark.slow

@@ -34,7 +34,9 @@ def save(path: Path, step: int, best: str | None = None, **extra) -> Path:
 def test_resume_from_a_readable_last_checkpoint_at_its_step(tmp_path):
     assert resume_path(tmp_path, {}) == (None, 0)  # nothing yet: start
     save(tmp_path / "best.ckpt", 3)
-    last = save(tmp_path / "last.ckpt", 7, best="/elsewhere/old-folder/best.ckpt")  # a moved run: by name
+    last = save(
+        tmp_path / "last.ckpt", 7, best="/elsewhere/old-folder/best.ckpt", optimizer_states=[]
+    )  # moved: by name
     (tmp_path / ".last.ckpt.partial-123").write_bytes(b"half")  # a killed save's leftover
     notes: dict = {}
     assert resume_path(tmp_path, notes) == (last, 7)
@@ -51,10 +53,19 @@ def test_a_corrupt_last_checkpoint_is_set_aside_not_deleted(tmp_path):
 
 
 def test_a_last_checkpoint_whose_best_weights_are_gone_is_set_aside(tmp_path):
-    save(tmp_path / "last.ckpt", 7, best=str(tmp_path / "best.ckpt"))
+    save(tmp_path / "last.ckpt", 7, best=str(tmp_path / "best.ckpt"), optimizer_states=[])
     notes: dict = {}
     assert resume_path(tmp_path, notes) == (None, 0)
     assert list(tmp_path.glob("last.ckpt.no-best-*")) and "best.ckpt that are gone" in notes["resume_warning"]
+
+
+def test_a_weights_only_last_checkpoint_starts_the_run_over_and_is_left_to_be_replaced(tmp_path):
+    save(tmp_path / "best.ckpt", 3)  # callbacks.checkpoint.resumable=false: no optimizer state, no callbacks
+    last = save(tmp_path / "last.ckpt", 7)
+    notes: dict = {}
+    assert resume_path(tmp_path, notes) == (None, 0)
+    assert last.is_file() and not list(tmp_path.glob("last.ckpt.*"))  # the next checkpoint replaces it
+    assert "weights only" in notes["resume_warning"] and "resumable=false" in notes["resume_warning"]
 
 
 # ---- tested and kept -----------------------------------------------------------------------------------------
@@ -88,6 +99,15 @@ def test_what_a_finished_run_keeps(tmp_path, keep):
         payload = load_checkpoint_file(kept)
         assert "optimizer_states" not in payload and "lr_schedulers" not in payload
         assert payload["global_step"] == 3 and torch.equal(payload["state_dict"]["w"], torch.ones(2))
+
+
+def test_weights_only_tested_weights_are_kept_as_a_link_not_a_copy(tmp_path):
+    best = save(tmp_path / "best.ckpt", 3)  # no optimizer state: the bytes tested.ckpt would hold
+    inode, content = best.stat().st_ino, best.read_bytes()
+    save(tmp_path / "last.ckpt", 7)
+    kept = slim(best, "tested")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["tested.ckpt"]
+    assert kept.stat().st_ino == inode and kept.read_bytes() == content
 
 
 # ---- the CSV log ---------------------------------------------------------------------------------------------
@@ -134,6 +154,7 @@ def test_checkpointing_keeps_the_lowest_validation_loss_and_the_last_epoch(tmp_p
     assert isinstance(callback, BestAndLastCheckpoint)
     assert (callback.monitor, callback.mode, callback.save_top_k, callback.save_last) == ("val/loss", "min", 1, True)
     assert callback.state_key.startswith("ModelCheckpoint{")  # old last.ckpt files resume with their best
+    assert not callback.save_weights_only and checkpointing(str(tmp_path), resumable=False).save_weights_only
 
 
 @pytest.mark.parametrize(
