@@ -3,7 +3,8 @@
 Reads the runs of the demo's sweeps (each `metrics.json` `timing`: training-step seconds, steps and images,
 from `fakeid.training.callbacks.TrainStepTimer`) and the reference unit that `python -m fakeid.bench parts=[reference]`
 measured just before, and writes (`out`) and prints:
-- `wall_time_s`: from `started` to now;
+- `wall_time_s`: from `started` to the last mark (the end of the demo's last step) when `marks` are given,
+  else to now;
 - `train_step_s`, `train_images`: summed over the runs that finished during this demo (a `metrics.json`
   written before `started` belongs to an earlier demo: those runs are counted in `runs.before_start` and left
   out, and so are runs without a `timing` entry, counted in `runs.without_timing`);
@@ -178,9 +179,12 @@ def demo_timing(
     sweeps: Sequence[Path], started: float, reference: dict, jobs: int | None = None, marks: Path | None = None
 ) -> dict[str, Any]:
     """The figures of the module docstring; `jobs` None: the largest of the sweeps' own."""
-    ended = time.time()
-    if started > ended:
-        raise FakeidError(f"started={started}: later than now ({ended:.0f}); expected the demo's start time")
+    now = time.time()
+    if started > now:
+        raise FakeidError(f"started={started}: later than now ({now:.0f}); expected the demo's start time")
+    marked = read_marks(marks, started)
+    # the demo ends with its last step, not when this report of it has imported what it needs
+    ended = started + sum(step["wall_s"] for step in marked) if marked else now
     per_sweep = {str(sweep): sweep_timing(sweep, started) for sweep in sweeps}
     jobs = jobs or max(summary["jobs"] for summary in per_sweep.values())
     totals = {
@@ -214,7 +218,7 @@ def demo_timing(
         "parallel_reference_basis": "all_threads" if jobs == 1 else f"{jobs} x one_thread",
         "reference_train_s": round(reference_s, 3),
         "accounting": (account := accounting(per_sweep, jobs, wall)),
-        "steps": read_marks(marks, started),
+        "steps": marked,
         "efficiency": {
             "compute_share": account["compute_share"],
             "outside_runs_share": account["outside_runs_share"],

@@ -145,6 +145,8 @@ def test_a_tiny_sweep_records_its_step_time_and_the_demo_sums_it(tmp_path: Path)
         write_reference(tmp_path / "reference.json"), started, f"sweeps=[{sweep_dir}]", f"marks={marks}"
     )
     assert [step["step"] for step in result["steps"]] == ["sweep"] and "steps: sweep" in printed
+    # the wall ends at the last mark, not when demo_timing had started up
+    assert result["wall_time_s"] == pytest.approx(result["steps"][-1]["wall_s"], abs=1e-3)
     assert result["accounting"]["compute_s"] <= result["accounting"]["runs_wall_s"]
     assert result["runs"]["runs"] == 2 and result["train_images"] == sum(r["timing"]["train_images"] for r in runs)
     assert 0 < result["train_step_s"] <= result["wall_time_s"] * result["jobs"]
