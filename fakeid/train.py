@@ -2,6 +2,11 @@
 
     python -m fakeid.train data.root=ROOT data.num_categories=3 model.drop_rate=0.3 seed=1
     python -m fakeid.train +experiment=categories -m
+    python -m fakeid.train '+experiment=demo_categories,demo_dropout' launcher=parallel -m
+
+Several experiments are one sweep each, one after the other in this process (`fakeid.core.cli.run_app`'s
+`one_by_one`): each its own grid, folder and multirun.yaml, and with launcher=parallel the second's jobs run in the
+worker processes the first started, which have imported torch already.
 
 A run is resumable and a finished one is skipped, which is what makes sweeps resumable; what a run folder
 guarantees is the bookkeeping of `fakeid.runs.lifecycle`, and what a run does is `fakeid.training.run`.
@@ -9,6 +14,8 @@ guarantees is the bookkeeping of `fakeid.runs.lifecycle`, and what a run does is
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +32,9 @@ from fakeid.core.memory import release_freed_memory
 from fakeid.runs.identity import PROTOCOL_KEY, PROTOCOL_VERSION, config_hash, flat_hparams, versions
 from fakeid.runs.lifecycle import run_once
 from fakeid.runs.record import RunRecord
-from fakeid.training.checks import check_train_command
+from fakeid.training.checks import EXPERIMENT, check_train_command
+
+log = logging.getLogger("fakeid.train")
 
 
 def dataset_kind(root: str) -> str:
@@ -75,6 +84,9 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
 def hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
+    # in the job's log (train.log): which process ran it, so that a sweep's runs show which worker of the parallel
+    # launcher ran each, and that a second sweep of the same command reused the first's workers
+    log.info("run %s in process %d", hydra_cfg.runtime.output_dir, os.getpid())
     with one_line_errors():  # what fakeid.runs.lifecycle did not already record and report (a full disk at the lock)
         run(
             cfg,
@@ -86,7 +98,7 @@ def hydra_main(cfg: DictConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m fakeid.train [key=value ...] [-m]`; `argv` runs it in-process (tests)."""
-    return run_app(hydra_main, argv, check=check_train_command)
+    return run_app(hydra_main, argv, check=check_train_command, one_by_one=EXPERIMENT)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@
 # --sweep-only: run the sweep and leave collect and plot to the caller (`make demo` runs them for both its
 # sweeps side by side, two processes on two cores, instead of one after each sweep with a core idle); a sweep
 # with failed jobs still collects and plots here, so that its failures are listed before it fails.
+# Several figures' sweeps in one process, the second's jobs in the worker processes the first started (with
+# launcher=parallel), then each figure from its runs:
+#   python -m fakeid.train '+experiment=categories,dropout' launcher=parallel data.root=ROOT; sweeps/fig1.sh --plot-only; sweeps/fig2.sh --plot-only
 # Environment: PY (the interpreter, default .venv/bin/python), LAUNCHER (local|submitit_local|slurm),
 # FAKEID_OUTPUTS (where runs land, as in conf/paths/default.yaml; default outputs).
 set -euo pipefail

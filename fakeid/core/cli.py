@@ -15,6 +15,12 @@ Before Hydra runs, `run_app` turns each into one `FakeidError` line (exit 2, `fa
   (`fakeid.training.checks`: the same schema check on every job, before a run folder exists).
 Anything starting with `-` (`--help`, `--cfg job`, ...) is left to Hydra.
 
+A sweep over experiments (`fakeid.train '+experiment=a,b' -m`) is one sweep per experiment, one after the other in
+this process (`one_by_one=`, `commands_per_choice`): Hydra's sweeper would read `hydra.sweeper.params` from the
+config composed before an experiment is chosen, and run each experiment's defaults as a single job, none of
+their grids. In one process, the parallel launcher's workers (joblib's reusable executor) run the next sweep's
+jobs without starting and importing again.
+
 A path Hydra cannot read as a value (a sweep's job folder `.../data.num_categories=1,seed=0` holds `=` and `,`)
 is taken as given when it exists (`quote_paths` quotes it for Hydra); one that does not exist gets a line
 saying how to quote it.
@@ -96,12 +102,18 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+# a sweep's exit status when it ran to its end with failed jobs (fakeid.runs.sweep_status), the status Hydra
+# gives an app's uncaught error too
+FAILED_SWEEP = 1
+
+
 def run_app(
     app: Callable[[], Any],
     argv: Sequence[str] | None = None,
     *,
     config_name: str | None = None,
     check: Callable[[Sequence[str]], None] | None = None,
+    one_by_one: str | None = None,
 ) -> int:
     """An entry point's `main`: check the command line (one line, exit 2, on a bad one), then run the
     `@hydra.main` function `app` on it; 0 when it returns (an app ends otherwise with SystemExit).
@@ -110,6 +122,11 @@ def run_app(
     which take sweeps, `-m` and experiments) the config-group choices, then `check(args)` when given. `argv`
     (default: the process's own arguments) lets tests and Python callers run a command in-process; Hydra reads
     the arguments from sys.argv, which is put back afterwards.
+
+    `one_by_one=GROUP` (train: `experiment`): a sweep over that group's choices runs as one command line per
+    choice (`commands_per_choice`), each to its end, in order. A command whose sweep ran with failed jobs
+    (exit 1) does not stop the next; the status is then 1. Any other stop (a one-line error, exit 2; Ctrl-C)
+    stops there: what the check let through fails the same way for the next command.
     """
     args = quote_paths(flags_first(sys.argv[1:] if argv is None else argv))
     with one_line_errors():
@@ -117,13 +134,31 @@ def run_app(
             check_app_overrides(config_name, args)
         elif check is not None:
             check(args)
+    commands = commands_per_choice(args, one_by_one) if one_by_one else [args]
+    status = 0
+    for command in commands:
+        try:
+            run_hydra(app, command)
+        except SystemExit as stop:
+            if len(commands) == 1 or stop.code != FAILED_SWEEP:
+                raise
+            status = FAILED_SWEEP
+    return status
+
+
+def run_hydra(app: Callable[[], Any], args: Sequence[str]) -> None:
+    """The `@hydra.main` function `app` on the command line `args`, and afterwards Hydra's process-wide state
+    cleared: the one place it is, so that the next command line of the same process (`one_by_one`, tests)
+    composes from its own arguments (Hydra clears it on its way out too; this keeps it so whatever Hydra does)."""
+    from hydra.core.global_hydra import GlobalHydra
+
     saved = sys.argv
     sys.argv = [saved[0] if saved else "fakeid", *args]
     try:
         app()
     finally:
         sys.argv = saved
-    return 0
+        GlobalHydra.instance().clear()
 
 
 # ----------------------------------------------------------------------------- paths Hydra cannot read
@@ -214,6 +249,39 @@ def is_group(key: str) -> bool:
     return "." not in key and (CONF_DIR / key).is_dir()
 
 
+def left_to_hydra(argv: Sequence[str]) -> bool:
+    """Whether the command line holds one of Hydra's own flags (`--help`, `--cfg`, `--info`; not `-m`), which
+    fakeid leaves to Hydra as typed."""
+    return any(argument.startswith("-") and argument not in ("-m", "--multirun") for argument in argv)
+
+
+def commands_per_choice(argv: Sequence[str], group: str) -> list[list[str]]:
+    """The command lines `argv` stands for when it sweeps the config group `group` (`+experiment=a,b`,
+    `+experiment=choice(a,b)`, `+experiment=glob(demo_*)`): one per choice, in the order written (a glob's in
+    name order), each with that one override set to the one choice and every other argument as given, so that
+    every other override applies to every choice. `[argv]` when it does not sweep `group`, or when Hydra's own
+    flags are on it (`--cfg`, `--help` show the command line as typed)."""
+    from hydra.core.override_parser.types import ValueType
+
+    if left_to_hydra(argv):
+        return [list(argv)]
+    texts = [argument for argument in argv if not argument.startswith("-")]
+    swept = [
+        (text, override)
+        for text, override in zip(texts, parsed_or_hint(texts), strict=True)
+        if override.key_or_group == group and override.is_discrete_sweep()
+    ]
+    if len(swept) != 1:
+        return [list(argv)]
+    text, override = swept[0]
+    if override.value_type == ValueType.GLOB_CHOICE_SWEEP:  # Hydra matches a glob against the group's files
+        choices = override.value().filter(sorted(path.stem for path in (CONF_DIR / group).glob("*.yaml")))
+    else:
+        choices = list(override.sweep_string_iterator())
+    written = text.partition("=")[0]
+    return [[f"{written}={choice}" if argument == text else argument for argument in argv] for choice in choices]
+
+
 def check_jobs(
     config_name: str, argv: Sequence[str], job_problem: Callable[[list[str], DictConfig], str | None] | None = None
 ) -> None:
@@ -224,7 +292,7 @@ def check_jobs(
     from fakeid.core.schema import compose_error, config_problem, written_values
     from fakeid.core.sweeps import composed_jobs
 
-    if any(argument.startswith("-") and argument not in ("-m", "--multirun") for argument in argv):
+    if left_to_hydra(argv):
         return
     texts = [argument for argument in argv if not argument.startswith("-")]
     parsed_or_hint(texts)

@@ -59,6 +59,15 @@ def values(job: Sequence[str], source: str) -> dict[str, Any]:
     return {override.get_key_element(): override.value() for override in parse(job, source)}
 
 
+def fixed(task: Sequence[str]) -> list[str]:
+    """The command line's overrides that are not sweeps: what every job of it shares."""
+    return [
+        text
+        for text, override in zip(task, parse(task, "the command line"), strict=True)
+        if not override.is_sweep_override()
+    ]
+
+
 def composed_jobs(config_name: str, task: Sequence[str], is_group: Any) -> Iterator[tuple[list[str], DictConfig]]:
     """(overrides, composed config) of every job of a command line. Hydra composes each distinct choice of
     config groups once; the job's other overrides are applied to a copy by Hydra's own
@@ -69,13 +78,8 @@ def composed_jobs(config_name: str, task: Sequence[str], is_group: Any) -> Itera
 
     from fakeid import CONF_DIR
 
-    fixed = [
-        text
-        for text, override in zip(task, parse(task, "the command line"), strict=True)
-        if not override.is_sweep_override()
-    ]
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        base = compose(config_name, overrides=fixed, return_hydra_config=True)
+        base = compose(config_name, overrides=fixed(task), return_hydra_config=True)
         params = base.hydra.sweeper.get("params") if "sweeper" in base.hydra else None
         composed: dict[tuple[str, ...], DictConfig] = {}
         for job in jobs(params, task, "the command line"):
@@ -87,3 +91,14 @@ def composed_jobs(config_name: str, task: Sequence[str], is_group: Any) -> Itera
             keys = [o for o in parsed if not is_group(o.key_or_group) and not o.key_or_group.startswith("hydra")]
             ConfigLoaderImpl._apply_overrides_to_config(keys, cfg)
             yield job, cfg
+
+
+def sweep_folder(config_name: str, task: Sequence[str]) -> str:
+    """The folder a command line's sweep writes (`hydra.sweep.dir`, resolved), as Hydra composes it: from the
+    overrides that are not sweeps (a sweep's folder is the same for all its jobs)."""
+    from hydra import compose, initialize_config_dir
+
+    from fakeid import CONF_DIR
+
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        return str(compose(config_name, overrides=fixed(task), return_hydra_config=True).hydra.sweep.dir)

@@ -15,6 +15,10 @@ Two rules are not one key's and stay here, written by hand:
   conf/model (legacy_xception, resnet50.tv_in1k, efficientnet_b0; tests/e2e/test_faults_inputs.py checks the table
   against timm and that each runs at that size). Another timm name is asked of timm itself (importing it: the
   only case where this check imports torch).
+A sweep over experiments (`+experiment=a,b`) is one sweep per experiment, run one after the other
+(`fakeid.core.cli.commands_per_choice`): each is checked as if typed alone, all before the first starts, and two
+that would write the same sweep folder (an `experiment_name=` or `hydra.sweep.dir=` on the line applies to
+both) are refused: the second's multirun.yaml would replace the first's and its runs would land among them.
 One bound is left to the run: `data.num_categories` above the length of `data.categories` fails that job (one
 line, recorded in its metrics.json), as the mix has always refused it, so that a sweep reaching past the list
 still runs its other jobs.
@@ -27,10 +31,13 @@ from collections.abc import Sequence
 
 from omegaconf import DictConfig
 
-from fakeid.core.cli import check_jobs
+from fakeid.core.cli import check_jobs, commands_per_choice
+from fakeid.core.errors import FakeidError
+from fakeid.core.sweeps import sweep_folder
 from fakeid.data.augment import resolve_hflip
 
 APP = "train"
+EXPERIMENT = "experiment"  # the config group whose sweep runs as one sweep per choice (fakeid.train)
 # timm's total stride; npr: fakeid's own network (stem and layer1-2 of ResNet-50), stride 8
 MIN_IMAGE_SIZE = {"legacy_xception": 32, "resnet50.tv_in1k": 32, "efficientnet_b0": 32, "npr": 8}
 
@@ -77,4 +84,24 @@ def job_problem(job: list[str], cfg: DictConfig) -> str | None:
 
 def check_train_command(argv: Sequence[str]) -> None:
     """Refuse, in one line, a training command line whose keys or values are wrong (module docstring)."""
-    check_jobs(APP, argv, job_problem)
+    commands = commands_per_choice(argv, EXPERIMENT)
+    for command in commands:
+        check_jobs(APP, command, job_problem)
+    if len(commands) > 1:
+        shared_sweep_folder(commands)
+
+
+def shared_sweep_folder(commands: list[list[str]]) -> None:
+    """Refuse two experiments of one command line that would write the same sweep folder (module docstring)."""
+    seen: dict[str, str] = {}
+    for command in commands:
+        texts = [argument for argument in command if not argument.startswith("-")]
+        folder = sweep_folder(APP, texts)
+        experiment = next(text for text in texts if text.lstrip("+").startswith(f"{EXPERIMENT}="))
+        if folder in seen:
+            raise FakeidError(
+                f"{seen[folder]} and {experiment} would both write the sweep folder {folder} (an experiment_name= "
+                "or hydra.sweep.dir= on the command line applies to every experiment): leave it out, or run them "
+                "one at a time"
+            )
+        seen[folder] = experiment

@@ -127,3 +127,62 @@ def test_the_console_scripts_are_the_entry_points_mains():
     for name, target in scripts.items():
         module, _, function = target.partition(":")
         assert module in ENTRY_POINTS and function == "main" and name == "fakeid-" + module.split(".")[1], name
+
+
+# ----------------------------------------------------------------------------- a sweep over experiments
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (
+            ["-m", "+experiment=demo_categories,demo_dropout", "launcher=parallel", "seed=0,1"],
+            [
+                ["-m", "+experiment=demo_categories", "launcher=parallel", "seed=0,1"],
+                ["-m", "+experiment=demo_dropout", "launcher=parallel", "seed=0,1"],
+            ],
+        ),
+        (["+experiment=choice(dropout,categories)"], [["+experiment=dropout"], ["+experiment=categories"]]),
+        (
+            ["+experiment=glob(demo_*,exclude=[demo_augment,demo_baselines])", "seed=1"],
+            [["+experiment=demo_categories", "seed=1"], ["+experiment=demo_dropout", "seed=1"]],
+        ),
+        (["+experiment=categories", "seed=0,1"], [["+experiment=categories", "seed=0,1"]]),  # one sweep as typed
+        (["experiment_name=a,b"], [["experiment_name=a,b"]]),  # another key, not the group
+        (["--cfg", "job", "+experiment=a,b"], [["--cfg", "job", "+experiment=a,b"]]),  # Hydra's flags: as typed
+    ],
+)
+def test_a_sweep_over_experiments_is_one_command_line_per_experiment(argv, expected):
+    from fakeid.core.cli import commands_per_choice
+
+    assert commands_per_choice(argv, "experiment") == expected
+
+
+def test_experiments_run_in_order_a_failed_sweep_does_not_stop_the_next_and_sets_the_status():
+    """run_app(one_by_one=): each command line in turn; a sweep that ended with failed jobs (exit 1) does not
+    stop the next, and the status is 1 even when the last was ok; any other stop (a one-line error, exit 2)
+    ends there. The app is a stand-in that records the command lines Hydra would read."""
+    import sys
+
+    from fakeid.core.cli import run_app
+
+    seen: list[list[str]] = []
+
+    def app(exits: dict[str, int]):
+        def run() -> None:
+            seen.append(sys.argv[1:])
+            code = exits.get(sys.argv[1])
+            if code is not None:
+                raise SystemExit(code)
+
+        return run
+
+    argv = ["+experiment=a,b,c", "seed=0"]
+    assert run_app(app({"+experiment=a": 1}), argv, one_by_one="experiment") == 1
+    assert seen == [["+experiment=a", "seed=0"], ["+experiment=b", "seed=0"], ["+experiment=c", "seed=0"]]
+    assert run_app(app({}), argv, one_by_one="experiment") == 0
+    seen.clear()
+    with pytest.raises(SystemExit) as stop:
+        run_app(app({"+experiment=b": 2}), argv, one_by_one="experiment")
+    assert stop.value.code == 2 and [command[0] for command in seen] == ["+experiment=a", "+experiment=b"]
+    with pytest.raises(SystemExit) as stop:  # one command line: its own exit, as before
+        run_app(app({"+experiment=a": 1}), ["+experiment=a"], one_by_one="experiment")
+    assert stop.value.code == 1
