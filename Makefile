@@ -67,10 +67,9 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 	$(PY) -m fakeid.bench parts=[reference] out=$(DEMO_REFERENCE) > /dev/null
 	$(NOW) > $(DEMO_STARTED)
 	rm -f $(DEMO_MARKS)
-	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_categories sweeps/fig1.sh --sweep-only $(TRACKED) $(ARGS)
-	$(call MARK,fig1_sweep)
-	LAUNCHER=$(DEMO_LAUNCHER) EXPERIMENT=demo_dropout sweeps/fig2.sh --sweep-only $(TRACKED) $(ARGS)
-	$(call MARK,fig2_sweep)
+	$(PY) -m fakeid.train '+experiment=demo_categories,demo_dropout' launcher=$(DEMO_LAUNCHER) $(TRACKED) $(ARGS) || \
+		{ EXPERIMENT=demo_categories sweeps/fig1.sh --plot-only; EXPERIMENT=demo_dropout sweeps/fig2.sh --plot-only; exit 1; }
+	$(call MARK,sweeps)
 	$(MAKE) --no-print-directory -j2 demo-report demo-figures
 	$(call MARK,collect_figures_report)
 	$(PY) -m fakeid.demo_timing started=$$(cat $(DEMO_STARTED)) reference=$(DEMO_REFERENCE) marks=$(DEMO_MARKS) out=outputs/demo_timing.json
