@@ -68,6 +68,7 @@ class Settings:
     spectra_per_class: int = 50
     spectra_seed: int = 0
     figures: list[str] = field(default_factory=list)  # extra folders whose PNGs the report shows
+    drawn: list[str] = field(default_factory=list)  # folders fakeid.figures drew into: a match is copied
     data_root: str | None = None  # as fakeid.analysis.collect's: which dataset to keep when runs of several are given
     title: str | None = None
     command: str = ""
@@ -79,6 +80,9 @@ class Settings:
         for folder in self.figures:
             if not Path(folder).is_dir():
                 raise FakeidError(f"figures={folder}: no such folder (a folder of figure PNGs was expected)")
+        for folder in self.drawn:
+            if not Path(folder).is_dir():
+                raise FakeidError(f"drawn={folder}: no such folder (a folder python -m fakeid.figures drew into)")
 
 
 @dataclass
@@ -231,12 +235,15 @@ def completeness(folders: Sequence[Folder]) -> str:
     return "\n".join(parts)
 
 
-def draw_figures(df: pd.DataFrame, site: Path, extra: Sequence[str], source: str) -> tuple[list[Path], list[str]]:
-    """Every figure the table supports (`catalog.write_all`: whatever figures it knows), plus the PNGs
-    of the `extra` folders; the PNG files (relative to the site) and one line per figure not drawn."""
+def draw_figures(
+    df: pd.DataFrame, site: Path, extra: Sequence[str], source: str, drawn: Sequence[str] = ()
+) -> tuple[list[Path], list[str]]:
+    """Every figure the table supports (`catalog.write_all`: whatever figures it knows; one the figures command
+    drew into a `drawn` folder from exactly these rows and keys is copied, not drawn again), plus the PNGs of the
+    `extra` folders; the PNG files (relative to the site) and one line per figure not drawn."""
     out = site / FIGURES_DIR
     out.mkdir(parents=True, exist_ok=True)
-    made = catalog.write_all(df, out, source)
+    made = catalog.write_all(df, out, source, drawn=drawn)
     reasons = [f"{name}: {result}" for name, result in made.items() if isinstance(result, str)]
     for index, folder in enumerate(extra):
         target = out / f"extra-{index}-{Path(folder).name}"
@@ -459,7 +466,7 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
     """Write the whole site into `site` (a fresh folder); returns what report.json holds."""
     sources = ", ".join(str(folder.path) for folder in folders)
     collect.write_results(df, site / RESULTS_FILE)
-    pngs, reasons = draw_figures(df, site, settings.figures, sources)
+    pngs, reasons = draw_figures(df, site, settings.figures, sources, settings.drawn)
     for folder in folders:
         folder.picks = gallery.mistakes(folder.path, folder.rows, int(settings.k), site, run_roots(folder))
     spectra_markup, spectra_records = spectra_section(site, df, settings)
