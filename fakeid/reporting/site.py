@@ -433,10 +433,12 @@ def spectra_section(site: Path, df: pd.DataFrame, settings: Settings) -> tuple[s
 
 
 # ----------------------------------------------------------------------------- the site
-def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
+def comparisons_section(folders: Sequence[Folder], drawn: Sequence[str] = ()) -> tuple[str, list[dict]]:
     """Per training sweep, its paired comparison against its smallest level (`fakeid.analysis.compare`, the
     same defaults as `figure=compare`): every difference, marked where supported, and the power statements; a
-    sweep that cannot be compared (one level, two variables, no pairs) says why in one line."""
+    sweep that cannot be compared (one level, two variables, no pairs) says why in one line. One that
+    `figure=compare` made from exactly these rows with these defaults is taken from its drawn record
+    (`catalog.drawn_comparison`), not computed again."""
     parts: list[str] = []
     records: list[dict[str, Any]] = []
     for folder in folders:
@@ -444,7 +446,9 @@ def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
             continue
         parts.append(f"<h3>{esc(folder.path.name)}</h3>")
         try:
-            comparison = compare(training_rows(folder.rows), source=str(folder.path))
+            comparison = catalog.drawn_comparison(folder.rows, drawn, str(folder.path)) or compare(
+                training_rows(folder.rows), source=str(folder.path)
+            )
         except FakeidError as err:
             parts.append(f'<p class="note">not compared: {esc(err)}</p>')
             records.append({"folder": str(folder.path), "not_compared": str(err)})
@@ -470,7 +474,7 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
     for folder in folders:
         folder.picks = gallery.mistakes(folder.path, folder.rows, int(settings.k), site, run_roots(folder))
     spectra_markup, spectra_records = spectra_section(site, df, settings)
-    compare_markup, compare_records = comparisons_section(folders)
+    compare_markup, compare_records = comparisons_section(folders, settings.drawn)
     title = settings.title or f"fakeid report: {', '.join(folder.path.name for folder in folders)}"
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     intro = (

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from fakeid.analysis.collect import AUGMENT, read_results
-from fakeid.analysis.compare import plan_table, replicates
+from fakeid.analysis.compare import Comparison, plan_table, replicates
 from fakeid.analysis.figures import augment, provenance, robustness
 from fakeid.analysis.figures.figure import (
     ANALYSES,
@@ -31,7 +31,7 @@ from fakeid.analysis.figures.figure import (
     Options,
 )
 from fakeid.analysis.figures.study import fig1, fig2, fig3, has_other_generators
-from fakeid.analysis.figures.tables import calibration_figure, compare_table
+from fakeid.analysis.figures.tables import Written, calibration_figure, compare_table
 from fakeid.analysis.rows import row_kinds, sweeps_varying, training_rows
 from fakeid.core.configs import FiguresConfig
 from fakeid.core.errors import FakeidError
@@ -47,6 +47,8 @@ def _rows(name: str, df: pd.DataFrame) -> pd.DataFrame:
         return sweeps_varying(training_rows(df), CATEGORIES)
     if name in ("fig2", "fig3", "fig3_deconvgan"):
         return sweeps_varying(training_rows(df), DROP_RATE)
+    if name in ANALYSES:
+        return training_rows(df)  # what compare, plan and calibration read of a table
     return df
 
 
@@ -95,8 +97,20 @@ def make(
         provenance.forget_drawn(out_dir, name)
     made = _makers()[name](rows, out_dir, source, options)
     if record:
-        provenance.write_drawn(name, rows, options, made.paths)  # type: ignore[attr-defined]  # a Made
+        result = made.result.to_record() if isinstance(made, Written) and isinstance(made.result, Comparison) else None
+        provenance.write_drawn(name, rows, options, made.paths, result)  # type: ignore[attr-defined]  # a Made
     return made
+
+
+def drawn_comparison(df: pd.DataFrame, drawn: Sequence[str | Path], source: str) -> Comparison | None:
+    """The comparison `figure=compare` made from exactly the training rows of `df` with the defaults (every level
+    against the smallest: what the report's section shows), from its drawn record in one of the `drawn` folders
+    or their `compare/*` folders (`figure_folder`); None when none matches (then the caller computes it)."""
+    folders = [folder for base in map(Path, drawn) for folder in (base, *sorted((base / "compare").glob("*")))]
+    found = provenance.find_drawn("compare", _rows("compare", df), Options(), folders)
+    if found is None or not isinstance(found.get("result"), dict):
+        return None
+    return Comparison.from_record(found["result"], source)
 
 
 def write_all(

@@ -89,14 +89,17 @@ def _key(name: str, rows: pd.DataFrame, options: Options) -> dict:
     }
 
 
-def write_drawn(name: str, rows: pd.DataFrame, options: Options, paths: Mapping[str, Path]) -> Path:
-    """Write the record of figure `name`, drawn from `rows` with `options` into the files `paths` (one folder)."""
+def write_drawn(
+    name: str, rows: pd.DataFrame, options: Options, paths: Mapping[str, Path], result: dict | None = None
+) -> Path:
+    """Write the record of figure `name`, drawn from `rows` with `options` into the files `paths` (one folder);
+    `result`: what a reader takes besides the files (figure=compare: the comparison, `Comparison.to_record`)."""
     folders = {Path(path).parent for path in paths.values()}
     if len(folders) != 1:
         raise FakeidError(f"{name}: its files are in {len(folders)} folders; a drawn record describes one folder")
     folder = folders.pop()
     files = {Path(path).name: _sha256(Path(path)) for path in paths.values()}
-    record = {**_key(name, rows, options), "files": files}
+    record = {**_key(name, rows, options), "files": files, **({"result": result} if result is not None else {})}
     write_json_atomically(drawn_file(folder, name), record)
     return drawn_file(folder, name)
 
@@ -107,8 +110,8 @@ def forget_drawn(folder: str | Path, name: str) -> None:
     drawn_file(folder, name).unlink(missing_ok=True)
 
 
-def _matching(folder: Path, key: dict) -> dict[str, str] | None:
-    """The files of the record in `folder` when it matches `key` and every file still has its recorded bytes."""
+def _matching(folder: Path, key: dict) -> dict | None:
+    """The record in `folder` when it matches `key` and every file still has its recorded bytes."""
     try:
         record = json.loads(drawn_file(folder, key["figure"]).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -122,7 +125,16 @@ def _matching(folder: Path, key: dict) -> dict[str, str] | None:
         path = folder / str(file_name)
         if Path(str(file_name)).name != file_name or not path.is_file() or _sha256(path) != digest:
             return None
-    return files
+    return record
+
+
+def find_drawn(name: str, rows: pd.DataFrame, options: Options, folders: Sequence[str | Path]) -> dict | None:
+    """The record of figure `name` in the first of `folders` that holds it drawn from exactly `rows` with
+    `options` (its files intact), or None."""
+    if not folders:
+        return None
+    key = _key(name, rows, options)
+    return next((found for found in (_matching(Path(f), key) for f in folders) if found is not None), None)
 
 
 def copy_drawn(
@@ -134,12 +146,12 @@ def copy_drawn(
         return None
     key = _key(name, rows, options)
     for folder in map(Path, folders):
-        files = _matching(folder, key)
-        if files is None:
+        record = _matching(folder, key)
+        if record is None:
             continue
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         copied = {}
-        for file_name, digest in files.items():
+        for file_name, digest in record["files"].items():
             target = Path(out_dir) / file_name
             copy_atomically(folder / file_name, target)
             if _sha256(target) != digest:  # changed while being copied: draw it instead

@@ -100,7 +100,10 @@ def test_the_report_copies_a_figure_drawn_from_its_rows_and_draws_one_whose_tabl
 
     csv = collect.collect_to_csv([sweep.path], n_boot=N_BOOT)
     figures = tmp_path / "figures"
-    assert figures_command.main(["figure=[fig1]", f"csv={csv}", f"out={figures}"]) == 0
+    assert figures_command.main(["figure=[fig1,compare]", f"csv={csv}", f"out={figures}"]) == 0
+    alone = site.comparisons_section(site.read_folders([sweep.path], None)[0])  # computed, no record read
+    computed: list[object] = []
+    monkeypatch.setattr(site, "compare", lambda *a, _c=site.compare, **k: computed.append(1) or _c(*a, **k))
     drawn: list[str] = []
     makers = catalog._makers
     monkeypatch.setattr(
@@ -116,10 +119,13 @@ def test_the_report_copies_a_figure_drawn_from_its_rows_and_draws_one_whose_tabl
             figures / f"fig1.{suffix}"
         ).read_bytes()
     assert not list((tmp_path / "report").rglob("*.drawn.json"))  # the record stays with the figures step
+    # the comparison figure=compare made of the same rows with the defaults: taken, the same page and record
+    taken = site.comparisons_section(site.read_folders([sweep.path], None)[0], [str(figures)])
+    assert computed == [] and taken == alone
 
     path = sweep.jobs[0].run_dir / "metrics.json"  # one number changed since the figures step: drawn again
     metrics = json.loads(path.read_text())
     metrics["test"][0]["acc"] = round(metrics["test"][0]["acc"] + 0.01, 6)
     path.write_text(json.dumps(metrics))
     site.build([sweep.path], tmp_path / "report2", settings)
-    assert drawn.count("fig1") == 1
+    assert drawn.count("fig1") == 1 and computed == [1]
