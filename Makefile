@@ -79,17 +79,18 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 # make demo): per sweep its collect, then one figures process for all of that sweep's figures and tables
 # (figure=[...]: one start-up, one read of the table and of each scores.csv, the bootstrap replicates shared;
 # the comparisons, the planner and the calibration figure go to outputs/figures/NAME/SWEEP), the two sweeps side
-# by side on the two cores; then the report, which copies the figures drawn from exactly its rows and keys
-# (drawn=, fakeid.analysis.figures.provenance) instead of drawing them again. Five processes, three deep; it
-# used to be eleven, each paying 3-6 s of imports, and a report that redrew Figs 1-3 (BENCHMARKS.md).
+# by side on the two cores; then the report, which copies the figures and takes the comparisons the figures step
+# made from exactly its rows and keys (drawn=, fakeid.analysis.figures.provenance) instead of
+# making them again. Five processes, three deep; it used to be eleven, each paying 3-6 s of imports, and a
+# report that redrew Figs 1-3 and recomputed both comparisons.
 # `make -j2 demo-report` runs the whole graph.
 DEMO_SWEEPS := outputs/sweeps
 # The planner runs on the demo's own categories sweep at the size of its headline difference (sheep accuracy,
 # n=10 vs n=1, about +0.2): how many seeds the demo needs; docs/figures.md renders its answer
-# (conf/experiment/demo_categories.yaml). Each comparison's baseline is its sweep's smallest level, as the
-# report's own comparisons section has it.
-DEMO_CATEGORIES_FIGURES := 'figure=[fig1,compare,plan]' 'per_figure={compare:{baseline:1},plan:{baseline:1,effect:0.2}}'
-DEMO_DROPOUT_FIGURES := 'figure=[fig2,fig3,fig3_deconvgan,calibration,compare]' 'per_figure={compare:{baseline:0.0}}'
+# (conf/experiment/demo_categories.yaml). Each comparison takes the default baseline, its sweep's smallest level
+# (n=1, dropout 0.0), as the report's section does: the report then takes it from the figures step's record.
+DEMO_CATEGORIES_FIGURES := 'figure=[fig1,compare,plan]' 'per_figure={plan:{baseline:1,effect:0.2}}'
+DEMO_DROPOUT_FIGURES := 'figure=[fig2,fig3,fig3_deconvgan,calibration,compare]'
 
 demo-figures: demo-figures-categories demo-figures-dropout ## the demo's collects and figures, from its sweeps' runs (make demo runs it)
 
