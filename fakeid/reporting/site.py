@@ -36,9 +36,8 @@ import pandas as pd
 
 from fakeid import __version__
 from fakeid.analysis import collect
-from fakeid.analysis.compare import compare, replicates
+from fakeid.analysis.compare import replicates
 from fakeid.analysis.figures import catalog
-from fakeid.analysis.rows import training_rows
 from fakeid.analysis.stats import mean_ci
 from fakeid.audit import spectra
 from fakeid.core.atomic import write_folder_atomically
@@ -438,7 +437,7 @@ def comparisons_section(folders: Sequence[Folder], drawn: Sequence[str] = ()) ->
     same defaults as `figure=compare`): every difference, marked where supported, and the power statements; a
     sweep that cannot be compared (one level, two variables, no pairs) says why in one line. One that
     `figure=compare` made from exactly these rows with these defaults is taken from its drawn record
-    (`catalog.drawn_comparison`), not computed again."""
+    (`catalog.sweep_comparison`), not computed again."""
     parts: list[str] = []
     records: list[dict[str, Any]] = []
     for folder in folders:
@@ -446,9 +445,7 @@ def comparisons_section(folders: Sequence[Folder], drawn: Sequence[str] = ()) ->
             continue
         parts.append(f"<h3>{esc(folder.path.name)}</h3>")
         try:
-            comparison = catalog.drawn_comparison(folder.rows, drawn, str(folder.path)) or compare(
-                training_rows(folder.rows), source=str(folder.path)
-            )
+            comparison = catalog.sweep_comparison(folder.rows, drawn, str(folder.path))
         except FakeidError as err:
             parts.append(f'<p class="note">not compared: {esc(err)}</p>')
             records.append({"folder": str(folder.path), "not_compared": str(err)})

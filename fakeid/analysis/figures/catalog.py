@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from fakeid.analysis.collect import AUGMENT, read_results
-from fakeid.analysis.compare import Comparison, plan_table, replicates
+from fakeid.analysis.compare import Comparison, compare_runs, plan_table, replicates
 from fakeid.analysis.figures import augment, provenance, robustness
 from fakeid.analysis.figures.figure import (
     ANALYSES,
@@ -102,15 +102,17 @@ def make(
     return made
 
 
-def drawn_comparison(df: pd.DataFrame, drawn: Sequence[str | Path], source: str) -> Comparison | None:
-    """The comparison `figure=compare` made from exactly the training rows of `df` with the defaults (every level
-    against the smallest: what the report's section shows), from its drawn record in one of the `drawn` folders
-    or their `compare/*` folders (`figure_folder`); None when none matches (then the caller computes it)."""
+def sweep_comparison(df: pd.DataFrame, drawn: Sequence[str | Path], source: str) -> Comparison:
+    """A sweep's comparison as the report shows it: `figure=compare` with the defaults (every level against the
+    smallest), taken from its drawn record in one of the `drawn` folders or their `compare/*` folders
+    (`figure_folder`) when it was made from exactly the training rows of `df`, else computed, with the same
+    options through the same function (`compare_runs`), so the two are one computation."""
+    options = Options()
     folders = [folder for base in map(Path, drawn) for folder in (base, *sorted((base / "compare").glob("*")))]
-    found = provenance.find_drawn("compare", _rows("compare", df), Options(), folders)
-    if found is None or not isinstance(found.get("result"), dict):
-        return None
-    return Comparison.from_record(found["result"], source)
+    found = provenance.find_drawn("compare", _rows("compare", df), options, folders)
+    if found is not None and isinstance(found.get("result"), dict):
+        return Comparison.from_record(found["result"], source)
+    return compare_runs(df, options, source)
 
 
 def write_all(

@@ -103,7 +103,7 @@ def test_the_report_copies_a_figure_drawn_from_its_rows_and_draws_one_whose_tabl
     assert figures_command.main(["figure=[fig1,compare]", f"csv={csv}", f"out={figures}"]) == 0
     alone = site.comparisons_section(site.read_folders([sweep.path], None)[0])  # computed, no record read
     computed: list[object] = []
-    monkeypatch.setattr(site, "compare", lambda *a, _c=site.compare, **k: computed.append(1) or _c(*a, **k))
+    monkeypatch.setattr(catalog, "compare_runs", lambda *a, _c=catalog.compare_runs: computed.append(1) or _c(*a))
     drawn: list[str] = []
     makers = catalog._makers
     monkeypatch.setattr(
