@@ -15,8 +15,8 @@ export PY LAUNCHER
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-fast lint docs demo baselines compare plan stats-simulation figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
-	demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 demo-plan docs-demo demo-baselines \
-	demo-collect-categories demo-collect-dropout demo-fig1 demo-fig2 demo-report \
+	demo-figures-categories demo-figures-dropout docs-demo demo-baselines \
+	demo-collect-categories demo-collect-dropout demo-report \
 	bench bench-tests bench-gpu bench-scale clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
@@ -75,12 +75,23 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 	$(PY) -m fakeid.demo_timing started=$$(cat $(DEMO_STARTED)) reference=$(DEMO_REFERENCE) marks=$(DEMO_MARKS) out=outputs/demo_timing.json
 
 # After the demo's two sweeps (`--sweep-only`: a sweep that failed collected and plotted its own, then stopped
-# make demo): each sweep's collect, Figs 1-3, the paired comparisons, the planner, the calibration figure and the
-# report, as one graph run two at a time (one process each, two cores). Each sweep's collect and plot used to
-# follow its sweep with one core idle (about 20 s of wall each) and the report to wait for every figure; here the
-# two collects run side by side and the report starts once the three figure folders it shows are written.
+# make demo): per sweep its collect, then one figures process for all of that sweep's figures and tables
+# (figure=[...]: one start-up, one read of the table and of each scores.csv, the bootstrap replicates shared;
+# the comparisons, the planner and the calibration figure go to outputs/figures/NAME/SWEEP), the two sweeps side
+# by side on the two cores; then the report, which copies the figures and takes the comparisons the figures step
+# made from exactly its rows and keys (drawn=, fakeid.analysis.figures.provenance) instead of
+# making them again. Five processes, three deep; it used to be eleven, each paying 3-6 s of imports, and a
+# report that redrew Figs 1-3 and recomputed both comparisons.
+# `make -j2 demo-report` runs the whole graph.
 DEMO_SWEEPS := outputs/sweeps
-demo-figures: demo-fig1 demo-fig2 demo-calibration demo-compare-dropout demo-compare-categories demo-fig3 demo-plan ## the demo's collects and figures, from its sweeps' runs (make demo runs it)
+# The planner runs on the demo's own categories sweep at the size of its headline difference (sheep accuracy,
+# n=10 vs n=1, about +0.2): how many seeds the demo needs; docs/figures.md renders its answer
+# (conf/experiment/demo_categories.yaml). Each comparison takes the default baseline, its sweep's smallest level
+# (n=1, dropout 0.0), as the report's section does: the report then takes it from the figures step's record.
+DEMO_CATEGORIES_FIGURES := 'figure=[fig1,compare,plan]' 'per_figure={plan:{baseline:1,effect:0.2}}'
+DEMO_DROPOUT_FIGURES := 'figure=[fig2,fig3,fig3_deconvgan,calibration,compare]'
+
+demo-figures: demo-figures-categories demo-figures-dropout ## the demo's collects and figures, from its sweeps' runs (make demo runs it)
 
 demo-collect-categories: $(INSTALLED)
 	$(PY) -m fakeid.collect sweeps=$(DEMO_SWEEPS)/demo_categories out=$(DEMO_SWEEPS)/demo_categories/results.csv
@@ -88,36 +99,18 @@ demo-collect-categories: $(INSTALLED)
 demo-collect-dropout: $(INSTALLED)
 	$(PY) -m fakeid.collect sweeps=$(DEMO_SWEEPS)/demo_dropout out=$(DEMO_SWEEPS)/demo_dropout/results.csv
 
-demo-fig1: demo-collect-categories
-	$(PY) -m fakeid.figures figure=fig1 csv=$(DEMO_SWEEPS)/demo_categories/results.csv out=outputs/figures
+demo-figures-categories: demo-collect-categories
+	$(PY) -m fakeid.figures $(DEMO_CATEGORIES_FIGURES) csv=$(DEMO_SWEEPS)/demo_categories/results.csv out=outputs/figures
 
-demo-fig2: demo-collect-dropout
-	$(PY) -m fakeid.figures figure=fig2 csv=$(DEMO_SWEEPS)/demo_dropout/results.csv out=outputs/figures
-
-demo-calibration: demo-collect-dropout
-	$(PY) -m fakeid.figures figure=calibration csv=$(DEMO_SWEEPS)/demo_dropout/results.csv \
-		out=outputs/figures/calibration/demo_dropout
-
-demo-compare-dropout: demo-collect-dropout
-	$(MAKE) --no-print-directory compare SWEEP=$(DEMO_SWEEPS)/demo_dropout BASELINE=0.0 ARGS=
-
-demo-compare-categories: demo-collect-categories
-	$(MAKE) --no-print-directory compare SWEEP=$(DEMO_SWEEPS)/demo_categories BASELINE=1 ARGS=
-
-# The planner on the demo's own categories sweep, at the size of its headline difference (sheep accuracy, n=10 vs
-# n=1, about +0.2): how many seeds the demo needs; docs/figures.md renders its answer (conf/experiment/demo_categories.yaml).
-demo-plan: demo-collect-categories
-	$(MAKE) --no-print-directory plan SWEEP=$(DEMO_SWEEPS)/demo_categories BASELINE=1 EFFECT=0.2 ARGS=
-
-demo-fig3: demo-collect-dropout
-	$(PY) -m fakeid.figures figure=fig3 csv=$(DEMO_SWEEPS)/demo_dropout/results.csv out=outputs/figures
-	$(PY) -m fakeid.figures figure=fig3_deconvgan csv=$(DEMO_SWEEPS)/demo_dropout/results.csv out=outputs/figures
+demo-figures-dropout: demo-collect-dropout
+	$(PY) -m fakeid.figures $(DEMO_DROPOUT_FIGURES) csv=$(DEMO_SWEEPS)/demo_dropout/results.csv out=outputs/figures
 
 # The report of both sweeps, with the comparisons and the calibration figure; it reuses each sweep's results.csv
-# (collect_study), so it needs only those and the three figure folders it shows, not Figs 1-3 or the planner.
-demo-report: demo-compare-dropout demo-compare-categories demo-calibration ## the demo's report -> outputs/report (after the demo's sweeps; make demo runs it)
+# (collect_study) and the figures drawn from the same rows.
+demo-report: demo-figures ## the demo's report -> outputs/report (after the demo's sweeps; make demo runs it)
 	$(PY) -m fakeid.report sweeps=[$(DEMO_SWEEPS)/demo_categories,$(DEMO_SWEEPS)/demo_dropout] out=outputs/report overwrite=true \
-		figures=[outputs/figures/compare/demo_dropout,outputs/figures/compare/demo_categories,outputs/figures/calibration/demo_dropout]
+		figures=[outputs/figures/compare/demo_dropout,outputs/figures/compare/demo_categories,outputs/figures/calibration/demo_dropout] \
+		drawn=[outputs/figures]
 
 demo-baselines: $(INSTALLED) $(DEMO_DATA)/dataset.json ## NPR beside Xception on the embedded benchmark (same budget, 3 seeds), their paired comparison -> outputs/figures/compare/demo_baselines and a report -> outputs/report_demo_baselines (apart from demo)
 	$(PY) -m fakeid.train +experiment=demo_baselines launcher=$(DEMO_LAUNCHER) $(ARGS) || status=$$?; \

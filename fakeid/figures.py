@@ -1,7 +1,9 @@
 """`python -m fakeid.figures figure=NAME csv=[A.csv,...] out=DIR`: the figures and tables of results CSVs.
 
 What each figure shows and how it is computed is `fakeid.analysis.figures`; this is its command line
-(conf/figures.yaml).
+(conf/figures.yaml). `figure=[fig2,fig3,compare]` draws several in one process (one start-up, one read of the
+tables and of each scores.csv, the bootstrap replicates shared), each into `catalog.figure_folder`; each figure
+gets its drawn record beside it (`fakeid.analysis.figures.provenance`), which the report reads to copy it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
 from fakeid.analysis import simulation
@@ -19,7 +21,7 @@ from fakeid.analysis.figures.catalog import draw_from_csvs
 from fakeid.analysis.figures.figure import Options
 from fakeid.analysis.tracked_outputs import files_written_since, upload
 from fakeid.core.cli import as_list, require, run_app
-from fakeid.core.errors import one_line_errors
+from fakeid.core.errors import FakeidError, one_line_errors
 
 SIMULATE = "simulate"  # figure=simulate: fakeid.analysis.simulation, the false-positive table of the comparison
 
@@ -50,12 +52,28 @@ def hydra_main(cfg: DictConfig) -> None:
             min_bin_count=cfg.min_bin_count,
         )
         started, out = time.time() - 2, Path(str(cfg.out))  # 2 s: file systems that keep whole seconds
-        draw_from_csvs(str(cfg.figure), [Path(str(path)) for path in csvs], out, options=options)
+        figure = [str(name) for name in as_list(cfg.figure)] if not isinstance(cfg.figure, str) else str(cfg.figure)
+        per_figure = cfg.per_figure
+        if per_figure is not None and not isinstance(per_figure, DictConfig):
+            raise FakeidError(
+                f"per_figure={per_figure}: expected {{NAME: {{KEY: VALUE}}}}, e.g. {{plan: {{effect: 0.2}}}}"
+            )
+        draw_from_csvs(
+            figure,
+            [Path(str(path)) for path in csvs],
+            out,
+            options=options,
+            per_figure={str(name): _plain(keys) for name, keys in per_figure.items()} if per_figure else None,
+        )
         # a tracked sweep (logger=mlflow|wandb) gets the figures too; its results.csv is in the sweep folder
         for line in upload(
             [Path(str(path)).parent for path in csvs], files_written_since(out, started), out, "figures"
         ):
             print(f"uploaded the figures to {line}")
+
+
+def _plain(node: object) -> object:
+    return OmegaConf.to_container(node) if isinstance(node, DictConfig) else node
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,6 +33,7 @@ def hydra_main(cfg: DictConfig) -> None:
             spectra_per_class=cfg.spectra_per_class,
             spectra_seed=cfg.spectra_seed,
             figures=[str(folder) for folder in as_list(cfg.figures)] if cfg.figures else [],
+            drawn=[str(folder) for folder in as_list(cfg.drawn)] if cfg.drawn else [],
             data_root=cfg.data_root,
             title=cfg.title,
             overwrite=cfg.overwrite,

@@ -115,17 +115,16 @@ def _parse(path: Path, data: bytes) -> pd.DataFrame:
     return frame.assign(label=frame["label"].astype(np.int64), score=score)
 
 
-def _check_against(path: Path, data: bytes, frame: pd.DataFrame, record: RunRecord) -> None:
-    """The digest and the per-set counts the run's record holds."""
+def _check_against(path: Path, digest: str, counts: pd.DataFrame, record: RunRecord) -> None:
+    """The digest and the per-set counts (`_counts`) the run's record holds."""
     recorded = given(record.scores_sha256)
-    if recorded is not None and recorded != scores_digest(data):
+    if recorded is not None and recorded != digest:
         raise CorruptScores(path, "differs from the scores_sha256 its metrics.json records (changed since the run)")
     if recorded is None and record.schema_version >= 2 and given(record.status) == "ok":
         raise CorruptScores(path, "its metrics.json (schema_version 2 or later) records no scores_sha256")
     entries = given(record.test) if given(record.status) == "ok" else None
     if not isinstance(entries, list) or not entries:
         return
-    counts = frame.groupby("set")["label"].agg(n_real=lambda x: int((x == 0).sum()), n_fake="sum")
     expected = {str(entry.get("set")): entry for entry in entries if isinstance(entry, dict)}
     for name in sorted(set(counts.index) ^ set(expected)):
         where = "metrics.json lists" if name in expected else "metrics.json does not list"
@@ -140,20 +139,78 @@ def _check_against(path: Path, data: bytes, frame: pd.DataFrame, record: RunReco
             )
 
 
+def _counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per set, its reals and fakes (`n_real`, `n_fake`), as the record counts them."""
+    return frame.groupby("set")["label"].agg(n_real=lambda x: int((x == 0).sum()), n_fake="sum")
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """What a scores.csv's bytes give, whatever its record says: checked against the record on every read."""
+
+    digest: str
+    counts: pd.DataFrame
+    sets: dict[str, SetScores]
+
+
+MEMO_BYTES = 256 * 2**20  # a demo's 36 scores.csv hold 4 MB; the paper's 60 runs x 8K images ~30 MB
+
+
+class ScoresMemo:
+    """The scores.csv files this process has parsed, kept for its next reads of the same bytes: one figures or
+    report process compares the same sweep several times (each figure's marks, compare.md, the report's sections)
+    and parsed each run's scores again for each (168 parses of 36 files in one report, BENCHMARKS.md).
+
+    Every read still reads the file (a demo's are ~110 KB each: well under a millisecond); the key is the path
+    and the sha256 of the bytes read, so a changed file is never served stale, even one rewritten in place
+    within the file system's timestamp granularity at the same size (which a key of path, inode, size and mtime
+    would miss). The parse is what is skipped (the CSV, the checks of the rows, the per-set sort). The checks
+    against the run's metrics.json run on every read, so an edited record is seen. Bounded by the files' bytes
+    (`budget`), after which nothing is added (no eviction: what is kept stays valid). A file that fails a check
+    keeps nothing; every hit is a copy of the arrays, so a caller that writes into one never changes the kept one
+    (`fakeid.data.datasets.DecodedMemo` is its twin for decoded images)."""
+
+    def __init__(self, budget: int = MEMO_BYTES) -> None:
+        self.budget, self.held = budget, 0
+        self.parsed: dict[tuple[str, str], _Parsed] = {}
+        self.hits = 0  # reads served from the memo (tests and profiles)
+
+    def parse(self, path: Path) -> _Parsed:
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise CorruptScores(path, f"unreadable scores.csv ({type(err).__name__}: {err.strerror})") from None
+        key = (os.path.abspath(path), scores_digest(data))
+        kept = self.parsed.get(key)
+        if kept is not None:
+            self.hits += 1
+            return kept
+        frame = _parse(path, data)
+        sets = {}
+        for name, rows in frame.groupby("set", sort=True):
+            rows = rows.sort_values("path", kind="stable")
+            sets[str(name)] = SetScores(tuple(rows["path"]), rows["label"].to_numpy(), rows["score"].to_numpy())
+        parsed = _Parsed(key[1], _counts(frame), sets)
+        if self.held + len(data) <= self.budget:
+            self.parsed[key] = parsed
+            self.held += len(data)
+        return parsed
+
+    def clear(self) -> None:
+        self.parsed.clear()
+        self.held = self.hits = 0
+
+
+MEMO = ScoresMemo()
+
+
 def read_scores(path: str | Path, record: RunRecord | None = None) -> dict[str, SetScores]:
     """set name -> its SetScores, every check of the module docstring passed (else CorruptScores). `record`
-    defaults to the metrics.json beside the file (none there: the checks that need it are skipped)."""
+    defaults to the metrics.json beside the file (none there: the checks that need it are skipped). A file this
+    process parsed before and that has not changed since is not parsed again (`ScoresMemo`)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise CorruptScores(path, f"unreadable scores.csv ({type(err).__name__}: {err.strerror})") from None
-    frame = _parse(path, data)
+    parsed = MEMO.parse(path)
     record = record if record is not None else read_record(path.parent)
     if record is not None:
-        _check_against(path, data, frame, record)
-    result = {}
-    for name, rows in frame.groupby("set", sort=True):
-        rows = rows.sort_values("path", kind="stable")
-        result[str(name)] = SetScores(tuple(rows["path"]), rows["label"].to_numpy(), rows["score"].to_numpy())
-    return result
+        _check_against(path, parsed.digest, parsed.counts, record)
+    return {name: SetScores(data.paths, data.labels.copy(), data.scores.copy()) for name, data in parsed.sets.items()}

@@ -570,15 +570,43 @@ FIGURES: tuple[str, ...] = (
     "calibration",
 )
 FIGURES += ("simulate", "all")
+ONE_PROCESS_FIGURES = FIGURES[:-2]  # figure=[...]: several in one process (not simulate, which reads no table)
+
+
+def _figure_names(value: Any) -> str | None:
+    """one figure name, or a list of names drawn in one process (figure=[fig2,compare])"""
+    if isinstance(value, str) and value in FIGURES:
+        return None
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(name, str) and name in ONE_PROCESS_FIGURES for name in value)
+        and len(set(value)) == len(value)
+    ):
+        return None
+    return (
+        f"expected one of {', '.join(FIGURES)}, or a list of distinct names of {', '.join(ONE_PROCESS_FIGURES)} "
+        "(figure=[fig2,fig3,compare])"
+    )
 
 
 @dataclass
 class FiguresConfig:
     """python -m fakeid.figures: figures, comparisons and plans from results CSVs of fakeid.collect."""
 
-    figure: str = setting("all", "which figure (all: every one the tables support)", choices=FIGURES)
+    figure: Any = setting(
+        "all",
+        "which figure (all: every one the tables support); a list draws each in one process, into out's folders",
+        check=_figure_names,
+    )
     csv: Any = setting(MISSING, "one results CSV (csv=A.csv) or a list (csv=[A.csv,B.csv]), concatenated")
-    out: str = setting("outputs/figures", "the folder for the figures")
+    out: str = setting(
+        "outputs/figures",
+        "the folder for the figures; with figure=[...], compare, plan and calibration go to out/NAME/SWEEP",
+    )
+    per_figure: Any | None = setting(
+        None, "with figure=[...]: one figure's keys over the shared ones, e.g. per_figure={plan:{effect:0.2}}"
+    )
     drop_rate: float | None = setting(
         None, "fig1, figA: the dropout ratio to plot (null: the best covered)", low=0, high=1
     )
@@ -620,6 +648,10 @@ class ReportConfig:
     spectra_per_class: int = setting(50, "at most this many images per class and scope, a seeded sample", low=1)
     spectra_seed: int = setting(0, "the sample's seed", low=0)
     figures: Any | None = setting(None, "extra folders of figures (PNG, with their PDF/CSV/MD) to show")
+    drawn: Any | None = setting(
+        None,
+        "folders fakeid.figures drew into: a figure drawn there from exactly the rows and keys used here is copied",
+    )
     data_root: str | None = setting(None, "as fakeid.collect: ROOT (or ROOT:FINGERPRINT) keeps the runs of one dataset")
     title: str | None = setting(None, 'the page title; null: "fakeid report: <folder names>"')
 

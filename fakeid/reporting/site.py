@@ -36,9 +36,8 @@ import pandas as pd
 
 from fakeid import __version__
 from fakeid.analysis import collect
-from fakeid.analysis.compare import compare, replicates
+from fakeid.analysis.compare import replicates
 from fakeid.analysis.figures import catalog
-from fakeid.analysis.rows import training_rows
 from fakeid.analysis.stats import mean_ci
 from fakeid.audit import spectra
 from fakeid.core.atomic import write_folder_atomically
@@ -68,6 +67,7 @@ class Settings:
     spectra_per_class: int = 50
     spectra_seed: int = 0
     figures: list[str] = field(default_factory=list)  # extra folders whose PNGs the report shows
+    drawn: list[str] = field(default_factory=list)  # folders fakeid.figures drew into: a match is copied
     data_root: str | None = None  # as fakeid.analysis.collect's: which dataset to keep when runs of several are given
     title: str | None = None
     command: str = ""
@@ -79,6 +79,9 @@ class Settings:
         for folder in self.figures:
             if not Path(folder).is_dir():
                 raise FakeidError(f"figures={folder}: no such folder (a folder of figure PNGs was expected)")
+        for folder in self.drawn:
+            if not Path(folder).is_dir():
+                raise FakeidError(f"drawn={folder}: no such folder (a folder python -m fakeid.figures drew into)")
 
 
 @dataclass
@@ -231,12 +234,15 @@ def completeness(folders: Sequence[Folder]) -> str:
     return "\n".join(parts)
 
 
-def draw_figures(df: pd.DataFrame, site: Path, extra: Sequence[str], source: str) -> tuple[list[Path], list[str]]:
-    """Every figure the table supports (`catalog.write_all`: whatever figures it knows), plus the PNGs
-    of the `extra` folders; the PNG files (relative to the site) and one line per figure not drawn."""
+def draw_figures(
+    df: pd.DataFrame, site: Path, extra: Sequence[str], source: str, drawn: Sequence[str] = ()
+) -> tuple[list[Path], list[str]]:
+    """Every figure the table supports (`catalog.write_all`: whatever figures it knows; one the figures command
+    drew into a `drawn` folder from exactly these rows and keys is copied, not drawn again), plus the PNGs of the
+    `extra` folders; the PNG files (relative to the site) and one line per figure not drawn."""
     out = site / FIGURES_DIR
     out.mkdir(parents=True, exist_ok=True)
-    made = catalog.write_all(df, out, source)
+    made = catalog.write_all(df, out, source, drawn=drawn)
     reasons = [f"{name}: {result}" for name, result in made.items() if isinstance(result, str)]
     for index, folder in enumerate(extra):
         target = out / f"extra-{index}-{Path(folder).name}"
@@ -426,10 +432,12 @@ def spectra_section(site: Path, df: pd.DataFrame, settings: Settings) -> tuple[s
 
 
 # ----------------------------------------------------------------------------- the site
-def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
+def comparisons_section(folders: Sequence[Folder], drawn: Sequence[str] = ()) -> tuple[str, list[dict]]:
     """Per training sweep, its paired comparison against its smallest level (`fakeid.analysis.compare`, the
     same defaults as `figure=compare`): every difference, marked where supported, and the power statements; a
-    sweep that cannot be compared (one level, two variables, no pairs) says why in one line."""
+    sweep that cannot be compared (one level, two variables, no pairs) says why in one line. One that
+    `figure=compare` made from exactly these rows with these defaults is taken from its drawn record
+    (`catalog.sweep_comparison`), not computed again."""
     parts: list[str] = []
     records: list[dict[str, Any]] = []
     for folder in folders:
@@ -437,7 +445,7 @@ def comparisons_section(folders: Sequence[Folder]) -> tuple[str, list[dict]]:
             continue
         parts.append(f"<h3>{esc(folder.path.name)}</h3>")
         try:
-            comparison = compare(training_rows(folder.rows), source=str(folder.path))
+            comparison = catalog.sweep_comparison(folder.rows, drawn, str(folder.path))
         except FakeidError as err:
             parts.append(f'<p class="note">not compared: {esc(err)}</p>')
             records.append({"folder": str(folder.path), "not_compared": str(err)})
@@ -459,11 +467,11 @@ def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Se
     """Write the whole site into `site` (a fresh folder); returns what report.json holds."""
     sources = ", ".join(str(folder.path) for folder in folders)
     collect.write_results(df, site / RESULTS_FILE)
-    pngs, reasons = draw_figures(df, site, settings.figures, sources)
+    pngs, reasons = draw_figures(df, site, settings.figures, sources, settings.drawn)
     for folder in folders:
         folder.picks = gallery.mistakes(folder.path, folder.rows, int(settings.k), site, run_roots(folder))
     spectra_markup, spectra_records = spectra_section(site, df, settings)
-    compare_markup, compare_records = comparisons_section(folders)
+    compare_markup, compare_records = comparisons_section(folders, settings.drawn)
     title = settings.title or f"fakeid report: {', '.join(folder.path.name for folder in folders)}"
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     intro = (

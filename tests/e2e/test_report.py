@@ -258,6 +258,7 @@ def test_a_rerun_replaces_an_earlier_report_with_overwrite_and_leaves_no_partial
         ("out_taken", "holds other files (expected a new or empty folder, or an earlier report)"),
         ("out_file", "is a file (a folder for the report was expected)"),
         ("figures", "no such folder (a folder of figure PNGs was expected)"),
+        ("drawn", "no such folder (a folder python -m fakeid.figures drew into)"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(report, tmp_path, case, expected) -> None:
@@ -278,6 +279,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(report, tmp_path, case,
         out.write_text("a file")
     elif case == "figures":
         extra = [f"figures=[{tmp_path / 'nowhere'}]"]
+    elif case == "drawn":
+        extra = [f"drawn=[{tmp_path / 'nowhere'}]"]
     before = sorted(tmp_path.rglob("*"))
     done = run_module("fakeid.report", f"sweeps=[{sweep}]", f"out={out}", *extra)
     assert_one_line_error(done, re.escape(expected))

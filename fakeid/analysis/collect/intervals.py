@@ -18,16 +18,20 @@ def add_intervals(df: pd.DataFrame, n_boot: int = 2000, bootstrap_seed: int = 0)
     at 0.5: Wilson's interval (from `acc` and the set's size); AP and AUROC: the stratified bootstrap of
     `fakeid.analysis.bootstrap` on the run's scores.csv (`n_boot` replicates, seeded by `bootstrap_seed` and
     the set's name). Also returns the runs without scores.csv (and `run (set S)` for a scores.csv without set S),
-    whose AP and AUROC intervals stay empty."""
+    whose AP and AUROC intervals stay empty.
+
+    The columns are filled as arrays and assigned once: a pandas cell write per run and set (`df.loc[i, [..]]`)
+    cost a third of a sweep's collect (BENCHMARKS.md); the numbers are the same."""
     df = df.copy()
-    for name in INTERVAL_COLUMNS:
-        df[name] = float("nan")
+    columns = {name: np.full(len(df), np.nan) for name in INTERVAL_COLUMNS}
+    position = pd.Series(np.arange(len(df)), index=df.index)  # label -> row, the index as the table has it
     tested = df["set"].notna() & (df["status"] == "ok")
     sizes = pd.to_numeric(df["n_real"], errors="coerce") + pd.to_numeric(df["n_fake"], errors="coerce")
     accuracy = pd.to_numeric(df["acc"], errors="coerce")
     for index in df.index[tested & sizes.notna() & accuracy.notna()]:
         n = float(sizes[index])
-        df.loc[index, ["acc_img_low", "acc_img_high"]] = wilson_interval(round(accuracy[index] * n), n)
+        row = position[index]
+        columns["acc_img_low"][row], columns["acc_img_high"][row] = wilson_interval(round(accuracy[index] * n), n)
     without = []
     for (sweep, run_dir), rows in df[tested].groupby(["sweep", "run_dir"], sort=True):
         path = rows[SCORES_COLUMN].iloc[0]
@@ -42,6 +46,7 @@ def add_intervals(df: pd.DataFrame, n_boot: int = 2000, bootstrap_seed: int = 0)
             data = per_set[name]
             rng = np.random.default_rng(seed_sequence(bootstrap_seed, "images", name))
             intervals = set_intervals(data.scores, data.labels, n_boot, rng)
+            row = position[index]
             for metric in RANKING_METRICS:
-                df.loc[index, [f"{metric}_img_low", f"{metric}_img_high"]] = intervals[metric]
-    return df, without
+                columns[f"{metric}_img_low"][row], columns[f"{metric}_img_high"][row] = intervals[metric]
+    return df.assign(**columns), without

@@ -218,6 +218,59 @@ class Comparison:
         """compare.csv (`self.table`) and compare.md in `out_dir`."""
         return _write_table(out_dir, "compare", self.table, self.markdown())
 
+    def to_record(self) -> dict[str, Any]:
+        """The comparison as plain JSON values (its tables with their dtypes), for the drawn record of
+        `figure=compare` (fakeid.analysis.figures.provenance): a report takes it back with `from_record`."""
+        return {
+            "variable": self.variable,
+            "baseline": _plain(self.baseline),
+            "levels": _plain(list(self.levels)),
+            "table": _frame_record(self.table),
+            "power": _frame_record(self.power),
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], source: str) -> Comparison:
+        """The comparison `to_record` wrote, its tables with their dtypes restored; `source` as the caller names
+        the rows (a report: its sweep folder)."""
+        return cls(
+            variable=record["variable"],
+            baseline=record["baseline"],
+            levels=list(record["levels"]),
+            table=_frame(record["table"]),
+            power=_frame(record["power"]),
+            notes=list(record["notes"]),
+            source=source,
+        )
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python's, containers item by item: what JSON writes and reads back as the same value."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value
+
+
+def _frame_record(frame: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "columns": [str(name) for name in frame.columns],
+        "dtypes": [str(dtype) for dtype in frame.dtypes],
+        "rows": _plain(frame.to_numpy(dtype=object).tolist()),
+    }
+
+
+def _frame(record: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(record["rows"], columns=record["columns"], dtype=object)
+    for name, dtype in zip(record["columns"], record["dtypes"], strict=True):
+        if dtype != "object":
+            frame[name] = frame[name].astype(dtype)
+    return frame
+
 
 def _write_table(out_dir: str | Path, stem: str, table: pd.DataFrame, text: str) -> dict[str, Path]:
     out_dir = Path(out_dir)

@@ -32,3 +32,20 @@ def test_shared_replicates_give_the_same_tables_with_one_bootstrap_per_run_and_s
     assert first_calls <= runs * sets  # the second comparison drew nothing new
     compare(df, n_boot=30)  # outside: no sharing, drawn again
     assert len(calls) > first_calls
+
+
+def test_a_comparison_read_back_from_its_record_is_the_same_comparison(tmp_path) -> None:
+    import json
+
+    from fakeid.analysis.compare import Comparison
+
+    sweep = write_fake_sweep(tmp_path / "sweep", grid={"model.drop_rate": [0.0, 0.5], "seed": [0, 1]})
+    add_scores(sweep, n_per_class=6)
+    df, _ = collect.collect([sweep.path])
+    made = compare(df, n_boot=30)
+    back = Comparison.from_record(json.loads(json.dumps(made.to_record())), made.source)  # as the record holds it
+    pd.testing.assert_frame_equal(back.table, made.table, check_exact=True)
+    pd.testing.assert_frame_equal(back.power, made.power, check_exact=True)
+    assert (back.variable, back.baseline, back.levels) == (made.variable, made.baseline, made.levels)
+    assert back.notes == made.notes
+    assert back.markdown() == made.markdown()

@@ -195,6 +195,7 @@ def test_cli_draws_from_the_collected_csv(
     assert figures_command.main(["figure=fig1", f"csv={csv}", f"out={tmp_path / 'figs'}", "drop_rate=0.0"]) == 0
     assert sorted(path.name for path in (tmp_path / "figs").iterdir()) == [
         "fig1.csv",
+        "fig1.drawn.json",  # what it was drawn from (fakeid.analysis.figures.provenance): a report may copy it
         "fig1.json",
         "fig1.pdf",
         "fig1.png",

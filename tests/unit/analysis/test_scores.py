@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from fakeid.analysis.scores import CorruptScores, read_scores
+from fakeid.analysis.scores import CorruptScores, ScoresMemo, read_scores
 from fakeid.data.selection import TestSelection as Selection
 from fakeid.evaluation.scored_sets import ScoredSet, write_scores
 from fakeid.runs.record import RunRecord, read_record, write_record
@@ -116,3 +116,30 @@ def test_the_writer_returns_the_digest_that_the_reader_checks(tmp_path) -> None:
         handle.write("progan/cat,x/2.png,0,0.5\r\n")
     with pytest.raises(CorruptScores, match="differs from the scores_sha256"):
         read_scores(tmp_path / "scores.csv")
+
+
+def test_a_file_read_again_is_parsed_once_and_a_changed_one_again(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("fakeid.analysis.scores.MEMO", memo := ScoresMemo())
+    path = written(tmp_path, GOOD, RECORD)
+    first = read_scores(path)
+    first["a"].scores[0] = 0.5  # a caller writing into its arrays changes no later read
+    again = read_scores(path)
+    assert memo.hits == 1 and again["a"].scores.tolist() == [0.75, 0.25] and again["a"].paths == first["a"].paths
+    # rewritten in place at the same size (the same inode, maybe the same mtime): one score differs, it is read
+    path.write_text(GOOD.replace("0.75", "0.85"))
+    assert read_scores(path)["a"].scores.tolist() == [0.85, 0.25] and memo.hits == 1
+    # the record is checked on every read: an edited metrics.json is seen though the scores were kept
+    (tmp_path / "metrics.json").write_text(json.dumps({**RECORD, "scores_sha256": "0" * 64}))
+    with pytest.raises(CorruptScores, match="differs from the scores_sha256"):
+        read_scores(path)
+    assert memo.hits == 2
+    # a bad file keeps nothing; the memo stops adding at its budget
+    (tmp_path / "bad").mkdir()
+    bad, kept = written(tmp_path / "bad", BAD["a score nan"][0]), len(memo.parsed)
+    for _ in range(2):
+        with pytest.raises(CorruptScores):
+            read_scores(bad)
+    assert len(memo.parsed) == kept and memo.hits == 2
+    small = ScoresMemo(budget=len(GOOD) - 1)
+    small.parse(path), small.parse(path)
+    assert small.hits == 0 and not small.parsed

@@ -90,3 +90,42 @@ def test_a_corrupt_scores_csv_is_refused_by_the_gallery(sweep) -> None:
     path.write_text(path.read_text().replace(",0,", ",2,", 1))  # a label that is neither 0 nor 1
     with pytest.raises(CorruptScores, match="scores.csv"):
         gallery.read_scores(sweep.path, runs)
+
+
+def test_the_report_copies_a_figure_drawn_from_its_rows_and_draws_one_whose_table_changed(
+    sweep, tmp_path: Path, monkeypatch
+) -> None:
+    from fakeid import figures as figures_command
+    from fakeid.analysis.figures import catalog
+
+    csv = collect.collect_to_csv([sweep.path], n_boot=N_BOOT)
+    figures = tmp_path / "figures"
+    assert figures_command.main(["figure=[fig1,compare]", f"csv={csv}", f"out={figures}"]) == 0
+    alone = site.comparisons_section(site.read_folders([sweep.path], None)[0])  # computed, no record read
+    computed: list[object] = []
+    monkeypatch.setattr(catalog, "compare_runs", lambda *a, _c=catalog.compare_runs: computed.append(1) or _c(*a))
+    drawn: list[str] = []
+    makers = catalog._makers
+    monkeypatch.setattr(
+        catalog,
+        "_makers",
+        lambda: {name: (lambda *a, _n=name, _m=m: drawn.append(_n) or _m(*a)) for name, m in makers().items()},
+    )
+    settings = site.Settings(k=2, spectra=False, command="test", drawn=[str(figures)])
+    record = site.build([sweep.path], tmp_path / "report", settings)
+    assert "fig1" not in drawn and "figures/fig1.png" in record["figures"]  # copied, not drawn
+    for suffix in ("png", "pdf", "csv", "json"):
+        assert (tmp_path / "report/figures" / f"fig1.{suffix}").read_bytes() == (
+            figures / f"fig1.{suffix}"
+        ).read_bytes()
+    assert not list((tmp_path / "report").rglob("*.drawn.json"))  # the record stays with the figures step
+    # the comparison figure=compare made of the same rows with the defaults: taken, the same page and record
+    taken = site.comparisons_section(site.read_folders([sweep.path], None)[0], [str(figures)])
+    assert computed == [] and taken == alone
+
+    path = sweep.jobs[0].run_dir / "metrics.json"  # one number changed since the figures step: drawn again
+    metrics = json.loads(path.read_text())
+    metrics["test"][0]["acc"] = round(metrics["test"][0]["acc"] + 0.01, 6)
+    path.write_text(json.dumps(metrics))
+    site.build([sweep.path], tmp_path / "report2", settings)
+    assert drawn.count("fig1") == 1 and computed == [1]
