@@ -70,12 +70,12 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 	$(PY) -m fakeid.train '+experiment=demo_categories,demo_dropout' launcher=$(DEMO_LAUNCHER) $(TRACKED) $(ARGS) || \
 		{ EXPERIMENT=demo_categories sweeps/fig1.sh --plot-only; EXPERIMENT=demo_dropout sweeps/fig2.sh --plot-only; exit 1; }
 	$(call MARK,sweeps)
-	$(MAKE) --no-print-directory -j2 demo-report demo-figures
+	$(MAKE) --no-print-directory -j2 demo-report
 	$(call MARK,collect_figures_report)
 	$(PY) -m fakeid.demo_timing started=$$(cat $(DEMO_STARTED)) reference=$(DEMO_REFERENCE) marks=$(DEMO_MARKS) out=outputs/demo_timing.json
 
-# After the demo's two sweeps (`--sweep-only`: a sweep that failed collected and plotted its own, then stopped
-# make demo): per sweep its collect, then one figures process for all of that sweep's figures and tables
+# After the demo's two sweeps (one fakeid.train command; when a job failed, both sweeps are collected and
+# plotted before make demo stops): per sweep its collect, then one figures process for all of that sweep's figures and tables
 # (figure=[...]: one start-up, one read of the table and of each scores.csv, the bootstrap replicates shared;
 # the comparisons, the planner and the calibration figure go to outputs/figures/NAME/SWEEP), the two sweeps side
 # by side on the two cores; then the report, which copies the figures and takes the comparisons the figures step

@@ -2,9 +2,8 @@
 # Shared by the per-figure recipes: run an experiment's sweep (finished jobs are skipped), collect its
 # results into one CSV, and draw one figure. Grid values live only in conf/experiment/<experiment>.yaml.
 #   sweeps/run_figure.sh FIGURE EXPERIMENT [--plot-only | --sweep-only] [hydra overrides...]
-# --sweep-only: run the sweep and leave collect and plot to the caller (`make demo` runs them for both its
-# sweeps side by side, two processes on two cores, instead of one after each sweep with a core idle); a sweep
-# with failed jobs still collects and plots here, so that its failures are listed before it fails.
+# --sweep-only: run the sweep and leave collect and plot to the caller; a sweep with failed jobs still collects
+# and plots here, so that its failures are listed before it fails.
 # Several figures' sweeps in one process, the second's jobs in the worker processes the first started (with
 # launcher=parallel), then each figure from its runs:
 #   python -m fakeid.train '+experiment=categories,dropout' launcher=parallel data.root=ROOT; sweeps/fig1.sh --plot-only; sweeps/fig2.sh --plot-only
