@@ -54,6 +54,16 @@ def load_checkpoint_file(path: Path, label: str | None = "ckpt", mmap: bool = Fa
         ) from None
 
 
+def load_checkpoint_mapped(path: Path, label: str | None = "ckpt") -> Any:
+    """`load_checkpoint_file`, memory-mapped: a caller that reads the small records (hyper-parameters, steps,
+    callback states) pages in none of the weights and optimizer state. A file in torch's legacy (pre-zip) format
+    cannot be mapped and is read whole."""
+    try:
+        return load_checkpoint_file(path, label, mmap=True)
+    except RuntimeError:
+        return load_checkpoint_file(path, label)
+
+
 def unsafe_globals(path: Path) -> list[str]:
     """The classes or functions the pickle in `path` names beyond plain data, read without loading it."""
     import torch

@@ -22,7 +22,7 @@ from fakeid.core.names import plain_file_name
 from fakeid.data.augment import identity_hparams
 from fakeid.data.images import FAKEID_FIT, FIT_RULES
 from fakeid.data.mix import categories_in_mix
-from fakeid.runs.checkpoint_file import LIGHTNING_LOAD, UnsafeCheckpoint, load_checkpoint_file
+from fakeid.runs.checkpoint_file import LIGHTNING_LOAD, UnsafeCheckpoint, load_checkpoint_mapped
 from fakeid.runs.files import CHECKPOINT_DIR, METRICS_FILE
 from fakeid.runs.record import RunRecord, UnreadableRecord, given, read_record, record_path
 
@@ -55,10 +55,7 @@ def read_checkpoint(path: Path) -> dict:
     if not path.is_file():
         raise FakeidError(f"ckpt={path} is not a file (a checkpoint written by fakeid.train was expected)")
     try:
-        try:  # memory-mapped: the check reads the small records, not the weights and optimizer state
-            payload = load_checkpoint_file(path, mmap=True)
-        except RuntimeError:  # a file in torch's legacy (pre-zip) format cannot be mapped
-            payload = load_checkpoint_file(path)
+        payload = load_checkpoint_mapped(path)  # the check reads the small records, not the weights
     except UnsafeCheckpoint:
         raise
     except Exception as err:  # noqa: BLE001 - torch raises many types for a file that is not a checkpoint

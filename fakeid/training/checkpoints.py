@@ -34,7 +34,7 @@ from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from fakeid.core.atomic import link_atomically, remove_partials, write_atomically
 from fakeid.core.errors import FakeidError
-from fakeid.runs.checkpoint_file import UnsafeCheckpoint, load_checkpoint_file
+from fakeid.runs.checkpoint_file import UnsafeCheckpoint, load_checkpoint_mapped
 from fakeid.runs.trained import RUN_KEY
 
 log = logging.getLogger("fakeid.train")
@@ -95,7 +95,7 @@ def resume_path(checkpoint_dir: Path, notes: dict) -> tuple[Path | None, int]:
     if not last.is_file():
         return None, 0
     try:
-        payload = load_checkpoint_file(last, label=None, mmap=True)  # the records, not the tensors
+        payload = load_checkpoint_mapped(last, label=None)  # the records, not the tensors
         step = int(payload.get("global_step", 0))
     except UnsafeCheckpoint:  # not damage but a planted file: stop, never set aside and train on beside it
         raise
@@ -135,7 +135,7 @@ def slim(tested: Path, keep: str) -> Path | None:
     target = None
     if keep == "tested":
         target = tested.with_name(TESTED)
-        payload = load_checkpoint_file(tested, mmap=True)
+        payload = load_checkpoint_mapped(tested)
         if set(TRAINING_ONLY_KEYS) & set(payload):
             for key in TRAINING_ONLY_KEYS:
                 payload.pop(key, None)
