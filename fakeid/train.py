@@ -28,7 +28,7 @@ from omegaconf import DictConfig, OmegaConf
 from fakeid import CONF_DIR
 from fakeid.core.cli import run_app
 from fakeid.core.errors import FakeidError, one_line_errors
-from fakeid.core.memory import release_freed_memory
+from fakeid.core.memory import freeze_what_is_imported, release_freed_memory
 from fakeid.runs.identity import PROTOCOL_KEY, PROTOCOL_VERSION, config_hash, flat_hparams, versions
 from fakeid.runs.lifecycle import run_once
 from fakeid.runs.record import RunRecord
@@ -57,6 +57,8 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], multirun: bool) ->
     from fakeid.data.augment import augmentation, identity_hparams, resolve_hflip
     from fakeid.training.run import train_and_test
     from fakeid.training.tracking import publish
+
+    freeze_what_is_imported()  # a sweep worker's collections then skip the 540K objects those imports made
 
     with one_line_errors():
         require_values(cfg)
