@@ -263,7 +263,15 @@ def test_cli_collects_and_draws_fig_r_and_the_table(evals: FakeEvals, tmp_path: 
         done = run_module("fakeid.figures", f"figure={figure}", f"csv={csv}", f"out={tmp_path / 'out'}", cwd=tmp_path)
         assert done.returncode == 0, done.stderr
     names = sorted(path.name for path in (tmp_path / "out").iterdir())
-    assert names == ["figR.csv", "figR.pdf", "figR.png", "formatbias.csv", "formatbias.md"]
+    assert names == [  # each with its drawn record, which a report takes it by (fakeid.analysis.figures.provenance)
+        "figR.csv",
+        "figR.drawn.json",
+        "figR.pdf",
+        "figR.png",
+        "formatbias.csv",
+        "formatbias.drawn.json",
+        "formatbias.md",
+    ]
     # drawn from the CSV (booleans and missing values read back) = drawn from the in-memory table
     from_memory = robustness_figures.figR_data(collect.collect([evals.source.path, evals.path])[0]).data
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "figR.csv"), from_memory, check_dtype=False)
@@ -273,8 +281,9 @@ def test_cli_collects_and_draws_fig_r_and_the_table(evals: FakeEvals, tmp_path: 
 def test_cli_all_draws_what_the_table_supports(table: pd.DataFrame, tmp_path: Path) -> None:
     csv = collect.write_results(table, tmp_path / "results.csv")
     assert figures_command.main(["figure=all", f"csv=[{csv}]", f"out={tmp_path / 'out'}"]) == 0
-    names = {path.stem for path in (tmp_path / "out").iterdir()}
+    names = {path.name.split(".")[0] for path in (tmp_path / "out").iterdir()}
     assert names == {"fig2", "fig3", "figR", "formatbias"}  # fig1 needs several category counts: skipped
+    assert all((tmp_path / "out" / f"{name}.drawn.json").is_file() for name in names)  # each with its record
 
 
 @pytest.mark.parametrize(
