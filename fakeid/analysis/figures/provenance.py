@@ -128,13 +128,24 @@ def _matching(folder: Path, key: dict) -> dict | None:
     return record
 
 
-def find_drawn(name: str, rows: pd.DataFrame, options: Options, folders: Sequence[str | Path]) -> dict | None:
-    """The record of figure `name` in the first of `folders` that holds it drawn from exactly `rows` with
-    `options` (its files intact), or None."""
+def _first_match(
+    name: str, rows: pd.DataFrame, options: Options, folders: Sequence[str | Path]
+) -> tuple[Path, dict] | None:
+    """(folder, record) of the first of `folders` holding figure `name` drawn from exactly `rows` with `options`
+    (its files intact), or None; the key is computed only when there is a folder to look in."""
     if not folders:
         return None
     key = _key(name, rows, options)
-    return next((found for found in (_matching(Path(f), key) for f in folders) if found is not None), None)
+    return next(
+        ((folder, record) for folder in map(Path, folders) if (record := _matching(folder, key)) is not None), None
+    )
+
+
+def find_drawn(name: str, rows: pd.DataFrame, options: Options, folders: Sequence[str | Path]) -> dict | None:
+    """The record of figure `name` in the first of `folders` that holds it drawn from exactly `rows` with
+    `options` (its files intact), or None."""
+    found = _first_match(name, rows, options, folders)
+    return found[1] if found is not None else None
 
 
 def copy_drawn(
@@ -142,20 +153,16 @@ def copy_drawn(
 ) -> dict[str, Path] | None:
     """Copy into `out_dir` the files of figure `name` from the first of `folders` whose record matches the rows
     and options exactly; suffix -> copied path, or None when none matches (then the caller draws it)."""
-    if not folders:
+    found = _first_match(name, rows, options, folders)
+    if found is None:
         return None
-    key = _key(name, rows, options)
-    for folder in map(Path, folders):
-        record = _matching(folder, key)
-        if record is None:
-            continue
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        copied = {}
-        for file_name, digest in record["files"].items():
-            target = Path(out_dir) / file_name
-            copy_atomically(folder / file_name, target)
-            if _sha256(target) != digest:  # changed while being copied: draw it instead
-                return None
-            copied[Path(file_name).suffix.lstrip(".")] = target
-        return copied
-    return None
+    folder, record = found
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    copied = {}
+    for file_name, digest in record["files"].items():
+        target = Path(out_dir) / file_name
+        copy_atomically(folder / file_name, target)
+        if _sha256(target) != digest:  # changed while being copied: draw it instead
+            return None
+        copied[Path(file_name).suffix.lstrip(".")] = target
+    return copied
