@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from fakeid.analysis.bootstrap import seed_sequence, set_intervals
+from fakeid.analysis.bootstrap import seed_sequence, set_intervals, stratified_resamples
 from fakeid.analysis.scores import read_scores
 from fakeid.core.atomic import write_text_atomically
 from fakeid.core.metric_names import INTERVAL_METRICS
@@ -250,7 +250,7 @@ def image_intervals(scores_csv: Path) -> dict[str, dict[str, tuple[float, float]
     intervals = {}
     for name, scored in read_scores(scores_csv).items():
         rng = np.random.default_rng(seed_sequence(BOOTSTRAP_SEED, name))
-        found = set_intervals(scored.scores, scored.labels, N_BOOT, rng, CONFIDENCE)
+        found = set_intervals(scored.scores, scored.labels, stratified_resamples(scored.labels, N_BOOT, rng), CONFIDENCE)
         found["ece"] = ece_interval(scored.scores, scored.labels, rng)
         intervals[name] = found
     return intervals

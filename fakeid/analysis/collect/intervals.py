@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fakeid.analysis.bootstrap import seed_sequence, set_intervals, wilson_interval
+from fakeid.analysis.bootstrap import seed_sequence, seeded_resamples, set_intervals, wilson_interval
 from fakeid.analysis.collect.columns import INTERVAL_COLUMNS, SCORES_COLUMN
 from fakeid.analysis.scores import read_scores
 from fakeid.core.metric_names import RANKING_METRICS
@@ -44,8 +44,8 @@ def add_intervals(df: pd.DataFrame, n_boot: int = 2000, bootstrap_seed: int = 0)
                 without.append(f"{sweep}/{run_dir} (set {name})")
                 continue
             data = per_set[name]
-            rng = np.random.default_rng(seed_sequence(bootstrap_seed, "images", name))
-            intervals = set_intervals(data.scores, data.labels, n_boot, rng)
+            resamples = seeded_resamples(data.labels, n_boot, seed_sequence(bootstrap_seed, "images", name))
+            intervals = set_intervals(data.scores, data.labels, resamples)
             row = position[index]
             for metric in RANKING_METRICS:
                 columns[f"{metric}_img_low"][row], columns[f"{metric}_img_high"][row] = intervals[metric]

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fakeid.analysis.bootstrap import bootstrap_set, seed_sequence
+from fakeid.analysis.bootstrap import bootstrap_set, seed_sequence, seeded_resamples
 from fakeid.analysis.resampling import design_of
 from fakeid.analysis.scores import SetScores, read_scores, scores_file
 from fakeid.core.errors import FakeidError
@@ -91,8 +91,8 @@ def _replicates(
     data: SetScores, name: str, n_boot: int, bootstrap_seed: int, threshold: float | None
 ) -> dict[str, np.ndarray]:
     def draw() -> dict[str, np.ndarray]:
-        rng = np.random.default_rng(seed_sequence(bootstrap_seed, "images", name))
-        return bootstrap_set(data.scores, data.labels, n_boot, rng, threshold)
+        resamples = seeded_resamples(data.labels, n_boot, seed_sequence(bootstrap_seed, "images", name))
+        return bootstrap_set(data.scores, data.labels, resamples, threshold)
 
     if _shared is None:
         return draw()

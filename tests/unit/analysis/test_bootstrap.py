@@ -13,7 +13,9 @@ from fakeid.analysis.bootstrap import (
     bootstrap_set,
     percentile_interval,
     seed_sequence,
+    seeded_resamples,
     stratified_counts,
+    stratified_resamples,
     weighted_metrics,
     wilson_interval,
 )
@@ -67,9 +69,15 @@ def test_same_seed_same_replicates_and_another_seed_others() -> None:
     rng = np.random.default_rng(0)
     labels = np.r_[np.zeros(30), np.ones(30)]
     scores = rng.random(60)
-    first = bootstrap_set(scores, labels, 200, np.random.default_rng(seed_sequence(7, "images", "a/b")), 0.5)
-    again = bootstrap_set(scores, labels, 200, np.random.default_rng(seed_sequence(7, "images", "a/b")), 0.5)
-    other = bootstrap_set(scores, labels, 200, np.random.default_rng(seed_sequence(8, "images", "a/b")), 0.5)
+    first = bootstrap_set(
+        scores, labels, stratified_resamples(labels, 200, np.random.default_rng(seed_sequence(7, "images", "a/b"))), 0.5
+    )
+    again = bootstrap_set(
+        scores, labels, stratified_resamples(labels, 200, np.random.default_rng(seed_sequence(7, "images", "a/b"))), 0.5
+    )
+    other = bootstrap_set(
+        scores, labels, stratified_resamples(labels, 200, np.random.default_rng(seed_sequence(8, "images", "a/b"))), 0.5
+    )
     for name in first:
         np.testing.assert_array_equal(first[name], again[name])
     assert not np.array_equal(first["ap"], other["ap"])
@@ -86,10 +94,73 @@ def test_intervals_cover_the_truth_at_about_the_nominal_rate() -> None:
     covered_auroc = covered_acc = 0
     for _ in range(200):
         scores = rng.normal(0, 1, 200) + labels
-        replicates = bootstrap_set(scores, labels, 300, rng)
+        replicates = bootstrap_set(scores, labels, stratified_resamples(labels, 300, rng))
         low, high = percentile_interval(replicates["auroc"])
         covered_auroc += low <= true_auroc <= high
         low, high = wilson_interval(float(((scores >= 0.5) == (labels == 1)).sum()), 200)
         covered_acc += low <= true_acc <= high
     assert 0.90 <= covered_auroc / 200 <= 0.99
     assert 0.90 <= covered_acc / 200 <= 0.99
+
+
+def _row_wise_metrics(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """AP and AUROC as weighted_metrics computed them before it ran down the images (one row per resample)."""
+    labels = labels.astype(np.float64)
+    order = np.argsort(-scores, kind="stable")
+    ordered = scores[order]
+    ends = np.flatnonzero(np.r_[ordered[1:] != ordered[:-1], True])
+    w = weights[:, order]
+    true_pos = np.cumsum(w * labels[order], axis=1)[:, ends]
+    false_pos = np.cumsum(w * (1 - labels[order]), axis=1)[:, ends]
+    positives, negatives = true_pos[:, -1:], false_pos[:, -1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        called = true_pos + false_pos
+        precision = np.where(called > 0, true_pos / np.where(called > 0, called, 1), 0.0)
+        gained = np.diff(true_pos, axis=1, prepend=0.0)
+        ap = (gained * precision).sum(axis=1) / positives[:, 0]
+        previous_tp = np.concatenate([np.zeros((len(w), 1)), true_pos[:, :-1]], axis=1)
+        added_fp = np.diff(false_pos, axis=1, prepend=0.0)
+        auroc = (added_fp * (true_pos + previous_tp) / 2).sum(axis=1) / (positives[:, 0] * negatives[:, 0])
+    undefined = (positives[:, 0] == 0) | (negatives[:, 0] == 0)
+    ap[undefined] = auroc[undefined] = np.nan
+    return {"ap": ap, "auroc": auroc}
+
+
+@pytest.mark.parametrize(
+    ("n", "n_boot", "ties", "fakes"),
+    [(80, 2000, False, 40), (80, 500, True, 8), (1500, 300, False, 750), (9, 50, True, 9), (2, 1, False, 1)],
+)
+def test_the_curves_run_down_the_images_to_the_same_last_bit(n: int, n_boot: int, ties: bool, fakes: int) -> None:
+    """results.csv's intervals stay bit-identical: the (images, resamples) form equals the row-wise one exactly."""
+    rng = np.random.default_rng(n + n_boot)
+    labels = (np.arange(n) >= n - fakes).astype(np.int64)
+    scores = rng.random(n)
+    if ties:
+        scores = np.round(scores * 10) / 10
+    counts = stratified_counts(labels, n_boot, rng)
+    got, expected = weighted_metrics(scores, labels, counts), _row_wise_metrics(scores, labels, counts)
+    for name in ("ap", "auroc"):
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+
+
+def test_seeded_resamples_are_the_seeds_draws_kept_for_the_next_run(monkeypatch) -> None:
+    from fakeid.analysis import bootstrap
+
+    labels = np.r_[np.zeros(20), np.ones(12)].astype(np.int64)
+    seed = seed_sequence(3, "images", "progan/cat")
+    drawn = []
+    original = bootstrap.stratified_resamples
+    monkeypatch.setattr(bootstrap, "stratified_resamples", lambda *args: drawn.append(1) or original(*args))
+    expected = original(labels, 700, np.random.default_rng(seed_sequence(3, "images", "progan/cat")))
+    for _ in range(3):
+        got = seeded_resamples(labels, 700, seed_sequence(3, "images", "progan/cat"))
+        assert [c.dtype for c in got] == [np.float64] * len(expected)
+        for a, b in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert len(drawn) == 1
+    seeded_resamples(labels, 700, seed_sequence(3, "images", "progan/dog"))  # another set: drawn
+    seeded_resamples(labels[::-1], 700, seed_sequence(3, "images", "progan/cat"))  # other labels: drawn
+    assert len(drawn) == 3
+    monkeypatch.setattr(bootstrap, "RESAMPLES_KEPT_BYTES", 1)  # over the budget: only the newest is kept
+    seeded_resamples(labels, 700, seed_sequence(3, "images", "progan/bus"))
+    assert len(bootstrap._drawn.kept) == 1 and len(drawn) == 4

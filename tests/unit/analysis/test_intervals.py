@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from fakeid.analysis import collect
-from fakeid.analysis.bootstrap import seed_sequence, set_intervals, wilson_interval
+from fakeid.analysis.bootstrap import seed_sequence, set_intervals, stratified_resamples, wilson_interval
 from fakeid.analysis.collect.columns import INTERVAL_COLUMNS, SCORES_COLUMN
 from fakeid.analysis.scores import read_scores
 from fakeid.core.metric_names import RANKING_METRICS
@@ -41,7 +41,7 @@ def _cell_by_cell(df: pd.DataFrame, n_boot: int, bootstrap_seed: int) -> tuple[p
                 continue
             data = per_set[name]
             rng = np.random.default_rng(seed_sequence(bootstrap_seed, "images", name))
-            intervals = set_intervals(data.scores, data.labels, n_boot, rng)
+            intervals = set_intervals(data.scores, data.labels, stratified_resamples(data.labels, n_boot, rng))
             for metric in RANKING_METRICS:
                 df.loc[index, [f"{metric}_img_low", f"{metric}_img_high"]] = intervals[metric]
     return df, without
