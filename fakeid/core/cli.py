@@ -38,6 +38,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
 from fakeid.core.errors import FakeidError, one_line_errors
+from fakeid.core.sweeps import CHECKED_JOBS
 
 
 def overridden_keys(overrides: list[str]) -> set[str]:
@@ -129,6 +130,7 @@ def run_app(
     stops there: what the check let through fails the same way for the next command.
     """
     args = quote_paths(flags_first(sys.argv[1:] if argv is None else argv))
+    CHECKED_JOBS.clear()  # only this command line's check vouches for its jobs (`fakeid.core.sweeps`)
     with one_line_errors():
         if config_name is not None:
             check_app_overrides(config_name, args)
@@ -290,7 +292,7 @@ def check_jobs(
     that are not one key's. Hydra's own flags (`--help`, `--cfg`, `--info`) are left to Hydra; `-m` is checked
     like a run."""
     from fakeid.core.schema import compose_error, config_problem, written_values
-    from fakeid.core.sweeps import composed_jobs
+    from fakeid.core.sweeps import composed_jobs, task_overrides
 
     if left_to_hydra(argv):
         return
@@ -303,6 +305,7 @@ def check_jobs(
             ) or (job_problem(job, cfg) if job_problem else None)
             if problem:
                 raise FakeidError(problem)
+            CHECKED_JOBS.add(task_overrides(job))
     except FakeidError:
         raise
     except Exception as err:  # noqa: BLE001 - any composition error is the user's override, told in one line

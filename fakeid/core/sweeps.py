@@ -68,6 +68,22 @@ def fixed(task: Sequence[str]) -> list[str]:
     ]
 
 
+# The jobs (their task overrides, `task_overrides`) whose composed config this process's command-line check read
+# and accepted: Hydra's BasicSweeper composes every job of a batch again before launching it
+# (`validate_batch_is_legal`, one full composition a job: 4 s before the demo's first job and 2 s between its two
+# sweeps on the 2-core sandbox), and `CheckedSweeper` skips those. `fakeid.core.cli.run_app` empties it before
+# each command line's check.
+CHECKED_JOBS: set[tuple[str, ...]] = set()
+
+
+def task_overrides(job: Sequence[str]) -> tuple[str, ...]:
+    """A job's overrides as Hydra's sweeper hands them to the launcher: without those of Hydra's own config
+    (`hydra.sweep.dir=...`), which Hydra keeps apart."""
+    return tuple(
+        text for text, override in zip(job, parse(job, "a job"), strict=True) if not override.is_hydra_override()
+    )
+
+
 def composed_jobs(config_name: str, task: Sequence[str], is_group: Any) -> Iterator[tuple[list[str], DictConfig]]:
     """(overrides, composed config) of every job of a command line. Hydra composes each distinct choice of
     config groups once; the job's other overrides are applied to a copy by Hydra's own

@@ -1,1 +1,1 @@
-"""fakeid's Hydra launchers; Hydra accepts launcher plugins only from the `hydra_plugins` namespace."""
+"""fakeid's Hydra plugins (launchers, a sweeper); Hydra accepts plugins only from the `hydra_plugins` namespace."""

@@ -186,3 +186,38 @@ def test_experiments_run_in_order_a_failed_sweep_does_not_stop_the_next_and_sets
     with pytest.raises(SystemExit) as stop:  # one command line: its own exit, as before
         run_app(app({"+experiment=a": 1}), ["+experiment=a"], one_by_one="experiment")
     assert stop.value.code == 1
+
+
+def test_hydra_does_not_compose_again_the_jobs_the_check_composed(tmp_path, monkeypatch):
+    """Hydra's sweeper composes every job before launching it (validate_batch_is_legal); CheckedSweeper leaves
+    out the jobs fakeid.train's check composed and accepted, and validates any other as Hydra does. The
+    launcher is stopped before it runs anything: what is counted is the sweeper's validation."""
+    from hydra.core.plugins import Plugins
+    from hydra.plugins.sweeper import Sweeper
+
+    from fakeid import train
+    from fakeid.core.cli import run_app
+
+    validated: list[list[str]] = []
+    original = Sweeper.validate_batch_is_legal
+    monkeypatch.setattr(
+        Sweeper, "validate_batch_is_legal", lambda self, batch: validated.extend(batch) or original(self, batch)
+    )
+    launched: list[list[str]] = []
+    # the class Hydra instantiates (its plugin scan loads the module again: another class object than an import's)
+    launcher = Plugins.instance().class_name_to_class["hydra._internal.core_plugins.basic_launcher.BasicLauncher"]
+    monkeypatch.setattr(launcher, "launch", lambda self, batch, initial_job_idx: launched.extend(batch) or [])
+    argv = [
+        "-m",
+        "data=tiny",
+        f"data.root={tmp_path / 'data'}",
+        f"paths.outputs={tmp_path / 'out'}",
+        f"hydra.sweep.dir={tmp_path / 'out' / 'sweep'}",
+        "experiment_name=checked",
+        "seed=0,1",
+    ]
+    assert train.main(argv) == 0
+    assert len(launched) == 2 and validated == []
+    launched.clear()
+    run_app(train.hydra_main, argv)  # no check: Hydra validates every job itself
+    assert len(launched) == 2 and sorted(map(tuple, validated)) == sorted(map(tuple, launched))
