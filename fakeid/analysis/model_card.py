@@ -250,7 +250,9 @@ def image_intervals(scores_csv: Path) -> dict[str, dict[str, tuple[float, float]
     intervals = {}
     for name, scored in read_scores(scores_csv).items():
         rng = np.random.default_rng(seed_sequence(BOOTSTRAP_SEED, name))
-        found = set_intervals(scored.scores, scored.labels, stratified_resamples(scored.labels, N_BOOT, rng), CONFIDENCE)
+        found = set_intervals(
+            scored.scores, scored.labels, stratified_resamples(scored.labels, N_BOOT, rng), CONFIDENCE
+        )
         found["ece"] = ece_interval(scored.scores, scored.labels, rng)
         intervals[name] = found
     return intervals

@@ -147,7 +147,6 @@ def test_seeded_resamples_are_the_seeds_draws_kept_for_the_next_run(monkeypatch)
     from fakeid.analysis import bootstrap
 
     labels = np.r_[np.zeros(20), np.ones(12)].astype(np.int64)
-    seed = seed_sequence(3, "images", "progan/cat")
     drawn = []
     original = bootstrap.stratified_resamples
     monkeypatch.setattr(bootstrap, "stratified_resamples", lambda *args: drawn.append(1) or original(*args))
