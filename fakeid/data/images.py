@@ -7,7 +7,7 @@ The one documented way (docs/data.md, "The layout"):
 - an optional transform (the evaluation's perturbation, `fakeid.data.perturb`) acts on the whole decoded RGB image,
   before the crop, as in CNNDetection's robustness protocol;
 - an image whose header claims more pixels than the pixel budget (`data.max_pixels`, predict's `max_pixels`;
-  default Pillow's decompression-bomb limit `Image.MAX_IMAGE_PIXELS`) is never decoded: `over_budget` reads
+  default Pillow's decompression-bomb limit `Image.MAX_IMAGE_PIXELS`) is never decoded: `header_check` reads
   the size from the header (Pillow's `open` reads nothing else), and the caller skips it (training,
   evaluation: counted and listed) or reports it (predict: an error row), so that no file can exhaust memory;
 - the image is brought to `size` x `size` by a centre crop, never by resampling an image that is large
@@ -146,21 +146,26 @@ def load_rgb(path: str | Path, size: int, transform: ImageTransform | None = Non
         return np.array(center_fit(rgb, size), dtype=np.uint8)  # a writable copy, as torch wants
 
 
-def over_budget(path: str | Path, max_pixels: int, key: str) -> str | None:
-    """Why `path` must not be decoded (more than `max_pixels` pixels by its header, `key` naming the budget's
-    config key), or None when it is within budget or its header cannot be read (decoding then reports why)."""
+def header_check(path: str | Path, max_pixels: int, key: str) -> tuple[tuple[int, int] | None, str | None]:
+    """(width, height) by the header (None when Pillow cannot read it), and why `path` must not be decoded: more
+    than `max_pixels` pixels by its header (`key` names the budget's config key); None when it is within budget
+    or its header cannot be read (decoding then reports why). One read gives both: the data plan read each
+    header twice, for the budget and for the size."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our budget decides, said once below
             with Image.open(path) as image:
                 width, height = image.size
     except Image.DecompressionBombError as err:  # over twice Pillow's limit: Pillow refuses even the header
-        return f"{OVER_BUDGET} ({' '.join(str(err).split())[:120]})"
+        return None, f"{OVER_BUDGET} ({' '.join(str(err).split())[:120]})"
     except Exception:  # noqa: BLE001 - an unreadable header is the decoder's to report
-        return None
+        return None, None
     if width * height > max_pixels:
-        return f"{OVER_BUDGET}: {width}x{height} = {width * height} pixels, more than {key}={max_pixels}"
-    return None
+        return (
+            width,
+            height,
+        ), f"{OVER_BUDGET}: {width}x{height} = {width * height} pixels, more than {key}={max_pixels}"
+    return (width, height), None
 
 
 class NotRegularFile(OSError):

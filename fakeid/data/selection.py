@@ -8,7 +8,7 @@ summarised in `metrics.json`, so a run can be audited and repeated. Seeds:
 A file that does not decode is skipped, counted and listed, and the next file of the same seeded order
 takes its place, so the budget holds; `strict` turns the first such file into an error. A file whose header
 claims more pixels than `data.max_pixels` is skipped the same way, before anything decodes it
-(`fakeid.data.images.over_budget`).
+(`fakeid.data.images.header_check`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from PIL import Image
 
 from fakeid.core.errors import FakeidError, check_choice
 from fakeid.data.datasets import ErrorCheck
-from fakeid.data.images import MAX_PIXELS, over_budget
+from fakeid.data.images import MAX_PIXELS, header_check
 from fakeid.data.layout import ClassFolder, ImageSet, category_sets, discover_test_sets, has_split
 from fakeid.data.mix import (
     categories_in_mix,
@@ -159,22 +159,24 @@ class Selector:
         into.skipped += [(extra, "not an image file") for extra in folder.non_image]
         into.skipped += [(link, "broken or looping symbolic link") for link in folder.broken]
 
-    def within_budget(self, into: Selection, files: Sequence[Path]) -> list[Path]:
-        """`files` without those over the pixel budget, which are skipped (an error under `strict`)."""
-        kept = []
+    def within_budget(self, into: Selection, files: Sequence[Path]) -> dict[Path, tuple[int, int] | None]:
+        """`files` without those over the pixel budget, which are skipped (an error under `strict`), each with
+        its size by the header (None when the header cannot be read: decoding reports it)."""
+        kept = {}
         for file in files:
-            reason = over_budget(file, self.max_pixels, "data.max_pixels")
+            size, reason = header_check(file, self.max_pixels, "data.max_pixels")
             if reason is None:
-                kept.append(file)
+                kept[file] = size
             elif self.strict:
                 raise FakeidError(f"{file} is {reason} (data.strict=true)")
             else:
                 into.skipped.append((file, reason))
         return kept
 
-    def usable(self, into: Selection, file: Path) -> bool:
-        """Whether a file that decodes may be used under `small_images`; marks the ones that get enlarged."""
-        width, height = pixel_size(file)
+    def usable(self, into: Selection, file: Path, size: tuple[int, int] | None = None) -> bool:
+        """Whether a file that decodes may be used under `small_images`; marks the ones that get enlarged.
+        `size`: its header's, when already read."""
+        width, height = size or pixel_size(file)
         if min(width, height) >= self.image_size:
             return True
         if self.small_images == "error":
@@ -208,10 +210,11 @@ class Selector:
         while len(chosen) < quota and position < len(ordered):
             batch = ordered[position : position + quota - len(chosen)]
             position += len(batch)
-            batch = self.within_budget(into, batch)
+            sizes = self.within_budget(into, batch)
+            batch = list(sizes)
             for file, error in zip(batch, self.error_check(batch), strict=True):
                 if error is None:
-                    if self.usable(into, file):
+                    if self.usable(into, file, sizes[file]):
                         chosen.append(file)
                 elif self.strict:
                     raise FakeidError(f"{file} cannot be decoded ({error}); data.strict=true")
