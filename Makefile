@@ -16,7 +16,7 @@ export PY LAUNCHER
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-fast lint docs demo baselines compare plan stats-simulation figures fig1 fig2 fig3 fig1-plot fig2-plot fig3-plot figR-plot demo-figures \
 	demo-figures-categories demo-figures-dropout docs-demo demo-baselines \
-	demo-collect-categories demo-collect-dropout demo-report \
+	demo-report \
 	bench bench-tests bench-gpu bench-scale clean-demo robustness robustness-demo format-shortcut figA figA-plot demo-augment
 
 help: ## list the targets
@@ -75,13 +75,13 @@ demo: $(INSTALLED) $(DEMO_DATA)/dataset.json ## the whole study on the embedded 
 	$(PY) -m fakeid.demo_timing started=$$(cat $(DEMO_STARTED)) reference=$(DEMO_REFERENCE) marks=$(DEMO_MARKS) out=outputs/demo_timing.json
 
 # After the demo's two sweeps (one fakeid.train command; when a job failed, both sweeps are collected and
-# plotted before make demo stops): per sweep its collect, then one figures process for all of that sweep's figures and tables
-# (figure=[...]: one start-up, one read of the table and of each scores.csv, the bootstrap replicates shared;
-# the comparisons, the planner and the calibration figure go to outputs/figures/NAME/SWEEP), the two sweeps side
-# by side on the two cores; then the report, which copies the figures and takes the comparisons the figures step
-# made from exactly its rows and keys (drawn=, fakeid.analysis.figures.provenance) instead of
-# making them again. Five processes, three deep; it used to be eleven, each paying 3-6 s of imports, and a
-# report that redrew Figs 1-3 and recomputed both comparisons.
+# plotted before make demo stops): per sweep one figures process that collects it (sweeps=DIR: its results.csv,
+# as fakeid.collect writes it) and draws all of that sweep's figures and tables (figure=[...]: one start-up, one
+# read of the table and of each scores.csv, the bootstrap replicates shared; the comparisons, the planner and the
+# calibration figure go to outputs/figures/NAME/SWEEP), the two sweeps side by side on the two cores; then the
+# report, which copies the figures and takes the comparisons the figures step made from exactly its rows and keys
+# (drawn=, fakeid.analysis.figures.provenance) instead of making them again. Three processes, two deep; it used
+# to be eleven, each paying 3-6 s of imports, and a report that redrew Figs 1-3 and recomputed both comparisons.
 # `make -j2 demo-report` runs the whole graph.
 DEMO_SWEEPS := outputs/sweeps
 # The planner runs on the demo's own categories sweep at the size of its headline difference (sheep accuracy,
@@ -93,17 +93,11 @@ DEMO_DROPOUT_FIGURES := 'figure=[fig2,fig3,fig3_deconvgan,calibration,compare]'
 
 demo-figures: demo-figures-categories demo-figures-dropout ## the demo's collects and figures, from its sweeps' runs (make demo runs it)
 
-demo-collect-categories: $(INSTALLED)
-	$(PY) -m fakeid.collect sweeps=$(DEMO_SWEEPS)/demo_categories out=$(DEMO_SWEEPS)/demo_categories/results.csv
+demo-figures-categories: $(INSTALLED)
+	$(PY) -m fakeid.figures $(DEMO_CATEGORIES_FIGURES) sweeps=[$(DEMO_SWEEPS)/demo_categories] out=outputs/figures
 
-demo-collect-dropout: $(INSTALLED)
-	$(PY) -m fakeid.collect sweeps=$(DEMO_SWEEPS)/demo_dropout out=$(DEMO_SWEEPS)/demo_dropout/results.csv
-
-demo-figures-categories: demo-collect-categories
-	$(PY) -m fakeid.figures $(DEMO_CATEGORIES_FIGURES) csv=$(DEMO_SWEEPS)/demo_categories/results.csv out=outputs/figures
-
-demo-figures-dropout: demo-collect-dropout
-	$(PY) -m fakeid.figures $(DEMO_DROPOUT_FIGURES) csv=$(DEMO_SWEEPS)/demo_dropout/results.csv out=outputs/figures
+demo-figures-dropout: $(INSTALLED)
+	$(PY) -m fakeid.figures $(DEMO_DROPOUT_FIGURES) sweeps=[$(DEMO_SWEEPS)/demo_dropout] out=outputs/figures
 
 # The report of both sweeps, with the comparisons and the calibration figure; it reuses each sweep's results.csv
 # (collect_study) and the figures drawn from the same rows.

@@ -1,5 +1,8 @@
 """`python -m fakeid.figures figure=NAME csv=[A.csv,...] out=DIR`: the figures and tables of results CSVs.
 
+`sweeps=[DIR,...]` instead of (or beside) csv= collects each folder into its own results.csv first, as
+`python -m fakeid.collect sweeps=DIR` does, so that `make demo` starts one process per sweep after its runs.
+
 What each figure shows and how it is computed is `fakeid.analysis.figures`; this is its command line
 (conf/figures.yaml). `figure=[fig2,fig3,compare]` draws several in one process (one start-up, one read of the
 tables and of each scores.csv, the bootstrap replicates shared), each into `catalog.figure_folder`; each figure
@@ -17,10 +20,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from fakeid import CONF_DIR
 from fakeid.analysis import simulation
+from fakeid.analysis.collect import collect_to_csv
 from fakeid.analysis.figures.catalog import draw_from_csvs
 from fakeid.analysis.figures.figure import Options
 from fakeid.analysis.tracked_outputs import files_written_since, upload
-from fakeid.core.cli import as_list, require, run_app
+from fakeid.core.cli import as_list, run_app
 from fakeid.core.errors import FakeidError, one_line_errors
 
 SIMULATE = "simulate"  # figure=simulate: fakeid.analysis.simulation, the false-positive table of the comparison
@@ -37,8 +41,15 @@ def hydra_main(cfg: DictConfig) -> None:
             )
             print(" ".join(str(path) for path in simulation.write(table, Path(str(cfg.out))).values()))
             return
-        expected = "csv=RESULTS.csv or csv=[A.csv,B.csv] (written by python -m fakeid.collect)"
-        csvs = as_list(require(cfg, "csv", expected))
+        sweeps = [Path(str(path)) for path in as_list(cfg.sweeps)] if cfg.sweeps is not None else []
+        if cfg.csv is None and not sweeps:
+            raise FakeidError(
+                "missing key 'csv': expected csv=RESULTS.csv or csv=[A.csv,B.csv] (written by python -m "
+                "fakeid.collect), or sweeps=[DIR,...] (collected here first)"
+            )
+        csvs = as_list(cfg.csv) if cfg.csv is not None else []
+        # each sweep collected as `fakeid.collect sweeps=DIR` would, in this process: one start-up instead of two
+        csvs += [collect_to_csv([sweep], None, None, cfg.n_boot, cfg.bootstrap_seed) for sweep in sweeps]
         options = Options(
             drop_rate=cfg.drop_rate,
             num_categories=cfg.num_categories,

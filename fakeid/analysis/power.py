@@ -24,6 +24,7 @@ of 3.26 sd of one seed's difference; the normal approximation this module used b
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -96,6 +97,10 @@ def power_of(delta: float, variance: float, n_seeds: int, alpha: float = ALPHA) 
     return float(_rejects(critical, dof, shift))
 
 
+# Memoised: a figures process compares one sweep for several figures' marks and for its table, which ask for
+# the same (variance, seeds, alpha) again; scipy's noncentral t was half of each comparison (the sandbox,
+# 2026-12-07). Pure functions of their numbers, so a cached answer is the answer.
+@functools.lru_cache(maxsize=65536)
 def detectable_difference(
     sigma2: float, n_seeds: int, alpha: float = ALPHA, power: float = POWER, shared: float = 0.0
 ) -> float:
@@ -121,6 +126,7 @@ def detectable_difference(
     return float(optimize.brentq(short, 0.0, upper) * math.sqrt(variance))
 
 
+@functools.lru_cache(maxsize=65536)
 def seeds_needed(
     sigma2: float,
     effect: float,

@@ -599,7 +599,14 @@ class FiguresConfig:
         "which figure (all: every one the tables support); a list draws each in one process, into out's folders",
         check=_figure_names,
     )
-    csv: Any = setting(MISSING, "one results CSV (csv=A.csv) or a list (csv=[A.csv,B.csv]), concatenated")
+    csv: Any | None = setting(
+        None, "one results CSV (csv=A.csv) or a list (csv=[A.csv,B.csv]), concatenated; or sweeps= (at least one)"
+    )
+    sweeps: Any | None = setting(
+        None,
+        "sweep or evaluation folders to collect first, each into its own results.csv as `fakeid.collect sweeps=DIR` "
+        "does (with n_boot, bootstrap_seed), then drawn with csv=",
+    )
     out: str = setting(
         "outputs/figures",
         "the folder for the figures; with figure=[...], compare, plan and calibration go to out/NAME/SWEEP",

@@ -63,6 +63,19 @@ def test_a_list_draws_each_figure_where_one_process_each_did_and_reads_each_scor
     assert json.loads(drawn["fig2.drawn.json"])["options"]["baseline"] is None  # per_figure is one figure's
 
 
+def test_sweeps_are_collected_first_as_fakeid_collect_does_and_drawn_as_from_their_csv(tmp_path: Path) -> None:
+    """sweeps=[DIR] (make demo's one process per sweep): DIR/results.csv as `fakeid.collect sweeps=DIR` writes
+    it, and the figures csv= draws from it."""
+    sweep = write_fake_sweep(tmp_path / "demo_dropout", grid=GRID)
+    add_scores(sweep, n_per_class=6)
+    command = ["figure=[fig2,compare]", FAST, "per_figure={compare:{baseline:0.0}}"]
+    assert figures_command.main([*command, f"sweeps=[{sweep.path}]", f"out={tmp_path / 'collected'}"]) == 0
+    written = (sweep.path / "results.csv").read_bytes()
+    assert collect.collect_to_csv([sweep.path], tmp_path / "apart.csv", n_boot=40).read_bytes() == written
+    assert figures_command.main([*command, f"csv={sweep.path / 'results.csv'}", f"out={tmp_path / 'csv'}"]) == 0
+    assert _files(tmp_path / "collected") == _files(tmp_path / "csv")
+
+
 @pytest.mark.parametrize(
     "extra, expected",
     [
