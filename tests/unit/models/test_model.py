@@ -89,6 +89,9 @@ def test_checkpoint_rebuilds_the_model_for_inference(tmp_path, images):
     torch.save(payload, tmp_path / "old.ckpt")
     old = load_detector(tmp_path / "old.ckpt")
     assert old.hparams.name == "legacy_xception"
+    # load_detector skips the random initialisation (every tensor comes from the file): all of them equal
+    saved, loaded = detector.state_dict(), old.state_dict()
+    assert saved.keys() == loaded.keys() and all(torch.equal(saved[key], loaded[key]) for key in saved)
     with torch.no_grad():
         x = detector.net.normalise(images)
         assert torch.equal(detector(x), rebuilt(x)) and torch.equal(detector(x), old(x))
