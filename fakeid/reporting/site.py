@@ -468,11 +468,15 @@ def comparisons_section(folders: Sequence[Folder], drawn: Sequence[str] = ()) ->
 
 
 @contextlib.contextmanager
-def _beside(section: Callable[..., Any], *args: Any) -> Iterator[Callable[[], Any]]:
+def _beside(section: Callable[..., Any], *args: Any, apart: bool = True) -> Iterator[Callable[[], Any]]:
     """`section(*args)` in a process of its own while the caller writes the other sections; yields the function
     that waits for its result (its error, if it failed). The spectra read and draw only the data roots' images
     and write only their own folder, and took about half the demo's report (6 of 11 s on the 2-core sandbox);
-    beside the rest, the report ends when the longer of the two does. Forked, so nothing is imported again."""
+    beside the rest, the report ends when the longer of the two does. Forked, so nothing is imported again.
+    `apart=False` (nothing to draw): called in this process when its result is asked for."""
+    if not apart:
+        yield lambda: section(*args)
+        return
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
         future = pool.submit(section, *args)
         yield future.result
@@ -481,7 +485,8 @@ def _beside(section: Callable[..., Any], *args: Any) -> Iterator[Callable[[], An
 def write_site(site: Path, folders: list[Folder], df: pd.DataFrame, settings: Settings) -> dict:
     """Write the whole site into `site` (a fresh folder); returns what report.json holds."""
     sources = ", ".join(str(folder.path) for folder in folders)
-    with _beside(spectra_section, site, data_roots(df), settings) as spectra_done:
+    roots = data_roots(df)
+    with _beside(spectra_section, site, roots, settings, apart=bool(settings.spectra and roots)) as spectra_done:
         collect.write_results(df, site / RESULTS_FILE)
         pngs, reasons = draw_figures(df, site, settings.figures, sources, settings.drawn)
         for folder in folders:
