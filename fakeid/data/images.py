@@ -160,12 +160,10 @@ def header_check(path: str | Path, max_pixels: int, key: str) -> tuple[tuple[int
         return None, f"{OVER_BUDGET} ({' '.join(str(err).split())[:120]})"
     except Exception:  # noqa: BLE001 - an unreadable header is the decoder's to report
         return None, None
+    size = (width, height)
     if width * height > max_pixels:
-        return (
-            width,
-            height,
-        ), f"{OVER_BUDGET}: {width}x{height} = {width * height} pixels, more than {key}={max_pixels}"
-    return (width, height), None
+        return size, f"{OVER_BUDGET}: {width}x{height} = {width * height} pixels, more than {key}={max_pixels}"
+    return size, None
 
 
 class NotRegularFile(OSError):

@@ -82,14 +82,14 @@ def load_detector(path: Path, map_location: str = "cpu"):
     detector_class: type[FakeImageDetector] = (
         ProbeDetector if payload.get(CHECKPOINT_KIND) == KIND else FakeImageDetector
     )
-    # A detector's every parameter and buffer is in its checkpoint and loaded strictly, so its random
-    # initialisation is skipped (Lightning's _EmptyInit: torch.nn.init calls do nothing), as Fabric's
-    # init_module(empty_init=True) does: 0.20 -> 0.13 s a build on the sandbox, once a training run's test. The
-    # same weights result (tests/unit/models/test_model.py). Not for a probe, whose frozen tower may not be in its
-    # file.
+    # A detector's every parameter and buffer is in its checkpoint and loaded strictly (strict=True, Lightning's
+    # default, said here because what follows relies on it), so its random initialisation is skipped (Lightning's
+    # _EmptyInit: torch.nn.init calls do nothing), as Fabric's init_module(empty_init=True) does: 0.20 -> 0.13 s a
+    # build on the sandbox, once a training run's test. The same weights result (tests/unit/models/test_model.py).
+    # Not for a probe, whose frozen tower may not be in its file.
     with _EmptyInit(enabled=detector_class is FakeImageDetector):
         detector = detector_class.load_from_checkpoint(
-            str(path), map_location=map_location, **LIGHTNING_LOAD, **model_hparams(payload)
+            str(path), map_location=map_location, strict=True, **LIGHTNING_LOAD, **model_hparams(payload)
         )
     return detector.eval()
 
