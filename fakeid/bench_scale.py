@@ -42,6 +42,7 @@ def hydra_main(cfg: DictConfig) -> None:
             eval_sizes=[int(n) for n in as_list(cfg.eval_sizes)],
             record_seeds=[int(n) for n in as_list(cfg.record_seeds)],
             record_per_class=cfg.record_per_class,
+            calls=cfg.calls,
         )
     for line in summary_lines(result):
         print(line)

@@ -19,6 +19,12 @@ A time exponent near 1 is linear; above about 1.15 over this range is worse than
 - **Memory** is reported as the peak RSS during the stage (the peak is reset once the stage's modules are
   imported: torch's import alone peaks above most stages) and as its growth over the RSS the stage started
   with: the growth is what the stage holds for the data, and what is fitted.
+- **Calls** (`calls=true`): each stage's Python and builtin calls in its process, counted by a profile hook
+  (`counted_calls`), fitted like the seconds. A count does not move with the machine's load, so two small
+  points tell a loop over the files inside a loop over the files (exponent near 2) from a linear stage (near 1)
+  where seconds could not: `make test` runs it as the guard against a stage's growth regressing. Work done in
+  C (a decode, a sort) is one call whatever it costs; work in worker processes is not counted; the loaders,
+  which run for a fixed time, are not counted.
 
 The stages after training (one eval over a growing test set; collect, the figures, the comparison and the
 report over a generated record set of growing runs) are `fakeid.benchmark.scale_commands`'; their points are
@@ -34,6 +40,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -65,6 +72,8 @@ FIELD = 2 * IMAGE_SIZE  # each class folder's field: (FIELD - IMAGE_SIZE + 1)^2 
 JPEG_QUALITY = {0: 75, 1: 95}  # by label
 STAGES = SCALE_STAGES  # the schema's list (fakeid.core.configs), the default of `stages`
 TREE_STAGES = SCALE_TREE_STAGES  # those timed on the generated tree; the others are fakeid.benchmark.scale_commands'
+# those whose calls `calls=true` counts: a loader runs for a fixed time, so its count measures the clock
+COUNTED_STAGES = tuple(stage for stage in TREE_STAGES if not stage.startswith("loader_"))
 CHECK_SPECTRA_PER_CLASS = 200  # check.yaml spectra_per_class
 LOADER_SECONDS = 3.0  # timed seconds per loader rate, after one untimed epoch
 
@@ -254,20 +263,50 @@ def reset_peak() -> bool:
     return True
 
 
+def counted_calls(task: Callable[[], dict]) -> tuple[dict, int]:
+    """Run `task`, counting the Python and builtin calls it makes in this process (threads it starts included).
+    A profile hook slows the task several times over: a counted stage's seconds are not its time."""
+    calls = 0
+
+    def profile(frame, event: str, arg) -> None:  # sys.setprofile's signature
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    threading.setprofile(profile)
+    sys.setprofile(profile)
+    try:
+        extra = task()
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)  # None removes the hook, as for sys.setprofile
+    return extra, calls
+
+
 def run_stage(
-    name: str, src: Path, root: Path, work: Path, fraction: float, size: int, loader_seconds: float = LOADER_SECONDS
+    name: str,
+    src: Path,
+    root: Path,
+    work: Path,
+    fraction: float,
+    size: int,
+    loader_seconds: float = LOADER_SECONDS,
+    calls: bool = False,
 ) -> dict[str, Any]:
     """Import, then time one stage in this process: seconds, peak RSS and its growth over the RSS it started
-    with (loader worker processes and the cache build's workers are not counted: each is a process apart)."""
+    with (loader worker processes and the cache build's workers are not counted: each is a process apart);
+    with `calls`, a stage of COUNTED_STAGES also counts its calls (and is slowed by the counting)."""
     work.mkdir(parents=True, exist_ok=True)
     task = stage_work(name, src, root, work, fraction, size, loader_seconds)
+    counted = calls and name in COUNTED_STAGES
     exact = reset_peak() and memory_status("VmHWM") is not None
     before = (memory_status("VmRSS") if exact else None) or rss_kib()  # exact: /proc answers (checked above)
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    extra = task()
+    extra, count = counted_calls(task) if counted else (task(), None)
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     peak = (memory_status("VmHWM") if exact else None) or rss_kib()
-    return {"seconds": seconds, "cpu_s": cpu, "peak_mib": peak / 1024, "growth_mib": (peak - before) / 1024, **extra}
+    result = {"seconds": seconds, "cpu_s": cpu, "peak_mib": peak / 1024, "growth_mib": (peak - before) / 1024}
+    return result | ({"calls": count} if count is not None else {}) | extra
 
 
 def child_main() -> None:
@@ -281,16 +320,24 @@ def child_main() -> None:
         args["fraction"],
         args["size"],
         args["loader_seconds"],
+        args["calls"],
     )
     print(json.dumps(result))
 
 
 def run_isolated(
-    name: str, src: Path, root: Path, work: Path, fraction: float, size: int, loader_seconds: float = LOADER_SECONDS
+    name: str,
+    src: Path,
+    root: Path,
+    work: Path,
+    fraction: float,
+    size: int,
+    loader_seconds: float = LOADER_SECONDS,
+    calls: bool = False,
 ) -> dict[str, Any]:
     """`run_stage` in a fresh interpreter, so that its peak RSS is its own; also its start-up and import time."""
     args = {"name": name, "src": str(src), "root": str(root), "work": str(work), "fraction": fraction, "size": size}
-    args["loader_seconds"] = loader_seconds
+    args |= {"loader_seconds": loader_seconds, "calls": calls}
     command = [sys.executable, "-c", "from fakeid.benchmark.scale import child_main; child_main()", json.dumps(args)]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
@@ -346,6 +393,8 @@ def fits(measured: Sequence[dict[str, Any]], stages: Sequence[str]) -> dict[str,
         time_fit = fit_power(files, seconds)
         growth = [max(r["growth_mib"], 0.0) for _, r in rows]
         memory_fit = fit_power(files, growth) if max(growth, default=0) >= MEMORY_FLOOR_MIB else None
+        counts = [r["calls"] for _, r in rows if "calls" in r]
+        calls_fit = fit_power(files, counts) if len(counts) == len(rows) else None
         result[stage] = {
             "unit": UNITS.get(stage, "files"),
             "files": files,
@@ -355,6 +404,7 @@ def fits(measured: Sequence[dict[str, Any]], stages: Sequence[str]) -> dict[str,
             "growth_mib": growth,
             "time_exponent": None if time_fit is None else time_fit["exponent"],
             "memory_exponent": None if memory_fit is None else memory_fit["exponent"],
+            **({"calls": counts, "calls_exponent": calls_fit["exponent"]} if calls_fit else {}),
             "paper_files": target,
             "paper_seconds": extrapolate(time_fit, target),
             "paper_growth_mib": extrapolate(memory_fit, target) if memory_fit else max(growth, default=0.0),
@@ -364,7 +414,13 @@ def fits(measured: Sequence[dict[str, Any]], stages: Sequence[str]) -> dict[str,
 
 # --- the whole benchmark ----------------------------------------------------------------------------------
 def measure_size(
-    work: Path, fraction: float, stages: Sequence[str], isolate: bool, size: int, loader_seconds: float = LOADER_SECONDS
+    work: Path,
+    fraction: float,
+    stages: Sequence[str],
+    isolate: bool,
+    size: int,
+    loader_seconds: float = LOADER_SECONDS,
+    calls: bool = False,
 ) -> dict[str, Any]:
     """Generate the tree at `fraction`, run every stage on it, remove it."""
     base = work / f"size-{fraction:g}"
@@ -380,7 +436,7 @@ def measure_size(
         for stage in stages:
             load = load_average()
             point["stages"][stage] = {
-                **runner(stage, src, root, scratch, fraction, size, loader_seconds),
+                **runner(stage, src, root, scratch, fraction, size, loader_seconds, calls),
                 "load_average": load,
             }
             print(f"fakeid.bench_scale: {fraction:g} {stage}: {point['stages'][stage]['seconds']:.2f} s", flush=True)
@@ -401,9 +457,11 @@ def bench_scale(
     eval_sizes: Sequence[int] = (250, 500, 1000, 2000),
     record_seeds: Sequence[int] = (1, 2, 4),
     record_per_class: int = scale_commands.PAPER_EVAL_PER_CLASS,
+    calls: bool = False,
 ) -> dict[str, Any]:
     """Every stage on the tree at every fraction (the smallest first), then the eval at every size of its set and
-    the record stages at every size of the record set; the fits, and the machine's state."""
+    the record stages at every size of the record set; the fits, and the machine's state. With `calls`, each
+    stage of COUNTED_STAGES also counts its calls (its seconds are then the counted run's, slowed)."""
     unknown = [stage for stage in stages if stage not in STAGES]
     if unknown:
         raise FakeidError(f"stages: unknown stage {unknown[0]!r}; expected some of {', '.join(STAGES)}")
@@ -419,11 +477,12 @@ def bench_scale(
         "image_size": size,
         "isolated": isolate,
         "loader_seconds": loader_seconds,
+        "calls": calls,
         "reference": reference,
         "sizes": [],
     }
     for fraction in sorted(fractions) if tree else []:
-        result["sizes"].append(measure_size(Path(work), fraction, tree, isolate, size, loader_seconds))
+        result["sizes"].append(measure_size(Path(work), fraction, tree, isolate, size, loader_seconds, calls))
         result["fits"] = fits(result["sizes"], tree)
         if progress is not None:
             progress(result)  # a long run keeps what it measured so far
@@ -474,9 +533,10 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     lines = []
     for stage, fit in result["fits"].items():
         time_exponent, memory_exponent, paper = fit_texts(fit, result.get("reference"))
+        counted = f", calls {fit['calls_exponent']:.2f}" if "calls_exponent" in fit else ""
         lines.append(
-            f"fakeid.bench_scale: {stage:<14} time exponent {time_exponent}, memory {memory_exponent}; at the "
-            f"paper's {fit['paper_files']:,} {fit.get('unit', 'files')}: {paper}, "
+            f"fakeid.bench_scale: {stage:<14} time exponent {time_exponent}, memory {memory_exponent}{counted}; at "
+            f"the paper's {fit['paper_files']:,} {fit.get('unit', 'files')}: {paper}, "
             f"{fit['paper_growth_mib']:,.0f} MiB held"
         )
     return lines

@@ -904,6 +904,11 @@ class BenchScaleConfig:
     reference: str | None = setting(
         None, "a fakeid.bench JSON with its reference part: each time also in reference images"
     )
+    calls: bool = setting(
+        False,
+        "also count each data stage's Python and builtin calls and fit their growth: an exponent the machine's "
+        "load does not move (the loaders are not counted; a counted stage's seconds are slowed by the count)",
+    )
     out: str = setting("outputs/bench_scale.json", "the JSON written")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,10 @@ import pytest
 from fakeid.audit.report import audit
 from fakeid.benchmark.scale import (
     CATEGORIES,
+    COUNTED_STAGES,
     TEST_SETS,
     TREE_STAGES,
+    counted_calls,
     counts_at,
     extrapolate,
     fit_power,
@@ -51,6 +54,49 @@ def test_fits_use_a_loaders_epoch_and_leave_allocator_noise_flat():
     assert result["plan"]["memory_exponent"] is None  # under 8 MiB at every size: not data held
     assert result["loader_jpeg"]["seconds"] == [0.5, 2.0]  # the epoch, not the stage's fixed timer
     assert result["plan"]["paper_seconds"] == pytest.approx(2.0 * paper_files() / 1000)
+
+
+def test_counted_calls_tell_a_quadratic_loop_from_a_linear_one():
+    """The instrument of the growth guard below: a loop over n items inside a loop over them is fitted near 2,
+    one loop near 1, and the count is the same every time (no clock in it)."""
+
+    def linear(n: int) -> dict:
+        return {"total": sum(abs(i) for i in range(n))}
+
+    def quadratic(n: int) -> dict:
+        return {"total": sum(abs(i - j) for i in range(n) for j in range(n))}
+
+    sizes = [50, 100, 200]
+    for work, expected in ((linear, 1.0), (quadratic, 2.0)):
+        counts = [counted_calls(partial(work, n))[1] for n in sizes]
+        assert counts == [counted_calls(partial(work, n))[1] for n in sizes]
+        assert fit_power(sizes, counts)["exponent"] == pytest.approx(expected, abs=0.05)
+    assert counted_calls(partial(linear, 10))[0] == {"total": 45}  # the task's own result, passed through
+
+
+def test_no_data_stage_grows_faster_than_its_files(tmp_path: Path):
+    """The guard of CI against a stage's growth regressing: at two small points (560 and 3,910 files) each data
+    stage's Python and builtin calls, counted (`calls=true`: a count, not seconds, which a shared machine
+    moves), grow no faster than the files. Measured 2026-12-07: 0.43-1.01 for every stage; a loop over a
+    folder's files inside the loop over them (put into `audit.inventory` by hand) made `check` 1.36."""
+    out = tmp_path / "scale.json"
+    done = run_module(
+        "fakeid.bench_scale",
+        "sizes=[0.0008,0.0064]",
+        f"stages=[{','.join(COUNTED_STAGES)}]",
+        f"work={tmp_path / 'work'}",
+        "isolate=false",
+        "image_size=32",
+        "calls=true",
+        f"out={out}",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    fitted = json.loads(out.read_text())["fits"]
+    assert set(fitted) == set(COUNTED_STAGES)
+    for stage, fit in fitted.items():
+        assert fit["files"] == [560, 3910] and all(count > 0 for count in fit["calls"]), stage
+        assert fit["calls_exponent"] <= 1.15, f"{stage}: calls grow as files^{fit['calls_exponent']:.2f}"
+    assert "check          time exponent" in done.stdout and ", calls " in done.stdout
 
 
 def test_generated_tree_has_the_paper_shape_and_no_duplicates(tmp_path: Path):
