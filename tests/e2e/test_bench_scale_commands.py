@@ -17,11 +17,11 @@ import torch
 from fakeid.analysis.collect import collect
 from fakeid.analysis.scores import read_scores
 from fakeid.benchmark.records import PAPER_RUNS, runs_for, write_record_set
-from fakeid.benchmark.scale import STAGES, TEST_SETS, TREE_STAGES, fits
+from fakeid.benchmark.scale import STAGES, TEST_SETS, TREE_STAGES, counted_calls, fit_power, fits
 from fakeid.benchmark.scale_commands import EVAL_STAGES, RECORD_STAGES, above, run_command
 from fakeid.evaluation.metrics import metrics_of_set
 from fakeid.runs.record import read_record
-from tests.helpers.commands import run_module
+from tests.helpers.commands import run_here, run_module
 
 
 def test_the_stages_are_the_trees_then_the_commands():
@@ -99,3 +99,40 @@ def test_smallest_point_of_the_commands(tmp_path: Path):
     table = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     assert len(table) == 1 + 1 + len(RECORD_STAGES) and "| eval | 16 |" in done.stdout
     assert "| collect | 4 |" in done.stdout
+
+
+def test_collect_and_the_comparison_grow_no_faster_than_the_runs(tmp_path: Path):
+    """The growth guard of the commands after training (as `test_no_data_stage_grows_faster_than_its_files` is
+    the data stages'): collect and `figure=compare`, typed as make runs them, in this process under a call
+    counter, over record sets of 8, 16 and 32 runs (a first set of 8 warms the process: lazy imports,
+    first-call caches). Hydra's composition and the imports are most of a command's calls (2.7 M of 2.7-3.9 M),
+    so what is fitted is the growth of the calls each step adds (16 - 8 runs, 32 - 16): 1 for a linear command,
+    1.26 for n log n at these sizes, 2 for a loop over the runs inside a loop over them. Measured 2026-12-07
+    (a count has no clock): collect 0.99, compare -0.14 (its second step adds fewer calls than its first). By
+    hand: collect reading every run's record for each run made collect 1.57; compare splitting the table by run
+    again for every mean made it 1.11. Hence 1.08, not the data stages' 1.15: the counts are exact, and a
+    command's fixed part hides more of a regression than a data stage's."""
+    counted: dict[str, list[int]] = {"collect": [], "compare": []}
+    for index, seeds in enumerate((2, 2, 4, 8)):
+        records = tmp_path / f"records-{index}"
+        write_record_set(records, seeds, 20, TEST_SETS)
+        sweeps = [records / "categories", records / "dropout"]
+        commands = {
+            "collect": [("fakeid.collect", [f"sweeps={sweep}", f"out={sweep / 'results.csv'}"]) for sweep in sweeps],
+            "compare": [
+                ("fakeid.figures", ["figure=compare", f"csv={sweep / 'results.csv'}", f"out={records / sweep.name}"])
+                for sweep in sweeps
+            ],
+        }
+        for stage, typed in commands.items():
+            done, calls = counted_calls(
+                lambda typed=typed: {"codes": [run_here(module, args, tmp_path).returncode for module, args in typed]}
+            )
+            assert done["codes"] == [0] * len(typed), stage
+            if index:
+                counted[stage].append(calls)
+    for stage, calls in counted.items():
+        added = [later - earlier for earlier, later in zip(calls, calls[1:], strict=False)]
+        assert all(n > 0 for n in added), f"{stage}: {calls}"
+        exponent = fit_power([16 - 8, 32 - 16], added)["exponent"]
+        assert exponent <= 1.08, f"{stage}: the calls a run adds grow as runs^{exponent:.2f} ({calls})"
