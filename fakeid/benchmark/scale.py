@@ -273,13 +273,14 @@ def counted_calls(task: Callable[[], dict]) -> tuple[dict, int]:
         if event in ("call", "c_call"):
             calls += 1
 
+    before = sys.getprofile(), threading.getprofile()  # a profiler already running gets its hooks back
     threading.setprofile(profile)
     sys.setprofile(profile)
     try:
         extra = task()
     finally:
-        sys.setprofile(None)
-        threading.setprofile(None)  # None removes the hook, as for sys.setprofile
+        sys.setprofile(before[0])
+        threading.setprofile(before[1])
     return extra, calls
 
 

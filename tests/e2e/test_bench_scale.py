@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -72,6 +73,17 @@ def test_counted_calls_tell_a_quadratic_loop_from_a_linear_one():
         assert counts == [counted_calls(partial(work, n))[1] for n in sizes]
         assert fit_power(sizes, counts)["exponent"] == pytest.approx(expected, abs=0.05)
     assert counted_calls(partial(linear, 10))[0] == {"total": 45}  # the task's own result, passed through
+
+    def profiler(frame, event, arg):  # a profiler the user was running
+        return None
+
+    sys.setprofile(profiler)
+    try:
+        counted_calls(partial(linear, 10))
+        after = sys.getprofile()
+    finally:
+        sys.setprofile(None)
+    assert after is profiler  # it gets its hook back
 
 
 def test_no_data_stage_grows_faster_than_its_files(tmp_path: Path):
