@@ -143,3 +143,16 @@ def test_a_file_read_again_is_parsed_once_and_a_changed_one_again(tmp_path, monk
     small = ScoresMemo(budget=len(GOOD) - 1)
     small.parse(path), small.parse(path)
     assert small.hits == 0 and not small.parsed
+
+
+def test_runs_scored_on_the_same_images_share_one_string_per_path(tmp_path) -> None:
+    """Every run of a study is scored on the same test images: two runs' kept paths are the same strings, not a
+    copy each (4.8 MiB a run of the paper's shape before; BENCHMARKS.md, the report's memory)."""
+    memo = ScoresMemo()
+    runs = []
+    for name, text in (("one", GOOD), ("two", GOOD.replace("0.75", "0.65"))):
+        (tmp_path / name).mkdir()
+        path = written(tmp_path / name, text)
+        runs.append(memo.parse(path))
+    first, second = (run.sets["a"].paths for run in runs)
+    assert first == second == ("f.png", "r.png") and all(a is b for a, b in zip(first, second, strict=True))
