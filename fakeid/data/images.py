@@ -160,10 +160,15 @@ def header_check(path: str | Path, max_pixels: int, key: str) -> tuple[tuple[int
         return None, f"{OVER_BUDGET} ({' '.join(str(err).split())[:120]})"
     except Exception:  # noqa: BLE001 - an unreadable header is the decoder's to report
         return None, None
-    size = (width, height)
+    return (width, height), budget_reason(width, height, max_pixels, key)
+
+
+def budget_reason(width: int, height: int, max_pixels: int, key: str) -> str | None:
+    """Why an image of this size by its header must not be decoded (more than `max_pixels`, the budget `key`
+    names), or None: the one wording of the refusal, for the data plan's files and predict's rows."""
     if width * height > max_pixels:
-        return size, f"{OVER_BUDGET}: {width}x{height} = {width * height} pixels, more than {key}={max_pixels}"
-    return size, None
+        return f"{OVER_BUDGET}: {width}x{height} = {width * height} pixels, more than {key}={max_pixels}"
+    return None
 
 
 class NotRegularFile(OSError):

@@ -31,7 +31,16 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from fakeid.core.errors import FakeidError
-from fakeid.data.images import FAKEID_FIT, MAX_PIXELS, OVER_BUDGET, NotRegularFile, center_fit, open_regular, to_rgb
+from fakeid.data.images import (
+    FAKEID_FIT,
+    MAX_PIXELS,
+    OVER_BUDGET,
+    NotRegularFile,
+    budget_reason,
+    center_fit,
+    open_regular,
+    to_rgb,
+)
 
 CROPS = ("center", "none", "tiles")
 Scorer = Callable[[np.ndarray], np.ndarray]  # uint8 (N, H, W, 3) -> float (N,) probability of fake
@@ -182,12 +191,9 @@ def decode(result: ImageResult, image: Image.Image, rule: CropRule) -> ImageResu
         if min(image.size) < rule.min_size:
             result.error = f"too small: {result.width}x{result.height} px, a side under min_size={rule.min_size}"
             return result
-        pixels = result.width * result.height
-        if pixels > rule.max_pixels:  # from the header: the file is never decoded
-            result.error = (
-                f"{OVER_BUDGET}: {result.width}x{result.height} = {pixels} pixels, more than "
-                f"max_pixels={rule.max_pixels}"
-            )
+        over = budget_reason(result.width, result.height, rule.max_pixels, "max_pixels")
+        if over is not None:  # from the header: the file is never decoded
+            result.error = over
             return result
         raw_mode = image.tile[0][3] if image.tile and isinstance(image.tile[0][3], str) else ""  # type: ignore[attr-defined]  # an ImageFile
         image.load()  # a truncated file fails here
